@@ -1,0 +1,205 @@
+/* looprt_trace.h — the binary record stream from looprt to looptrace.
+ *
+ * This header is the contract between the runtime (which writes records)
+ * and the tracer (which reads them). It is the one place that defines the
+ * record layout, the phase names and the callback kind names; both sides
+ * include it.
+ *
+ * While a tracer is attached, every thread that produces events appends
+ * fixed-size records to a thread-local buffer, and the runtime hands whole
+ * batches to the tracer through one USDT probe:
+ *
+ *   looprt:flush(const struct lrt_record* records, long bytes)
+ *
+ * A batch holds records of one thread, oldest first. Batches of different
+ * threads arrive in no particular order; a reader orders a thread's events
+ * by the batches of that thread. Timestamps are CLOCK_MONOTONIC
+ * nanoseconds, the clock bpf_ktime_get_ns() uses.
+ *
+ * Label records (LRT_REC_LABEL) are delivered before any record that uses
+ * their id: the runtime fires them synchronously when a label is first
+ * used in a tracing session, and fires the whole table again when a new
+ * tracer attaches.
+ */
+#ifndef LOOPRT_TRACE_H
+#define LOOPRT_TRACE_H
+
+#include <stdint.h>
+
+/* Bumped whenever the layout or the meaning of a field changes. Carried in
+ * LRT_REC_LOOP_START so that a reader can refuse what it does not know. */
+#define LRT_TRACE_VERSION 1
+
+/* The most bytes one flush probe hit carries. */
+#define LRT_BATCH_MAX_RECORDS 256
+
+enum lrt_record_type {
+  /* A thread says what it is. kind: enum lrt_thread_role; id: index of the
+   * worker (1, 2, ...) or the loop id; arg: 0. Sent once per session per
+   * thread, before the thread's other records. */
+  LRT_REC_THREAD = 1,
+  /* A chunk of a label's text. label: the id; kind: chunk index in the low
+   * 7 bits, LRT_LABEL_LAST set on the final chunk; text: up to 16 bytes,
+   * NUL-padded. */
+  LRT_REC_LABEL = 2,
+  /* A loop starts running (lrt_run) or is seen for the first time in a
+   * session. id: loop id; arg: LRT_LOOP_INFO(uv_version, pool size, trace
+   * version). */
+  LRT_REC_LOOP_START = 3,
+  /* lrt_run returns. id: loop id. */
+  LRT_REC_LOOP_STOP = 4,
+  /* A tick (one pass of libuv's loop) begins or ends. id: tick number. */
+  LRT_REC_TICK_BEGIN = 5,
+  LRT_REC_TICK_END = 6,
+  /* A phase begins; the previous phase of the same tick ends at the same
+   * instant, and the last phase ends at LRT_REC_TICK_END. kind: enum
+   * lrt_phase; id: tick number. */
+  LRT_REC_PHASE = 7,
+  /* Time the loop spent blocked in the kernel during the current poll
+   * phase. ts: when the wait began; arg: its length in ns; id: tick. It
+   * is sent after the wait, so it may follow records with later ts. */
+  LRT_REC_WAIT = 8,
+  /* A callback dispatched by the runtime begins or ends. kind: enum
+   * lrt_callback_kind; label: label id; id: task id for completions of
+   * threadpool work, 0 otherwise. */
+  LRT_REC_CALLBACK_BEGIN = 9,
+  LRT_REC_CALLBACK_END = 10,
+  /* Threadpool work is submitted (loop thread). kind: callback kind of its
+   * completion (work, fs, dns, crypto); label; id: task id (unique within
+   * the process, never reused); arg: ns the submit call took. */
+  LRT_REC_WORK_SUBMIT = 11,
+  /* A worker begins or ends running a task. id: task id; label. */
+  LRT_REC_WORK_START = 12,
+  LRT_REC_WORK_END = 13,
+  /* Threadpool state when a session starts, so that counters are right
+   * from the first event. id: tasks queued; arg: tasks running. */
+  LRT_REC_POOL = 14,
+  /* The runtime could not buffer this many records of this thread (its
+   * buffer was full). id: count. */
+  LRT_REC_LOST = 15,
+  LRT_REC_TYPE_MAX = 16
+};
+
+enum lrt_thread_role {
+  LRT_THREAD_LOOP = 1,
+  LRT_THREAD_WORKER = 2,
+  LRT_THREAD_OTHER = 3
+};
+
+/* Phases in libuv's order for 1.44; lrt_phase_order() gives the order for
+ * the running version. */
+enum lrt_phase {
+  LRT_PHASE_TIMERS = 1,
+  LRT_PHASE_PENDING = 2,
+  LRT_PHASE_IDLE = 3,
+  LRT_PHASE_PREPARE = 4,
+  LRT_PHASE_POLL = 5,
+  LRT_PHASE_CHECK = 6,
+  LRT_PHASE_CLOSE = 7,
+  LRT_PHASE_MAX = 8
+};
+
+enum lrt_callback_kind {
+  LRT_CB_TIMER = 1,      /* lrt_timeout */
+  LRT_CB_INTERVAL = 2,   /* lrt_interval */
+  LRT_CB_IMMEDIATE = 3,  /* lrt_immediate */
+  LRT_CB_WORK = 4,       /* completion of lrt_work_submit */
+  LRT_CB_FS = 5,         /* completion of lrt_fs_* */
+  LRT_CB_DNS = 6,        /* completion of lrt_getaddrinfo */
+  LRT_CB_CRYPTO = 7,     /* completion of lrt_pbkdf2 */
+  LRT_CB_CONNECTION = 8, /* a listening socket has a connection */
+  LRT_CB_CONNECT = 9,    /* an outgoing connection completed */
+  LRT_CB_READ = 10,      /* data (or EOF) on a stream */
+  LRT_CB_WRITE = 11,     /* a write completed */
+  LRT_CB_CLOSE = 12,     /* a handle finished closing */
+  LRT_CB_SIGNAL = 13,    /* a signal arrived */
+  LRT_CB_USER = 14,      /* lrt_span_begin/end around the user's own code */
+  LRT_CB_KIND_MAX = 15
+};
+
+#define LRT_LABEL_LAST 0x80
+#define LRT_LABEL_CHUNK 16
+#define LRT_LABEL_MAX_LEN 127 /* longer labels are cut */
+
+/* Packing of LRT_REC_LOOP_START's arg. */
+#define LRT_LOOP_INFO(uv_version, pool_size, trace_version)                   \
+  (((uint64_t) (uv_version) << 32) | ((uint64_t) (trace_version) << 16) |     \
+   (uint64_t) (pool_size))
+#define LRT_LOOP_INFO_UV_VERSION(arg) ((uint32_t) ((arg) >> 32))
+#define LRT_LOOP_INFO_TRACE_VERSION(arg) ((uint16_t) ((arg) >> 16))
+#define LRT_LOOP_INFO_POOL_SIZE(arg) ((uint16_t) (arg))
+
+/* One event: 32 bytes, naturally aligned, no padding. */
+struct lrt_record {
+  uint64_t ts;    /* CLOCK_MONOTONIC ns */
+  uint32_t tid;   /* OS thread id of the thread it happened on */
+  uint8_t type;   /* enum lrt_record_type */
+  uint8_t kind;   /* phase, callback kind, thread role or label chunk */
+  uint16_t label; /* label id, 0 for none */
+  union {
+    struct {
+      uint64_t id;  /* tick, task, loop or worker number; see the type */
+      uint64_t arg; /* type-specific */
+    };
+    char text[LRT_LABEL_CHUNK]; /* LRT_REC_LABEL */
+  };
+};
+
+_Static_assert(sizeof(struct lrt_record) == 32, "record layout");
+
+/* Phase names, as they appear in traces. NULL for an unknown phase. */
+static inline const char* lrt_phase_name(unsigned phase) {
+  static const char* const names[LRT_PHASE_MAX] = {
+      [LRT_PHASE_TIMERS] = "timers", [LRT_PHASE_PENDING] = "pending",
+      [LRT_PHASE_IDLE] = "idle",     [LRT_PHASE_PREPARE] = "prepare",
+      [LRT_PHASE_POLL] = "poll",     [LRT_PHASE_CHECK] = "check",
+      [LRT_PHASE_CLOSE] = "close",
+  };
+  return phase < LRT_PHASE_MAX ? names[phase] : 0;
+}
+
+/* Callback kind names, as they appear in traces. NULL when unknown. */
+static inline const char* lrt_callback_kind_name(unsigned kind) {
+  static const char* const names[LRT_CB_KIND_MAX] = {
+      [LRT_CB_TIMER] = "timer",
+      [LRT_CB_INTERVAL] = "interval",
+      [LRT_CB_IMMEDIATE] = "immediate",
+      [LRT_CB_WORK] = "work",
+      [LRT_CB_FS] = "fs",
+      [LRT_CB_DNS] = "dns",
+      [LRT_CB_CRYPTO] = "crypto",
+      [LRT_CB_CONNECTION] = "connection",
+      [LRT_CB_CONNECT] = "connect",
+      [LRT_CB_READ] = "read",
+      [LRT_CB_WRITE] = "write",
+      [LRT_CB_CLOSE] = "close",
+      [LRT_CB_SIGNAL] = "signal",
+      [LRT_CB_USER] = "user",
+  };
+  return kind < LRT_CB_KIND_MAX ? names[kind] : 0;
+}
+
+/* The phases of one tick in the order libuv runs them, for libuv version
+ * `uv_version` (as uv_version() returns it). Writes up to LRT_PHASE_MAX
+ * entries to `order` and returns how many. The pending phase may also run
+ * again right after poll; that second run is not listed.
+ *
+ * libuv 1.45 moved timers from the start of an iteration to its end
+ * (libuv commit 660095490, "change execution order of timers"). */
+static inline int lrt_phase_order(uint32_t uv_version, uint8_t* order) {
+  static const uint8_t v144[] = {LRT_PHASE_TIMERS,  LRT_PHASE_PENDING,
+                                 LRT_PHASE_IDLE,    LRT_PHASE_PREPARE,
+                                 LRT_PHASE_POLL,    LRT_PHASE_CHECK,
+                                 LRT_PHASE_CLOSE};
+  static const uint8_t v145[] = {LRT_PHASE_PENDING, LRT_PHASE_IDLE,
+                                 LRT_PHASE_PREPARE, LRT_PHASE_POLL,
+                                 LRT_PHASE_CHECK,   LRT_PHASE_CLOSE,
+                                 LRT_PHASE_TIMERS};
+  const uint8_t* src = uv_version >= ((1u << 16) | (45u << 8)) ? v145 : v144;
+  int i;
+  for (i = 0; i < 7; i++)
+    order[i] = src[i];
+  return 7;
+}
+
+#endif /* LOOPRT_TRACE_H */
