@@ -44,3 +44,6 @@ $(BUILD)/looptrace: $(TRACER_OBJS) $(RUNTIME_A)
 	  $(TRACER_LIBS) $(RUNTIME_LIBS)
 
 ALL_TARGETS += $(BUILD)/looptrace
+
+# The trace loader's fuzz target and its corpus (make fuzz).
+-include tracer/fuzz/build.mk
