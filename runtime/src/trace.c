@@ -302,7 +302,7 @@ static uint16_t labels_intern(const char* s) {
   }
   if (labels.count > LABEL_ID_MAX)
     return LABEL_OVERFLOW;
-  if (labels.count == labels.cap) {
+  if (labels.count >= labels.cap) {
     uint32_t cap = labels.cap ? labels.cap * 2 : 64;
     char** texts = realloc(labels.texts, cap * sizeof(*texts));
     if (texts == NULL)
