@@ -17,8 +17,11 @@
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
 
-/* In .probes, where tools expect USDT semaphores; defined in trace.c. */
-extern volatile unsigned short lrt__semaphore;
+/* In .probes, where tools expect USDT semaphores; defined in trace.c.
+ * Hidden, so that code in the shared library reaches it with one
+ * PC-relative load instead of going through the GOT. */
+extern volatile unsigned short lrt__semaphore
+    __attribute__((visibility("hidden")));
 
 /* sys/sdt.h names a probe's semaphore provider_name_semaphore; all of ours
  * are the shared one. */
