@@ -87,3 +87,15 @@ $(BENCH_DIR)/%: $(BENCH_OBJ)/%.o
 BENCH_PROGS := $(BENCH_DIR)/workloads $(BENCH_DIR)/noprobes/workloads \
   $(BENCH_DIR)/uv_workloads $(BENCH_DIR)/echo_client $(BENCH_DIR)/maxrss
 ALL_TARGETS += $(BENCH_PROGS)
+
+.PHONY: bench bench-quick bench-run
+bench:
+	@tests/deps.sh check $(DEB_PACKAGES) $(BENCH_PACKAGES)
+	@$(MAKE) --no-print-directory bench-run
+
+bench-quick:
+	@tests/deps.sh check $(DEB_PACKAGES) $(BENCH_PACKAGES)
+	@$(MAKE) --no-print-directory bench-run BENCH_ARGS=--quick
+
+bench-run: all $(BENCH_DIR)/lttng/workloads
+	@tests/bench/run.sh --build $(BUILD) $(BENCH_ARGS)

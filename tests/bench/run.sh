@@ -1,0 +1,691 @@
+#!/usr/bin/env bash
+# run.sh — the benchmarks: what tracing costs, side by side with the
+# alternatives. `make bench` runs it, `make bench-quick` with --quick.
+#
+#   tests/bench/run.sh [--build DIR] [--quick]
+#   BENCH_SMOKE=1 tests/bench/run.sh ...     tiny sizes, one round (the
+#                                            smoke test: figures are noise)
+#
+# It says what it measures as it goes, and ends with one `name: value`
+# line per figure, after a line `figures:`. tests/bench/RESULTS.md says
+# what each figure is and what bounds it.
+#
+# How it measures:
+# - Every comparison is side by side: its sides run one after the other
+#   in each round, their order rotating from round to round, and a figure
+#   is the median over the rounds of that round's figure.
+# - A run's cost is the CPU time of the workload process (every thread of
+#   it), over the loop's run only, as the workload reports it (cpu_ns). CPU
+#   time, not wall time: it counts what tracing costs the program even
+#   when its loop waits, and other load on the machine stretches it less.
+# - Per-event figures divide by events counted exactly: the records in the
+#   trace (its final `records` fact), the hits bpftrace counted, the hits
+#   the LTTng build counted.
+# - The headline of a figure measured on several workloads is the worst
+#   workload; each workload's own figure is printed too.
+#
+# Needs root (BPF, LTTng); starts lttng-sessiond if none runs, and stops
+# the one it started.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$top/build
+mode=full
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) build=$(cd "$2" && pwd); shift 2 ;;
+    --quick) mode=quick; shift ;;
+    *) echo "usage: run.sh [--build DIR] [--quick]" >&2; exit 2 ;;
+  esac
+done
+[ "${BENCH_SMOKE:-0}" = 1 ] && mode=smoke
+
+bench=$build/bench
+looptrace=${LOOPTRACE:-$build/looptrace} # another tracer binary to measure
+lib=$bench/lib/liblooprt.so.0 # the workloads' copy (build.mk says why)
+tmp=$bench/tmp
+rm -rf "$tmp"
+mkdir -p "$tmp"
+
+# ---------------------------------------------------------------------------
+# Sizes. Workload sizes are callbacks run: immediates (one per tick),
+# timer fires, pool tasks, echo round trips.
+
+case $mode in
+  full)
+    rounds=7 tracer_rounds=5
+    n_immediates=1000000 n_timers=1000000 n_pool=100000 n_echo=100000
+    tracer_workloads="immediates timers pool"
+    collector_seconds=10 collector_steps=3
+    rss_short=10 rss_long=60
+    export_records=20000000 export_rounds=3
+    viewer_events=1000000 viewer_rounds=3
+    callgrind_n=100000 ;;
+  quick)
+    rounds=3 tracer_rounds=2
+    n_immediates=200000 n_timers=200000 n_pool=30000 n_echo=20000
+    tracer_workloads="immediates"
+    collector_seconds=1 collector_steps=0
+    rss_short=2 rss_long=6
+    export_records=2000000 export_rounds=1
+    viewer_events=1000000 viewer_rounds=1
+    callgrind_n=20000 ;;
+  smoke)
+    rounds=1 tracer_rounds=1
+    n_immediates=2000 n_timers=2000 n_pool=500 n_echo=500
+    tracer_workloads="immediates"
+    collector_seconds=0.2 collector_steps=0
+    rss_short=0.5 rss_long=1
+    export_records=20000 export_rounds=1
+    viewer_events=10000 viewer_rounds=1
+    callgrind_n=1000 ;;
+esac
+echo_connections=32
+# The workloads (and echo servers) run on the last CPU, everything else
+# (tracers, the echo client) where the scheduler puts it, but the client on
+# the first CPU: a pool's threads then share one CPU and a run costs the
+# same from round to round (unpinned, where its workers land makes the
+# pool's CPU time vary threefold here).
+cpu=$(($(nproc) - 1))
+pin=(taskset -c $cpu)
+pin_client=()
+[ $cpu -gt 0 ] && pin_client=(taskset -c 0)
+# The BPF ring buffer for per-event runs: big enough that nothing is
+# dropped, so that every event paid for is counted (the default, 16M, is
+# what collector_max_events_per_s measures).
+ring=256M
+
+size_of() { # workload -> its size
+  eval "echo \$n_$1"
+}
+
+# ---------------------------------------------------------------------------
+# Helpers.
+
+# The value of the line "NAME: value" in FILE.
+field() {
+  sed -n "s/^$1: //p" "$2" | head -n 1
+}
+
+# The median of the numbers on stdin, one per line.
+median() {
+  sort -g | awk '{ v[NR] = $1 }
+    END { if (NR == 0) print "nan";
+          else if (NR % 2) print v[(NR + 1) / 2];
+          else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# calc EXPR [DECIMALS]: floating-point arithmetic.
+calc() {
+  awk "BEGIN { printf \"%.${2:-3}f\", $1 }"
+}
+
+# The largest of the numbers on stdin.
+maximum() {
+  sort -g | tail -n 1
+}
+
+# Figures, in the order they are measured, printed at the end.
+figure_names=()
+declare -A figure
+put() { # NAME VALUE [NOTE]
+  figure_names+=("$1")
+  figure[$1]=$2
+  printf '  => %s: %s%s\n' "$1" "$2" "${3:+   ($3)}"
+}
+
+say() {
+  printf '%s\n' "$*"
+}
+
+ms() { # ns -> ms, for the log
+  calc "$1 / 1e6" 1
+}
+
+# The rotation of round R over the sides given: round 1 runs them in
+# order, round 2 starts at the second, ...
+rotate() {
+  local r=$1
+  shift
+  local sides=("$@")
+  local n=${#sides[@]}
+  local i
+  for ((i = 0; i < n; i++)); do
+    printf '%s ' "${sides[$(((i + r - 1) % n))]}"
+  done
+}
+
+cleanup_pids=()
+sessiond_pid=
+cleanup() {
+  local p
+  for p in "${cleanup_pids[@]}"; do
+    kill -KILL "$p" 2>/dev/null
+  done
+  if [ -n "$sessiond_pid" ]; then
+    kill -TERM "$sessiond_pid" 2>/dev/null
+    wait "$sessiond_pid" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "run.sh: $*" >&2
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "needs root (BPF and LTTng); run as root"
+for p in workloads noprobes/workloads lttng/workloads uv_workloads \
+         echo_client maxrss; do
+  [ -x "$bench/$p" ] || fail "$bench/$p is missing: make bench builds it"
+done
+# bpftrace asks for more locked memory than the default allows.
+ulimit -l unlimited 2>/dev/null || true
+
+say "looptrace benchmarks ($mode): $(uname -r), $(nproc) CPUs, $(date -u +%F)"
+say "sizes: immediates $n_immediates, timers $n_timers, pool $n_pool," \
+  "echo $n_echo round trips over $echo_connections connections;" \
+  "$rounds rounds ($tracer_rounds with tracers)"
+
+# ---------------------------------------------------------------------------
+# Running one side of a comparison. Each writes the workload's output
+# (wall_ns, cpu_ns, n, ...) to OUT and adds what it counted.
+
+# plain PROGRAM WORKLOAD N OUT: no tracer.
+plain() {
+  "${pin[@]}" "$1" "$2" "$3" > "$4" || fail "$1 $2 $3 failed"
+}
+
+# ours WORKLOAD N OUT: under `looptrace record`, started by it; adds
+# records and drops from the trace's final facts.
+ours() {
+  local trace=$tmp/trace.json
+  rm -f "$trace"
+  "$looptrace" record -q --ring-size "$ring" -o "$trace" -- \
+    "${pin[@]}" "$bench/workloads" "$1" "$2" > "$3" 2> "$tmp/looptrace.err" ||
+    fail "looptrace record failed: $(cat "$tmp/looptrace.err")"
+  trace_facts "$trace" >> "$3"
+  rm -f "$trace"
+}
+
+# The facts of a trace's last metadata event, as lines "records: N",
+# "drops: N".
+trace_facts() {
+  tail -n 3 "$1" | grep '"records"' | tail -n 1 |
+    sed -n 's/.*"records":\([0-9]*\).*"drops":\([0-9]*\).*/records: \1\
+drops: \2/p'
+}
+
+per_event_probes="loop__start loop__stop tick__begin tick__end phase__begin
+  phase__end poll__wait callback__begin callback__end work__submit
+  work__start work__end work__done"
+
+# bpftrace WORKLOAD N OUT: a bpftrace script counting every per-event
+# probe of liblooprt, attached before the program starts; adds hits.
+bpftrace_side() {
+  local probes=
+  local p
+  local bt
+  for p in $per_event_probes; do
+    probes="$probes${probes:+,}usdt:$lib:looprt:$p"
+  done
+  rm -f "$tmp/bpftrace.out"
+  bpftrace -e "BEGIN { printf(\"ready\\n\"); } $probes { @hits = count(); }" \
+    > "$tmp/bpftrace.out" 2>&1 &
+  bt=$!
+  cleanup_pids+=("$bt")
+  # BEGIN runs once every probe is attached.
+  for _ in $(seq 600); do
+    grep -q '^ready' "$tmp/bpftrace.out" && break
+    kill -0 "$bt" 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q '^ready' "$tmp/bpftrace.out" ||
+    fail "bpftrace did not attach: $(cat "$tmp/bpftrace.out")"
+  plain "$bench/workloads" "$1" "$2" "$3"
+  kill -INT "$bt"
+  wait "$bt"
+  echo "hits: $(sed -n 's/^@hits: //p' "$tmp/bpftrace.out")" >> "$3"
+}
+
+# LTTng: the session daemon, and a session per run recording every
+# per-event tracepoint of the LTTng build into files.
+lttng_events() {
+  local p
+  local list=
+  for p in $per_event_probes; do
+    list="$list${list:+,}looprt:$p"
+  done
+  echo "$list"
+}
+
+start_sessiond() {
+  lttng list > /dev/null 2>&1 && return
+  lttng-sessiond --no-kernel > "$tmp/sessiond.log" 2>&1 &
+  sessiond_pid=$!
+  for _ in $(seq 100); do
+    lttng list > /dev/null 2>&1 && return
+    sleep 0.1
+  done
+  fail "lttng-sessiond did not start: $(cat "$tmp/sessiond.log")"
+}
+
+# lttng_side on|off WORKLOAD N OUT: the LTTng build, with a session
+# recording (on) or none (off); adds LTTng's discarded events.
+lttng_side() {
+  local session=looptrace-bench-$$
+  if [ "$1" = off ]; then
+    plain "$bench/lttng/workloads" "$2" "$3" "$4"
+    return
+  fi
+  rm -rf "$tmp/lttng"
+  {
+    lttng create "$session" --output="$tmp/lttng" &&
+      lttng enable-channel -u --subbuf-size=16M --num-subbuf=16 ch &&
+      lttng enable-event -u -c ch "$(lttng_events)" &&
+      lttng start
+  } > "$tmp/lttng.log" 2>&1 || fail "lttng: $(cat "$tmp/lttng.log")"
+  plain "$bench/lttng/workloads" "$2" "$3" "$4"
+  lttng stop > /dev/null 2>&1
+  lttng list "$session" | sed -n 's/.*Discarded events: //p' |
+    awk '{ s += $1 } END { print "discarded: " s + 0 }' >> "$4"
+  lttng destroy "$session" > /dev/null 2>&1
+  rm -rf "$tmp/lttng"
+}
+
+tracer_ok=1
+if ! "$looptrace" record --help > /dev/null 2>&1 ||
+    "$looptrace" record -- true 2>&1 | grep -q 'not implemented'; then
+  tracer_ok=0
+  say "(build/looptrace cannot record yet: its figures are n/a)"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "## detached: built with probes, no tracer / built without probes"
+say "   build/bench/workloads vs build/bench/noprobes/workloads, cpu_ns"
+
+detached_all=()
+for w in immediates timers pool; do
+  n=$(size_of $w)
+  ratios=()
+  for r in $(seq $rounds); do
+    for side in $(rotate $r probes noprobes); do
+      case $side in
+        probes) plain "$bench/workloads" $w $n "$tmp/probes" ;;
+        noprobes) plain "$bench/noprobes/workloads" $w $n "$tmp/noprobes" ;;
+      esac
+    done
+    a=$(field cpu_ns "$tmp/probes")
+    b=$(field cpu_ns "$tmp/noprobes")
+    ratios+=("$(calc "$a / $b" 4)")
+    say "   $w $n, round $r: $(ms $a) ms / $(ms $b) ms = ${ratios[-1]}"
+  done
+  v=$(printf '%s\n' "${ratios[@]}" | median)
+  put detached_ratio_$w "$(calc "$v" 4)"
+  detached_all+=("$v")
+done
+
+# The same, counted in instructions (callgrind: deterministic, one
+# thread), for the chain of immediates.
+if command -v valgrind > /dev/null; then
+  for side in probes noprobes; do
+    prog=$bench/workloads
+    [ $side = noprobes ] && prog=$bench/noprobes/workloads
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$side" \
+      "$prog" immediates $callgrind_n > /dev/null 2> "$tmp/cg.$side.err" ||
+      fail "callgrind failed: $(tail -n 5 "$tmp/cg.$side.err")"
+    eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.$side")"
+  done
+  say "   callgrind, immediates $callgrind_n (whole program):" \
+    "$ir_probes / $ir_noprobes instructions"
+  put detached_instr_ratio_immediates "$(calc "$ir_probes / $ir_noprobes" 4)"
+fi
+put detached_ratio "$(calc "$(printf '%s\n' "${detached_all[@]}" |
+  maximum)" 4)" "worst workload"
+
+# ---------------------------------------------------------------------------
+say ""
+say "## runtime vs libuv: a looprt program / the same work on raw libuv"
+say "   build/bench/workloads vs build/bench/uv_workloads, cpu_ns;" \
+  "echo: server CPU per round trip"
+
+# The CPU time (ns) of every thread of process PID so far.
+process_cpu_ns() {
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# echo_run SERVER_CMD... : starts the server, waits for its port, runs the
+# client, and writes cpu_ns (the server's CPU during the load) and
+# round_trips to $tmp/echo.out. With $echo_trace set, `looptrace record
+# -p` is attached during the load and records/drops are added.
+echo_run() {
+  local server
+  local port=
+  local tracer=
+  local cpu0
+  local cpu1
+  # Gone first: the background shell truncates it only when it runs.
+  rm -f "$tmp/server.out"
+  "${pin[@]}" "$@" > "$tmp/server.out" 2>&1 &
+  server=$!
+  cleanup_pids+=("$server")
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+      "$tmp/server.out" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "echo server did not start: $(cat "$tmp/server.out")"
+  if [ -n "${echo_trace:-}" ]; then
+    rm -f "$tmp/trace.json" "$tmp/looptrace.err"
+    "$looptrace" record --ring-size "$ring" -p "$server" \
+      -o "$tmp/trace.json" 2> "$tmp/looptrace.err" &
+    tracer=$!
+    cleanup_pids+=("$tracer")
+    for _ in $(seq 200); do
+      grep -q 'tracing pid' "$tmp/looptrace.err" && break
+      kill -0 "$tracer" 2>/dev/null || break
+      sleep 0.05
+    done
+    grep -q 'tracing pid' "$tmp/looptrace.err" ||
+      fail "looptrace did not attach: $(cat "$tmp/looptrace.err")"
+  fi
+  cpu0=$(process_cpu_ns "$server")
+  "${pin_client[@]}" "$bench/echo_client" "$port" $echo_connections "$n_echo" \
+    > "$tmp/client.out" || fail "echo client failed"
+  cpu1=$(process_cpu_ns "$server")
+  {
+    echo "cpu_ns: $((cpu1 - cpu0))"
+    echo "round_trips: $(field round_trips "$tmp/client.out")"
+  } > "$tmp/echo.out"
+  if [ -n "$tracer" ]; then
+    kill -INT "$tracer"
+    wait "$tracer"
+    trace_facts "$tmp/trace.json" >> "$tmp/echo.out"
+    rm -f "$tmp/trace.json"
+  fi
+  kill -INT "$server"
+  wait "$server"
+}
+
+libuv_all=()
+for w in immediates timers pool echo; do
+  n=$(size_of $w)
+  ratios=()
+  for r in $(seq $rounds); do
+    for side in $(rotate $r looprt libuv); do
+      if [ $w = echo ]; then
+        case $side in
+          looprt) echo_run "$build/examples/echo" ;;
+          libuv) echo_run "$bench/uv_workloads" echo ;;
+        esac
+        cp "$tmp/echo.out" "$tmp/$side"
+      else
+        case $side in
+          looprt) plain "$bench/workloads" $w $n "$tmp/looprt" ;;
+          libuv) plain "$bench/uv_workloads" $w $n "$tmp/libuv" ;;
+        esac
+      fi
+    done
+    a=$(field cpu_ns "$tmp/looprt")
+    b=$(field cpu_ns "$tmp/libuv")
+    ratios+=("$(calc "$a / $b" 4)")
+    say "   $w $n, round $r: $(ms $a) ms / $(ms $b) ms = ${ratios[-1]}"
+  done
+  v=$(printf '%s\n' "${ratios[@]}" | median)
+  put runtime_vs_libuv_ratio_$w "$(calc "$v" 4)"
+  libuv_all+=("$v")
+done
+put runtime_vs_libuv_ratio "$(calc "$(printf '%s\n' "${libuv_all[@]}" |
+  maximum)" 4)" "worst workload"
+
+# ---------------------------------------------------------------------------
+say ""
+say "## tracers: per-event cost of looptrace, bpftrace, LTTng-UST"
+say "   looptrace: (cpu_ns traced - untraced) / records in the trace"
+say "              (looptrace record --ring-size $ring -o FILE -- CMD)"
+say "   bpftrace:  (cpu_ns traced - untraced) / probe hits; a script"
+say "              counting every per-event probe of $lib"
+say "   LTTng-UST: (cpu_ns recording - not recording) / tracepoint hits;"
+say "              the LTTng build of the runtime, a session recording"
+say "              every per-event tracepoint to files"
+
+if [ $tracer_ok = 1 ]; then
+  start_sessiond
+fi
+attached_all=()
+bt_ratio_all=()
+lttng_ratio_all=()
+for w in $tracer_workloads; do
+  [ $tracer_ok = 1 ] || break
+  n=$(size_of $w)
+  ours_pe=()
+  bt_ratio=()
+  lttng_ratio=()
+  for r in $(seq $tracer_rounds); do
+    for side in $(rotate $r none ours bpftrace lttng_off lttng_on); do
+      case $side in
+        none) plain "$bench/workloads" $w $n "$tmp/none" ;;
+        ours) ours $w $n "$tmp/ours" ;;
+        bpftrace) bpftrace_side $w $n "$tmp/bpftrace" ;;
+        lttng_off) lttng_side off $w $n "$tmp/lttng_off" ;;
+        lttng_on) lttng_side on $w $n "$tmp/lttng_on" ;;
+      esac
+    done
+    none=$(field cpu_ns "$tmp/none")
+    records=$(field records "$tmp/ours")
+    drops=$(field drops "$tmp/ours")
+    hits=$(field hits "$tmp/bpftrace")
+    lhits=$(field probe_hits "$tmp/lttng_on")
+    [ "${drops:-1}" = 0 ] || say "   (looptrace dropped $drops records)"
+    d=$(field discarded "$tmp/lttng_on")
+    [ "${d:-1}" = 0 ] || say "   (LTTng discarded $d events)"
+    o=$(calc "($(field cpu_ns "$tmp/ours") - $none) / $records" 2)
+    b=$(calc "($(field cpu_ns "$tmp/bpftrace") - $none) / $hits" 2)
+    l=$(calc "($(field cpu_ns "$tmp/lttng_on") - \
+               $(field cpu_ns "$tmp/lttng_off")) / $lhits" 2)
+    ours_pe+=("$o")
+    bt_ratio+=("$(calc "$o / $b" 4)")
+    lttng_ratio+=("$(calc "$o / $l" 4)")
+    say "   $w $n, round $r: untraced $(ms $none) ms;" \
+      "looptrace $o ns x $records records;" \
+      "bpftrace $b ns x $hits hits; LTTng $l ns x $lhits hits" \
+      "(LTTng build untraced $(ms "$(field cpu_ns "$tmp/lttng_off")") ms)"
+  done
+  v=$(printf '%s\n' "${ours_pe[@]}" | median)
+  put attached_ns_per_event_$w "$(calc "$v" 1)"
+  attached_all+=("$v")
+  v=$(printf '%s\n' "${bt_ratio[@]}" | median)
+  put vs_bpftrace_ratio_$w "$(calc "$v" 4)"
+  bt_ratio_all+=("$v")
+  v=$(printf '%s\n' "${lttng_ratio[@]}" | median)
+  put vs_lttng_ratio_$w "$(calc "$v" 4)"
+  lttng_ratio_all+=("$v")
+done
+
+# echo under load, with `looptrace record -p` attached.
+if [ $tracer_ok = 1 ]; then
+  pe=()
+  for r in $(seq $tracer_rounds); do
+    for side in $(rotate $r none ours); do
+      case $side in
+        none) echo_trace= echo_run "$build/examples/echo" ;;
+        ours) echo_trace=1 echo_run "$build/examples/echo" ;;
+      esac
+      cp "$tmp/echo.out" "$tmp/$side"
+    done
+    records=$(field records "$tmp/ours")
+    drops=$(field drops "$tmp/ours")
+    [ "${drops:-1}" = 0 ] || say "   (looptrace dropped $drops records)"
+    a=$(field cpu_ns "$tmp/ours")
+    b=$(field cpu_ns "$tmp/none")
+    pe+=("$(calc "($a - $b) / $records" 2)")
+    say "   echo $n_echo, round $r: server $(ms $b) ms untraced," \
+      "$(ms $a) ms traced, $records records: ${pe[-1]} ns per record"
+  done
+  v=$(printf '%s\n' "${pe[@]}" | median)
+  put attached_ns_per_event_echo "$(calc "$v" 1)"
+  attached_all+=("$v")
+
+  put attached_ns_per_event "$(calc "$(printf '%s\n' "${attached_all[@]}" |
+    maximum)" 1)" "worst workload"
+  put vs_bpftrace_ratio "$(calc "$(printf '%s\n' "${bt_ratio_all[@]}" |
+    maximum)" 4)" "worst workload"
+  put vs_lttng_ratio "$(calc "$(printf '%s\n' "${lttng_ratio_all[@]}" |
+    maximum)" 4)" "worst workload"
+else
+  put attached_ns_per_event "n/a (looptrace record not available)"
+  put vs_bpftrace_ratio "n/a (looptrace record not available)"
+  put vs_lttng_ratio "n/a (looptrace record not available)"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "## collector: highest rate sustained with no drop"
+say "   looptrace record -o /dev/null --" \
+  "workloads spans RATE $collector_seconds"
+say "   (default ring buffer; RATE records/s of user spans, paced each ms)"
+
+# collector_trial RATE: 0 if every record of RATE/s for the duration
+# arrived; sets trial_rate to the rate the generator achieved.
+collector_trial() {
+  local err=$tmp/collector.err
+  "$looptrace" record -o /dev/null -- "${pin[@]}" "$bench/workloads" \
+    spans "$1" "$collector_seconds" > "$tmp/collector.out" 2> "$err" ||
+    fail "looptrace record failed: $(cat "$err")"
+  local made
+  local drops
+  made=$(field span_records "$tmp/collector.out")
+  drops=$(sed -n 's/.* \([0-9]*\) records dropped.*/\1/p' "$err" | tail -n 1)
+  trial_rate=$(calc "$made / $collector_seconds" 0)
+  say "   $1/s asked: $trial_rate/s made, ${drops:-?} records dropped"
+  [ "${drops:-1}" = 0 ] &&
+    [ "$made" -ge "$(calc "$1 * $collector_seconds * 0.98" 0)" ]
+}
+
+if [ $tracer_ok = 1 ]; then
+  good=0
+  bad=0
+  rate=1000000
+  [ $mode = smoke ] && rate=100000
+  # Double until a rate fails, then halve the gap collector_steps times.
+  while :; do
+    if collector_trial $rate; then
+      good=$rate
+      good_made=$trial_rate
+      rate=$((rate * 2))
+      [ $rate -gt 64000000 ] && break
+    else
+      bad=$rate
+      break
+    fi
+  done
+  if [ $bad -gt 0 ] && [ $good -gt 0 ]; then
+    for _ in $(seq $collector_steps); do
+      rate=$(((good + bad) / 2))
+      if collector_trial $rate; then
+        good=$rate
+        good_made=$trial_rate
+      else
+        bad=$rate
+      fi
+    done
+  fi
+  if [ $good -gt 0 ]; then
+    put collector_max_events_per_s "$good_made" \
+      "next rate tried, failed: $bad/s"
+  else
+    put collector_max_events_per_s 0 "even $bad/s failed"
+  fi
+else
+  put collector_max_events_per_s "n/a (looptrace record not available)"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "## export: trace JSON written per second"
+say "   looptrace record --bench-export $export_records -o /dev/null"
+v=()
+for r in $(seq $export_rounds); do
+  if "$looptrace" record --bench-export "$export_records" -o /dev/null \
+      > "$tmp/export.out" 2>&1; then
+    v+=("$(field export_events_per_s "$tmp/export.out")")
+    say "   round $r: ${v[-1]} events/s"
+  fi
+done
+if [ ${#v[@]} -gt 0 ]; then
+  put export_events_per_s "$(printf '%s\n' "${v[@]}" | median)"
+else
+  put export_events_per_s \
+    "n/a (looptrace record --bench-export: $(head -n 1 "$tmp/export.out"))"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "## tracer memory: peak RSS recording a busy loop, short vs long"
+say "   maxrss looptrace record -p PID -d SECONDS -o /dev/null," \
+  "PID: workloads mixed"
+
+# rss_trial SECONDS: the tracer's peak RSS in MB, recording that long.
+rss_trial() {
+  local target
+  "${pin[@]}" "$bench/workloads" mixed "$(calc "$1 + 2" 1)" > /dev/null &
+  target=$!
+  cleanup_pids+=("$target")
+  sleep 0.2
+  "$bench/maxrss" "$tmp/rss" "$looptrace" record -q -p "$target" \
+    -d "$1" -o /dev/null 2> "$tmp/rss.err" ||
+    fail "looptrace record failed: $(cat "$tmp/rss.err")"
+  kill -INT "$target" 2>/dev/null
+  wait "$target" 2>/dev/null
+  calc "$(field maxrss_kb "$tmp/rss") / 1024" 1
+}
+
+if [ $tracer_ok = 1 ]; then
+  short=$(rss_trial $rss_short)
+  long=$(rss_trial $rss_long)
+  say "   ${rss_short} s: $short MB; ${rss_long} s: $long MB"
+  put "tracer_peak_rss_mb_${rss_short}s" "$short"
+  put "tracer_peak_rss_mb_${rss_long}s" "$long"
+  put tracer_peak_rss_mb "$long" "recording ${rss_long} s"
+else
+  put tracer_peak_rss_mb "n/a (looptrace record not available)"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "## viewer: first render of a big trace in headless Chromium"
+say "   node tests/browser/bench-render.mjs --events $viewer_events"
+viewer_script=$top/tests/browser/bench-render.mjs
+v=()
+name=
+if [ -f "$viewer_script" ]; then
+  for r in $(seq $viewer_rounds); do
+    if node "$viewer_script" --events "$viewer_events" --frames 10 \
+        > "$tmp/viewer.out" 2>&1; then
+      line=$(grep '^viewer_first_render_ms_' "$tmp/viewer.out" | head -n 1)
+      name=${line%%:*}
+      v+=("$(echo "${line#*: }" | awk '{ print $1 }')")
+      say "   round $r: ${v[-1]} ms"
+    else
+      say "   round $r failed: $(tail -n 3 "$tmp/viewer.out")"
+    fi
+  done
+fi
+if [ ${#v[@]} -gt 0 ]; then
+  put "$name" "$(printf '%s\n' "${v[@]}" | median)"
+else
+  put viewer_first_render_ms_1m \
+    "n/a (no tests/browser/bench-render.mjs, or it failed)"
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+say "figures:"
+for name in "${figure_names[@]}"; do
+  printf '%s: %s\n' "$name" "${figure[$name]}"
+done
