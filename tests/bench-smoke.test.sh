@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# timeout: 300
+# `make bench-quick` in smoke mode (BENCH_SMOKE=1: tiny sizes, one round)
+# runs every benchmark and ends with every figure as `name: number`. It
+# checks that the benchmarks keep working, never how fast anything is:
+# speed belongs to `make bench`, not to timed tests.
+set -uo pipefail
+. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+require_bpf
+command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
+for pkg in lttng-tools liblttng-ust-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+    grep -q 'install ok installed' ||
+    skip_or_fail "$pkg is not installed (make bench-deps)"
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A make of our own, not part of the one that may have started the runner.
+unset MAKEFLAGS MAKELEVEL MFLAGS
+BENCH_SMOKE=1 make --no-print-directory -C "$LOOPTRACE_SRC" \
+  BUILD="$LOOPTRACE_BUILD" bench-quick > "$tmp/out" 2>&1
+status=$?
+if [ $status -ne 0 ]; then
+  tail -n 30 "$tmp/out"
+  echo "FAILED: make bench-quick exited with $status"
+  exit 1
+fi
+
+# The figures: everything after the line "figures:".
+sed -n '/^figures:$/,$p' "$tmp/out" | tail -n +2 > "$tmp/figures"
+
+failed=0
+# The viewer's figure is named for the trace's size (_1m, _10k, ...).
+for name in detached_ratio attached_ns_per_event vs_bpftrace_ratio \
+    vs_lttng_ratio runtime_vs_libuv_ratio collector_max_events_per_s \
+    export_events_per_s tracer_peak_rss_mb \
+    'viewer_first_render_ms_[0-9a-z]+'; do
+  if ! grep -Eq "^$name: -?[0-9]+(\.[0-9]+)?$" "$tmp/figures"; then
+    echo "FAILED: no number for $name: $(grep -E "^$name:" "$tmp/figures")"
+    failed=1
+  fi
+done
+# And no figure at all is without a number.
+if grep -Ev '^[a-z0-9_.]+: -?[0-9]+(\.[0-9]+)?$' "$tmp/figures"; then
+  echo "FAILED: the lines above are not 'name: number'"
+  failed=1
+fi
+if [ $failed -ne 0 ]; then
+  echo "--- output:"
+  tail -n 60 "$tmp/out"
+  exit 1
+fi
+echo "ok: $(wc -l < "$tmp/figures") figures, each a number"
