@@ -94,13 +94,18 @@ const Flows = (() => {
     return F;
   }
 
-  // Calls fn(i) for each arrow that may be visible in [t0, t1].
-  function forVisible(F, t0, t1, fn) {
+  // The arrows that may be visible in [t0, t1], or null when there are
+  // more than `cap` of them (the caller then draws fewer).
+  function visible(F, t0, t1, cap) {
+    const out = [];
     let i = Model.lowerBound(F.fromT, t0 - F.maxLen);
     for (; i < F.n && F.fromT[i] <= t1; i++) {
-      if (F.toT[i] >= t0) fn(i);
+      if (F.toT[i] < t0) continue;
+      if (out.length === cap) return null;
+      out.push(i);
     }
+    return out;
   }
 
-  return { build, forVisible };
+  return { build, visible };
 })();

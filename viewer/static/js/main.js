@@ -60,9 +60,14 @@ const App = (() => {
         }
         throw new Error(`${res.status} ${res.statusText}`);
       }
-      const text = await res.text();
-      app.timings.fetch_ms = performance.now() - app.timings.start_ms;
-      await loadText(text);
+      const size = Number(res.headers.get("content-length")) || 0;
+      if (size > WHOLE_TEXT_LIMIT) {
+        await loadStream(res.body, url);
+      } else {
+        const text = await res.text();
+        app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+        await loadText(text);
+      }
     } catch (e) {
       fail(`could not fetch ${url}: ${e.message}`);
       endLoad();
@@ -73,31 +78,74 @@ const App = (() => {
     beginLoad(file.name);
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
-      const text = await file.text();
-      app.timings.fetch_ms = performance.now() - app.timings.start_ms;
-      await loadText(text);
+      if (file.size > WHOLE_TEXT_LIMIT) {
+        await loadStream(file.stream(), file.name);
+      } else {
+        const text = await file.text();
+        app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+        await loadText(text);
+      }
     } catch (e) {
-      fail(`could not read ${file.name}: ${e.message} (files over ~500 MB ` +
-           "cannot be read as one string)");
+      fail(`could not read ${file.name}: ${e.message}`);
       endLoad();
     }
   }
 
+  // Up to this size a trace is read as one string and parsed by one
+  // JSON.parse, the fastest way here. Bigger ones cannot be one string
+  // (V8 caps strings near 512 MB), so they are parsed line by line as they
+  // stream in, which works for the tracer's one-event-per-line layout.
+  const WHOLE_TEXT_LIMIT = 256e6;
+
+  // Reads a byte stream, parsing lines while the rest arrives.
+  async function loadStream(stream, name) {
+    const reader = stream.getReader();
+    const decoder = new TextDecoder("utf-8");
+    const parser = Parse.createStreamParser();
+    let bytes = 0;
+    let parseMs = 0;
+    let shown = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      const t = performance.now();
+      parser.push(decoder.decode(value, { stream: true }));
+      parseMs += performance.now() - t;
+      if (t - shown > 250) {
+        shown = t;
+        status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
+      }
+    }
+    const t = performance.now();
+    parser.push(decoder.decode());
+    const parsed = parser.finish();
+    app.timings.parse_ms = parseMs + performance.now() - t;
+    app.timings.fetch_ms = t - app.timings.start_ms;
+    await showParsed(parsed);
+  }
+
+  // Parses a whole text (window.looptrace.loadText).
   async function loadText(text) {
+    status(`Parsing ${(text.length / 1e6).toFixed(1)} MB …`);
+    await nextPaint();
+    const t = performance.now();
+    const parsed = Parse.parseTrace(text);
+    app.timings.parse_ms = performance.now() - t;
+    await showParsed(parsed);
+  }
+
+  async function showParsed(parsed) {
     try {
-      status(`Parsing ${(text.length / 1e6).toFixed(1)} MB …`);
-      await nextPaint();
-      let t = performance.now();
-      const parsed = Parse.parseTrace(text);
-      text = null;
-      app.timings.parse_ms = performance.now() - t;
       app.parseWarnings = parsed.warnings;
       if (parsed.error) {
         fail(parsed.error);
         endLoad();
         return;
       }
-      t = performance.now();
+      status(`Building lanes for ${parsed.events.length.toLocaleString("en-US")} events …`);
+      await nextPaint();
+      let t = performance.now();
       const model = Model.build(parsed.events, parsed.otherData);
       const flows = Flows.build(model);
       app.timings.model_ms = performance.now() - t;

@@ -33,13 +33,19 @@ const Model = (() => {
   function build(events, otherData) {
     const strings = [];
     const stringIds = new Map();
+    let lastString = null, lastId = -1; // names repeat in runs: skip the Map
     const intern = (s) => {
+      if (s === lastString) return lastId;
       const key = s === undefined || s === null ? "" : String(s);
       let id = stringIds.get(key);
       if (id === undefined) {
         id = strings.length;
         strings.push(key);
         stringIds.set(key, id);
+      }
+      if (typeof s === "string") {
+        lastString = s;
+        lastId = id;
       }
       return id;
     };
@@ -57,6 +63,7 @@ const Model = (() => {
     let minTs = Infinity;
     let maxEnd = -Infinity;
     let sawLooptrace = false;
+    let lastCounter = null;
 
     const proc = (pid) => {
       let p = processes.get(pid);
@@ -66,7 +73,9 @@ const Model = (() => {
       }
       return p;
     };
+    let lastThread = null; // events come in runs of one thread
     const thread = (pid, tid) => {
+      if (lastThread && lastThread.pid === pid && lastThread.tid === tid) return lastThread;
       const key = `${pid}:${tid}`;
       let t = threads.get(key);
       if (!t) {
@@ -74,8 +83,11 @@ const Model = (() => {
         t = { pid, tid, name: null, sortIndex: null, x: [], be: [], inst: [] };
         threads.set(key, t);
       }
-      return t;
+      return (lastThread = t);
     };
+    // Times in ns, converted once: NaN for events without a valid ts.
+    const tsNs = new Float64Array(events.length).fill(NaN);
+    const durNs = new Float64Array(events.length);
 
     // Pass 1: sort events by what they are, find the time origin.
     for (let k = 0; k < events.length; k++) {
@@ -92,12 +104,16 @@ const Model = (() => {
         badTime++;
         continue;
       }
+      tsNs[k] = ts;
       if (ts < minTs) minTs = ts;
       let end = ts;
       switch (ph) {
         case "X": {
           const d = toNs(ev.dur);
-          if (d > 0) end = ts + d;
+          if (d > 0) {
+            end = ts + d;
+            durNs[k] = d;
+          }
           thread(pid, tid).x.push(k);
           break;
         }
@@ -117,15 +133,19 @@ const Model = (() => {
           break;
         }
         case "C": {
-          const key = `${pid}:${ev.name}:${ev.id === undefined ? "" : ev.id}`;
-          let c = counters.get(key);
+          let c = lastCounter;
+          if (!c || c.pid !== pid || c.rawName !== ev.name || c.id !== ev.id) {
+            const key = `${pid}:${ev.name}:${ev.id === undefined ? "" : ev.id}`;
+            c = counters.get(key);
+          }
           if (!c) {
             proc(pid);
-            c = { pid, name: ev.id === undefined ? String(ev.name)
-                                                 : `${ev.name} ${ev.id}`,
+            c = { pid, rawName: ev.name, id: ev.id,
+                  name: ev.id === undefined ? String(ev.name) : `${ev.name} ${ev.id}`,
                   events: [] };
-            counters.set(key, c);
+            counters.set(`${pid}:${ev.name}:${ev.id === undefined ? "" : ev.id}`, c);
           }
+          lastCounter = c;
           c.events.push(k);
           break;
         }
@@ -191,7 +211,8 @@ const Model = (() => {
     const endEv = new Map(); // span of a B/E pair -> index of its E
     const colours = [];
     const colourIds = new Map();
-    const colourCache = new Map(); // "cat\0name\0kind" -> colour index
+    const colourCache = new Map(); // cat -> (name, kind, instant) -> colour index
+    const kindIds = new Map();
 
     const newSpan = (k, ts, end, laneIdx, flags) => {
       const ev = events[k];
@@ -205,8 +226,20 @@ const Model = (() => {
       S.flags[s] = flags;
       S.parent[s] = -1;
       const kind = ev.args && ev.args.kind;
-      const key = `${ev.cat}\0${ev.name}\0${kind}`;
-      let c = colourCache.get(key);
+      let kindId = 0;
+      if (kind !== undefined) {
+        kindId = kindIds.get(kind);
+        if (kindId === undefined) kindIds.set(kind, kindId = kindIds.size + 1);
+      }
+      // A cache per category keyed by a small integer (a string key per
+      // span would churn the GC at 1M spans).
+      const instant = flags & FLAG_INSTANT ? 1 : 0;
+      let byCat = colourCache.get(S.cat[s]);
+      if (!byCat) colourCache.set(S.cat[s], byCat = new Map());
+      const key = S.name[s] < 262144 && kindId < 1024
+        ? (S.name[s] * 1024 + kindId) * 2 + instant
+        : `${S.name[s]}:${kindId}:${instant}`;
+      let c = byCat.get(key);
       if (c === undefined) {
         const css = (flags & FLAG_INSTANT) ? Theme.INSTANT_COLOUR
           : Theme.spanColour(ev.cat, String(ev.name), kind);
@@ -216,7 +249,7 @@ const Model = (() => {
           colours.push(css);
           colourIds.set(css, c);
         }
-        colourCache.set(key, c);
+        byCat.set(key, c);
       }
       S.colour[s] = c;
       return s;
@@ -270,19 +303,16 @@ const Model = (() => {
     }
 
     function instant(k, laneIdx) {
-      const ts = toNs(events[k].ts);
-      return newSpan(k, ts, ts, laneIdx, FLAG_INSTANT);
+      return newSpan(k, tsNs[k], tsNs[k], laneIdx, FLAG_INSTANT);
     }
 
     // The spans of one thread: X events, B/E pairs, thread instants.
     function threadSpans(t, laneIdx) {
       const ids = [];
       for (const k of t.x) {
-        const ev = events[k];
-        const ts = toNs(ev.ts);
-        const d = toNs(ev.dur);
-        ids.push(newSpan(k, ts, d > 0 ? ts + d : ts, laneIdx,
-                         ev.args && ev.args.incomplete ? FLAG_INCOMPLETE : 0));
+        const args = events[k].args;
+        ids.push(newSpan(k, tsNs[k], tsNs[k] + durNs[k], laneIdx,
+                         args && args.incomplete ? FLAG_INCOMPLETE : 0));
       }
       for (const k of t.inst) ids.push(instant(k, laneIdx));
       if (t.be.length > 0) pairBeginEnd(t.be, laneIdx, ids);
@@ -293,7 +323,7 @@ const Model = (() => {
     // no name), like Perfetto. B/E timestamps must grow within a thread;
     // a stable sort by ts forgives files that are not quite in order.
     function pairBeginEnd(list, laneIdx, ids) {
-      const ts = list.map((k) => toNs(events[k].ts));
+      const ts = list.map((k) => tsNs[k]);
       const order = list.map((_, i) => i);
       order.sort((a, b) => ts[a] - ts[b] || a - b);
       const open = [];
@@ -347,7 +377,7 @@ const Model = (() => {
             continue;
           }
           const b = stack.pop();
-          const s = newSpan(b, toNs(events[b].ts), toNs(ev.ts), laneIdx, 0);
+          const s = newSpan(b, tsNs[b], tsNs[k], laneIdx, 0);
           endEv.set(s, k);
           ids.push(s);
         }
@@ -355,7 +385,7 @@ const Model = (() => {
       for (const stack of open.values()) {
         for (const b of stack) {
           unmatched.asyncOpen++;
-          ids.push(newSpan(b, toNs(events[b].ts), maxEnd, laneIdx,
+          ids.push(newSpan(b, tsNs[b], maxEnd, laneIdx,
                            FLAG_INCOMPLETE));
         }
       }
@@ -463,30 +493,34 @@ const Model = (() => {
 
     function counterLane(p, c) {
       const lane = newLane("counter", p, null, c.name, null);
-      const list = c.events.slice().sort((a, b) =>
-        toNs(events[a].ts) - toNs(events[b].ts) || a - b);
-      const keys = [];
-      for (const k of list) {
-        for (const key of Object.keys(events[k].args || {})) {
-          if (!keys.includes(key)) keys.push(key);
+      const list = c.events; // file order; sorted below unless it already is
+      for (let i = 1; i < list.length; i++) {
+        if (tsNs[list[i]] < tsNs[list[i - 1]]) {
+          list.sort((a, b) => tsNs[a] - tsNs[b] || a - b);
+          break;
         }
       }
+      const keys = new Set();
+      for (const k of list) {
+        const args = events[k].args;
+        for (const key in args) keys.add(key);
+      }
       const n = list.length;
-      lane.series = keys.map((key, i) => ({
+      lane.series = [...keys].map((key, i) => ({
         key, colour: seriesColour(i),
         ts: new Float64Array(n), val: new Float64Array(n), max: 0,
       }));
-      const last = keys.map(() => 0);
-      for (let i = 0; i < n; i++) {
-        const ev = events[list[i]];
-        const t = toNs(ev.ts) - origin;
-        lane.series.forEach((ser, j) => {
-          const v = ev.args ? Number(ev.args[ser.key]) : NaN;
-          if (Number.isFinite(v)) last[j] = v; // a missing key keeps its value
-          ser.ts[i] = t;
-          ser.val[i] = last[j];
-          if (last[j] > ser.max) ser.max = last[j];
-        });
+      for (const ser of lane.series) {
+        let last = 0; // a sample without this key keeps its value
+        const key = ser.key;
+        for (let i = 0; i < n; i++) {
+          const args = events[list[i]].args;
+          const v = args ? Number(args[key]) : NaN;
+          if (Number.isFinite(v)) last = v;
+          ser.ts[i] = tsNs[list[i]] - origin;
+          ser.val[i] = last;
+          if (last > ser.max) ser.max = last;
+        }
       }
       lane.counterEvents = list;
       lane.spanCount = 0;

@@ -73,6 +73,21 @@ const Render = (() => {
     const scale = T.plotWidth(v) / (t1 - t0);
     const left = T.GUTTER_W;
     let colour = -1;
+    const fill = (c) => {
+      if (c !== colour) {
+        ctx.fillStyle = m.colours[c];
+        colour = c;
+      }
+    };
+    // Sub-pixel columns are merged into runs of one colour: one rectangle
+    // for many columns keeps the raster cheap when zoomed out.
+    let runX = -1, runEnd = -1, runC = -1;
+    const flush = () => {
+      if (runX < 0) return;
+      fill(runC);
+      ctx.fillRect(runX, y, runEnd - runX, h);
+      runX = -1;
+    };
     let i = Model.lowerBound(row.end, t0);
     while (i < n) {
       const st = row.start[i];
@@ -80,23 +95,39 @@ const Render = (() => {
       const s = row.ids[i];
       const xa = left + (st - t0) * scale;
       const xb = left + (row.end[i] - t0) * scale;
-      const c = S.colour[s];
-      if (c !== colour) {
-        ctx.fillStyle = m.colours[c];
-        colour = c;
-      }
       if (S.flags[s] & Model.FLAG_INSTANT) {
+        flush();
+        fill(S.colour[s]);
         diamond(ctx, xa, y + h / 2, h / 2);
         i++;
         continue;
       }
       if (xb - xa < 1) {
-        // One column for every span that starts in this pixel.
+        // One column stands for every span starting in this pixel; it
+        // takes the colour of the span covering the column's middle (what
+        // fills most of it), else of the first.
         const px = Math.floor(xa);
-        ctx.fillRect(px, y, 1, h);
+        const tMid = t0 + (px + 0.5 - left) / scale;
+        let k = i;
+        if (row.end[i] < tMid) {
+          const j = Model.lowerBound(row.end, tMid, i + 1);
+          if (j < n && row.start[j] <= tMid) k = j;
+        }
+        const c = S.colour[row.ids[k]];
+        if (runX >= 0 && runEnd === px && runC === c) {
+          runEnd = px + 1;
+        } else if (!(runX >= 0 && runEnd > px && runC === c)) {
+          flush();
+          runX = px;
+          runEnd = px + 1;
+          runC = c;
+        }
         i = skipColumn(row, i, t0 + (px + 1 - left) / scale);
         continue;
       }
+      flush();
+      const c = S.colour[s];
+      fill(c);
       const a = Math.max(xa, left - 1);
       const w = Math.min(xb, v.width + 1) - a;
       ctx.fillRect(a, y, w, h);
@@ -110,6 +141,7 @@ const Render = (() => {
       }
       i++;
     }
+    flush();
   }
 
   // After drawing span i as one pixel column ending at time tNext, the
@@ -211,8 +243,8 @@ const Render = (() => {
     const sel = st.selected >= 0 ? F.bySpan.get(st.selected) || [] : [];
     let list = [];
     if (st.showFlows) {
-      Flows.forVisible(F, v.t0, v.t1, (i) => list.push(i));
-      if (list.length > FLOW_CAP) {
+      list = Flows.visible(F, v.t0, v.t1, FLOW_CAP);
+      if (list === null) {
         capped = true;
         list = [];
       }
