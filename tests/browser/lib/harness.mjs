@@ -66,7 +66,8 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
                 ".png": "image/png", ".svg": "image/svg+xml" };
 
 // Serves `root` on 127.0.0.1 at a random port, plus `files` (url path ->
-// string or Buffer) on top. Returns {origin, requests, files, close}.
+// string or Buffer) on top. Returns {origin, requests (paths asked for),
+// setFile, removeFile, close}.
 export function serve(root = VIEWER, files = {}) {
   const requests = [];
   // Bodies are kept as bytes: encoding a 100 MB string per request would
@@ -93,6 +94,7 @@ export function serve(root = VIEWER, files = {}) {
       resolve({
         origin, requests,
         setFile: (p, body) => extra.set(p, Buffer.from(body)),
+        removeFile: (p) => extra.delete(p),
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
       });
     });

@@ -38,6 +38,9 @@ const Parse = (() => {
       if (!fixed.closed) {
         warnings.push(`file ends without '${fixed.closers}' ` +
                       `(recording cut short?); read ${n} events`);
+      } else if (fixed.rootEnd > 0 && text.slice(fixed.rootEnd).trim() !== "") {
+        warnings.push("ignored what follows the end of the trace: " +
+                      JSON.stringify(text.slice(fixed.rootEnd).trim().slice(0, 40)));
       }
     }
 
@@ -79,9 +82,11 @@ const Parse = (() => {
   // still open there. Returns {text, closers, closed} or null when the
   // brackets do not match (garbage, not truncation). `closed` says the
   // events array was closed in the file: the failure was elsewhere (a
-  // trailing comma), not a missing end.
+  // trailing comma), not a missing end; `rootEnd` where the outermost
+  // container closed (0 if it never did).
   function repair(text, start) {
     const stack = [];
+    let rootEnd = 0;
     let eventsDepth = -1; // stack depth inside the events array
     let prefix = null; // the containers open around the events array
     let cut = -1;
@@ -107,6 +112,7 @@ const Parse = (() => {
             (open === OPEN_BRACE) !== (ch === CLOSE_BRACE))
           return null;
         if (ch === CLOSE_BRACE && stack.length === eventsDepth) cut = i + 1;
+        if (stack.length === 0 && rootEnd === 0) rootEnd = i + 1;
         if (ch === CLOSE_BRACKET && stack.length === eventsDepth - 1) {
           closed = true;
           eventsDepth = -1;
@@ -117,7 +123,7 @@ const Parse = (() => {
     if (cut < 0 || prefix === null) return null;
     const closers = prefix.reverse()
       .map((ch) => (ch === OPEN_BRACE ? "}" : "]")).join("");
-    return { text: text.slice(0, cut) + closers, closers, closed };
+    return { text: text.slice(0, cut) + closers, closers, closed, rootEnd };
   }
 
   // The top-level array, or the array under a top-level "traceEvents" key.
@@ -189,8 +195,15 @@ const Parse = (() => {
         carry = s;
         return;
       }
-      carry = s.slice(nl + 1);
-      lines(s.slice(0, nl + 1));
+      // A last line without its ',' is the last event: wait for the ']'.
+      let end = nl + 1;
+      let j = nl;
+      while (j > 0 && isSpace(s.charCodeAt(j - 1))) j--;
+      const ch = j > 0 ? s.charCodeAt(j - 1) : 44;
+      if (ch !== 44 && ch !== CLOSE_BRACKET && ch !== OPEN_BRACKET)
+        end = s.lastIndexOf("\n", j - 1) + 1;
+      carry = s.slice(end);
+      lines(s.slice(0, end));
     }
 
     // Parses a run of whole lines.
@@ -263,12 +276,13 @@ const Parse = (() => {
           }
         }
       }
+      // `lineByLine` tells tests the fast path did the work.
       if (fast && opened && closed && events.length > 0) {
-        return { events, otherData: null, warnings: [], error: null };
+        return { events, otherData: null, warnings: [], error: null, lineByLine: true };
       }
       if (fast && opened && !closed && trailingComma && events.length > 0) {
         // Cut right after a line: every event read is whole.
-        return { events, otherData: null, error: null, warnings: [
+        return { events, otherData: null, error: null, lineByLine: true, warnings: [
           `file ends without ']' (recording cut short?); read ${events.length} events`] };
       }
       if (kept > KEEP_LIMIT) {
