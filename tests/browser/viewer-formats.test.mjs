@@ -5,6 +5,7 @@
 // overflow row with a warning). The fixtures are written by hand below.
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { launch, serve, openViewer, openFile, assertClean, screenshot, suite } from "./lib/harness.mjs";
 
 const t = suite("viewer-formats");
@@ -15,32 +16,17 @@ const find = (page, spec) => page.evaluate((s) => window.looptrace.find(s).map((
 // object form, µs timestamps from an arbitrary clock, B/E from
 // node.environment, async b/e from async_hooks, v8 X events, a counter,
 // instants, and a v1 flow from the main thread to a platform worker.
+// The fixture (fixtures/node-trace.json) is shaped like `node
+// --trace-events-enabled` output (node_trace.1.log): the object form, µs
+// timestamps from an arbitrary clock starting at T0, B/E from
+// node.environment, async b/e from async_hooks, v8 X events (the worker's
+// written first, out of time order), a counter, instants, and a v1 flow
+// from the main thread to a platform worker.
 const T0 = 286457123000;
-const node = {
-  traceEvents: [
-    { pid: 3101, tid: 3101, ts: 0, tts: 0, ph: "M", cat: "__metadata", name: "process_name", args: { name: "node" } },
-    { pid: 3101, tid: 3101, ts: 0, tts: 0, ph: "M", cat: "__metadata", name: "thread_name", args: { name: "JavaScriptMainThread" } },
-    { pid: 3101, tid: 3107, ts: 0, tts: 0, ph: "M", cat: "__metadata", name: "thread_name", args: { name: "PlatformWorkerThread" } },
-    // The worker's event first and out of time order: files are not sorted.
-    { pid: 3101, tid: 3107, ts: T0 + 500, tts: 0, ph: "X", cat: "v8", name: "V8.GC_SCAVENGER_BACKGROUND", dur: 200, tdur: 0, args: {} },
-    { pid: 3101, tid: 3101, ts: T0 + 100, tts: 0, ph: "X", cat: "v8", name: "V8.ScriptCompiler", dur: 250, tdur: 0, args: { data: { file: "a.js" } } },
-    { pid: 3101, tid: 3101, ts: T0, tts: 0, ph: "B", cat: "node,node.environment", name: "RunTimers", args: {} },
-    { pid: 3101, tid: 3101, ts: T0 + 120, ph: "s", cat: "v8", name: "job", id: 7 },
-    { pid: 3101, tid: 3107, ts: T0 + 600, ph: "f", bp: "e", cat: "v8", name: "job", id: 7 },
-    { pid: 3101, tid: 3101, ts: T0 + 400, tts: 0, ph: "E", cat: "node,node.environment", name: "RunTimers", args: { timers: 2 } },
-    { pid: 3101, tid: 3101, ts: T0 + 10, ph: "b", cat: "node,node.async_hooks", name: "TIMERWRAP", id: "0x2", args: { data: { triggerAsyncId: 1 } } },
-    { pid: 3101, tid: 3101, ts: T0 + 900, ph: "e", cat: "node,node.async_hooks", name: "TIMERWRAP", id: "0x2", args: {} },
-    { pid: 3101, tid: 3101, ts: T0 + 450, ph: "i", s: "t", cat: "node.perf", name: "mark: ready", args: {} },
-    { pid: 3101, tid: 3101, ts: T0 + 800, ph: "I", s: "g", cat: "node", name: "checkpoint", args: {} },
-    { pid: 3101, tid: 3101, ts: T0 + 200, ph: "C", cat: "node", name: "heap", args: { used: 12, total: 40 } },
-    { pid: 3101, tid: 3101, ts: T0 + 700, ph: "C", cat: "node", name: "heap", args: { used: 30, total: 40 } },
-  ],
-  displayTimeUnit: "ms",
-  otherData: { version: "v20.19.2" },
-};
+const nodeText = fs.readFileSync(new URL("./fixtures/node-trace.json", import.meta.url), "utf8");
 
 t.test("Node's object-form trace: lanes, B/E pairs, nesting, timestamps", async ({ page }) => {
-  const st = await openFile(page, "node_trace.1.log", JSON.stringify(node));
+  const st = await openFile(page, "node_trace.1.log", nodeText);
   assert.equal(st.error, null);
   assert.deepEqual(st.warnings, []);
   assert.deepEqual(st.lanes.map((l) => [l.kind, l.name]), [

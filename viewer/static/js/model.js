@@ -13,7 +13,10 @@
 "use strict";
 
 const Model = (() => {
-  const FLAG_INCOMPLETE = 1, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4;
+  // FLAG_UNENDED: from a B with no E (drawn to the end, or to an E that
+  // closed an outer B); a span with no known end, left out of figures.
+  const FLAG_INCOMPLETE = 1, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4,
+    FLAG_UNENDED = 8;
 
   // First index in sorted `arr[lo, hi)` whose value is >= `v`.
   function lowerBound(arr, v, lo = 0, hi = arr.length) {
@@ -51,7 +54,7 @@ const Model = (() => {
     };
 
     const warnings = [];
-    const facts = Object.assign({}, otherData || {});
+    const facts = {}; // the `looptrace` metadata, merged (TRACE-FORMAT.md)
     const processes = new Map(); // pid -> {pid, name, sortIndex}
     const threads = new Map(); // "pid:tid" -> thread record
     const counters = new Map(); // "pid:name:id" -> counter record
@@ -271,6 +274,7 @@ const Model = (() => {
         const lane = newLane("thread", p, t.tid,
                              t.name === null ? `thread ${t.tid}` : t.name,
                              t.sortIndex);
+        lane.threadName = t.name; // null without thread_name metadata
         const ids = threadSpans(t, lane.index);
         nest(lane, ids);
       }
@@ -319,9 +323,10 @@ const Model = (() => {
       return ids;
     }
 
-    // B/E: an E closes the innermost open B of its name (any B when it has
-    // no name), like Perfetto. B/E timestamps must grow within a thread;
-    // a stable sort by ts forgives files that are not quite in order.
+    // B/E: an E closes the innermost open B whose name and cat match those
+    // the E gives (any B when it gives none), like Perfetto. B/E timestamps
+    // must grow within a thread; a stable sort by ts forgives files that
+    // are not quite in order.
     function pairBeginEnd(list, laneIdx, ids) {
       const ts = list.map((k) => tsNs[k]);
       const order = list.map((_, i) => i);
@@ -335,9 +340,9 @@ const Model = (() => {
           continue;
         }
         let j = open.length - 1;
-        if (ev.name !== undefined) {
-          while (j >= 0 && events[list[open[j]]].name !== ev.name) j--;
-        }
+        const matches = (b) => (ev.name === undefined || b.name === ev.name) &&
+                               (ev.cat === undefined || b.cat === ev.cat);
+        while (j >= 0 && !matches(events[list[open[j]]])) j--;
         if (j < 0) {
           unmatched.e++;
           continue;
@@ -345,15 +350,17 @@ const Model = (() => {
         // Slices left open above the match end here too (Perfetto truncates).
         while (open.length > j) {
           const b = open.pop();
+          const never = open.length > j; // not the one this E ends
+          if (never) unmatched.open++;
           const s = newSpan(list[b], ts[b], ts[i], laneIdx,
-                            open.length > j ? FLAG_INCOMPLETE : 0);
+                            never ? FLAG_INCOMPLETE | FLAG_UNENDED : 0);
           endEv.set(s, k);
           ids.push(s);
         }
       }
       for (const b of open) {
         unmatched.open++;
-        ids.push(newSpan(list[b], ts[b], maxEnd, laneIdx, FLAG_INCOMPLETE));
+        ids.push(newSpan(list[b], ts[b], maxEnd, laneIdx, FLAG_INCOMPLETE | FLAG_UNENDED));
       }
     }
 
@@ -386,7 +393,7 @@ const Model = (() => {
         for (const b of stack) {
           unmatched.asyncOpen++;
           ids.push(newSpan(b, tsNs[b], maxEnd, laneIdx,
-                           FLAG_INCOMPLETE));
+                           FLAG_INCOMPLETE | FLAG_UNENDED));
         }
       }
       return ids;
@@ -545,7 +552,9 @@ const Model = (() => {
 
     return {
       events, strings, intern, spans: S, endEv, lanes, colours, warnings,
-      facts, processes, flowV1, origin, threadLanes,
+      facts, otherData: otherData || null, sawLooptrace, processes, flowV1,
+      origin, threadLanes, threads: [...threads.values()],
+      counts: { unmatchedE: unmatched.e, unendedB: unmatched.open },
       start: 0, end: Math.max(0, maxEnd - origin),
       stringId: (s) => stringIds.get(s),
     };
@@ -619,6 +628,6 @@ const Model = (() => {
 
   return {
     build, args, spanAt, enclosing, nextSpan, lowerBound, toNs,
-    FLAG_INCOMPLETE, FLAG_OVERFLOW, FLAG_INSTANT,
+    FLAG_INCOMPLETE, FLAG_OVERFLOW, FLAG_INSTANT, FLAG_UNENDED,
   };
 })();

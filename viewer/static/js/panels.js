@@ -144,17 +144,19 @@ const Panels = (() => {
   // The summary panel: key figures, four charts, the tables, the JSON.
   function summary(container, sum, chartData, selectTick) {
     clear(container);
-    const tp = sum.threadpool;
+    // ticks and threadpool are null in traces without them.
+    const tp = sum.threadpool || { tasks: 0, queue_wait_us: null, peak_concurrency: 0, workers: [] };
+    const ticks = sum.ticks || { count: 0, per_s: null, p50_us: null, p99_us: null, max_us: null };
     const fig = (label, value, key) => el("div", { class: "figure", "data-figure": key },
       el("div", { class: "value" }, value), el("div", { class: "label" }, label));
     const usOr = (v) => (v === null || v === undefined ? "–" : Format.duration(v * 1e3));
     container.append(el("div", { class: "figures" },
       fig("recording", usOr(sum.recording_us), "recording_us"),
       fig("loop utilization", Format.percent(sum.loop_utilization), "loop_utilization"),
-      fig("ticks", `${sum.ticks.count}` +
-          (sum.ticks.per_s !== null ? ` (${sum.ticks.per_s.toFixed(1)}/s)` : ""), "ticks"),
+      fig("ticks", `${ticks.count}` +
+          (ticks.per_s !== null ? ` (${ticks.per_s.toFixed(1)}/s)` : ""), "ticks"),
       fig("tick p50 / p99 / max",
-          `${usOr(sum.ticks.p50_us)} / ${usOr(sum.ticks.p99_us)} / ${usOr(sum.ticks.max_us)}`,
+          `${usOr(ticks.p50_us)} / ${usOr(ticks.p99_us)} / ${usOr(ticks.max_us)}`,
           "tick_durations"),
       fig("threadpool tasks", String(tp.tasks), "tasks"),
       fig("peak concurrency", String(tp.peak_concurrency), "peak_concurrency"),

@@ -35,12 +35,17 @@ const Parse = (() => {
         return fail(`not valid JSON: ${e.message}`);
       }
       const n = eventsOf(root).length;
+      // The words are those of `looptrace stat`, whose summary's warnings
+      // the viewer's must equal.
       if (!fixed.closed) {
-        warnings.push(`file ends without '${fixed.closers}' ` +
-                      `(recording cut short?); read ${n} events`);
+        warnings.push(fixed.closers === "]"
+          ? `file ends without ']' (recording cut short?); read ${n} events`
+          : `file ends inside the trace (recording cut short?); read ${n} events`);
       } else if (fixed.rootEnd > 0 && text.slice(fixed.rootEnd).trim() !== "") {
-        warnings.push("ignored what follows the end of the trace: " +
-                      JSON.stringify(text.slice(fixed.rootEnd).trim().slice(0, 40)));
+        let at = fixed.rootEnd;
+        while (isSpace(text.charCodeAt(at))) at++;
+        warnings.push("ignored data after the end of the trace (byte " +
+                      `${new TextEncoder().encode(text.slice(0, at)).length})`);
       }
     }
 
@@ -57,7 +62,7 @@ const Parse = (() => {
     if (skipped > 0) {
       events = events.filter((ev) => ev !== null && typeof ev === "object" &&
                                      !Array.isArray(ev));
-      warnings.push(`${skipped} entries are not event objects (skipped)`);
+      warnings.push(`skipped ${skipped} elements of the events array that are not objects`);
     }
     if (events.length === 0) return fail("the trace holds no events");
     return { events, otherData, warnings, error: null };
