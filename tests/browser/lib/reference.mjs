@@ -70,7 +70,15 @@ export function referenceSummary(events) {
     w.busy += s.d;
     byWorker.set(s.key, w);
   }
-  const workers = [...byWorker.values()].map((w) => ({
+  // Workers by thread_sort_index, then by their first task in the file.
+  const sortIndex = new Map();
+  for (const e of events) {
+    if (e.ph === "M" && e.name === "thread_sort_index") sortIndex.set(`${e.pid}:${e.tid}`, e.args.sort_index);
+  }
+  const firstTask = [...byWorker.keys()];
+  const ranked = firstTask.slice().sort((a, b) =>
+    (sortIndex.get(a) ?? Infinity) - (sortIndex.get(b) ?? Infinity) || firstTask.indexOf(a) - firstTask.indexOf(b));
+  const workers = ranked.map((k) => byWorker.get(k)).map((w) => ({
     name: w.name, tid: w.tid, tasks: w.tasks, busy_us: w.busy / 1000, busy_share: w.busy / recording,
   }));
 
