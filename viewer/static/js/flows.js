@@ -1,5 +1,5 @@
 // flows.js — the arrows between spans: threadpool handoffs (flow v2:
-// `bind_id` with `flow_out` / `flow_in` on the spans themselves, our
+// `bind_id` with `flow_out` / `flow_in` on the span events themselves, our
 // tracer's form) and, from other producers, flow v1 (`s`/`t`/`f` events
 // bound to the slice they fall in, as catapult binds them).
 //
@@ -17,27 +17,25 @@ const Flows = (() => {
     const list = []; // [from, to, fromT, toT]
     let chains = 0;
 
-    // v2: collect the steps of each id, in time order.
+    // v2: collect the steps of each id (spans whose event has a bind_id),
+    // in time order.
     const steps = new Map();
-    for (let s = 0; s < S.n; s++) {
-      const ev = events[S.ev[s]];
-      let id = ev.bind_id;
-      if (id === undefined) {
-        if (!(ev.flow_in || ev.flow_out) || ev.id === undefined) continue;
-        id = ev.id; // some producers bind with `id` on X events
-      }
-      const key = String(id);
+    for (const k of model.flowEvents) {
+      const s = model.spanOfEvent[k];
+      if (s < 0) continue;
+      const key = String(events[k].bind_id);
       let st = steps.get(key);
       if (!st) steps.set(key, st = []);
-      st.push(s);
+      st.push(k);
     }
+    const spanOf = (k) => model.spanOfEvent[k];
     for (const st of steps.values()) {
-      st.sort((a, b) => S.start[a] - S.start[b] || S.ev[a] - S.ev[b]);
+      st.sort((x, y) => S.start[spanOf(x)] - S.start[spanOf(y)] || x - y);
       let linked = false;
       for (let i = 1; i < st.length; i++) {
-        const a = st[i - 1], b = st[i];
-        const ok = events[S.ev[a]].flow_out === true &&
-                   events[S.ev[b]].flow_in === true;
+        const ka = st[i - 1], kb = st[i];
+        const a = spanOf(ka), b = spanOf(kb);
+        const ok = events[ka].flow_out === true && events[kb].flow_in === true;
         if (ok) {
           if (!linked) chains++;
           list.push([a, b, Math.min(S.end[a], S.start[b]), S.start[b]]);

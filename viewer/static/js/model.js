@@ -88,9 +88,21 @@ const Model = (() => {
       }
       return (lastThread = t);
     };
-    // Times in ns, converted once: NaN for events without a valid ts.
-    const tsNs = new Float64Array(events.length).fill(NaN);
-    const durNs = new Float64Array(events.length);
+    // What later passes need of each event, read once here: at 1M events
+    // of many shapes every property read is a slow (megamorphic) load.
+    // Times in ns (NaN: no valid ts); name and cat as string ids; the
+    // callback kind as a small id (0: none).
+    const n = events.length;
+    const tsNs = new Float64Array(n).fill(NaN);
+    const durNs = new Float64Array(n);
+    const nameOf = new Int32Array(n);
+    const catOf = new Int32Array(n);
+    const kindOf = new Uint16Array(n);
+    const incomplete = new Uint8Array(n);
+    const flowEvents = []; // events with a bind_id (flow v2)
+    const spanOfEvent = new Int32Array(n).fill(-1);
+    const kindIds = new Map();
+    const kindNames = [undefined];
 
     // Pass 1: sort events by what they are, find the time origin.
     for (let k = 0; k < events.length; k++) {
@@ -109,6 +121,23 @@ const Model = (() => {
       }
       tsNs[k] = ts;
       if (ts < minTs) minTs = ts;
+      nameOf[k] = intern(ev.name);
+      catOf[k] = intern(ev.cat);
+      const args = ev.args;
+      if (args !== undefined && args !== null) {
+        const kind = args.kind;
+        if (kind !== undefined) {
+          let id = kindIds.get(kind);
+          if (id === undefined) {
+            id = kindNames.length;
+            kindNames.push(kind);
+            kindIds.set(kind, id);
+          }
+          kindOf[k] = id;
+        }
+        if (args.incomplete) incomplete[k] = 1;
+      }
+      if (ev.bind_id !== undefined) flowEvents.push(k);
       let end = ts;
       switch (ph) {
         case "X": {
@@ -215,25 +244,19 @@ const Model = (() => {
     const colours = [];
     const colourIds = new Map();
     const colourCache = new Map(); // cat -> (name, kind, instant) -> colour index
-    const kindIds = new Map();
 
     const newSpan = (k, ts, end, laneIdx, flags) => {
-      const ev = events[k];
       const s = S.n++;
       S.start[s] = ts - origin;
       S.end[s] = end - origin;
-      S.name[s] = intern(ev.name);
-      S.cat[s] = intern(ev.cat);
+      S.name[s] = nameOf[k];
+      S.cat[s] = catOf[k];
       S.lane[s] = laneIdx;
       S.ev[s] = k;
       S.flags[s] = flags;
       S.parent[s] = -1;
-      const kind = ev.args && ev.args.kind;
-      let kindId = 0;
-      if (kind !== undefined) {
-        kindId = kindIds.get(kind);
-        if (kindId === undefined) kindIds.set(kind, kindId = kindIds.size + 1);
-      }
+      spanOfEvent[k] = s;
+      const kindId = kindOf[k];
       // A cache per category keyed by a small integer (a string key per
       // span would churn the GC at 1M spans).
       const instant = flags & FLAG_INSTANT ? 1 : 0;
@@ -244,8 +267,9 @@ const Model = (() => {
         : `${S.name[s]}:${kindId}:${instant}`;
       let c = byCat.get(key);
       if (c === undefined) {
+        const ev = events[k];
         const css = (flags & FLAG_INSTANT) ? Theme.INSTANT_COLOUR
-          : Theme.spanColour(ev.cat, String(ev.name), kind);
+          : Theme.spanColour(ev.cat, String(ev.name), kindNames[kindId]);
         c = colourIds.get(css);
         if (c === undefined) {
           c = colours.length;
@@ -314,9 +338,8 @@ const Model = (() => {
     function threadSpans(t, laneIdx) {
       const ids = [];
       for (const k of t.x) {
-        const args = events[k].args;
         ids.push(newSpan(k, tsNs[k], tsNs[k] + durNs[k], laneIdx,
-                         args && args.incomplete ? FLAG_INCOMPLETE : 0));
+                         incomplete[k] ? FLAG_INCOMPLETE : 0));
       }
       for (const k of t.inst) ids.push(instant(k, laneIdx));
       if (t.be.length > 0) pairBeginEnd(t.be, laneIdx, ids);
@@ -355,6 +378,7 @@ const Model = (() => {
           const s = newSpan(list[b], ts[b], ts[i], laneIdx,
                             never ? FLAG_INCOMPLETE | FLAG_UNENDED : 0);
           endEv.set(s, k);
+          spanOfEvent[k] = s;
           ids.push(s);
         }
       }
@@ -386,6 +410,7 @@ const Model = (() => {
           const b = stack.pop();
           const s = newSpan(b, tsNs[b], tsNs[k], laneIdx, 0);
           endEv.set(s, k);
+          spanOfEvent[k] = s;
           ids.push(s);
         }
       }
@@ -555,6 +580,7 @@ const Model = (() => {
       facts, otherData: otherData || null, sawLooptrace, processes, flowV1,
       origin, threadLanes, threads: [...threads.values()],
       counts: { unmatchedE: unmatched.e, unendedB: unmatched.open },
+      flowEvents, spanOfEvent,
       start: 0, end: Math.max(0, maxEnd - origin),
       stringId: (s) => stringIds.get(s),
     };
