@@ -204,6 +204,17 @@ t.test("Shift+drag over two worker lanes aggregates only those lanes", async ({ 
   await page.keyboard.press("Escape");
 });
 
+t.test("the splitter gives the timeline more room", async ({ page }) => {
+  const before = (await state(page)).view.height;
+  const bar = await page.evaluate(() => document.getElementById("splitter").getBoundingClientRect().toJSON());
+  await page.mouse.move(bar.left + 200, bar.top + 2);
+  await page.mouse.down();
+  await page.mouse.move(bar.left + 200, bar.top + 102, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction((h) => window.looptrace.state().view.height > h + 90, before);
+  near((await state(page)).view.height, before + 100, 2, "canvas height");
+});
+
 t.test("/ focuses the search; hits are counted; Enter steps through them in time order", async ({ page }) => {
   await page.keyboard.press("0");
   await page.mouse.click(400, 300); // focus on the page, not the search box

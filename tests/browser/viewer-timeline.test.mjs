@@ -135,6 +135,27 @@ t.test("the threadpool counter track has queued and running", async ({ page }) =
   assert.equal(st.lanes[st.lanes.length - 1].kind, "counter");
 });
 
+t.test("hovering the counter track shows the values at that moment", async ({ page }) => {
+  const st = await page.evaluate(() => window.looptrace.state());
+  const box = await page.evaluate(() => {
+    const L = window.looptrace;
+    const r = document.getElementById("timeline").getBoundingClientRect();
+    const w = L.spanRect(L.find({ lane: "worker 4" })[0]);
+    return { left: r.left + 180, right: r.right, y: w.y + w.h + 30 };
+  });
+  // Half-way through the recording, all four workers run the first tasks
+  // and the fifth waits in the queue.
+  const x = box.left + (box.right - box.left) * 0.3;
+  const t = st.view.t0_us + ((x - box.left) * (st.view.t1_us - st.view.t0_us)) / (box.right - box.left);
+  const samples = events.filter((e) => e.ph === "C" && ns(e.ts) <= ns(t));
+  const last = samples[samples.length - 1].args;
+  await page.mouse.move(x, box.y);
+  assert.equal(await page.textContent("#tooltip"), `threadpool: queued ${last.queued}, running ${last.running}`);
+  assert.equal(last.running, 4);
+  assert.equal(last.queued, 1);
+  await page.mouse.move(5, 5);
+});
+
 t.test("the whole recording is in view at first, and the page stayed clean", async ({ page }) => {
   const st = await page.evaluate(() => window.looptrace.state());
   const end = Math.max(...spansOf(events).map((e) => ns(e.ts) + ns(e.dur))) / 1000;

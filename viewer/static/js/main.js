@@ -326,6 +326,17 @@ const App = (() => {
       app.hover = s;
       requestDraw();
     }
+    const place = () => {
+      tip.style.left = `${cx + 12}px`;
+      tip.style.top = `${cy + 12}px`;
+      tip.hidden = false;
+    };
+    const counter = s < 0 && x > Timeline.GUTTER_W ? counterAt(x, y) : null;
+    if (counter) {
+      tip.textContent = counter;
+      place();
+      return;
+    }
     if (s < 0) {
       tip.hidden = true;
       return;
@@ -336,6 +347,17 @@ const App = (() => {
     tip.style.left = `${cx + 12}px`;
     tip.style.top = `${cy + 12}px`;
     tip.hidden = false;
+  }
+
+  // "name: key value, ..." of the counter under the pointer, or null.
+  function counterAt(x, y) {
+    const h = Timeline.hit(app.view, y);
+    if (!h || h.entry.lane.kind !== "counter") return null;
+    const t = Timeline.tOf(app.view, x);
+    const lane = h.entry.lane;
+    const i = Model.lowerBound(lane.series[0].ts, t + 1) - 1;
+    if (i < 0) return null;
+    return `${lane.name}: ` + lane.series.map((ser) => `${ser.key} ${ser.val[i]}`).join(", ");
   }
 
   function scrollBy(dy) {
@@ -562,6 +584,23 @@ const App = (() => {
       b.addEventListener("click", () => showTab(b.dataset.tab));
     $("help-button").addEventListener("click", toggleHelp);
     $("help-close").addEventListener("click", toggleHelp);
+
+    // The splitter between timeline and panel: drag to give either more room.
+    $("splitter").addEventListener("mousedown", (e) => {
+      e.preventDefault();
+      const panel = $("panel");
+      const y0 = e.clientY, h0 = panel.getBoundingClientRect().height;
+      const move = (m) => {
+        const h = Math.max(60, Math.min(window.innerHeight - 160, h0 - (m.clientY - y0)));
+        panel.style.flexBasis = `${h}px`;
+      };
+      const up = () => {
+        window.removeEventListener("mousemove", move);
+        window.removeEventListener("mouseup", up);
+      };
+      window.addEventListener("mousemove", move);
+      window.addEventListener("mouseup", up);
+    });
 
     // Drag and drop a file anywhere on the page.
     let depth = 0;

@@ -298,11 +298,11 @@ const Render = (() => {
       let i = Math.max(0, Model.lowerBound(ser.ts, v.t0) - 1);
       ctx.strokeStyle = ser.colour;
       ctx.fillStyle = ser.colour;
-      ctx.globalAlpha = 0.85;
+      ctx.lineWidth = 1.5;
       ctx.beginPath();
-      let x = T.GUTTER_W + (ser.ts[i] - v.t0) * scale;
       let y = base - (ser.val[i] / max) * h;
-      ctx.moveTo(Math.max(x, T.GUTTER_W - 1), y);
+      const x0 = Math.max(T.GUTTER_W + (ser.ts[i] - v.t0) * scale, T.GUTTER_W - 1);
+      ctx.moveTo(x0, y);
       for (i++; i < n; i++) {
         const nx = T.GUTTER_W + (ser.ts[i] - v.t0) * scale;
         // Within one pixel keep the highest value: peaks stay visible.
@@ -317,12 +317,19 @@ const Render = (() => {
         const last = base - (ser.val[i] / max) * h;
         if (last !== ny) ctx.lineTo(nx + 1, last);
         y = last;
-        x = nx;
         if (nx > v.width) break;
       }
-      ctx.lineTo(Math.min(v.width, T.xOf(v, v.model.end)), y);
+      const x1 = Math.min(v.width, T.xOf(v, v.model.end));
+      ctx.lineTo(x1, y);
       ctx.stroke();
+      // The area under the line, faint, so overlapping series stay legible.
+      ctx.lineTo(x1, base);
+      ctx.lineTo(x0, base);
+      ctx.closePath();
+      ctx.globalAlpha = 0.15;
+      ctx.fill();
       ctx.globalAlpha = 1;
+      ctx.lineWidth = 1;
     }
     ctx.fillStyle = "#57606a";
     ctx.fillText(`max ${max}`, T.GUTTER_W + 4, top + 8);
