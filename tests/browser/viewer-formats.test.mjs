@@ -141,6 +141,30 @@ t.test("unmatched B/E and unknown phases are reported, not fatal", async ({ page
   assertClean(page);
 });
 
+t.test("many threads: lanes scroll, and a search hit on a far lane is scrolled into view", async ({ page }) => {
+  const events = [];
+  for (let tid = 1; tid <= 60; tid++) {
+    events.push({ name: "thread_name", ph: "M", pid: 5, tid, args: { name: `t${tid}` } });
+    events.push({ name: `job-${tid}`, ph: "X", ts: tid * 10, dur: 500, pid: 5, tid });
+  }
+  const st = await openFile(page, "many.json", JSON.stringify(events));
+  assert.equal(st.lanes.length, 60);
+  assert.equal(st.view.scrollY, 0);
+  await page.fill("#search", "job-60");
+  await page.press("#search", "Enter");
+  const after = await state(page);
+  assert.equal(after.selection.lane, "t60");
+  assert.ok(after.view.scrollY > 0, "scrolled down");
+  const r = await page.evaluate((id) => window.looptrace.spanRect(id), after.selection.id);
+  const c = await page.evaluate(() => document.getElementById("timeline").getBoundingClientRect().toJSON());
+  assert.ok(r.y >= c.top + 26 && r.y + r.h <= c.bottom, `the hit is on screen (${r.y} in ${c.top}..${c.bottom})`);
+  // The wheel over the lane names scrolls back up.
+  await page.mouse.move(c.left + 50, c.top + 200);
+  await page.mouse.wheel(0, -5000);
+  await page.waitForFunction(() => window.looptrace.state().view.scrollY === 0);
+  await page.fill("#search", "");
+});
+
 await t.run(async () => {
   const server = await serve();
   const browser = await launch();
