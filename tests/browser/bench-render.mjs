@@ -54,27 +54,38 @@ try {
               `model ${tm.model_ms.toFixed(0)} ms, first draw ${tm.first_frame_ms.toFixed(1)} ms; ` +
               `wall clock from goto ${wall} ms`);
 
-  // Zoom and pan through the real input paths (keys, wheel, drag); every
-  // frame is timed with its raster.
+  // Zoom and pan through the real input paths (keys, wheel, drag): a sweep
+  // from the whole trace down to about a thousandth of it and back, panning
+  // at each depth. Every frame is timed with its raster.
   await page.evaluate(() => window.looptrace.setMeasure(true));
   const before = (await page.evaluate(() => window.looptrace.frameTimes)).length;
   await page.mouse.move(960, 300);
   const settle = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  const depth = 16; // 16 zoom steps of 0.8, then of 0.5 with Shift
   for (let i = 0; i < frames; i++) {
-    const step = i % 12;
-    if (step < 3) await page.keyboard.press(i % 24 < 12 ? "w" : "s");
-    else if (step < 5) await page.keyboard.press(i % 2 ? "a" : "d");
-    else if (step < 8) await page.mouse.wheel(0, i % 24 < 12 ? -120 : 120);
-    else if (step < 10) {
-      await page.mouse.move(900, 300);
-      await page.mouse.down();
-      await page.mouse.move(700 + (i % 3) * 100, 320, { steps: 2 });
-      await page.mouse.up();
-    } else if (step === 10) await page.keyboard.press("0");
-    else await page.keyboard.press("Shift+S");
+    const phase = Math.floor(i / 4) % (2 * depth); // zooming in, then out
+    const inward = phase < depth;
+    switch (i % 4) {
+      case 0: // zoom: keys and the wheel in turn
+        if (phase % 2) await page.keyboard.press(inward ? "Shift+W" : "Shift+S");
+        else await page.mouse.wheel(0, inward ? -240 : 240);
+        break;
+      case 1:
+        await page.keyboard.press(i % 8 === 1 ? "d" : "a");
+        break;
+      case 2: // drag to pan
+        await page.mouse.down();
+        await page.mouse.move(760 + (i % 3) * 100, 320, { steps: 2 });
+        await page.mouse.up();
+        await page.mouse.move(960, 300);
+        break;
+      default:
+        await page.keyboard.press(i % 8 === 3 ? "Shift+D" : "Shift+A");
+    }
     await settle();
   }
   const times = (await page.evaluate(() => window.looptrace.frameTimes)).slice(before);
+  if (process.argv.includes("--verbose")) console.log(times.map((t) => t.toFixed(1)).join(" "));
   console.log(`frames: ${times.length}, p50 ${pct(times, 50).toFixed(2)} ms, ` +
               `max ${Math.max(...times).toFixed(2)} ms`);
   console.log(`viewer_first_render_ms_${label}: ${Math.round(tm.first_frame_at_ms)}`);

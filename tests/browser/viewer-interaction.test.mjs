@@ -204,6 +204,16 @@ t.test("Shift+drag over two worker lanes aggregates only those lanes", async ({ 
   await page.keyboard.press("Escape");
 });
 
+t.test("? shows the keys, Esc hides them", async ({ page }) => {
+  await page.mouse.click(400, 300);
+  assert.equal(await page.isVisible("#help"), false);
+  await page.keyboard.press("?");
+  assert.equal(await page.isVisible("#help"), true);
+  assert.match(await page.textContent("#help"), /W \/ S.*zoom/s);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.isVisible("#help"), false);
+});
+
 t.test("the splitter gives the timeline more room", async ({ page }) => {
   const before = (await state(page)).view.height;
   const bar = await page.evaluate(() => document.getElementById("splitter").getBoundingClientRect().toJSON());

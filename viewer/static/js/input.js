@@ -40,7 +40,13 @@ const Input = (() => {
         case "f": app.fitSelection(); break;
         case "0": T.reset(v); break;
         case "/": app.focusSearch(); break;
-        case "escape": app.select(-1); app.setRange(null); break;
+        case "escape":
+          if (app.helpOpen()) app.toggleHelp();
+          else {
+            app.select(-1);
+            app.setRange(null);
+          }
+          break;
         case "?": app.toggleHelp(); break;
         default: handled = false;
       }

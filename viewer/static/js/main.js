@@ -130,6 +130,7 @@ const App = (() => {
     status(`Parsing ${(text.length / 1e6).toFixed(1)} MB …`);
     await nextPaint();
     const t = performance.now();
+    app.timings.parse_at_ms = t;
     const parsed = Parse.parseTrace(text);
     app.timings.parse_ms = performance.now() - t;
     await showParsed(parsed);
@@ -146,11 +147,13 @@ const App = (() => {
       status(`Building lanes for ${parsed.events.length.toLocaleString("en-US")} events …`);
       await nextPaint();
       let t = performance.now();
+      app.timings.model_at_ms = t;
       const model = Model.build(parsed.events, parsed.otherData);
       const flows = Flows.build(model);
       app.timings.model_ms = performance.now() - t;
       show(model, flows);
       t = performance.now();
+      app.timings.draw_at_ms = t;
       drawNow();
       app.timings.first_frame_ms = performance.now() - t;
       app.timings.first_frame_at_ms = performance.now();
@@ -186,7 +189,7 @@ const App = (() => {
     $("search").value = "";
     $("search-count").textContent = "";
     Panels.banners($("banners"), null, app.parseWarnings.concat(model.warnings));
-    resize();
+    resize(false); // the caller draws the first frame
     Panels.details($("tab-details"), model, flows, -1, follow);
     Panels.range($("tab-range"), null);
     if (app.tab === "summary") showTab("summary");
@@ -194,7 +197,8 @@ const App = (() => {
 
   // ---- drawing ------------------------------------------------------------
 
-  function resize() {
+  // Fits the canvas to its box; draws unless `draw` is false.
+  function resize(draw = true) {
     if (!app.view) return;
     const dpr = window.devicePixelRatio || 1;
     const w = scroller.clientWidth, h = scroller.clientHeight;
@@ -207,7 +211,7 @@ const App = (() => {
     app.view.height = h;
     spacer.style.height = `${Math.max(0, app.view.contentH + Timeline.RULER_H - h)}px`;
     Timeline.clamp(app.view);
-    drawNow();
+    if (draw) drawNow();
   }
 
   function requestDraw() {
@@ -543,6 +547,7 @@ const App = (() => {
     app.fitSelection = fitSelection;
     app.focusSearch = () => { $("search").focus(); $("search").select(); };
     app.toggleHelp = toggleHelp;
+    app.helpOpen = () => !$("help").hidden;
     app.clickAt = clickAt;
     app.hoverAt = hoverAt;
     app.scrollBy = scrollBy;
@@ -553,7 +558,7 @@ const App = (() => {
       Timeline.clamp(app.view);
       requestDraw();
     });
-    new ResizeObserver(resize).observe(scroller);
+    new ResizeObserver(() => resize()).observe(scroller);
 
     // Legend: one fixed colour per phase, and wait.
     for (const { name, colour } of Theme.legend()) {

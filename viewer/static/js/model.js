@@ -554,7 +554,6 @@ const Model = (() => {
           if (last > ser.max) ser.max = last;
         }
       }
-      lane.counterEvents = list;
       lane.spanCount = 0;
       lane.samples = n;
     }
