@@ -132,6 +132,21 @@ t.test("a recording cut short: figures from what was read, the warning listed", 
   assert.match(await page.textContent("#banners .banner.warning"), /recording cut short/);
 });
 
+t.test("losses: the final count, or in a file cut before it the dropped instants", async ({ page }) => {
+  const lossy = generateTrace({ dropped: [[20_000_000, 7], [30_000_000, 5]] });
+  let st = await openFile(page, "lossy.json", lossy.text);
+  // The instants show in their own lane, after the process's threads.
+  const markers = st.lanes.filter((l) => l.kind === "markers");
+  assert.deepEqual(markers.map((l) => [l.name, l.spans]), [["process events", 2]]);
+  assert.equal(st.lanes[st.lanes.length - 1].kind, "markers");
+  assert.equal((await page.evaluate(() => window.looptrace.summary())).drops, 12);
+  // Cut after the first loss: the final facts are gone, the instant counts.
+  const cut = lossy.text.slice(0, lossy.text.indexOf('"records":7}') + 20);
+  st = await openFile(page, "lossy-cut.json", cut);
+  assert.equal(st.warnings.length, 1);
+  assert.equal((await page.evaluate(() => window.looptrace.summary())).drops, 7);
+});
+
 t.test("a trace from another producer: what cannot be computed is null, and missing says why", async ({ page }) => {
   const text = JSON.stringify({ traceEvents: [
     { name: "thread_name", ph: "M", pid: 1, tid: 1, args: { name: "main" } },

@@ -46,12 +46,13 @@ function rng(seed) {
  *   fsEvery     every Nth interval callback also submits an fs read (0: never)
  *   fsRunNs     run time of those reads (150 µs)
  *   labels      optional labels of the pbkdf2 tasks (e.g. an XSS string)
+ *   dropped     [[ns, records], ...]: losses noticed then (`dropped` instants)
  *   seed        for the small jitter in durations
  */
 export function generateTrace(opts = {}) {
   const o = {
     tasks: 5, workers: 4, runNs: 40_000_000, intervals: 12,
-    intervalNs: 5_000_000, fsEvery: 0, fsRunNs: 150_000, labels: null,
+    intervalNs: 5_000_000, fsEvery: 0, fsRunNs: 150_000, labels: null, dropped: [],
     seed: 42, ...opts,
   };
   const rand = rng(o.seed);
@@ -254,9 +255,15 @@ export function generateTrace(opts = {}) {
                args: { queued, running } });
   }
 
+  let drops = 0;
+  for (const [at, records] of o.dropped) {
+    drops += records;
+    emit(at, { name: "dropped", cat: "looptrace", ph: "i", s: "p", ts: at, pid: PID, tid: LOOP_TID,
+               args: { records } });
+  }
   const endNs = t + 5_000;
   emit(endNs + 1, { name: "looptrace", ph: "M", pid: PID, tid: LOOP_TID, args: {
-    duration_us: Number(us(endNs)), records: out.length * 2, drops: 0,
+    duration_us: Number(us(endNs)), records: out.length * 2, drops,
     end_reason: "target-exited" } });
 
   out.sort((a, b) => a.at - b.at || a.order - b.order);
@@ -276,6 +283,7 @@ function serialize(ev) {
   const parts = [`"name":${JSON.stringify(ev.name)}`];
   if (ev.cat !== undefined) parts.push(`"cat":${JSON.stringify(ev.cat)}`);
   parts.push(`"ph":"${ev.ph}"`);
+  if (ev.s !== undefined) parts.push(`"s":"${ev.s}"`);
   if (ev.ts !== undefined) parts.push(`"ts":${us(ev.ts)}`);
   if (ev.dur !== undefined) parts.push(`"dur":${us(ev.dur)}`);
   parts.push(`"pid":${ev.pid}`, `"tid":${ev.tid}`);

@@ -50,7 +50,7 @@ const Flows = (() => {
       Model.toNs(events[a].ts) - Model.toNs(events[b].ts) || a - b);
     for (const k of v1) {
       const ev = events[k];
-      const pid = ev.pid === undefined ? 0 : ev.pid;
+      const pid = ev.pid === undefined ? model.defaultPid : ev.pid;
       const tid = ev.tid === undefined || ev.tid === 0 ? pid : ev.tid;
       const lane = model.threadLanes.get(`${pid}:${tid}`);
       const t = Model.toNs(ev.ts) - model.origin;

@@ -104,11 +104,20 @@ const Model = (() => {
     const kindIds = new Map();
     const kindNames = [undefined];
 
+    // An event without a pid belongs to the trace's first process.
+    let defaultPid = 0;
+    for (let k = 0; k < events.length; k++) {
+      if (events[k].pid !== undefined) {
+        defaultPid = events[k].pid;
+        break;
+      }
+    }
+
     // Pass 1: sort events by what they are, find the time origin.
     for (let k = 0; k < events.length; k++) {
       const ev = events[k];
       const ph = ev.ph;
-      const pid = ev.pid === undefined ? 0 : ev.pid;
+      const pid = ev.pid === undefined ? defaultPid : ev.pid;
       const tid = ev.tid === undefined || ev.tid === 0 ? pid : ev.tid;
       if (ph === "M") {
         metadata(ev, pid, tid);
@@ -579,7 +588,7 @@ const Model = (() => {
       facts, otherData: otherData || null, sawLooptrace, processes, flowV1,
       origin, threadLanes, threads: [...threads.values()],
       counts: { unmatchedE: unmatched.e, unendedB: unmatched.open },
-      flowEvents, spanOfEvent,
+      flowEvents, spanOfEvent, defaultPid,
       start: 0, end: Math.max(0, maxEnd - origin),
       stringId: (s) => stringIds.get(s),
     };
