@@ -35,7 +35,7 @@ const Charts = (() => {
     if (rows.length === 0) return empty(ctx, w, h, "no phase spans");
     const max = Math.max(...rows.map((r) => r.total_us), 1e-9);
     const barH = Math.min(18, (h - 8) / rows.length - 4);
-    const left = 62, right = 118;
+    const left = 62, right = 140;
     rows.forEach((r, i) => {
       const y = 4 + i * (barH + 4);
       ctx.fillStyle = TEXT;
