@@ -61,7 +61,7 @@ const App = (() => {
         throw new Error(`${res.status} ${res.statusText}`);
       }
       const size = Number(res.headers.get("content-length")) || 0;
-      if (size > WHOLE_TEXT_LIMIT) {
+      if (size > wholeTextLimit) {
         await loadStream(res.body, url);
       } else {
         const text = await res.text();
@@ -78,7 +78,7 @@ const App = (() => {
     beginLoad(file.name);
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
-      if (file.size > WHOLE_TEXT_LIMIT) {
+      if (file.size > wholeTextLimit) {
         await loadStream(file.stream(), file.name);
       } else {
         const text = await file.text();
@@ -95,7 +95,7 @@ const App = (() => {
   // JSON.parse, the fastest way here. Bigger ones cannot be one string
   // (V8 caps strings near 512 MB), so they are parsed line by line as they
   // stream in, which works for the tracer's one-event-per-line layout.
-  const WHOLE_TEXT_LIMIT = 256e6;
+  let wholeTextLimit = 256e6;
 
   // Reads a byte stream, parsing lines while the rest arrives.
   async function loadStream(stream, name) {
@@ -120,6 +120,7 @@ const App = (() => {
     const t = performance.now();
     parser.push(decoder.decode());
     const parsed = parser.finish();
+    app.timings.read = parsed.lineByLine ? "stream, line by line" : "stream, whole text";
     app.timings.parse_ms = parseMs + performance.now() - t;
     app.timings.fetch_ms = t - app.timings.start_ms;
     await showParsed(parsed);
@@ -132,6 +133,7 @@ const App = (() => {
     const t = performance.now();
     app.timings.parse_at_ms = t;
     const parsed = Parse.parseTrace(text);
+    app.timings.read = "whole text";
     app.timings.parse_ms = performance.now() - t;
     await showParsed(parsed);
   }
@@ -524,6 +526,8 @@ const App = (() => {
       return ms;
     },
     setMeasure(on) { app.measure = !!on; },
+    // Tests lower it to send small files down the streaming path.
+    setWholeTextLimit(bytes) { wholeTextLimit = bytes; },
     showTab,
     loadText(text, name) {
       beginLoad(name || "text");
