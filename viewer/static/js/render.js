@@ -14,14 +14,17 @@ const Render = (() => {
   const FONT = "11px system-ui, sans-serif";
   const FLOW_CAP = 2000; // beyond this many arrows in view, selection only
 
+  // Caches of the model last drawn.
+  let cached = null;
   let textWidths = null; // per string id, measured once
   let textColours = null; // per colour index: dark or light text
 
   // Draws the frame. `st` is the UI state (selection, range, search,
-  // flows); returns {arrows, flowsCapped}.
+  // flows); returns {arrows (drawn), capped (too many to draw all)}.
   function draw(ctx, v, st) {
     const m = v.model;
-    if (textWidths === null || textWidths.length !== m.strings.length) {
+    if (cached !== m) {
+      cached = m;
       textWidths = new Float32Array(m.strings.length).fill(-1);
       textColours = m.colours.map(textColourFor);
     }
