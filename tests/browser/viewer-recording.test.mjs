@@ -37,6 +37,7 @@ if (process.getuid() !== 0) skipOrFail("needs root (CAP_BPF and CAP_PERFMON) to 
 if (!fs.existsSync("/sys/kernel/btf/vmlinux")) skipOrFail("no BTF at /sys/kernel/btf/vmlinux");
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-recording-"));
+process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 const file = path.join(tmp, "threads.json");
 const rec = spawnSync(LOOPTRACE, ["record", "-o", file, "--", THREADS],
                       { encoding: "utf8", timeout: 60_000 });

@@ -16,6 +16,7 @@ import { generateTrace } from "./lib/gen-trace.mjs";
 
 const LOOPTRACE = process.env.LOOPTRACE_BIN || path.join(BUILD, "looptrace");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-agree-"));
+process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function stat(name, text) {
   const file = path.join(tmp, name);

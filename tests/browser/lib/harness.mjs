@@ -45,6 +45,8 @@ export async function launch(opts = {}) {
     skip("playwright-core is not installed (make deps runs npm ci in tests/browser)");
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-chromium-"));
+  // Removed however the test ends (a failed setup exits without teardown).
+  process.on("exit", () => fs.rmSync(profile, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS,
     viewport: opts.viewport || { width: 1400, height: 900 }, deviceScaleFactor: 1,
