@@ -62,11 +62,11 @@ case $mode in
     viewer_events=1000000 viewer_rounds=3
     callgrind_n=100000 ;;
   quick)
-    rounds=3 tracer_rounds=2
-    n_immediates=200000 n_timers=200000 n_pool=30000 n_echo=20000
+    rounds=3 tracer_rounds=1
+    n_immediates=200000 n_timers=200000 n_pool=30000 n_echo=10000
     tracer_workloads="immediates"
-    collector_seconds=1 collector_steps=0
-    rss_short=2 rss_long=6
+    collector_seconds=0.5 collector_steps=0
+    rss_short=1 rss_long=3
     export_records=2000000 export_rounds=1
     viewer_events=1000000 viewer_rounds=1
     callgrind_n=20000 ;;
@@ -81,15 +81,19 @@ case $mode in
     callgrind_n=1000 ;;
 esac
 echo_connections=32
-# The workloads (and echo servers) run on the last CPU, everything else
-# (tracers, the echo client) where the scheduler puts it, but the client on
-# the first CPU: a pool's threads then share one CPU and a run costs the
-# same from round to round (unpinned, where its workers land makes the
-# pool's CPU time vary threefold here).
+# The program measured (workload, echo server) runs on the last CPU, with
+# a threadpool of one thread: the pool's CPU time then varies little from
+# round to round (unpinned, where its four workers land made it vary
+# threefold here; four workers on one CPU take turns so differently when
+# traced that the context switches, tripled, are most of the cost). The
+# tools (tracers, LTTng's daemons, the echo client) run on the other CPUs,
+# so that they never preempt it: what a tracer costs the program is then
+# what it makes the program itself do.
 cpu=$(($(nproc) - 1))
 pin=(taskset -c $cpu)
-pin_client=()
-[ $cpu -gt 0 ] && pin_client=(taskset -c 0)
+export UV_THREADPOOL_SIZE=1
+tools=()
+[ $cpu -gt 0 ] && tools=(taskset -c 0-$((cpu - 1)))
 # The BPF ring buffer for per-event runs: big enough that nothing is
 # dropped, so that every event paid for is counted (the default, 16M, is
 # what collector_max_events_per_s measures).
@@ -136,6 +140,16 @@ put() { # NAME VALUE [NOTE]
 
 say() {
   printf '%s\n' "$*"
+}
+
+# section TITLE: starts a section of the log, saying how long the last one
+# took.
+section_start=
+section() {
+  [ -n "$section_start" ] && say "   ($((SECONDS - section_start)) s)"
+  section_start=$SECONDS
+  say ""
+  say "## $*"
 }
 
 ms() { # ns -> ms, for the log
@@ -185,6 +199,10 @@ done
 ulimit -l unlimited 2>/dev/null || true
 
 say "looptrace benchmarks ($mode): $(uname -r), $(nproc) CPUs, $(date -u +%F)"
+say "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the" \
+  "machine stretches every figure)"
+say "workloads on CPU $cpu, tools on CPU 0-$((cpu > 0 ? cpu - 1 : 0))," \
+  "UV_THREADPOOL_SIZE=$UV_THREADPOOL_SIZE"
 say "sizes: immediates $n_immediates, timers $n_timers, pool $n_pool," \
   "echo $n_echo round trips over $echo_connections connections;" \
   "$rounds rounds ($tracer_rounds with tracers)"
@@ -203,7 +221,7 @@ plain() {
 ours() {
   local trace=$tmp/trace.json
   rm -f "$trace"
-  "$looptrace" record -q --ring-size "$ring" -o "$trace" -- \
+  "${tools[@]}" "$looptrace" record -q --ring-size "$ring" -o "$trace" -- \
     "${pin[@]}" "$bench/workloads" "$1" "$2" > "$3" 2> "$tmp/looptrace.err" ||
     fail "looptrace record failed: $(cat "$tmp/looptrace.err")"
   trace_facts "$trace" >> "$3"
@@ -232,7 +250,8 @@ bpftrace_side() {
     probes="$probes${probes:+,}usdt:$lib:looprt:$p"
   done
   rm -f "$tmp/bpftrace.out"
-  bpftrace -e "BEGIN { printf(\"ready\\n\"); } $probes { @hits = count(); }" \
+  "${tools[@]}" bpftrace \
+    -e "BEGIN { printf(\"ready\\n\"); } $probes { @hits = count(); }" \
     > "$tmp/bpftrace.out" 2>&1 &
   bt=$!
   cleanup_pids+=("$bt")
@@ -263,7 +282,7 @@ lttng_events() {
 
 start_sessiond() {
   lttng list > /dev/null 2>&1 && return
-  lttng-sessiond --no-kernel > "$tmp/sessiond.log" 2>&1 &
+  "${tools[@]}" lttng-sessiond --no-kernel > "$tmp/sessiond.log" 2>&1 &
   sessiond_pid=$!
   for _ in $(seq 100); do
     lttng list > /dev/null 2>&1 && return
@@ -303,8 +322,7 @@ if ! "$looptrace" record --help > /dev/null 2>&1 ||
 fi
 
 # ---------------------------------------------------------------------------
-say ""
-say "## detached: built with probes, no tracer / built without probes"
+section "detached: built with probes, no tracer / built without probes"
 say "   build/bench/workloads vs build/bench/noprobes/workloads, cpu_ns"
 
 detached_all=()
@@ -347,8 +365,7 @@ put detached_ratio "$(calc "$(printf '%s\n' "${detached_all[@]}" |
   maximum)" 4)" "worst workload"
 
 # ---------------------------------------------------------------------------
-say ""
-say "## runtime vs libuv: a looprt program / the same work on raw libuv"
+section "runtime vs libuv: a looprt program / the same work on raw libuv"
 say "   build/bench/workloads vs build/bench/uv_workloads, cpu_ns;" \
   "echo: server CPU per round trip"
 
@@ -382,7 +399,7 @@ echo_run() {
   [ -n "$port" ] || fail "echo server did not start: $(cat "$tmp/server.out")"
   if [ -n "${echo_trace:-}" ]; then
     rm -f "$tmp/trace.json" "$tmp/looptrace.err"
-    "$looptrace" record --ring-size "$ring" -p "$server" \
+    "${tools[@]}" "$looptrace" record --ring-size "$ring" -p "$server" \
       -o "$tmp/trace.json" 2> "$tmp/looptrace.err" &
     tracer=$!
     cleanup_pids+=("$tracer")
@@ -395,7 +412,7 @@ echo_run() {
       fail "looptrace did not attach: $(cat "$tmp/looptrace.err")"
   fi
   cpu0=$(process_cpu_ns "$server")
-  "${pin_client[@]}" "$bench/echo_client" "$port" $echo_connections "$n_echo" \
+  "${tools[@]}" "$bench/echo_client" "$port" $echo_connections "$n_echo" \
     > "$tmp/client.out" || fail "echo client failed"
   cpu1=$(process_cpu_ns "$server")
   {
@@ -444,8 +461,7 @@ put runtime_vs_libuv_ratio "$(calc "$(printf '%s\n' "${libuv_all[@]}" |
   maximum)" 4)" "worst workload"
 
 # ---------------------------------------------------------------------------
-say ""
-say "## tracers: per-event cost of looptrace, bpftrace, LTTng-UST"
+section "tracers: per-event cost of looptrace, bpftrace, LTTng-UST"
 say "   looptrace: (cpu_ns traced - untraced) / records in the trace"
 say "              (looptrace record --ring-size $ring -o FILE -- CMD)"
 say "   bpftrace:  (cpu_ns traced - untraced) / probe hits; a script"
@@ -544,8 +560,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-say ""
-say "## collector: highest rate sustained with no drop"
+section "collector: highest rate sustained with no drop"
 say "   looptrace record -o /dev/null --" \
   "workloads spans RATE $collector_seconds"
 say "   (default ring buffer; RATE records/s of user spans, paced each ms)"
@@ -554,7 +569,8 @@ say "   (default ring buffer; RATE records/s of user spans, paced each ms)"
 # arrived; sets trial_rate to the rate the generator achieved.
 collector_trial() {
   local err=$tmp/collector.err
-  "$looptrace" record -o /dev/null -- "${pin[@]}" "$bench/workloads" \
+  "${tools[@]}" "$looptrace" record -o /dev/null -- \
+    "${pin[@]}" "$bench/workloads" \
     spans "$1" "$collector_seconds" > "$tmp/collector.out" 2> "$err" ||
     fail "looptrace record failed: $(cat "$err")"
   local made
@@ -606,8 +622,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-say ""
-say "## export: trace JSON written per second"
+section "export: trace JSON written per second"
 say "   looptrace record --bench-export $export_records -o /dev/null"
 v=()
 for r in $(seq $export_rounds); do
@@ -625,8 +640,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-say ""
-say "## tracer memory: peak RSS recording a busy loop, short vs long"
+section "tracer memory: peak RSS recording a busy loop, short vs long"
 say "   maxrss looptrace record -p PID -d SECONDS -o /dev/null," \
   "PID: workloads mixed"
 
@@ -637,7 +651,7 @@ rss_trial() {
   target=$!
   cleanup_pids+=("$target")
   sleep 0.2
-  "$bench/maxrss" "$tmp/rss" "$looptrace" record -q -p "$target" \
+  "${tools[@]}" "$bench/maxrss" "$tmp/rss" "$looptrace" record -q -p "$target" \
     -d "$1" -o /dev/null 2> "$tmp/rss.err" ||
     fail "looptrace record failed: $(cat "$tmp/rss.err")"
   kill -INT "$target" 2>/dev/null
@@ -657,8 +671,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-say ""
-say "## viewer: first render of a big trace in headless Chromium"
+section "viewer: first render of a big trace in headless Chromium"
 say "   node tests/browser/bench-render.mjs --events $viewer_events"
 viewer_script=$top/tests/browser/bench-render.mjs
 v=()
@@ -684,7 +697,8 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-say ""
+section "done"
+say "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "figures:"
 for name in "${figure_names[@]}"; do
   printf '%s: %s\n' "$name" "${figure[$name]}"

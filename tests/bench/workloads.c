@@ -24,6 +24,8 @@
  *             the runtime's flusher) over the same interval, which is what
  *             tracing costs the program even when its loop waits;
  *   n         callbacks run (the workload's own count);
+ *   switches  context switches of the process over the run (how the
+ *             threadpool's threads took turns);
  *   span_records (spans only)   records the spans made;
  *   probe_hits (LTTng build only)   tracepoints the runtime hit.
  * Start-up and the loop's close are outside the interval.
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "looprt.h"
@@ -199,6 +202,8 @@ int main(int argc, char** argv) {
   uint64_t cpu0;
   uint64_t wall1;
   uint64_t cpu1;
+  struct rusage ru0;
+  struct rusage ru1;
 
   if (argc < 3)
     usage();
@@ -233,16 +238,20 @@ int main(int argc, char** argv) {
   if (b.n == 0 && b.deadline_ns == 0 && b.rate == 0)
     usage();
 
+  getrusage(RUSAGE_SELF, &ru0);
   wall0 = clock_ns(CLOCK_MONOTONIC);
   cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   check(lrt_run(&b.loop), "run");
   wall1 = clock_ns(CLOCK_MONOTONIC);
   cpu1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  getrusage(RUSAGE_SELF, &ru1);
 
   printf("workload: %s\n", name);
   printf("wall_ns: %llu\n", (unsigned long long) (wall1 - wall0));
   printf("cpu_ns: %llu\n", (unsigned long long) (cpu1 - cpu0));
   printf("n: %llu\n", (unsigned long long) b.done);
+  printf("switches: %ld\n", (ru1.ru_nvcsw + ru1.ru_nivcsw) -
+                                 (ru0.ru_nvcsw + ru0.ru_nivcsw));
   if (b.rate != 0)
     printf("span_records: %llu\n", (unsigned long long) b.span_records);
 #ifdef BENCH_LTTNG
