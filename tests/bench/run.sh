@@ -190,6 +190,23 @@ fail() {
   exit 1
 }
 
+# interrupt PID: stops a tracer the way Ctrl-C does and waits for it (at
+# most 20 s; bpftrace once ignored a SIGINT here, so it is sent again).
+interrupt() {
+  local i
+  for i in $(seq 200); do
+    [ $((i % 50)) = 1 ] && kill -INT "$1" 2>/dev/null
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    return 1
+  fi
+  wait "$1"
+}
+
 [ "$(id -u)" = 0 ] || fail "needs root (BPF and LTTng); run as root"
 for p in workloads noprobes/workloads lttng/workloads uv_workloads \
          echo_client maxrss; do
@@ -264,8 +281,7 @@ bpftrace_side() {
   grep -q '^ready' "$tmp/bpftrace.out" ||
     fail "bpftrace did not attach: $(cat "$tmp/bpftrace.out")"
   plain "$bench/workloads" "$1" "$2" "$3"
-  kill -INT "$bt"
-  wait "$bt"
+  interrupt "$bt" || fail "bpftrace did not stop: $(cat "$tmp/bpftrace.out")"
   echo "hits: $(sed -n 's/^@hits: //p' "$tmp/bpftrace.out")" >> "$3"
 }
 
@@ -420,13 +436,12 @@ echo_run() {
     echo "round_trips: $(field round_trips "$tmp/client.out")"
   } > "$tmp/echo.out"
   if [ -n "$tracer" ]; then
-    kill -INT "$tracer"
-    wait "$tracer"
+    interrupt "$tracer" ||
+      fail "looptrace did not stop: $(cat "$tmp/looptrace.err")"
     trace_facts "$tmp/trace.json" >> "$tmp/echo.out"
     rm -f "$tmp/trace.json"
   fi
-  kill -INT "$server"
-  wait "$server"
+  interrupt "$server" || fail "the echo server did not stop"
 }
 
 libuv_all=()
