@@ -7,24 +7,26 @@
  *                               Node does for setImmediate)
  *   uv_workloads timers N       10,000 uv_timer_t, each started again for
  *                               1 ms when it fires, N fires in all
- *   uv_workloads pool N         N empty uv_queue_work() tasks, 64 in flight
+ *   uv_workloads pool N [WINDOW]  N empty uv_queue_work() tasks, submitted
+ *                               from the loop's first check phase all at
+ *                               once, or WINDOW at a time
  *   uv_workloads echo           echo/main.c's server: 127.0.0.1, any port
  *                               (printed), until SIGINT or SIGTERM
  *
- * Output as workloads.c's (wall_ns, cpu_ns, n); echo prints the port the
- * way build/examples/echo does.
+ * Output as workloads.c's (wall_ns, cpu_ns, n, switches); echo prints the
+ * port the way build/examples/echo does.
  */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <uv.h>
 
 #define TIMER_COUNT 10000
-#define POOL_IN_FLIGHT 64
 
 struct immediate {
   struct immediate* next;
@@ -47,6 +49,7 @@ static struct {
 
   uv_work_t* works;
   uint64_t works_submitted;
+  uint64_t window;
 
   uv_tcp_t server;
   uv_signal_t sigint;
@@ -107,11 +110,15 @@ static void immediate_cb(struct immediate* imm) {
     set_immediate(imm, immediate_cb);
 }
 
-static void start_immediates(void) {
+static void start_immediates_queue(void) {
   uv_check_init(&b.loop, &b.check);
   uv_idle_init(&b.loop, &b.idle);
   uv_check_start(&b.check, check_cb);
   uv_unref((uv_handle_t*) &b.check);
+}
+
+static void start_immediates(void) {
+  start_immediates_queue();
   set_immediate(&b.immediate, immediate_cb);
 }
 
@@ -154,15 +161,22 @@ static void task_done(uv_work_t* w, int status) {
   }
 }
 
-static void start_pool(uint64_t count) {
+/* From the loop, as workloads.c does. */
+static void kick_pool(struct immediate* imm) {
   uint64_t i;
-  b.works = calloc(count, sizeof(*b.works));
-  if (b.works == NULL)
-    check(UV_ENOMEM, "works");
-  for (i = 0; i < count; i++) {
+  for (i = 0; i < b.window; i++) {
     b.works_submitted++;
     check(uv_queue_work(&b.loop, &b.works[i], task_fn, task_done), "work");
   }
+}
+
+static void start_pool(uint64_t count) {
+  b.window = count;
+  b.works = calloc(count, sizeof(*b.works));
+  if (b.works == NULL)
+    check(UV_ENOMEM, "works");
+  start_immediates_queue();
+  set_immediate(&b.immediate, kick_pool);
 }
 
 /* ------------------------------------------------------------------------
@@ -259,6 +273,8 @@ int main(int argc, char** argv) {
   uint64_t cpu0;
   uint64_t wall1;
   uint64_t cpu1;
+  struct rusage ru0;
+  struct rusage ru1;
 
   if (argc < 2)
     goto usage;
@@ -271,27 +287,34 @@ int main(int argc, char** argv) {
     start_immediates();
   else if (strcmp(argv[1], "timers") == 0)
     start_timers(b.n < TIMER_COUNT ? b.n : TIMER_COUNT);
-  else if (strcmp(argv[1], "pool") == 0)
-    start_pool(b.n < POOL_IN_FLIGHT ? b.n : POOL_IN_FLIGHT);
+  else if (strcmp(argv[1], "pool") == 0) {
+    uint64_t window = argc > 3 ? strtoull(argv[3], NULL, 10) : b.n;
+    start_pool(b.n < window ? b.n : window);
+  }
   else
     goto usage;
 
+  getrusage(RUSAGE_SELF, &ru0);
   wall0 = clock_ns(CLOCK_MONOTONIC);
   cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   uv_run(&b.loop, UV_RUN_DEFAULT);
   wall1 = clock_ns(CLOCK_MONOTONIC);
   cpu1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  getrusage(RUSAGE_SELF, &ru1);
 
   printf("workload: %s\n", argv[1]);
   printf("wall_ns: %llu\n", (unsigned long long) (wall1 - wall0));
   printf("cpu_ns: %llu\n", (unsigned long long) (cpu1 - cpu0));
   printf("n: %llu\n", (unsigned long long) b.done);
+  printf("switches: %ld\n", (ru1.ru_nvcsw + ru1.ru_nivcsw) -
+                                 (ru0.ru_nvcsw + ru0.ru_nivcsw));
   free(b.timers);
   free(b.works);
   return 0;
 
 usage:
-  fprintf(stderr, "usage: uv_workloads immediates|timers|pool N\n"
+  fprintf(stderr, "usage: uv_workloads immediates|timers N\n"
+                  "       uv_workloads pool N [WINDOW]\n"
                   "       uv_workloads echo\n");
   return 2;
 }

@@ -6,8 +6,10 @@
  *   workloads timers N            a timer storm: 10,000 timers, each set
  *                                 again for 1 ms when it fires, N fires in
  *                                 all
- *   workloads pool N              N tiny threadpool tasks, 64 in flight:
- *                                 each completion submits the next
+ *   workloads pool N [WINDOW]     N tiny threadpool tasks, submitted from
+ *                                 the loop's first tick all at once, or
+ *                                 WINDOW at a time (each completion then
+ *                                 submits the next)
  *   workloads mixed SECONDS       all three at once, for SECONDS (a busy
  *                                 loop for the tracer's memory test)
  *   workloads spans RATE SECONDS  user spans at RATE records per second,
@@ -44,7 +46,7 @@ uint64_t bench_probe_hits(void); /* lttng_tp.c */
 #endif
 
 #define TIMER_COUNT 10000
-#define POOL_IN_FLIGHT 64
+#define MIXED_POOL_WINDOW 8
 
 static struct {
   lrt_loop_t loop;
@@ -59,6 +61,8 @@ static struct {
 
   lrt_work_t* works;
   uint64_t works_submitted;
+  uint64_t window;    /* tasks in flight */
+  lrt_immediate_t kick; /* submits the first tasks from the loop */
 
   lrt_timer_t pace;
   uint64_t rate;       /* spans: records per second */
@@ -143,16 +147,23 @@ static void task_done(lrt_work_t* w, int status) {
   }
 }
 
-static void start_pool(uint64_t count) {
+/* From the loop's first tick, so that the submissions are timed too
+ * (workers would run tasks submitted before the clock starts). */
+static void kick_pool(lrt_immediate_t* kick) {
   uint64_t i;
-  b.works = calloc(count, sizeof(*b.works));
-  if (b.works == NULL)
-    check(UV_ENOMEM, "works");
-  for (i = 0; i < count; i++) {
+  for (i = 0; i < b.window; i++) {
     b.works_submitted++;
     check(lrt_work_submit(&b.loop, &b.works[i], task_fn, task_done, "tiny"),
           "work");
   }
+}
+
+static void start_pool(uint64_t count) {
+  b.window = count;
+  b.works = calloc(count, sizeof(*b.works));
+  if (b.works == NULL)
+    check(UV_ENOMEM, "works");
+  check(lrt_immediate(&b.loop, &b.kick, kick_pool, "start"), "immediate");
 }
 
 /* ------------------------------------------------------------------------
@@ -190,7 +201,8 @@ static void pace_cb(lrt_timer_t* t) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: workloads immediates|timers|pool N\n"
+          "usage: workloads immediates|timers N\n"
+          "       workloads pool N [WINDOW]\n"
           "       workloads mixed SECONDS\n"
           "       workloads spans RATE SECONDS\n");
   exit(2);
@@ -219,14 +231,16 @@ int main(int argc, char** argv) {
     b.n = strtoull(argv[2], NULL, 10);
     start_timers(b.n < TIMER_COUNT ? b.n : TIMER_COUNT);
   } else if (strcmp(name, "pool") == 0) {
+    uint64_t window;
     b.n = strtoull(argv[2], NULL, 10);
-    start_pool(b.n < POOL_IN_FLIGHT ? b.n : POOL_IN_FLIGHT);
+    window = argc > 3 ? strtoull(argv[3], NULL, 10) : b.n;
+    start_pool(b.n < window ? b.n : window);
   } else if (strcmp(name, "mixed") == 0) {
     b.deadline_ns = clock_ns(CLOCK_MONOTONIC) +
                     (uint64_t) (strtod(argv[2], NULL) * 1e9);
     start_immediates();
     start_timers(100);
-    start_pool(8);
+    start_pool(MIXED_POOL_WINDOW);
   } else if (strcmp(name, "spans") == 0 && argc >= 4) {
     b.rate = strtoull(argv[2], NULL, 10);
     b.span_start = clock_ns(CLOCK_MONOTONIC);
