@@ -110,6 +110,7 @@ struct thread {
   uint32_t stack_cap;
   uint32_t overflow; /* begins ignored beyond MAX_DEPTH */
   uint32_t seq;
+  uint64_t floor;    /* where the last written top-level span ended */
   int32_t tick;      /* index of the open tick span, -1 */
   int32_t last_poll; /* index of the open tick's latest poll phase, -1 */
   /* Worker threads: the task running. */
@@ -665,6 +666,7 @@ static void flush_group(struct exporter* ex, struct thread* t) {
     if (sp > 0 && s->end > ex->ends[sp - 1])
       s->end = ex->ends[sp - 1];
     ex->ends[sp++] = s->end;
+    t->floor = max_u64(t->floor, s->end);
     write_span(ex, t, s);
   }
   t->group_len = 0;
@@ -696,7 +698,9 @@ static int32_t add_span(struct exporter* ex, struct thread* t, int32_t parent,
     set_error(ex, -ENOMEM);
     return -1;
   }
-  ts = max_u64(ts, ex->start_ns);
+  /* Spans of a thread never overlap the ones already written, even if
+   * timestamps went back. */
+  ts = max_u64(ts, max_u64(ex->start_ns, t->floor));
   if (parent >= 0) {
     ts = max_u64(ts, t->group[parent].ts);
     t->group[parent].flags |= SPAN_HAS_CHILD;
@@ -803,6 +807,17 @@ static void wait_span(struct exporter* ex, struct thread* t,
 
 static void callback_begin(struct exporter* ex, struct thread* t,
                            const struct lrt_record* r) {
+  /* The completion of a task that never started: it was cancelled, and
+   * left the queue. */
+  if (r->id != 0 && is_completion(r->kind)) {
+    struct task* tk = task_find(ex, r->id);
+    if (tk != NULL && (tk->flags & (TASK_SUBMITTED | TASK_STARTED)) ==
+                          TASK_SUBMITTED) {
+      if (ex->queued > 0)
+        ex->queued--;
+      write_counter(ex, r->ts, t->tid);
+    }
+  }
   add_span(ex, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
 }
 
@@ -849,11 +864,12 @@ static void submit(struct exporter* ex, struct thread* t,
 static void write_work(struct exporter* ex, struct thread* t, uint64_t end,
                        int incomplete) {
   struct task* tk = task_find(ex, t->work_task);
-  uint64_t ts = max_u64(t->work_ts, ex->start_ns);
+  uint64_t ts = max_u64(t->work_ts, max_u64(ex->start_ns, t->floor));
   char* p = event_begin(ex);
   if (p == NULL)
     return;
   end = max_u64(end, ts);
+  t->floor = end;
   PUT(p, "{\"name\":");
   p = put_label(ex, p, t->work_label, "work");
   PUT(p, ",\"cat\":\"work\",\"ph\":\"X\",\"ts\":");
@@ -984,8 +1000,28 @@ static struct thread* thread_get(struct exporter* ex, uint32_t tid) {
   return ex->last = t;
 }
 
+/* A thread is a loop or a worker, never both: its spans could not nest.
+ * Records of the other role are ignored. */
+static int wrong_role(const struct thread* t, const struct lrt_record* r) {
+  switch (r->type) {
+  case LRT_REC_WORK_START:
+  case LRT_REC_WORK_END:
+    return t->role == LRT_THREAD_LOOP;
+  case LRT_REC_THREAD:
+  case LRT_REC_POOL:
+  case LRT_REC_LOST:
+    return 0;
+  default:
+    return t->role == LRT_THREAD_WORKER;
+  }
+}
+
 static void handle(struct exporter* ex, struct thread* t,
                    const struct lrt_record* r) {
+  if (wrong_role(t, r)) {
+    ex->stats.invalid++;
+    return;
+  }
   ex->max_ts = max_u64(ex->max_ts, r->ts);
   if (r->type == LRT_REC_WAIT || r->type == LRT_REC_WORK_SUBMIT)
     ex->max_ts = max_u64(ex->max_ts, r->arg > UINT64_MAX - r->ts
