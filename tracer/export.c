@@ -150,16 +150,20 @@ struct exporter {
   struct task* tasks;
   size_t tasks_cap; /* a power of 2 */
   size_t ntasks;
-  /* Threadpool counters. */
+  /* Threadpool counters, and when the runtime's last snapshot of them
+   * (LRT_REC_POOL) was taken. */
   uint64_t queued;
   uint64_t running;
+  uint64_t pool_ts;
   /* Labels by id, allocated when first seen. */
   struct label** labels;
   /* Scratch for writing a group. */
   uint32_t* order;
-  uint64_t* ends;
+  uint64_t* ends;    /* of the enclosing spans while writing */
+  uint32_t* opened;  /* their indexes */
   uint32_t order_cap;
   uint32_t ends_cap;
+  uint32_t opened_cap;
 };
 
 /* ------------------------------------------------------------------------
@@ -387,6 +391,20 @@ static void write_counter(struct exporter* ex, uint64_t ts, uint32_t tid) {
   p = jw_fmt_u64(p, ex->running);
   *p++ = '}';
   event_end(ex, p);
+}
+
+/* Moves the threadpool counters by (dq, dr) for an event at `ts` and
+ * writes them. Events older than the runtime's snapshot are counted in it
+ * already (a task submitted while the session started). */
+static void pool_change(struct exporter* ex, uint64_t ts, uint32_t tid,
+                        int dq, int dr) {
+  if (ts < ex->pool_ts)
+    return;
+  if (dq > 0 || ex->queued > 0)
+    ex->queued += (uint64_t) (int64_t) dq;
+  if (dr > 0 || ex->running > 0)
+    ex->running += (uint64_t) (int64_t) dr;
+  write_counter(ex, ts, tid);
 }
 
 static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count) {
@@ -633,7 +651,8 @@ static void flush_group(struct exporter* ex, struct thread* t) {
   if (n == 0)
     return;
   if (grow(&ex->order, &ex->order_cap, n, sizeof(*ex->order)) != 0 ||
-      grow(&ex->ends, &ex->ends_cap, n, sizeof(*ex->ends)) != 0) {
+      grow(&ex->ends, &ex->ends_cap, n, sizeof(*ex->ends)) != 0 ||
+      grow(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) != 0) {
     set_error(ex, -ENOMEM);
     t->group_len = 0;
     return;
@@ -663,8 +682,16 @@ static void flush_group(struct exporter* ex, struct thread* t) {
       continue;
     while (sp > 0 && ex->ends[sp - 1] <= s->ts)
       sp--;
+    /* A wait belongs right in its poll phase; when records were lost
+     * around it, a callback may seem to cover it: leave it out. */
+    if (s->type == SPAN_WAIT &&
+        (sp == 0 || ex->opened[sp - 1] != (uint32_t) s->parent)) {
+      ex->stats.invalid++;
+      continue;
+    }
     if (sp > 0 && s->end > ex->ends[sp - 1])
       s->end = ex->ends[sp - 1];
+    ex->opened[sp] = ex->order[i];
     ex->ends[sp++] = s->end;
     t->floor = max_u64(t->floor, s->end);
     write_span(ex, t, s);
@@ -758,6 +785,11 @@ static void tick_end(struct exporter* ex, struct thread* t,
                      const struct lrt_record* r) {
   if (t->tick < 0)
     return;
+  if (t->group[t->tick].id != r->id) {
+    /* Not this tick's end: the records between were lost. */
+    close_all(ex, t, r->ts, SPAN_INCOMPLETE);
+    return;
+  }
   close_to_tick(t, r->ts);
   close_top(t, r->ts, 0);
   flush_group(ex, t);
@@ -767,10 +799,17 @@ static void phase_begin(struct exporter* ex, struct thread* t,
                         const struct lrt_record* r) {
   int32_t i;
   uint8_t flags = 0;
-  if (t->tick < 0 || r->kind == 0 || r->kind >= LRT_PHASE_MAX) {
-    if (t->tick >= 0)
-      ex->stats.invalid++;
+  if (r->kind == 0 || r->kind >= LRT_PHASE_MAX) {
+    ex->stats.invalid++;
     return;
+  }
+  if (t->tick < 0 || t->group[t->tick].id != r->id) {
+    /* The phase of a tick whose begin was lost (records were dropped):
+     * the tick is written from here, marked incomplete. */
+    tick_begin(ex, t, r);
+    if (t->tick < 0)
+      return;
+    t->group[t->tick].flags |= SPAN_INCOMPLETE;
   }
   close_to_tick(t, r->ts);
   if (r->kind == LRT_PHASE_PENDING && t->last_poll >= 0)
@@ -813,9 +852,7 @@ static void callback_begin(struct exporter* ex, struct thread* t,
     struct task* tk = task_find(ex, r->id);
     if (tk != NULL && (tk->flags & (TASK_SUBMITTED | TASK_STARTED)) ==
                           TASK_SUBMITTED) {
-      if (ex->queued > 0)
-        ex->queued--;
-      write_counter(ex, r->ts, t->tid);
+      pool_change(ex, r->ts, t->tid, -1, 0);
     }
   }
   add_span(ex, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
@@ -845,8 +882,7 @@ static void submit(struct exporter* ex, struct thread* t,
     tk->flags |= TASK_SUBMITTED;
     tk->submit_ts = r->ts;
   }
-  ex->queued++;
-  write_counter(ex, r->ts, t->tid);
+  pool_change(ex, r->ts, t->tid, 1, 0);
   i = add_span(ex, t, top(t), SPAN_SUBMIT, r->kind, r->label, r->id, r->ts,
                0);
   if (i < 0)
@@ -909,17 +945,12 @@ static void work_start(struct exporter* ex, struct thread* t,
   tk = task_get(ex, r->id);
   if (tk != NULL)
     tk->flags |= TASK_STARTED;
-  if (ex->queued > 0)
-    ex->queued--;
-  ex->running++;
-  write_counter(ex, r->ts, t->tid);
+  pool_change(ex, r->ts, t->tid, -1, 1);
 }
 
 static void work_end(struct exporter* ex, struct thread* t,
                      const struct lrt_record* r) {
-  if (ex->running > 0)
-    ex->running--;
-  write_counter(ex, r->ts, t->tid);
+  pool_change(ex, r->ts, t->tid, 0, -1);
   /* A task that started before the recording has no span. */
   if (!t->work_open)
     return;
@@ -1076,6 +1107,7 @@ static void handle(struct exporter* ex, struct thread* t,
   case LRT_REC_POOL:
     ex->queued = r->id;
     ex->running = r->arg;
+    ex->pool_ts = r->ts;
     write_counter(ex, r->ts, t->tid);
     break;
   case LRT_REC_LOST:
@@ -1374,6 +1406,7 @@ void export_free(struct exporter* ex) {
   free(ex->tasks);
   free(ex->order);
   free(ex->ends);
+  free(ex->opened);
   jw_free(&ex->w);
   free(ex);
 }
