@@ -140,10 +140,8 @@ static int list_processes(void) {
   if (found == 0)
     fprintf(stderr, "looptrace: no running process has looprt\n");
   if (hidden > 0)
-    fprintf(stderr,
-            "looptrace: %d processes could not be inspected (root sees "
-            "them)\n",
-            hidden);
+    fprintf(stderr, "looptrace: %d processes could not be inspected%s\n",
+            hidden, geteuid() != 0 ? " (root sees them)" : "");
   return 0;
 }
 
@@ -211,15 +209,11 @@ static int list_binary(const char* binary) {
 int cmd_list(int argc, char** argv) {
   struct list_args args;
   struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
-  char* saved_name = program_invocation_name;
-  char* saved_short = program_invocation_short_name;
   memset(&args, 0, sizeof(args));
-  program_invocation_name = "looptrace list";
-  program_invocation_short_name = "looptrace list";
+  /* argp names the program after argv[0]: "looptrace list: ...". */
+  argv[0] = "looptrace list";
   argp_err_exit_status = 2;
   argp_parse(&argp, argc, argv, 0, NULL, &args);
-  program_invocation_name = saved_name;
-  program_invocation_short_name = saved_short;
   if (args.pid != 0)
     return list_pid(args.pid);
   if (args.binary != NULL)

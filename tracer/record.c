@@ -284,7 +284,6 @@ static int output_start(struct output* out) {
   if (fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
       ftruncate(out->fd, 0) != 0)
     return -errno;
-  out->created = 0;
   return 0;
 }
 
@@ -563,7 +562,12 @@ static int run(struct record_args* args) {
                 "looprt program?\n",
                 args->cmd[0], status_text);
         child_exited = 1;
-      } else if (err == -ETIMEDOUT || err == -ECHILD) {
+      } else if (err == -ECHILD) {
+        fprintf(stderr,
+                "looptrace: %s closed the handshake socket: not a looprt "
+                "program? It runs on untraced.\n",
+                args->cmd[0]);
+      } else if (err == -ETIMEDOUT) {
         fprintf(stderr,
                 "looptrace: %s did not start a looprt runtime within %d s: "
                 "not a looprt program? It runs on untraced.\n",
@@ -601,8 +605,36 @@ static int run(struct record_args* args) {
     }
   }
 
-  /* ts 0 is now, before attaching: every record comes later. */
+  /* The head of the file is written now: an output that cannot be
+   * written fails here, before anything is attached. ts 0 is now, before
+   * attaching: every record comes later. */
   start = now_ns();
+  err = output_start(&out);
+  if (err == 0) {
+    memset(&eopts, 0, sizeof(eopts));
+    eopts.fd = out.fd;
+    eopts.pid = target.pid;
+    eopts.process_name = target.comm;
+    eopts.command = command;
+    eopts.start_ns = start;
+    eopts.window_ns = EXPORT_WINDOW_NS;
+    eopts.all_phases = args->all_phases;
+    err = export_new(&s.ex, &eopts);
+    if (err == 0)
+      err = export_flush(s.ex);
+  }
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
+            strerror(-err));
+    goto cleanup;
+  }
+  s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s,
+                          NULL);
+  if (s.rb == NULL) {
+    fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
+            strerror(errno));
+    goto cleanup;
+  }
   link = bpf_program__attach_usdt(s.skel->progs.handle_flush, target.pid,
                                   target.path, PROBES_PROVIDER, PROBES_FLUSH,
                                   NULL);
@@ -619,31 +651,7 @@ static int run(struct record_args* args) {
     goto cleanup;
   }
   s.skel->links.handle_flush = link;
-
-  err = output_start(&out);
-  if (err == 0) {
-    memset(&eopts, 0, sizeof(eopts));
-    eopts.fd = out.fd;
-    eopts.pid = target.pid;
-    eopts.process_name = target.comm;
-    eopts.command = command;
-    eopts.start_ns = start;
-    eopts.window_ns = EXPORT_WINDOW_NS;
-    eopts.all_phases = args->all_phases;
-    err = export_new(&s.ex, &eopts);
-  }
-  if (err != 0) {
-    fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
-            strerror(-err));
-    goto cleanup;
-  }
-  s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s,
-                          NULL);
-  if (s.rb == NULL) {
-    fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
-            strerror(errno));
-    goto cleanup;
-  }
+  out.created = 0; /* a trace now, whatever happens */
   /* Go: the started program runs on, traced from its first tick. */
   spawn_release(&child, 1);
 
@@ -773,7 +781,7 @@ cleanup:
   /* A program we started is ours to wait for. */
   if (child.pid > 0 && !child_exited) {
     if (waitpid(child.pid, &child_status, WNOHANG) == 0) {
-      if (!args->quiet)
+      if (!args->quiet && ret == 0)
         fprintf(stderr,
                 "looptrace: %s (pid %d) runs on untraced; waiting for it "
                 "to exit\n",
@@ -788,17 +796,12 @@ cleanup:
 int cmd_record(int argc, char** argv) {
   struct record_args args;
   struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
-  char* saved_name = program_invocation_name;
-  char* saved_short = program_invocation_short_name;
   memset(&args, 0, sizeof(args));
   args.ring_size = DEFAULT_RING_SIZE;
-  /* argp's messages say "looptrace record: ...". */
-  program_invocation_name = "looptrace record";
-  program_invocation_short_name = "looptrace record";
+  /* argp names the program after argv[0]: "looptrace record: ...". */
+  argv[0] = "looptrace record";
   argp_err_exit_status = 2;
   argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
-  program_invocation_name = saved_name;
-  program_invocation_short_name = saved_short;
   verbose = args.verbose;
   if (args.bench > 0)
     return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0

@@ -119,7 +119,10 @@ int spawn_wait_ready(struct spawn* s, int timeout_ms, int* status) {
         continue; /* not ours to understand */
     }
     if (fds[1].revents != 0 || fds[0].revents != 0) {
-      /* Exited, or closed the socket without a word. */
+      /* Exited, or closed the socket without a word: a program closes
+       * its descriptors as it exits, so give it a moment to be gone. */
+      struct pollfd exit_fd = {s->pidfd, POLLIN, 0};
+      poll(&exit_fd, 1, 1000);
       if (waitpid(s->pid, status, WNOHANG) == s->pid)
         s->pid = -1;
       return -ECHILD;
