@@ -21,6 +21,7 @@
 #include "export.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ enum span_flag {
   SPAN_INCOMPLETE = 2,
   SPAN_AFTER_POLL = 4, /* a pending phase after poll */
   SPAN_HAS_CHILD = 8,
+  SPAN_SKIP = 16, /* not written */
 };
 
 /* Spans nest at most this deep on a thread; deeper begins are counted as
@@ -161,9 +163,11 @@ struct exporter {
   uint32_t* order;
   uint64_t* ends;    /* of the enclosing spans while writing */
   uint32_t* opened;  /* their indexes */
+  double* sums;      /* their printed ts + dur, as a consumer adds them */
   uint32_t order_cap;
   uint32_t ends_cap;
   uint32_t opened_cap;
+  uint32_t sums_cap;
 };
 
 /* ------------------------------------------------------------------------
@@ -528,8 +532,31 @@ static void task_remove(struct exporter* ex, struct task* tk) {
  * Spans of a loop thread
  */
 
+/* The duration to print for a span of [ts, end) ns under an enclosing
+ * span whose printed end, summed as a consumer would, is `parent_sum`
+ * (+inf at top level); sets *sum to its own.
+ *
+ * Consumers that add ts and dur in binary floating point (Chrome
+ * DevTools' trace engine does) can find 19.100 + 6.600 > 25.700, so a
+ * span would seem to overlap the one starting where it ends, or to end
+ * after its parent ending at the same nanosecond, and be dropped. Such a
+ * span is written 1 ns shorter. (double) n / 1000.0 is exactly the
+ * double a parser reads from n printed with three decimals. */
+static uint64_t printed_dur(const struct exporter* ex, uint64_t ts,
+                            uint64_t end, double parent_sum, double* sum) {
+  uint64_t start = rel(ex, ts);
+  uint64_t dur = end - ts;
+  *sum = (double) start / 1000.0 + (double) dur / 1000.0;
+  if (dur > 0 && (*sum > (double) (start + dur) / 1000.0 ||
+                  *sum > parent_sum)) {
+    dur--;
+    *sum = (double) start / 1000.0 + (double) dur / 1000.0;
+  }
+  return dur;
+}
+
 static void write_span(struct exporter* ex, struct thread* t,
-                       const struct span* s) {
+                       const struct span* s, uint64_t dur) {
   char* p = event_begin(ex);
   int flow_in = 0;
   if (p == NULL)
@@ -558,7 +585,7 @@ static void write_span(struct exporter* ex, struct thread* t,
   PUT(p, ",\"ph\":\"X\",\"ts\":");
   p = jw_fmt_us(p, rel(ex, s->ts));
   PUT(p, ",\"dur\":");
-  p = jw_fmt_us(p, s->end - s->ts);
+  p = jw_fmt_us(p, dur);
   p = put_ids(p, t->ids, t->ids_len);
   switch (s->type) {
   case SPAN_TICK:
@@ -643,22 +670,45 @@ static int skip_phase(const struct exporter* ex, const struct span* s) {
          s->end - s->ts < 1000;
 }
 
+/* Marks wait `w` to be left out if it overlaps another span of its poll
+ * phase: the loop cannot run a callback while blocked, so records were
+ * lost around it. */
+static void check_wait(struct exporter* ex, struct thread* t, uint32_t w) {
+  struct span* wait = &t->group[w];
+  uint32_t i;
+  for (i = 0; i < t->group_len; i++) {
+    const struct span* c = &t->group[i];
+    if (i == w || c->parent != wait->parent || (c->flags & SPAN_SKIP))
+      continue;
+    if (c->ts < wait->end && wait->ts < c->end) {
+      wait->flags |= SPAN_SKIP;
+      ex->stats.invalid++;
+      return;
+    }
+  }
+}
+
 /* Writes the thread's group (its spans are all closed) and empties it. */
 static void flush_group(struct exporter* ex, struct thread* t) {
   uint32_t n = t->group_len;
   uint32_t i;
   uint32_t sp = 0;
+  uint64_t dur;
   if (n == 0)
     return;
   if (grow(&ex->order, &ex->order_cap, n, sizeof(*ex->order)) != 0 ||
       grow(&ex->ends, &ex->ends_cap, n, sizeof(*ex->ends)) != 0 ||
-      grow(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) != 0) {
+      grow(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) != 0 ||
+      grow(&ex->sums, &ex->sums_cap, n, sizeof(*ex->sums)) != 0) {
     set_error(ex, -ENOMEM);
     t->group_len = 0;
     return;
   }
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n; i++) {
     ex->order[i] = i;
+    if (t->group[i].type == SPAN_WAIT)
+      check_wait(ex, t, i);
+  }
   if (n <= 32) {
     /* Groups come nearly sorted: insertion sort. */
     for (i = 1; i < n; i++) {
@@ -684,6 +734,8 @@ static void flush_group(struct exporter* ex, struct thread* t) {
       sp--;
     /* A wait belongs right in its poll phase; when records were lost
      * around it, a callback may seem to cover it: leave it out. */
+    if (s->flags & SPAN_SKIP)
+      continue;
     if (s->type == SPAN_WAIT &&
         (sp == 0 || ex->opened[sp - 1] != (uint32_t) s->parent)) {
       ex->stats.invalid++;
@@ -691,10 +743,12 @@ static void flush_group(struct exporter* ex, struct thread* t) {
     }
     if (sp > 0 && s->end > ex->ends[sp - 1])
       s->end = ex->ends[sp - 1];
+    dur = printed_dur(ex, s->ts, s->end, sp > 0 ? ex->sums[sp - 1] : HUGE_VAL,
+                      &ex->sums[sp]);
     ex->opened[sp] = ex->order[i];
     ex->ends[sp++] = s->end;
     t->floor = max_u64(t->floor, s->end);
-    write_span(ex, t, s);
+    write_span(ex, t, s, dur);
   }
   t->group_len = 0;
   t->seq = 0;
@@ -855,6 +909,13 @@ static void callback_begin(struct exporter* ex, struct thread* t,
       pool_change(ex, r->ts, t->tid, -1, 0);
     }
   }
+  /* Inside a tick, callbacks run in a phase; with none open its record
+   * was lost, and the callback is left out with it. */
+  if (t->depth > 0 && t->group[top(t)].type == SPAN_TICK) {
+    ex->stats.invalid++;
+    t->overflow++;
+    return;
+  }
   add_span(ex, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
 }
 
@@ -875,20 +936,28 @@ static void callback_end(struct exporter* ex, struct thread* t,
 
 static void submit(struct exporter* ex, struct thread* t,
                    const struct lrt_record* r) {
-  struct task* tk = task_get(ex, r->id);
+  struct task* tk;
   int32_t i;
   uint64_t end;
-  if (tk != NULL) {
-    tk->flags |= TASK_SUBMITTED;
-    tk->submit_ts = r->ts;
-  }
   pool_change(ex, r->ts, t->tid, 1, 0);
+  /* Inside a tick but in no phase: as for callbacks, a phase record was
+   * lost. */
+  if (r->id == 0 || (t->depth > 0 && t->group[top(t)].type == SPAN_TICK)) {
+    ex->stats.invalid++;
+    return;
+  }
   i = add_span(ex, t, top(t), SPAN_SUBMIT, r->kind, r->label, r->id, r->ts,
                0);
   if (i < 0)
     return;
   end = r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
   t->group[i].end = max_u64(end, t->group[i].ts);
+  /* The flow starts here: the worker's span and the completion say so. */
+  tk = task_get(ex, r->id);
+  if (tk != NULL) {
+    tk->flags |= TASK_SUBMITTED;
+    tk->submit_ts = r->ts;
+  }
   if (t->depth == 0)
     flush_group(ex, t);
 }
@@ -902,16 +971,19 @@ static void write_work(struct exporter* ex, struct thread* t, uint64_t end,
   struct task* tk = task_find(ex, t->work_task);
   uint64_t ts = max_u64(t->work_ts, max_u64(ex->start_ns, t->floor));
   char* p = event_begin(ex);
+  double sum;
+  uint64_t dur;
   if (p == NULL)
     return;
   end = max_u64(end, ts);
   t->floor = end;
+  dur = printed_dur(ex, ts, end, HUGE_VAL, &sum);
   PUT(p, "{\"name\":");
   p = put_label(ex, p, t->work_label, "work");
   PUT(p, ",\"cat\":\"work\",\"ph\":\"X\",\"ts\":");
   p = jw_fmt_us(p, rel(ex, ts));
   PUT(p, ",\"dur\":");
-  p = jw_fmt_us(p, end - ts);
+  p = jw_fmt_us(p, dur);
   p = put_ids(p, t->ids, t->ids_len);
   PUT(p, ",\"bind_id\":");
   p = jw_fmt_u64(p, t->work_task);
@@ -1407,6 +1479,7 @@ void export_free(struct exporter* ex) {
   free(ex->order);
   free(ex->ends);
   free(ex->opened);
+  free(ex->sums);
   jw_free(&ex->w);
   free(ex);
 }
