@@ -1450,8 +1450,28 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
 }
 
 void export_stats(const struct exporter* ex, struct export_stats* stats) {
+  size_t i;
+  uint64_t m = sizeof(*ex) + JW_BUFFER_SIZE +
+               LABEL_IDS * sizeof(*ex->labels) +
+               ex->tasks_cap * sizeof(*ex->tasks) +
+               ex->index_cap * sizeof(*ex->index) +
+               (ex->threads_cap + ex->heap_cap) * sizeof(struct thread*) +
+               (uint64_t) ex->order_cap * sizeof(*ex->order) +
+               (uint64_t) ex->ends_cap * sizeof(*ex->ends) +
+               (uint64_t) ex->opened_cap * sizeof(*ex->opened) +
+               (uint64_t) ex->sums_cap * sizeof(*ex->sums);
+  for (i = 0; i < ex->nthreads; i++) {
+    const struct thread* t = ex->threads[i];
+    m += sizeof(*t) + (uint64_t) t->q_cap * sizeof(*t->q) +
+         (uint64_t) t->group_cap * sizeof(*t->group) +
+         (uint64_t) t->stack_cap * sizeof(*t->stack);
+  }
+  for (i = 0; i < LABEL_IDS; i++)
+    if (ex->labels[i] != NULL)
+      m += sizeof(struct label) + ex->labels[i]->json_len;
   *stats = ex->stats;
   stats->bytes = ex->w.total;
+  stats->memory = m;
 }
 
 void export_free(struct exporter* ex) {

@@ -49,6 +49,7 @@ struct export_stats {
   uint64_t bytes;         /* bytes of JSON produced */
   uint64_t drops;         /* records lost: ring buffer + runtime */
   uint64_t invalid;       /* records ignored as malformed */
+  uint64_t memory;        /* bytes the exporter holds in buffers */
   unsigned trace_version; /* set when export_records() refused one */
 };
 

@@ -360,7 +360,7 @@ static void show_progress(struct session* s, const char* what, int tty,
   double dt = (double) (now - *last_ns) / 1e9;
   export_stats(s->ex, &st);
   fprintf(stderr,
-          "%slooptrace: recording %s: %" PRIu64 " records, %.0f/s, %" PRIu64
+          "%slooptrace: recording %s: %" PRIu64 " events, %.0f/s, %" PRIu64
           " dropped%s",
           tty ? "\r" : "", what, st.records,
           dt > 0 ? (double) (st.records - *last_records) / dt : 0.0,
