@@ -675,3 +675,52 @@ TEST_IMPL(tracer_record_echo_detach) {
   unlink(path);
   return 0;
 }
+
+/* Attaching to a busy program: the runtime announces its labels as the
+ * probe goes in, and looptrace makes it announce them again once it
+ * surely listens, so that every callback and task has its name. */
+TEST_IMPL(tracer_record_pid_labels) {
+  const char* out = tt_tmp(".out");
+  const char* path = tt_tmp(".json");
+  char* busy[] = {(char*) EXAMPLE("threads"), "--rounds", "0", "--pause", "0",
+                  "--iterations", "100", NULL};
+  char* env[] = {pool4, NULL};
+  char pid_text[16];
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p", pid_text, "-d",
+                  "0.3", "-o", (char*) path, NULL};
+  pid_t pid;
+  int round;
+  int status;
+
+  tt_require_bpf();
+  pid = tt_spawn(busy, env, out);
+  ASSERT_EQ(tt_wait_for_text(out, "pbkdf2 #5", 10000), 0);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) pid);
+  for (round = 0; round < 8; round++) {
+    struct tt_trace t;
+    char* output;
+    int named = 0;
+    int i;
+    status = tt_run(argv, NULL, 10000, &output);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      TEST_FAIL_("looptrace record failed: %s", output);
+    free(output);
+    tt_load(path, &t);
+    tt_check(&t);
+    for (i = 0; i < t.nspans; i++) {
+      unsigned id;
+      char c;
+      if (sscanf(t.spans[i].name, "label %u%c", &id, &c) == 1)
+        TEST_FAIL_("round %d: a %s span named '%s'", round, t.spans[i].cat,
+                   t.spans[i].name);
+      named += strcmp(t.spans[i].name, "pbkdf2") == 0;
+    }
+    ASSERT_GT(named, 0);
+    tt_free(&t);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  unlink(out);
+  unlink(path);
+  return 0;
+}
