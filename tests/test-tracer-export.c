@@ -100,8 +100,7 @@ static void busy_tick(struct tt_stream* loop, struct tt_stream* worker) {
   /* The wait is reported after the callbacks that followed it. */
   tt_add(loop, 2800, LOOP, LRT_REC_WAIT, 0, 0, 1, 6000);
   tt_add(loop, 9700, LOOP, LRT_REC_PHASE, LRT_PHASE_PENDING, 0, 1, 0);
-  tt_add(loop, 9750, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WRITE, L_WRITE, 0,
-         0);
+  tt_add(loop, 9750, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WRITE, L_WRITE, 0, 0);
   tt_add(loop, 9800, LOOP, LRT_REC_CALLBACK_END, LRT_CB_WRITE, 0, 0, 0);
   tt_add(loop, 9900, LOOP, LRT_REC_PHASE, LRT_PHASE_CHECK, 0, 1, 0);
   tt_add(loop, 9950, LOOP, LRT_REC_PHASE, LRT_PHASE_CLOSE, 0, 1, 0);
@@ -276,11 +275,9 @@ TEST_IMPL(tracer_export_flow_without_submit) {
   tt_add(&s, 5000, WORKER, LRT_REC_WORK_END, 0, L_PBKDF2, 4, 0);
   tt_add(&s, 6000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
   tt_add(&s, 6100, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
-  tt_add(&s, 6200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 3,
-         0);
+  tt_add(&s, 6200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 3, 0);
   tt_add(&s, 6300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_CRYPTO, 0, 3, 0);
-  tt_add(&s, 6400, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 4,
-         0);
+  tt_add(&s, 6400, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 4, 0);
   tt_add(&s, 6500, LOOP, LRT_REC_CALLBACK_END, LRT_CB_CRYPTO, 0, 4, 0);
   tt_add(&s, 7000, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
   export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 8000);
@@ -303,7 +300,8 @@ TEST_IMPL(tracer_export_flow_without_submit) {
 /* Labels: assembled from chunks, escaped, named when unknown. */
 TEST_IMPL(tracer_export_labels) {
   static const char long_label[] = "a label of forty bytes, in 3 chunks!!!";
-  static const char nasty[] = "q\"b\\n\n\x01\xff|\xc0\x80|\xed\xa0\x80|\xe2\x82";
+  static const char nasty[] =
+      "q\"b\\n\n\x01\xff|\xc0\x80|\xed\xa0\x80|\xe2\x82";
   struct tt_stream s = {0};
   const char* path = tt_tmp(".json");
   const struct tt_span* found[8];
@@ -336,11 +334,11 @@ TEST_IMPL(tracer_export_labels) {
   ASSERT_STR_EQ(found[2]->name, "label 999");
   ASSERT_STR_EQ(found[3]->name, "interval");
   /* The facts' strings too. */
-  ASSERT_STR_EQ(cJSON_GetObjectItem(
-                    cJSON_GetObjectItem(cJSON_GetArrayItem(t.root, 0), "args"),
-                    "name")
-                    ->valuestring,
-                "test \"proc\"");
+  ASSERT_STR_EQ(
+      cJSON_GetObjectItem(
+          cJSON_GetObjectItem(cJSON_GetArrayItem(t.root, 0), "args"), "name")
+          ->valuestring,
+      "test \"proc\"");
   tt_free(&t);
   unlink(path);
   free(s.r);
@@ -460,11 +458,10 @@ TEST_IMPL(tracer_export_garbage) {
         memcpy(rec->text + 8, &x, 8);
       }
       if (rec->type == LRT_REC_LOOP_START)
-        rec->arg = LRT_LOOP_INFO(rng() & 0xffffff, rng() & 0xffff,
-                                 LRT_TRACE_VERSION);
+        rec->arg =
+            LRT_LOOP_INFO(rng() & 0xffffff, rng() & 0xffff, LRT_TRACE_VERSION);
     }
-    export_to(path, s.r, s.n, round % 2 ? EXPORT_WINDOW_NS : 0, round > 1,
-              ts);
+    export_to(path, s.r, s.n, round % 2 ? EXPORT_WINDOW_NS : 0, round > 1, ts);
     tt_load(path, &t); /* nesting is checked here */
     for (i = 0; i < t.nspans; i++) {
       ASSERT_GE(t.spans[i].ts, 0);
@@ -511,8 +508,8 @@ TEST_IMPL(tracer_export_bounded_memory) {
       tt_add(&loop, t + 400, LOOP, LRT_REC_WORK_SUBMIT, LRT_CB_WORK, 0, task,
              50);
       tt_add(&loop, t + 500, LOOP, LRT_REC_CALLBACK_END, LRT_CB_READ, 0, 0, 0);
-      tt_add(&loop, t + 600, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WORK, 0,
-             task, 0);
+      tt_add(&loop, t + 600, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WORK, 0, task,
+             0);
       tt_add(&loop, t + 700, LOOP, LRT_REC_CALLBACK_END, LRT_CB_WORK, 0, task,
              0);
       tt_add(&loop, t + 800, LOOP, LRT_REC_TICK_END, 0, 0, task, 0);
@@ -595,7 +592,10 @@ TEST_IMPL(tracer_json_strings) {
   ASSERT_STR_EQ(escaped("\xf4\x90\x80\x80", 4),
                 "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
   ASSERT_STR_EQ(escaped("\xe2\x9c", 2), "\"\\ufffd\\ufffd\"");
-  ASSERT_STR_EQ(escaped("a\xff" "b", 3), "\"a\\ufffdb\"");
+  ASSERT_STR_EQ(escaped("a\xff"
+                        "b",
+                        3),
+                "\"a\\ufffdb\"");
   /* The bound holds for the worst input. */
   {
     char in[100];
@@ -689,8 +689,9 @@ TEST_IMPL(tracer_export_thread_names) {
       continue;
     strncat(seen, step, sizeof(seen) - strlen(seen) - 1);
   }
-  ASSERT_STR_EQ(seen, "300=event loop,0 200=event loop 2,1 202=worker 1,101 "
-                      "201=worker 2,102 ");
+  ASSERT_STR_EQ(seen,
+                "300=event loop,0 200=event loop 2,1 202=worker 1,101 "
+                "201=worker 2,102 ");
   ASSERT_EQ(t.nspans, 2);
   tt_free(&t);
   unlink(path);

@@ -96,8 +96,8 @@ void tt_load(const char* path, struct tt_trace* t) {
   ASSERT_STR_EQ(str_of(first, "name"), "process_name");
   ASSERT_STR_EQ(str_of(first, "ph"), "M");
   t->pid = (int64_t) cJSON_GetObjectItem(first, "pid")->valuedouble;
-  t->spans = calloc((size_t) cJSON_GetArraySize(t->root) + 1,
-                    sizeof(*t->spans));
+  t->spans =
+      calloc((size_t) cJSON_GetArraySize(t->root) + 1, sizeof(*t->spans));
   ASSERT_NOT_NULL(t->spans);
   cJSON_ArrayForEach(ev, t->root) {
     const char* ph = str_of(ev, "ph");
@@ -154,16 +154,14 @@ void tt_load(const char* path, struct tt_trace* t) {
       struct tt_span* s = &t->spans[i];
       if (i > 0 && s->tid != t->spans[i - 1].tid)
         sp = 0;
-      while (sp > 0 && t->spans[stack[sp - 1]].ts +
-                               t->spans[stack[sp - 1]].dur <=
-                           s->ts)
+      while (sp > 0 &&
+             t->spans[stack[sp - 1]].ts + t->spans[stack[sp - 1]].dur <= s->ts)
         sp--;
       if (sp > 0) {
         struct tt_span* p = &t->spans[stack[sp - 1]];
         if (s->ts + s->dur > p->ts + p->dur)
-          TEST_FAIL_("spans overlap on tid %" PRId64
-                     ": %s '%s' [%" PRId64 ", %" PRId64 ") and %s '%s' [%"
-                     PRId64 ", %" PRId64 ")",
+          TEST_FAIL_("spans overlap on tid %" PRId64 ": %s '%s' [%" PRId64
+                     ", %" PRId64 ") and %s '%s' [%" PRId64 ", %" PRId64 ")",
                      s->tid, p->cat, p->name, p->ts, p->ts + p->dur, s->cat,
                      s->name, s->ts, s->ts + s->dur);
         s->parent = stack[sp - 1];
@@ -192,8 +190,7 @@ const char* tt_thread_name(const struct tt_trace* t, int64_t tid) {
 }
 
 double tt_arg_num(const struct tt_span* s, const char* key) {
-  const cJSON* v =
-      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), key);
+  const cJSON* v = cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), key);
   return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
@@ -235,8 +232,7 @@ static struct flow* flow_get(struct flow* flows, int* n, int64_t id) {
 
 void tt_check(struct tt_trace* t) {
   uint8_t order[LRT_PHASE_MAX];
-  int norder = lrt_phase_order(t->uv_version ? t->uv_version : 0x012c02,
-                               order);
+  int norder = lrt_phase_order(t->uv_version ? t->uv_version : 0x012c02, order);
   struct flow* flows = calloc((size_t) t->nspans + 1, sizeof(*flows));
   int nflows = 0;
   int64_t dropped = 0;
@@ -366,7 +362,8 @@ void tt_check(struct tt_trace* t) {
     for (j = i + 1; j < t->nspans; j++) {
       struct tt_span* s = &t->spans[j];
       int k;
-      if (s->tid != t->spans[i].tid || s->ts >= t->spans[i].ts + t->spans[i].dur)
+      if (s->tid != t->spans[i].tid ||
+          s->ts >= t->spans[i].ts + t->spans[i].dur)
         break;
       if (s->parent != i)
         continue;
@@ -459,8 +456,7 @@ int tt_wait(pid_t pid, int timeout_ms) {
   }
 }
 
-int tt_run(char* const* argv, char* const* env, int timeout_ms,
-           char** output) {
+int tt_run(char* const* argv, char* const* env, int timeout_ms, char** output) {
   const char* out = tt_tmp(".out");
   pid_t pid = tt_spawn(argv, env, out);
   int status = tt_wait(pid, timeout_ms);
@@ -490,8 +486,8 @@ const char* tt_tmp(const char* suffix) {
   static char bufs[16][128];
   static unsigned n;
   char* b = bufs[n % 16];
-  snprintf(b, sizeof(bufs[0]), "/tmp/looptrace-tt-%d-%u%s", (int) getpid(),
-           n++, suffix);
+  snprintf(b, sizeof(bufs[0]), "/tmp/looptrace-tt-%d-%u%s", (int) getpid(), n++,
+           suffix);
   return b;
 }
 

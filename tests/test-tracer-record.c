@@ -32,14 +32,13 @@ static int spans_of(const struct tt_trace* t, const char* cat,
 }
 
 static const char* kind_of(const struct tt_span* s) {
-  const cJSON* k = cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"),
-                                       "kind");
+  const cJSON* k =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "kind");
   return cJSON_IsString(k) ? k->valuestring : "";
 }
 
 /* The phase a span sits in, through enclosing callbacks; NULL if none. */
-static const char* phase_of(const struct tt_trace* t,
-                            const struct tt_span* s) {
+static const char* phase_of(const struct tt_trace* t, const struct tt_span* s) {
   while (s->parent >= 0) {
     s = &t->spans[s->parent];
     if (strcmp(s->cat, "phase") == 0)
@@ -48,8 +47,7 @@ static const char* phase_of(const struct tt_trace* t,
   return NULL;
 }
 
-static void counter_peaks(const struct tt_trace* t, int* queued,
-                          int* running) {
+static void counter_peaks(const struct tt_trace* t, int* queued, int* running) {
   const cJSON* ev;
   *queued = 0;
   *running = 0;
@@ -80,8 +78,7 @@ static double fact(const struct tt_trace* t, const char* key) {
 
 /* Records `argv` (after "--") to `out`; returns looptrace's output. */
 static char* record_cmd(const char* out, char** cmd, char** env) {
-  char* argv[32] = {(char*) LOOPTRACE, "record", "-q", "-o", (char*) out,
-                    "--"};
+  char* argv[32] = {(char*) LOOPTRACE, "record", "-q", "-o", (char*) out, "--"};
   char* output;
   int status;
   int i;
@@ -168,16 +165,14 @@ TEST_IMPL(tracer_record_threads) {
     int works = 0;
     int completions = 0;
     ASSERT(tt_has_flag(submit[i], "flow_out"));
-    ASSERT_EQ(cJSON_GetObjectItem(submit[i]->ev, "bind_id")->valuedouble,
-              task);
+    ASSERT_EQ(cJSON_GetObjectItem(submit[i]->ev, "bind_id")->valuedouble, task);
     for (j = 0; j < nwork; j++) {
       if (tt_arg_num(work[j], "task") != task)
         continue;
       works++;
       ASSERT(tt_has_flag(work[j], "flow_in"));
       ASSERT(tt_has_flag(work[j], "flow_out"));
-      ASSERT_EQ(cJSON_GetObjectItem(work[j]->ev, "bind_id")->valuedouble,
-                task);
+      ASSERT_EQ(cJSON_GetObjectItem(work[j]->ev, "bind_id")->valuedouble, task);
       ASSERT_GE(work[j]->ts, submit[i]->ts);
     }
     for (j = 0; j < ncb; j++) {
@@ -206,11 +201,11 @@ TEST_IMPL(tracer_record_phases) {
     const char* kind;
     const char* phases;
   } rules[] = {
-      {"timer", "timers"},     {"interval", "timers"}, {"immediate", "check"},
-      {"close", "close"},      {"write", "pending poll"},
-      {"work", "poll"},        {"fs", "poll"},         {"dns", "poll"},
-      {"crypto", "poll"},      {"connection", "poll"}, {"connect", "poll"},
-      {"read", "poll"},        {"signal", "poll"},
+      {"timer", "timers"},    {"interval", "timers"},    {"immediate", "check"},
+      {"close", "close"},     {"write", "pending poll"}, {"work", "poll"},
+      {"fs", "poll"},         {"dns", "poll"},           {"crypto", "poll"},
+      {"connection", "poll"}, {"connect", "poll"},       {"read", "poll"},
+      {"signal", "poll"},
   };
   const char* path = tt_tmp(".json");
   char* cmd[] = {(char*) EXAMPLE("phases"), NULL};
@@ -248,9 +243,9 @@ TEST_IMPL(tracer_record_phases) {
   }
   /* The example shows every phase: these kinds must all be there. */
   {
-    static const char* const want[] = {"timer", "interval", "immediate",
-                                       "close", "write",    "fs",
-                                       "connect", "read",   "user"};
+    static const char* const want[] = {"timer",   "interval", "immediate",
+                                       "close",   "write",    "fs",
+                                       "connect", "read",     "user"};
     for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
       char word[32];
       snprintf(word, sizeof(word), " %s ", want[k]);
@@ -304,8 +299,8 @@ TEST_IMPL(tracer_record_multitask) {
 /* A running program, attached by pid: returns its pid once it runs. */
 static pid_t start_threads(const char* exe, const char* out,
                            const char* rounds) {
-  char* argv[] = {(char*) exe, "--rounds", (char*) rounds, "--pause", "20",
-                  "--iterations", "20000", NULL};
+  char* argv[] = {(char*) exe, "--rounds",     (char*) rounds, "--pause",
+                  "20",        "--iterations", "20000",        NULL};
   char* env[] = {pool4, NULL};
   pid_t pid = tt_spawn(argv, env, out);
   ASSERT_EQ(tt_wait_for_text(out, "pbkdf2 #5", 20000), 0);
@@ -321,8 +316,8 @@ static void record_pid(const char* exe, const char* how) {
   const struct tt_span* work[1024];
   struct tt_trace t;
   pid_t pid = start_threads(exe, out, "0");
-  char* argv[] = {(char*) LOOPTRACE, "record", "-p", pid_text, "-d", "1",
-                  "-o", (char*) path, NULL};
+  char* argv[] = {(char*) LOOPTRACE, "record", "-p", pid_text, "-d", "1", "-o",
+                  (char*) path,      NULL};
   char* list[] = {(char*) LOOPTRACE, "list", "-p", pid_text, NULL};
   int status;
   int n;
@@ -392,7 +387,7 @@ static void record_until(int signo, int kill_target, const char* reason) {
   char pid_text[16];
   pid_t pid = start_threads(EXAMPLE("threads"), out, signo ? "0" : "40");
   char* argv[] = {(char*) LOOPTRACE, "record", "-p", pid_text, "-o",
-                  (char*) path, NULL};
+                  (char*) path,      NULL};
   struct tt_trace t;
   pid_t tracer;
   int status;
@@ -457,7 +452,7 @@ TEST_IMPL(tracer_record_target_exits) {
 TEST_IMPL(tracer_record_cmd_sigint) {
   const char* log = tt_tmp(".log");
   const char* path = tt_tmp(".json");
-  char* argv[] = {(char*) LOOPTRACE, "record", "-o", (char*) path, "--",
+  char* argv[] = {(char*) LOOPTRACE,       "record", "-o", (char*) path, "--",
                   (char*) EXAMPLE("echo"), NULL};
   struct tt_trace t;
   pid_t tracer;
@@ -500,11 +495,19 @@ TEST_IMPL(tracer_record_drops) {
   const char* out = tt_tmp(".out");
   const char* path = tt_tmp(".json");
   char pid_text[16];
-  char* argv_busy[] = {(char*) EXAMPLE("threads"), "--rounds", "0",
-                       "--pause", "0", "--iterations", "1", "--tasks", "64",
+  char* argv_busy[] = {(char*) EXAMPLE("threads"),
+                       "--rounds",
+                       "0",
+                       "--pause",
+                       "0",
+                       "--iterations",
+                       "1",
+                       "--tasks",
+                       "64",
                        NULL};
-  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p", pid_text, "-d",
-                  "1", "--ring-size", "4096", "-o", (char*) path, NULL};
+  char* argv[] = {
+      (char*) LOOPTRACE, "record", "-q", "-p",         pid_text, "-d", "1",
+      "--ring-size",     "4096",   "-o", (char*) path, NULL};
   struct tt_trace t;
   char* output;
   pid_t pid;
@@ -609,8 +612,9 @@ TEST_IMPL(tracer_record_echo_detach) {
   const char* path = tt_tmp(".json");
   char* echo_argv[] = {(char*) EXAMPLE("echo"), NULL};
   char pid_text[16];
-  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p", pid_text, "-d",
-                  "1", "-o", (char*) path, NULL};
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p",
+                  pid_text,          "-d",     "1",  "-o",
+                  (char*) path,      NULL};
   struct client c;
   pthread_t thread;
   struct tt_trace t;
@@ -682,12 +686,19 @@ TEST_IMPL(tracer_record_echo_detach) {
 TEST_IMPL(tracer_record_pid_labels) {
   const char* out = tt_tmp(".out");
   const char* path = tt_tmp(".json");
-  char* busy[] = {(char*) EXAMPLE("threads"), "--rounds", "0", "--pause", "0",
-                  "--iterations", "100", NULL};
+  char* busy[] = {(char*) EXAMPLE("threads"),
+                  "--rounds",
+                  "0",
+                  "--pause",
+                  "0",
+                  "--iterations",
+                  "100",
+                  NULL};
   char* env[] = {pool4, NULL};
   char pid_text[16];
-  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p", pid_text, "-d",
-                  "0.3", "-o", (char*) path, NULL};
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q",  "-p",
+                  pid_text,          "-d",     "0.3", "-o",
+                  (char*) path,      NULL};
   pid_t pid;
   int round;
   int status;

@@ -25,9 +25,9 @@ struct tt_span {
 };
 
 struct tt_trace {
-  cJSON* root;           /* the whole file */
+  cJSON* root; /* the whole file */
   int64_t pid;
-  int64_t duration_ns;   /* from the final facts, -1 if absent */
+  int64_t duration_ns; /* from the final facts, -1 if absent */
   const char* end_reason;
   int64_t drops;
   int64_t records;
@@ -73,8 +73,7 @@ int tt_wait(pid_t pid, int timeout_ms);
 
 /* Runs argv to completion (at most timeout_ms); its stderr (and stdout)
  * are returned in a malloc'd string. Returns the wait status. */
-int tt_run(char* const* argv, char* const* env, int timeout_ms,
-           char** output);
+int tt_run(char* const* argv, char* const* env, int timeout_ms, char** output);
 
 /* Waits until `path` contains `text` (at most timeout_ms); returns 0 or -1. */
 int tt_wait_for_text(const char* path, const char* text, int timeout_ms);

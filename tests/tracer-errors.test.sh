@@ -11,7 +11,12 @@ lt=$LOOPTRACE_BUILD/looptrace
 example=$LOOPTRACE_BUILD/examples/threads
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 failed=0
 
 fail() {
@@ -69,7 +74,8 @@ expect_error 1 "no process with pid $gone" "$lt" list -p "$gone"
 expect_error 1 "pid $plain \(sleep\) has no looprt probes" \
   "$lt" record -p "$plain" -o "$tmp/plain.json"
 [ -e "$tmp/plain.json" ] && fail "record left $tmp/plain.json behind"
-expect_error 1 "pid $plain \(sleep\) has no looprt probes" "$lt" list -p "$plain"
+expect_error 1 "pid $plain \(sleep\) has no looprt probes" \
+  "$lt" list -p "$plain"
 
 # A missing binary, a file that is not ELF, an ELF without looprt.
 expect_error 1 "/nonexistent/prog: No such file or directory" \

@@ -12,7 +12,10 @@ format=$LOOPTRACE_SRC/tests/format
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-command -v node >/dev/null || { echo "node is not installed (make deps)"; exit 1; }
+if ! command -v node >/dev/null; then
+  echo "node is not installed (make deps)"
+  exit 1
+fi
 if [ ! -d "$format/node_modules/@paulirish/trace_engine" ]; then
   echo "tests/format has no node_modules: run make deps"
   exit 1

@@ -59,23 +59,23 @@ enum span_flag {
 #define LABEL_IDS 65536
 
 struct span {
-  uint64_t ts;     /* absolute ns */
-  uint64_t end;    /* absolute ns, once closed */
-  uint64_t id;     /* tick number (tick, phase) or task id */
-  uint32_t seq;    /* creation order within the group */
-  int32_t parent;  /* index in the group, -1 at top level */
-  uint16_t label;  /* callbacks and submits */
-  uint16_t depth;  /* 0 at top level */
-  uint8_t type;    /* enum span_type */
-  uint8_t kind;    /* phase or callback kind */
-  uint8_t flags;   /* enum span_flag */
+  uint64_t ts;    /* absolute ns */
+  uint64_t end;   /* absolute ns, once closed */
+  uint64_t id;    /* tick number (tick, phase) or task id */
+  uint32_t seq;   /* creation order within the group */
+  int32_t parent; /* index in the group, -1 at top level */
+  uint16_t label; /* callbacks and submits */
+  uint16_t depth; /* 0 at top level */
+  uint8_t type;   /* enum span_type */
+  uint8_t kind;   /* phase or callback kind */
+  uint8_t flags;  /* enum span_flag */
 };
 
 struct label {
-  char* json;                 /* escaped and quoted; NULL until complete */
+  char* json; /* escaped and quoted; NULL until complete */
   size_t json_len;
-  uint32_t chunks;            /* chunks received of the one in progress */
-  char text[LABEL_TEXT_MAX];  /* being assembled */
+  uint32_t chunks;           /* chunks received of the one in progress */
+  char text[LABEL_TEXT_MAX]; /* being assembled */
 };
 
 enum task_flag {
@@ -129,9 +129,9 @@ struct exporter {
   uint64_t window_ns;
   int all_phases;
   int finished;
-  int fatal;            /* stop handling records: see export_records */
-  uint64_t max_ts;      /* the latest record timestamp handled */
-  char pid_ids[48];     /* ,"pid":P,"tid":P */
+  int fatal;        /* stop handling records: see export_records */
+  uint64_t max_ts;  /* the latest record timestamp handled */
+  char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
   struct export_stats stats;
   /* Threads: all of them, and an open-addressing index by tid. */
@@ -141,8 +141,8 @@ struct exporter {
   struct thread** index;
   size_t index_cap; /* a power of 2, at least twice nthreads */
   struct thread* last;
-  unsigned loops;   /* loop threads named so far */
-  unsigned workers; /* worker threads named so far */
+  unsigned loops;       /* loop threads named so far */
+  unsigned workers;     /* worker threads named so far */
   uint32_t counter_tid; /* the thread that carries the threadpool counter */
   /* Ordering: threads with queued records, a min-heap by oldest record. */
   struct thread** heap;
@@ -161,9 +161,9 @@ struct exporter {
   struct label** labels;
   /* Scratch for writing a group. */
   uint32_t* order;
-  uint64_t* ends;    /* of the enclosing spans while writing */
-  uint32_t* opened;  /* their indexes */
-  double* sums;      /* their printed ts + dur, as a consumer adds them */
+  uint64_t* ends;   /* of the enclosing spans while writing */
+  uint32_t* opened; /* their indexes */
+  double* sums;     /* their printed ts + dur, as a consumer adds them */
   uint32_t order_cap;
   uint32_t ends_cap;
   uint32_t opened_cap;
@@ -206,7 +206,8 @@ static void set_error(struct exporter* ex, int err) {
     ex->w.error = err;
 }
 
-#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+#define PUT(p, lit) \
+  (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
 
 static char* put(char* p, const char* s, size_t n) {
   memcpy(p, s, n);
@@ -320,8 +321,8 @@ static void label_chunk(struct exporter* ex, const struct lrt_record* r) {
 
 /* {"name":NAME,"ph":"M","pid":P,"tid":T,"args":{ — the start of a
  * metadata event; the caller adds the args and "}". */
-static char* meta_begin(struct exporter* ex, const char* name,
-                        const char* ids, size_t ids_len) {
+static char* meta_begin(struct exporter* ex, const char* name, const char* ids,
+                        size_t ids_len) {
   char* p = event_begin(ex);
   if (p == NULL)
     return NULL;
@@ -333,9 +334,8 @@ static char* meta_begin(struct exporter* ex, const char* name,
   return p;
 }
 
-static void name_thread(struct exporter* ex, struct thread* t,
-                        const char* name, unsigned number,
-                        unsigned sort_index) {
+static void name_thread(struct exporter* ex, struct thread* t, const char* name,
+                        unsigned number, unsigned sort_index) {
   char* p = meta_begin(ex, "thread_name", t->ids, t->ids_len);
   if (p == NULL)
     return;
@@ -400,8 +400,8 @@ static void write_counter(struct exporter* ex, uint64_t ts, uint32_t tid) {
 /* Moves the threadpool counters by (dq, dr) for an event at `ts` and
  * writes them. Events older than the runtime's snapshot are counted in it
  * already (a task submitted while the session started). */
-static void pool_change(struct exporter* ex, uint64_t ts, uint32_t tid,
-                        int dq, int dr) {
+static void pool_change(struct exporter* ex, uint64_t ts, uint32_t tid, int dq,
+                        int dr) {
   if (ts < ex->pool_ts)
     return;
   if (dq > 0 || ex->queued > 0)
@@ -415,8 +415,9 @@ static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count) {
   char* p = event_begin(ex);
   if (p == NULL)
     return;
-  PUT(p, "{\"name\":\"dropped\",\"cat\":\"looptrace\",\"ph\":\"i\","
-         "\"s\":\"p\",\"ts\":");
+  PUT(p,
+      "{\"name\":\"dropped\",\"cat\":\"looptrace\",\"ph\":\"i\","
+      "\"s\":\"p\",\"ts\":");
   p = jw_fmt_us(p, rel(ex, ts));
   p = put_ids(p, ex->pid_ids, ex->pid_ids_len);
   PUT(p, ",\"args\":{\"records\":");
@@ -547,8 +548,8 @@ static uint64_t printed_dur(const struct exporter* ex, uint64_t ts,
   uint64_t start = rel(ex, ts);
   uint64_t dur = end - ts;
   *sum = (double) start / 1000.0 + (double) dur / 1000.0;
-  if (dur > 0 && (*sum > (double) (start + dur) / 1000.0 ||
-                  *sum > parent_sum)) {
+  if (dur > 0 &&
+      (*sum > (double) (start + dur) / 1000.0 || *sum > parent_sum)) {
     dur--;
     *sum = (double) start / 1000.0 + (double) dur / 1000.0;
   }
@@ -765,8 +766,8 @@ static int32_t top(const struct thread* t) {
  * the stack if `open`; returns its index or -1. It starts no earlier
  * than its parent nor the recording. */
 static int32_t add_span(struct exporter* ex, struct thread* t, int32_t parent,
-                        uint8_t type, uint8_t kind, uint16_t label,
-                        uint64_t id, uint64_t ts, int open) {
+                        uint8_t type, uint8_t kind, uint16_t label, uint64_t id,
+                        uint64_t ts, int open) {
   struct span* s;
   if (t->depth >= MAX_DEPTH) {
     ex->stats.invalid++;
@@ -904,8 +905,8 @@ static void callback_begin(struct exporter* ex, struct thread* t,
    * left the queue. */
   if (r->id != 0 && is_completion(r->kind)) {
     struct task* tk = task_find(ex, r->id);
-    if (tk != NULL && (tk->flags & (TASK_SUBMITTED | TASK_STARTED)) ==
-                          TASK_SUBMITTED) {
+    if (tk != NULL &&
+        (tk->flags & (TASK_SUBMITTED | TASK_STARTED)) == TASK_SUBMITTED) {
       pool_change(ex, r->ts, t->tid, -1, 0);
     }
   }
@@ -946,8 +947,7 @@ static void submit(struct exporter* ex, struct thread* t,
     ex->stats.invalid++;
     return;
   }
-  i = add_span(ex, t, top(t), SPAN_SUBMIT, r->kind, r->label, r->id, r->ts,
-               0);
+  i = add_span(ex, t, top(t), SPAN_SUBMIT, r->kind, r->label, r->id, r->ts, 0);
   if (i < 0)
     return;
   end = r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
@@ -1127,13 +1127,11 @@ static void handle(struct exporter* ex, struct thread* t,
   }
   ex->max_ts = max_u64(ex->max_ts, r->ts);
   if (r->type == LRT_REC_WAIT || r->type == LRT_REC_WORK_SUBMIT)
-    ex->max_ts = max_u64(ex->max_ts, r->arg > UINT64_MAX - r->ts
-                                         ? UINT64_MAX
-                                         : r->ts + r->arg);
+    ex->max_ts = max_u64(
+        ex->max_ts, r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg);
   switch (r->type) {
   case LRT_REC_THREAD:
-    if (r->kind >= LRT_THREAD_LOOP && r->kind <= LRT_THREAD_OTHER &&
-        !t->named)
+    if (r->kind >= LRT_THREAD_LOOP && r->kind <= LRT_THREAD_OTHER && !t->named)
       t->role = r->kind;
     if (t->role == LRT_THREAD_LOOP)
       ensure_loop(ex, t);
@@ -1327,7 +1325,8 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
   }
   p = meta_begin(ex, "looptrace", ex->pid_ids, ex->pid_ids_len);
   if (p != NULL) {
-    PUT(p, "\"looptrace_version\":\"" LOOPTRACE_VERSION "\","
+    PUT(p, "\"looptrace_version\":\"" LOOPTRACE_VERSION
+           "\","
            "\"trace_format\":1,\"clock\":\"CLOCK_MONOTONIC\","
            "\"clock_offset_ns\":");
     p = jw_fmt_u64(p, opts->start_ns);
@@ -1451,8 +1450,7 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
 
 void export_stats(const struct exporter* ex, struct export_stats* stats) {
   size_t i;
-  uint64_t m = sizeof(*ex) + JW_BUFFER_SIZE +
-               LABEL_IDS * sizeof(*ex->labels) +
+  uint64_t m = sizeof(*ex) + JW_BUFFER_SIZE + LABEL_IDS * sizeof(*ex->labels) +
                ex->tasks_cap * sizeof(*ex->tasks) +
                ex->index_cap * sizeof(*ex->index) +
                (ex->threads_cap + ex->heap_cap) * sizeof(struct thread*) +

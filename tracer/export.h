@@ -84,8 +84,7 @@ int export_flush(struct exporter* ex);
  * open as ending at `end_ns` (marked incomplete), the final facts
  * (`end_reason` is "duration", "signal" or "target-exited"), and `]`,
  * then flushes. Returns 0 or a negative errno. Call once. */
-int export_finish(struct exporter* ex, uint64_t end_ns,
-                  const char* end_reason);
+int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
 
 void export_stats(const struct exporter* ex, struct export_stats* stats);
 

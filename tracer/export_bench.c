@@ -67,8 +67,7 @@ static int add_label(struct stream* s, uint64_t ts, uint16_t id,
             (uint8_t) (chunk | (last ? LRT_LABEL_LAST : 0)), id, 0, 0);
     if (r == NULL)
       return -ENOMEM;
-    memcpy(r->text, text + chunk * LRT_LABEL_CHUNK,
-           last ? n : LRT_LABEL_CHUNK);
+    memcpy(r->text, text + chunk * LRT_LABEL_CHUNK, last ? n : LRT_LABEL_CHUNK);
     if (last)
       break;
   }
@@ -78,15 +77,15 @@ static int add_label(struct stream* s, uint64_t ts, uint16_t id,
 enum { L_TIMER = 1, L_PBKDF2, L_READ, L_PARSE, L_IMMEDIATE };
 
 /* One tick of a busy loop, and the task it submits on a worker. */
-static int add_tick(struct stream* loop, struct stream* workers,
-                    uint64_t tick, uint64_t* clock) {
+static int add_tick(struct stream* loop, struct stream* workers, uint64_t tick,
+                    uint64_t* clock) {
   const uint32_t L = BENCH_LOOP_TID;
   uint64_t t = *clock;
   uint64_t poll_begin;
   struct stream* w = &workers[tick % BENCH_WORKERS];
   uint32_t wtid = (uint32_t) (BENCH_LOOP_TID + 1 + tick % BENCH_WORKERS);
   int ok = 1;
-#define STEP(type, kind, label, id, arg)                                      \
+#define STEP(type, kind, label, id, arg) \
   ok &= add(loop, t += 200, L, (type), (kind), (label), (id), (arg)) != NULL
   STEP(LRT_REC_TICK_BEGIN, 0, 0, tick, 0);
   STEP(LRT_REC_PHASE, LRT_PHASE_TIMERS, 0, tick, 0);
@@ -107,14 +106,12 @@ static int add_tick(struct stream* loop, struct stream* workers,
   STEP(LRT_REC_CALLBACK_END, LRT_CB_USER, L_PARSE, 0, 0);
   ok &= add(loop, t += 200, L, LRT_REC_WORK_SUBMIT, LRT_CB_CRYPTO, L_PBKDF2,
             tick, 150) != NULL;
-  ok &= add(w, t + 1000, wtid, LRT_REC_WORK_START, 0, L_PBKDF2, tick, 0) !=
-        NULL;
-  ok &= add(w, t + 9000, wtid, LRT_REC_WORK_END, 0, L_PBKDF2, tick, 0) !=
-        NULL;
+  ok &=
+      add(w, t + 1000, wtid, LRT_REC_WORK_START, 0, L_PBKDF2, tick, 0) != NULL;
+  ok &= add(w, t + 9000, wtid, LRT_REC_WORK_END, 0, L_PBKDF2, tick, 0) != NULL;
   STEP(LRT_REC_CALLBACK_END, LRT_CB_READ, L_READ, 0, 0);
   /* The wait is reported after the callbacks that followed it. */
-  ok &= add(loop, poll_begin + 100, L, LRT_REC_WAIT, 0, 0, tick, 4800) !=
-        NULL;
+  ok &= add(loop, poll_begin + 100, L, LRT_REC_WAIT, 0, 0, tick, 4800) != NULL;
   STEP(LRT_REC_PHASE, LRT_PHASE_CHECK, 0, tick, 0);
   STEP(LRT_REC_CALLBACK_BEGIN, LRT_CB_IMMEDIATE, L_IMMEDIATE, 0, 0);
   STEP(LRT_REC_CALLBACK_END, LRT_CB_IMMEDIATE, L_IMMEDIATE, 0, 0);
@@ -153,11 +150,10 @@ int export_bench(const char* output, uint64_t records, int all_phases) {
   }
 
   /* The session's start, then ticks until there are enough records. */
-  if (add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_THREAD,
-          LRT_THREAD_LOOP, 0, 1, 0) == NULL ||
+  if (add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_THREAD, LRT_THREAD_LOOP,
+          0, 1, 0) == NULL ||
       add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_LOOP_START, 0, 0, 1,
-          LRT_LOOP_INFO(0x012c02, BENCH_WORKERS, LRT_TRACE_VERSION)) ==
-          NULL ||
+          LRT_LOOP_INFO(0x012c02, BENCH_WORKERS, LRT_TRACE_VERSION)) == NULL ||
       add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_POOL, 0, 0, 0, 0) ==
           NULL ||
       add_label(loop, clock, L_TIMER, "setTimeout") != 0 ||

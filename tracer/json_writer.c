@@ -93,8 +93,7 @@ static size_t utf8_sequence(const unsigned char* s, size_t n) {
   if (c >= 0xe0 && c <= 0xef) {
     unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
     unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-    return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3
-                                                                      : 0;
+    return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
   }
   if (c >= 0xf0 && c <= 0xf4) {
     unsigned char lo = c == 0xf0 ? 0x90 : 0x80;

@@ -77,8 +77,7 @@ static int probe_cmp(const void* a, const void* b) {
 }
 
 /* Prints the looprt probes of `path`; `shown` names it for the reader. */
-static int print_probes(const char* path, const char* shown,
-                        const char* how) {
+static int print_probes(const char* path, const char* shown, const char* how) {
   struct usdt_probe* probes;
   int i;
   int n = probes_read(path, PROBES_PROVIDER, &probes);
@@ -166,9 +165,9 @@ static int list_pid(pid_t pid) {
             err == -EACCES || err == -EPERM ? " (root can)" : "");
     return 1;
   }
-  snprintf(how, sizeof(how), "pid %d (%s), %s", (int) pid, target.comm,
-           target.is_static ? "linked into its executable"
-                            : "its shared library");
+  snprintf(
+      how, sizeof(how), "pid %d (%s), %s", (int) pid, target.comm,
+      target.is_static ? "linked into its executable" : "its shared library");
   return print_probes(target.path, target.shown, how);
 }
 

@@ -106,9 +106,8 @@ int probes_read(const char* path, const char* provider,
     GElf_Nhdr nhdr;
     size_t name_off;
     size_t desc_off;
-    while (data != NULL &&
-           (next = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) >
-               0) {
+    while (data != NULL && (next = gelf_getnote(data, offset, &nhdr, &name_off,
+                                                &desc_off)) > 0) {
       const char* desc = (const char*) data->d_buf + desc_off;
       size_t len = nhdr.n_descsz;
       size_t pos = 3 * (size_t) addr_size;
@@ -287,8 +286,8 @@ int probes_find(pid_t pid, struct probes_target* target) {
 }
 
 /* Searches the ':'-separated `dirs` for `name`; $ORIGIN is `origin`. */
-static int search_dirs(const char* dirs, const char* origin,
-                       const char* name, char* out, size_t size) {
+static int search_dirs(const char* dirs, const char* origin, const char* name,
+                       char* out, size_t size) {
   const char* p = dirs;
   while (p != NULL && *p != '\0') {
     const char* colon = strchr(p, ':');
@@ -360,8 +359,7 @@ int probes_needed_looprt(const char* exe, char* lib, size_t size) {
   if (slash != NULL)
     *slash = '\0';
   if (search_dirs(runpath, origin, needed, lib, size) == 0 ||
-      search_dirs(getenv("LD_LIBRARY_PATH"), origin, needed, lib, size) ==
-          0 ||
+      search_dirs(getenv("LD_LIBRARY_PATH"), origin, needed, lib, size) == 0 ||
       search_dirs(system_dirs, origin, needed, lib, size) == 0)
     return 0;
   snprintf(lib, size, "%s", needed);

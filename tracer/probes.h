@@ -34,9 +34,9 @@ int probes_read(const char* path, const char* provider,
 struct probes_target {
   pid_t pid;
   char comm[32];
-  int is_static;         /* probes in the executable, else in a library */
-  char path[PATH_MAX];   /* the file holding the probes, for libbpf */
-  char shown[PATH_MAX];  /* the same as the process names it */
+  int is_static;        /* probes in the executable, else in a library */
+  char path[PATH_MAX];  /* the file holding the probes, for libbpf */
+  char shown[PATH_MAX]; /* the same as the process names it */
 };
 
 /* Finds the file of process `pid` that holds looprt's flush probe.

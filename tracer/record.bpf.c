@@ -50,21 +50,21 @@ static __always_inline void count_drops(__u64 n) {
 
 /* Copies the next 2^shift records if `n` has that bit, or counts all `n`
  * left as dropped and returns from the program when that fails. */
-#define COPY_CHUNK(shift)                                                     \
-  if (n & (1u << (shift))) {                                                  \
-    void* entry = bpf_ringbuf_reserve(&records, RECORD_SIZE << (shift), 0);   \
-    if (entry == NULL) {                                                      \
-      count_drops(n);                                                         \
-      return 0;                                                               \
-    }                                                                         \
-    if (bpf_probe_read_user(entry, RECORD_SIZE << (shift), src) != 0) {       \
-      bpf_ringbuf_discard(entry, BPF_RB_NO_WAKEUP);                           \
-      count_drops(n);                                                         \
-      return 0;                                                               \
-    }                                                                         \
-    bpf_ringbuf_submit(entry, wakeup_flags());                                \
-    src += RECORD_SIZE << (shift);                                            \
-    n -= 1u << (shift);                                                       \
+#define COPY_CHUNK(shift)                                                   \
+  if (n & (1u << (shift))) {                                                \
+    void* entry = bpf_ringbuf_reserve(&records, RECORD_SIZE << (shift), 0); \
+    if (entry == NULL) {                                                    \
+      count_drops(n);                                                       \
+      return 0;                                                             \
+    }                                                                       \
+    if (bpf_probe_read_user(entry, RECORD_SIZE << (shift), src) != 0) {     \
+      bpf_ringbuf_discard(entry, BPF_RB_NO_WAKEUP);                         \
+      count_drops(n);                                                       \
+      return 0;                                                             \
+    }                                                                       \
+    bpf_ringbuf_submit(entry, wakeup_flags());                              \
+    src += RECORD_SIZE << (shift);                                          \
+    n -= 1u << (shift);                                                     \
   }
 
 static __always_inline __u64 wakeup_flags(void) {

@@ -114,8 +114,8 @@ static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace the running process PID", 0},
     {"output", 'o', "FILE", 0,
      "Write the trace to FILE (default: looptrace-COMM-PID.json)", 0},
-    {"duration", 'd', "SECONDS", 0,
-     "Stop after SECONDS (fractions allowed)", 0},
+    {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (fractions allowed)",
+     0},
     {"quiet", 'q', NULL, 0, "No progress line on stderr", 0},
     {"verbose", 'v', NULL, 0, "Show libbpf's messages", 0},
     {"ring-size", OPT_RING_SIZE, "BYTES", 0,
@@ -179,8 +179,7 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
     args->duration = strtod(arg, &end);
     if (errno != 0 || *end != '\0' || end == arg || !(args->duration > 0) ||
         args->duration > 1e9)
-      argp_error(state, "-d wants a number of seconds above 0, not '%s'",
-                 arg);
+      argp_error(state, "-d wants a number of seconds above 0, not '%s'", arg);
     break;
   case 'q':
     args->quiet = 1;
@@ -340,8 +339,8 @@ static void check_drops(struct session* s) {
   uint64_t total = 0;
   int i;
   if (bpf_map__lookup_elem(s->skel->maps.drops, &key, sizeof(key),
-                           s->drop_values,
-                           sizeof(uint64_t) * (size_t) s->ncpus, 0) != 0)
+                           s->drop_values, sizeof(uint64_t) * (size_t) s->ncpus,
+                           0) != 0)
     return;
   for (i = 0; i < s->ncpus; i++)
     total += s->drop_values[i];
@@ -368,8 +367,8 @@ static void show_progress(struct session* s, const char* what, int tty,
           "%slooptrace: recording %s: %" PRIu64 " events, %.0f/s, %" PRIu64
           " dropped%s",
           tty ? "\r" : "", what, st.records,
-          dt > 0 ? (double) (st.records - *last_records) / dt : 0.0,
-          st.drops, tty ? "\033[K" : "\n");
+          dt > 0 ? (double) (st.records - *last_records) / dt : 0.0, st.drops,
+          tty ? "\033[K" : "\n");
   *last_records = st.records;
   *last_ns = now;
 }
@@ -394,8 +393,7 @@ static struct bpf_link* nudge(struct record_bpf* skel,
   }
   if (name != NULL) {
     link = bpf_program__attach_usdt(skel->progs.handle_nudge, target->pid,
-                                    target->path, PROBES_PROVIDER, name,
-                                    NULL);
+                                    target->path, PROBES_PROVIDER, name, NULL);
     if (link == NULL && verbose)
       fprintf(stderr, "looptrace: cannot attach to %s:%s: %s\n",
               PROBES_PROVIDER, name, strerror(errno));
@@ -456,8 +454,8 @@ static void join_command(char** cmd, char* buf, size_t size) {
   int i;
   buf[0] = '\0';
   for (i = 0; cmd[i] != NULL && len + 1 < size; i++)
-    len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? " " : "",
-                             cmd[i]);
+    len +=
+        (size_t) snprintf(buf + len, size - len, "%s%s", i ? " " : "", cmd[i]);
 }
 
 static int run(struct record_args* args) {
@@ -519,8 +517,7 @@ static int run(struct record_args* args) {
     args->output = path;
   } else if (args->output == NULL && access(".", W_OK) != 0) {
     fprintf(stderr, "looptrace: cannot write the trace in %s: %s (use -o)\n",
-            getcwd(command, sizeof(command)) ? command : ".",
-            strerror(errno));
+            getcwd(command, sizeof(command)) ? command : ".", strerror(errno));
     return 1;
   }
   if (args->output != NULL) {
@@ -664,8 +661,8 @@ static int run(struct record_args* args) {
             strerror(-err));
     goto cleanup;
   }
-  s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s,
-                          NULL);
+  s.rb =
+      ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s, NULL);
   if (s.rb == NULL) {
     fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
             strerror(errno));
@@ -742,8 +739,7 @@ static int run(struct record_args* args) {
           kill(child.pid, exiting);
         grace = now + GRACE_NS;
       }
-      if (exiting && (args->cmd == NULL || now >= grace ||
-                      exiting_count > 1)) {
+      if (exiting && (args->cmd == NULL || now >= grace || exiting_count > 1)) {
         end_reason = "signal";
         stop_at = now;
       } else if (deadline != 0 && now >= deadline && !exiting) {
@@ -846,7 +842,6 @@ int cmd_record(int argc, char** argv) {
   argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
   verbose = args.verbose;
   if (args.bench > 0)
-    return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0
-                                                                       : 1;
+    return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0 : 1;
   return run(&args);
 }
