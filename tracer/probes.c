@@ -302,7 +302,9 @@ static int search_dirs(const char* dirs, const char* origin, const char* name,
     else
       snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (n > 0 && access(path, R_OK) == 0) {
-      snprintf(out, size, "%s", path);
+      if (realpath(path, dir) == NULL)
+        snprintf(dir, sizeof(dir), "%s", path);
+      snprintf(out, size, "%s", dir);
       return 0;
     }
     p = colon ? colon + 1 : NULL;

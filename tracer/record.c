@@ -420,22 +420,28 @@ static void print_target_error(int err, pid_t pid, const char* comm) {
             strerror(-err));
 }
 
-/* Waits for a started program that runs on untraced. A signal from
- * another process is passed on to it; a second signal stops waiting. */
+/* Waits for a started program that runs on untraced. A signal sent to
+ * looptrace by another process is passed on to it (one from the terminal
+ * reached it already); after a signal it has GRACE_NS to exit before
+ * looptrace stops waiting. Returns 0 once it exited, or -EINTR. */
 static int wait_child(pid_t pid, int* status) {
   int seen = exiting_count;
+  uint64_t deadline = 0;
   for (;;) {
-    pid_t r = waitpid(pid, status, 0);
+    pid_t r = waitpid(pid, status, WNOHANG);
     if (r == pid)
       return 0;
     if (r < 0 && errno != EINTR)
       return -errno;
     if (exiting_count != seen) {
+      seen = exiting_count;
       if (exiting_from_process)
         kill(pid, exiting);
-      if (exiting_count - seen >= 2)
-        return -EINTR;
+      deadline = now_ns() + GRACE_NS;
     }
+    if (deadline != 0 && now_ns() > deadline)
+      return -EINTR;
+    usleep(10000);
   }
 }
 
@@ -766,10 +772,12 @@ static int run(struct record_args* args) {
   link = NULL;
   consume(&s);
   check_drops(&s);
+  if (!args->quiet && tty)
+    fputs("\r\033[K", stderr); /* the progress line */
   if (s.error == -EPROTONOSUPPORT) {
     export_stats(s.ex, &st);
     fprintf(stderr,
-            "\nlooptrace: pid %d writes looprt trace format %u; this "
+            "looptrace: pid %d writes looprt trace format %u; this "
             "looptrace reads format %d only: use a matching looptrace\n",
             (int) target.pid, st.trace_version, LRT_TRACE_VERSION);
     out.created = 1; /* not a trace: remove it */
@@ -778,8 +786,6 @@ static int run(struct record_args* args) {
   err = export_finish(s.ex, now_ns(), end_reason);
   if (s.error == 0)
     s.error = err;
-  if (!args->quiet && tty)
-    fputs("\r\033[K", stderr);
   if (s.error != 0) {
     fprintf(stderr, "looptrace: writing %s: %s\n", args->output,
             strerror(-s.error));
