@@ -698,3 +698,71 @@ TEST_IMPL(tracer_export_thread_names) {
   free(s.r);
   return 0;
 }
+
+/* A label announced after records that use it (as when a tracer attaches
+ * and has the runtime announce its labels again) still names them; one
+ * that never comes is "label N" after a while. */
+TEST_IMPL(tracer_export_late_label) {
+  struct tt_stream s = {0};
+  struct tt_stream label = {0};
+  const char* path = tt_tmp(".json");
+  const struct tt_span* found[4];
+  struct exporter* ex = NULL;
+  struct export_opts opts;
+  struct export_stats st;
+  struct tt_trace t;
+  const uint64_t ms = 1000000;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+  ASSERT_GE(fd, 0);
+  tt_add(&s, 2000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+  tt_add(&s, 2100, LOOP, LRT_REC_PHASE, LRT_PHASE_TIMERS, 0, 1, 0);
+  tt_add(&s, 2200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_TIMER, 30, 0, 0);
+  tt_add(&s, 2300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_TIMER, 0, 0, 0);
+  tt_add(&s, 2400, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
+  tt_add(&s, 3000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 2, 0);
+  tt_add(&s, 3100, LOOP, LRT_REC_PHASE, LRT_PHASE_TIMERS, 0, 2, 0);
+  tt_add(&s, 3200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_TIMER, 31, 0, 0);
+  tt_add(&s, 3300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_TIMER, 0, 0, 0);
+  tt_add(&s, 3400, LOOP, LRT_REC_TICK_END, 0, 0, 2, 0);
+  tt_add_label(&label, LOOP, 30, "late", 4);
+
+  memset(&opts, 0, sizeof(opts));
+  opts.fd = fd;
+  opts.pid = LOOP;
+  opts.start_ns = START;
+  opts.window_ns = EXPORT_WINDOW_NS;
+  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
+  /* Past the window, but label 30 may still come: nothing written. */
+  ASSERT_EQ(export_advance(ex, 2000 + EXPORT_WINDOW_NS + 50 * ms), 0);
+  export_stats(ex, &st);
+  ASSERT_EQ(st.events, 4); /* the head of the file, the loop's name */
+  ASSERT_EQ(export_records(ex, label.r, (size_t) label.n), 0);
+  ASSERT_EQ(export_advance(ex, 2000 + EXPORT_WINDOW_NS + 60 * ms), 0);
+  export_stats(ex, &st);
+  ASSERT_EQ(st.events, 7); /* tick 1: tick, timers, callback */
+  /* Label 31 never comes: its tick is written after the wait. */
+  ASSERT_EQ(export_advance(ex, 3000 + EXPORT_WINDOW_NS + 500 * ms), 0);
+  export_stats(ex, &st);
+  ASSERT_EQ(st.events, 7);
+  ASSERT_EQ(export_advance(ex, 3300 + EXPORT_WINDOW_NS +
+                                   EXPORT_LABEL_WAIT_NS),
+            0);
+  export_stats(ex, &st);
+  ASSERT_EQ(st.events, 10);
+  ASSERT_EQ(export_finish(ex, 5000, "duration"), 0);
+  export_free(ex);
+  close(fd);
+
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(find(&t, "callback", NULL, found, 4), 2);
+  ASSERT_STR_EQ(found[0]->name, "late");
+  ASSERT_STR_EQ(found[1]->name, "label 31");
+  tt_free(&t);
+  unlink(path);
+  free(s.r);
+  free(label.r);
+  return 0;
+}

@@ -351,6 +351,44 @@ void tt_check(struct tt_trace* t) {
     }
   }
 
+  /* Nesting holds for readers that add ts and dur as doubles, too: a
+   * span ends (so summed) within its parent and before its next sibling
+   * starts. */
+  {
+    int* last = malloc(((size_t) t->nspans + 1) * sizeof(int));
+    ASSERT_NOT_NULL(last);
+    for (i = 0; i <= t->nspans; i++)
+      last[i] = -1;
+    for (i = 0; i < t->nspans; i++) {
+      const struct tt_span* s = &t->spans[i];
+      double ts = cJSON_GetObjectItem(s->ev, "ts")->valuedouble;
+      double sum = ts + cJSON_GetObjectItem(s->ev, "dur")->valuedouble;
+      int* prev = &last[s->parent + 1];
+      if (i > 0 && s->tid != t->spans[i - 1].tid)
+        last[0] = -1;
+      if (s->parent >= 0) {
+        const cJSON* p = t->spans[s->parent].ev;
+        double psum = cJSON_GetObjectItem(p, "ts")->valuedouble +
+                      cJSON_GetObjectItem(p, "dur")->valuedouble;
+        if (sum > psum)
+          TEST_FAIL_("as doubles, %s '%s' ends at %.17g after its parent's "
+                     "end %.17g",
+                     s->cat, s->name, sum, psum);
+      }
+      if (*prev >= 0) {
+        const cJSON* p = t->spans[*prev].ev;
+        double psum = cJSON_GetObjectItem(p, "ts")->valuedouble +
+                      cJSON_GetObjectItem(p, "dur")->valuedouble;
+        if (ts < psum)
+          TEST_FAIL_("as doubles, %s '%s' starts at %.17g before its "
+                     "previous sibling ends (%.17g)",
+                     s->cat, s->name, ts, psum);
+      }
+      *prev = i;
+    }
+    free(last);
+  }
+
   /* Phases in libuv's order within each tick; pending may come again
    * right after poll. */
   for (i = 0; i < t->nspans; i++) {

@@ -341,8 +341,9 @@ static void record_pid(const char* exe, const char* how) {
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_STR_EQ(t.end_reason, "duration");
+  /* -d 1, then the drain and the detach (slower on a loaded machine). */
   ASSERT_GE(t.duration_ns, 1000000000);
-  ASSERT_LE(t.duration_ns, 1500000000);
+  ASSERT_LE(t.duration_ns, 3000000000);
   n = spans_of(&t, "work", work, 1024);
   ASSERT_GE(n, 5);
   /* Tasks submitted while recording have the whole flow. */

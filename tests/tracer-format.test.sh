@@ -28,9 +28,11 @@ node "$format/check-trace.mjs" "$tmp/bench.json" || exit 1
 # Real recordings.
 require_bpf
 export UV_THREADPOOL_SIZE=4
-for example in threads phases multitask; do
-  "$lt" record -q -o "$tmp/$example.json" -- \
-    "$LOOPTRACE_BUILD/examples/$example" > /dev/null || exit 1
+for run in 1 2 3 4 5; do
+  for example in threads phases multitask; do
+    "$lt" record -q -o "$tmp/$example-$run.json" -- \
+      "$LOOPTRACE_BUILD/examples/$example" > /dev/null || exit 1
+  done
 done
-node "$format/check-trace.mjs" "$tmp"/threads.json "$tmp"/phases.json \
-  "$tmp"/multitask.json || exit 1
+node "$format/check-trace.mjs" "$tmp"/threads-*.json "$tmp"/phases-*.json \
+  "$tmp"/multitask-*.json || exit 1

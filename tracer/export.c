@@ -541,15 +541,17 @@ static void task_remove(struct exporter* ex, struct task* tk) {
  * DevTools' trace engine does) can find 19.100 + 6.600 > 25.700, so a
  * span would seem to overlap the one starting where it ends, or to end
  * after its parent ending at the same nanosecond, and be dropped. Such a
- * span is written 1 ns shorter. (double) n / 1000.0 is exactly the
- * double a parser reads from n printed with three decimals. */
+ * span is written 1 ns shorter (2 ns if its parent was). (double) n /
+ * 1000.0 is exactly the double a parser reads from n printed with three
+ * decimals. */
 static uint64_t printed_dur(const struct exporter* ex, uint64_t ts,
                             uint64_t end, double parent_sum, double* sum) {
   uint64_t start = rel(ex, ts);
   uint64_t dur = end - ts;
+  double exact_end = (double) (start + dur) / 1000.0;
   *sum = (double) start / 1000.0 + (double) dur / 1000.0;
-  if (dur > 0 &&
-      (*sum > (double) (start + dur) / 1000.0 || *sum > parent_sum)) {
+  /* Twice at most: a parent may be 1 ns shorter already. */
+  while (dur > 0 && (*sum > exact_end || *sum > parent_sum)) {
     dur--;
     *sum = (double) start / 1000.0 + (double) dur / 1000.0;
   }
@@ -1252,8 +1254,27 @@ static int enqueue(struct exporter* ex, struct thread* t,
   return 0;
 }
 
+/* Whether record `r` names a label not announced yet, that may still
+ * come: the runtime announces labels before their first use, but when a
+ * tracer attaches it announces the whole table once more (see
+ * record.c's nudge()), a little later than records that use them. The
+ * id given to every label past the runtime's limit is never announced. */
+static int label_pending(const struct exporter* ex,
+                         const struct lrt_record* r) {
+  const struct label* l;
+  if (r->label == 0 || r->label == LABEL_IDS - 1)
+    return 0;
+  if (r->type != LRT_REC_CALLBACK_BEGIN && r->type != LRT_REC_WORK_SUBMIT &&
+      r->type != LRT_REC_WORK_START)
+    return 0;
+  l = ex->labels[r->label];
+  return l == NULL || l->json == NULL;
+}
+
 /* Handles queued records, oldest first across threads, while the oldest
- * is older than `limit`. */
+ * is older than `limit`; one naming a label not known yet waits up to
+ * EXPORT_LABEL_WAIT_NS more for it (and everything after it waits too:
+ * the order is global). */
 static void handle_until(struct exporter* ex, uint64_t limit) {
   while (ex->heap_len > 0 && !ex->fatal && ex->w.error == 0) {
     struct thread* t = ex->heap[0];
@@ -1266,10 +1287,13 @@ static void handle_until(struct exporter* ex, uint64_t limit) {
     if (head_ts(t) >= limit)
       break;
     do {
-      struct lrt_record r = t->q[t->q_head];
+      struct lrt_record* r = &t->q[t->q_head];
+      if (limit != UINT64_MAX && label_pending(ex, r) &&
+          r->ts + EXPORT_LABEL_WAIT_NS >= limit)
+        return;
+      handle(ex, t, r);
       t->q_head = (t->q_head + 1) & (t->q_cap - 1);
       t->q_len--;
-      handle(ex, t, &r);
     } while (t->q_len > 0 && head_ts(t) < limit && head_ts(t) <= next);
     if (t->q_len == 0) {
       struct thread* last = ex->heap[--ex->heap_len];

@@ -17,8 +17,9 @@
  * task's submit is seen before its start on a worker, and counters move
  * in time order); a loop thread's spans are then held for one tick and
  * written parent before child in (ts, -dur) order. Memory is bounded by
- * the records of one window plus one tick per loop thread, whatever the
- * length of the recording.
+ * the records of one window (a little over a second's worth while a label
+ * is awaited) plus one tick per loop thread, whatever the length of the
+ * recording.
  */
 #ifndef LOOPTRACE_EXPORT_H
 #define LOOPTRACE_EXPORT_H
@@ -32,6 +33,10 @@
 /* How long records wait to be ordered across threads by default. The
  * runtime flushes a thread's records at most ~20 ms after writing them. */
 #define EXPORT_WINDOW_NS (100 * 1000 * 1000ull)
+
+/* How much longer a record naming a label not announced yet waits for
+ * it; after that the label is written as "label N". */
+#define EXPORT_LABEL_WAIT_NS (1000 * 1000 * 1000ull)
 
 struct export_opts {
   int fd;                   /* the trace file, open for writing */
