@@ -155,6 +155,9 @@ int cmd_stat(int argc, char** argv) {
   int status = 1;
   int rc;
 
+  /* argp names the program after argv[0]: make it the whole command. */
+  static char name[] = "looptrace stat";
+  argv[0] = name;
   /* commands.h: 2 is a usage error. */
   argp_err_exit_status = 2;
   if (argp_parse(&argp, argc, argv, 0, NULL, &args) != 0)
