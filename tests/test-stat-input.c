@@ -227,21 +227,24 @@ TEST_IMPL(stat_input_deep_nesting) {
 /* A gigantic string: past TRACE_READER_MAX_EVENT the event is skipped
  * without being held, elsewhere (a member of the object form) it is
  * skipped outright. Memory stays far below the file's size either way. */
-/* Writes PREFIX, n times c, SUFFIX to a temporary file; the buffer is
- * freed before returning, so the test's own memory does not count in the
- * peak of the looptrace it forks. */
+/* Writes PREFIX, n times c, SUFFIX to a temporary file, a MiB at a time:
+ * a child inherits its parent's peak memory (ru_maxrss), so the test
+ * must stay small for the peak of the looptrace it forks to mean
+ * something. */
 static char* big_file(const char* prefix, char c, size_t n,
                       const char* suffix) {
-  size_t lp = strlen(prefix);
-  size_t ls = strlen(suffix);
-  char* buf = malloc(lp + n + ls);
-  char* path;
-  ASSERT_NOT_NULL(buf);
-  memcpy(buf, prefix, lp);
-  memset(buf + lp, c, n);
-  memcpy(buf + lp + n, suffix, ls);
-  path = stat_temp(buf, lp + n + ls);
-  free(buf);
+  static char chunk[1 << 20];
+  char* path = stat_temp(prefix, strlen(prefix));
+  FILE* f = fopen(path, "ab");
+  ASSERT_NOT_NULL(f);
+  memset(chunk, c, sizeof(chunk));
+  while (n > 0) {
+    size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
+    ASSERT_UINT_EQ(fwrite(chunk, 1, k, f), k);
+    n -= k;
+  }
+  ASSERT_UINT_EQ(fwrite(suffix, 1, strlen(suffix), f), strlen(suffix));
+  ASSERT_EQ(fclose(f), 0);
   return path;
 }
 
