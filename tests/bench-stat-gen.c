@@ -37,7 +37,8 @@ static uint64_t written;
 static void span(const char* name, const char* cat, int64_t ts, int64_t dur,
                  int tid, const char* extra, const char* args) {
   int n = printf("{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%" PRId64
-                 ".%03d,\"dur\":%" PRId64 ".%03d,\"pid\":%d,\"tid\":%d%s"
+                 ".%03d,\"dur\":%" PRId64
+                 ".%03d,\"pid\":%d,\"tid\":%d%s"
                  "%s%s%s},\n",
                  name, cat, US(ts), US(dur), PID, tid, extra,
                  args[0] ? ",\"args\":{" : "", args, args[0] ? "}" : "");
@@ -121,14 +122,14 @@ int main(int argc, char** argv) {
       check_len += 300;
 
     snprintf(tick_args, sizeof(tick_args), "\"tick\":%" PRId64, tick);
-    span("tick", "tick", t0, timers_len + poll_len + check_len + 800,
-         LOOP_TID, "", tick_args);
+    span("tick", "tick", t0, timers_len + poll_len + check_len + 800, LOOP_TID,
+         "", tick_args);
     span("timers", "phase", t, timers_len, LOOP_TID, "", tick_args);
     t += 300;
     for (i = 0; i < timer_cbs; i++) {
       int interval = rnd(2);
-      span(interval ? "setInterval" : "setTimeout", "callback", t,
-           timer_dur[i], LOOP_TID, "",
+      span(interval ? "setInterval" : "setTimeout", "callback", t, timer_dur[i],
+           LOOP_TID, "",
            interval ? "\"kind\":\"interval\"" : "\"kind\":\"timer\"");
       t += timer_dur[i] + 200;
     }
@@ -141,8 +142,8 @@ int main(int argc, char** argv) {
       if (npending > 0 && pending[0].done != 0 && pending[0].done < t) {
         snprintf(extra, sizeof(extra),
                  ",\"bind_id\":%" PRId64 ",\"flow_in\":true", pending[0].id);
-        snprintf(args, sizeof(args),
-                 "\"kind\":\"crypto\",\"task\":%" PRId64, pending[0].id);
+        snprintf(args, sizeof(args), "\"kind\":\"crypto\",\"task\":%" PRId64,
+                 pending[0].id);
         span("pbkdf2", "callback", t, io_dur[i], LOOP_TID, extra, args);
         npending--;
         memmove(&pending[0], &pending[1], npending * sizeof(pending[0]));
@@ -171,11 +172,13 @@ int main(int argc, char** argv) {
           worker_free[w] = start + run;
           tk->done = start + run;
           snprintf(extra, sizeof(extra),
-                   ",\"bind_id\":%" PRId64 ",\"flow_in\":true,"
+                   ",\"bind_id\":%" PRId64
+                   ",\"flow_in\":true,"
                    "\"flow_out\":true",
                    tk->id);
           snprintf(args, sizeof(args),
-                   "\"task\":%" PRId64 ",\"label\":\"pbkdf2\","
+                   "\"task\":%" PRId64
+                   ",\"label\":\"pbkdf2\","
                    "\"queue_wait_us\":%" PRId64 ".%03d",
                    tk->id, US(start - sub));
           span("pbkdf2", "work", start, run, LOOP_TID + 1 + w, extra, args);
@@ -202,9 +205,10 @@ int main(int argc, char** argv) {
     queued = 0;
     now = t0 + timers_len + poll_len + check_len + 800 + rnd(2000);
   }
-  printf("{\"name\":\"looptrace\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
-         "\"args\":{\"duration_us\":%" PRId64 ".%03d,\"records\":%" PRIu64
-         ",\"drops\":0,\"end_reason\":\"signal\"}}\n]\n",
-         PID, LOOP_TID, US(now), tick * 12);
+  printf(
+      "{\"name\":\"looptrace\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,"
+      "\"args\":{\"duration_us\":%" PRId64 ".%03d,\"records\":%" PRIu64
+      ",\"drops\":0,\"end_reason\":\"signal\"}}\n]\n",
+      PID, LOOP_TID, US(now), tick * 12);
   return 0;
 }

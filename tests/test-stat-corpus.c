@@ -31,9 +31,9 @@ TEST_IMPL_TIMEOUT(stat_fuzz_corpus, 300) {
     data = stat_slurp(path, &len);
     rc = stat_fuzz_check((const unsigned char*) data, len);
     if (rc != 0)
-      TEST_FAIL_("corpus/%s: %s", e->d_name,
-                 rc == -EDOM ? "the summary depends on the read size"
-                             : strerror(-rc));
+      TEST_FAIL_(
+          "corpus/%s: %s", e->d_name,
+          rc == -EDOM ? "the summary depends on the read size" : strerror(-rc));
     free(data);
     files++;
   }

@@ -8,8 +8,8 @@
 #include "test.h"
 
 /* A minimal valid tick, for mixing with bad events. */
-#define TICK                                                                  \
-  "{\"name\":\"tick\",\"cat\":\"tick\",\"ph\":\"X\",\"ts\":1,\"dur\":2,"      \
+#define TICK                                                             \
+  "{\"name\":\"tick\",\"cat\":\"tick\",\"ph\":\"X\",\"ts\":1,\"dur\":2," \
   "\"pid\":1,\"tid\":1,\"args\":{\"tick\":1}}"
 
 /* Runs stat on the given bytes and checks it refused them with exactly
@@ -130,7 +130,8 @@ TEST_IMPL(stat_input_truncated) {
  * the good ones still count. */
 TEST_IMPL(stat_input_wrong_types) {
   cJSON* j = SUMMARY(
-      "[" TICK ",\n"
+      "[" TICK
+      ",\n"
       "{\"ph\":5},\n"
       "{\"ph\":\"X\",\"name\":7,\"ts\":1,\"dur\":1},\n"
       "{\"ph\":\"X\",\"cat\":\"tick\",\"ts\":\"abc\",\"dur\":1},\n"
@@ -177,7 +178,8 @@ TEST_IMPL(stat_input_wrong_types) {
  * whitespace, and one in a string ends the C string. */
 TEST_IMPL(stat_input_nul_bytes) {
   static const char trace[] =
-      "[" TICK ",\0\0,\n"
+      "[" TICK
+      ",\0\0,\n"
       "{\"name\":\"a\0b\",\"cat\":\"callback\",\"ph\":\"X\",\"ts\":5,"
       "\"dur\":3,\"pid\":1,\"tid\":1},\n"
       "{\"name\":\"x\",\0\"cat\":\"tick\",\"ph\":\"X\",\"ts\":5,\"dur\":3}\n"

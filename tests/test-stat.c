@@ -7,11 +7,11 @@
 #include "test-stat.h"
 #include "test.h"
 
-#define ASSERT_SHARE(root, path, expected)                                    \
-  do {                                                                        \
-    double v_ = jnum(root, path);                                             \
-    ASSERT_DOUBLE_GE(v_, (expected) - 1e-9);                                  \
-    ASSERT_DOUBLE_LE(v_, (expected) + 1e-9);                                  \
+#define ASSERT_SHARE(root, path, expected)   \
+  do {                                       \
+    double v_ = jnum(root, path);            \
+    ASSERT_DOUBLE_GE(v_, (expected) -1e-9);  \
+    ASSERT_DOUBLE_LE(v_, (expected) + 1e-9); \
   } while (0)
 
 /* The keys of a JSON object, comma-separated, in order. */
@@ -98,8 +98,7 @@ TEST_IMPL(stat_threads_figures) {
   ASSERT_EQ(jns(j, "longest_ticks[0].callbacks[1].dur_us"), 10000);
   ASSERT_EQ(jnum(j, "longest_ticks[1].tick"), 2);
   ASSERT_EQ(jnum(j, "longest_ticks[2].tick"), 4);
-  ASSERT_STR_EQ(jstr(j, "longest_ticks[2].callbacks[1].name"),
-                "setImmediate");
+  ASSERT_STR_EQ(jstr(j, "longest_ticks[2].callbacks[1].name"), "setImmediate");
   ASSERT_STR_EQ(jstr(j, "longest_ticks[2].callbacks[1].kind"), "immediate");
   ASSERT_EQ(jnum(j, "longest_ticks[3].tick"), 1);
   ASSERT_STR_EQ(jstr(j, "longest_ticks[3].callbacks[0].name"), "main");
@@ -148,11 +147,13 @@ TEST_IMPL(stat_text_report) {
   ASSERT_STR_EQ(r.err, "");
   ASSERT_NOT_NULL(strstr(r.out, ": threads\n"));
   ASSERT_NOT_NULL(strstr(r.out, "  command     build/examples/threads\n"));
-  ASSERT_NOT_NULL(strstr(r.out, "recorded    2.50 ms, 51 events, libuv "
-                                "1.44.2, threadpool size 4\n"));
+  ASSERT_NOT_NULL(strstr(r.out,
+                         "recorded    2.50 ms, 51 events, libuv "
+                         "1.44.2, threadpool size 4\n"));
   ASSERT_NOT_NULL(strstr(r.out, "utilization 15.8%"));
-  ASSERT_NOT_NULL(strstr(r.out, "ticks       5, 2000.0/s; p50 300.0 µs, "
-                                "p99 1.05 ms, max 1.05 ms\n"));
+  ASSERT_NOT_NULL(strstr(r.out,
+                         "ticks       5, 2000.0/s; p50 300.0 µs, "
+                         "p99 1.05 ms, max 1.05 ms\n"));
   /* Columns line up although "µ" takes two bytes. */
   ASSERT_NOT_NULL(strstr(r.out,
                          "phase   count    total  share       p50      p99"
@@ -164,8 +165,7 @@ TEST_IMPL(stat_text_report) {
   ASSERT_NOT_NULL(strstr(r.out,
                          "main          timer          1   18.0 µs   13.0 µs"
                          "\n"));
-  ASSERT_NOT_NULL(
-      strstr(r.out, "threadpool  5 tasks, peak concurrency 4\n"));
+  ASSERT_NOT_NULL(strstr(r.out, "threadpool  5 tasks, peak concurrency 4\n"));
   ASSERT_NOT_NULL(strstr(r.out, "  queue wait   1.5 µs  974.0 µs  974.0 µs\n"));
   ASSERT_NOT_NULL(strstr(r.out, "  worker 1  4243      2   2.08 ms  83.2%\n"));
   ASSERT_NOT_NULL(strstr(r.out,

@@ -11,9 +11,9 @@
 
 /* What a run of build/looptrace printed and how it ended. */
 struct stat_run {
-  int status; /* exit status, or 128 + signal */
-  char* out;  /* stdout, NUL-terminated */
-  char* err;  /* stderr, NUL-terminated */
+  int status;     /* exit status, or 128 + signal */
+  char* out;      /* stdout, NUL-terminated */
+  char* err;      /* stderr, NUL-terminated */
   long maxrss_kb; /* its peak resident memory */
 };
 

@@ -143,8 +143,10 @@ static void no_events_reason(const struct trace_reader* r, char* why,
 }
 
 int cmd_stat(int argc, char** argv) {
-  static const struct argp argp = {options, parse_opt, "FILE", doc, NULL,
-                                   NULL, NULL};
+  static const struct argp argp = {options, parse_opt, "FILE", doc,
+                                   NULL,    NULL,      NULL};
+  /* argp names the program after argv[0]: make it the whole command. */
+  static char name[] = "looptrace stat";
   struct stat_args args = {NULL, 0};
   struct trace_reader r;
   struct stat_summary* s = NULL;
@@ -155,8 +157,6 @@ int cmd_stat(int argc, char** argv) {
   int status = 1;
   int rc;
 
-  /* argp names the program after argv[0]: make it the whole command. */
-  static char name[] = "looptrace stat";
   argv[0] = name;
   /* commands.h: 2 is a usage error. */
   argp_err_exit_status = 2;
@@ -193,14 +193,12 @@ int cmd_stat(int argc, char** argv) {
       goto out;
     }
     if (puts(text) == EOF || fflush(stdout) != 0) {
-      fprintf(stderr, "looptrace: writing the summary: %s\n",
-              strerror(errno));
+      fprintf(stderr, "looptrace: writing the summary: %s\n", strerror(errno));
       goto out;
     }
   } else {
     if (stat_report_text(f, args.path, stdout) != 0) {
-      fprintf(stderr, "looptrace: writing the summary: %s\n",
-              strerror(errno));
+      fprintf(stderr, "looptrace: writing the summary: %s\n", strerror(errno));
       goto out;
     }
   }

@@ -384,8 +384,7 @@ static void text_phases(const struct stat_figures* f, FILE* out) {
   table_row(&t, "phase", "count", "total", "share", "p50", "p99", "max");
   for (i = 0; i < f->nphases; i++) {
     const struct stat_phase* p = &f->phases[i];
-    char name[CELL], count[24], total[32], share[16], p50[32], p99[32],
-        max[32];
+    char name[CELL], count[24], total[32], share[16], p50[32], p99[32], max[32];
     clean_name(p->name, NAME_COLS, name, sizeof(name));
     snprintf(count, sizeof(count), "%" PRIu64, p->count);
     table_row(&t, name, count, stat_format_ns(p->total_ns, total, 32),
@@ -426,8 +425,9 @@ static void text_threadpool(const struct stat_figures* f, FILE* out) {
     fprintf(out, "\nthreadpool  no tasks found\n");
     return;
   }
-  fprintf(out, "\nthreadpool  %" PRIu64 " tasks, peak concurrency %" PRIu64
-          "\n", f->tasks, f->peak_concurrency);
+  fprintf(out,
+          "\nthreadpool  %" PRIu64 " tasks, peak concurrency %" PRIu64 "\n",
+          f->tasks, f->peak_concurrency);
   table_init(&t, 4, "lrrr");
   table_row(&t, "", "p50", "p99", "max");
   if (f->queue_wait.ok)

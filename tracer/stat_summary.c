@@ -33,9 +33,8 @@ static const char* const kind_cat[] = {
 
 /* libuv's phase order before 1.45 (timers first); from 1.45 timers run
  * last. */
-static const char* const phase_order[] = {"timers",  "pending", "idle",
-                                          "prepare", "poll",    "check",
-                                          "close"};
+static const char* const phase_order[] = {
+    "timers", "pending", "idle", "prepare", "poll", "check", "close"};
 #define NPHASE_ORDER (sizeof(phase_order) / sizeof(phase_order[0]))
 
 /* One callback group: (name, kind). */
@@ -401,8 +400,8 @@ static int same_kind(const char* a, const char* b) {
 
 /* The group of (name, kind), created on first use; kind may be NULL.
  * Returns 0 and sets *out, or -ENOMEM. */
-static int group_get(struct stat_summary* s, const char* name,
-                     const char* kind, size_t* out) {
+static int group_get(struct stat_summary* s, const char* name, const char* kind,
+                     size_t* out) {
   uint64_t h = group_hash(name, kind);
   size_t slot;
   struct group* g;
@@ -451,19 +450,19 @@ static int group_get(struct stat_summary* s, const char* name,
 /* Ticks: the callbacks inside each, and the longest ones. */
 
 /* a before b in "longest first" order: longer, then earlier. */
-static int longer(uint64_t dur_a, int64_t ts_a, uint64_t dur_b,
-                  int64_t ts_b) {
+static int longer(uint64_t dur_a, int64_t ts_a, uint64_t dur_b, int64_t ts_b) {
   return dur_a > dur_b || (dur_a == dur_b && ts_a < ts_b);
 }
 
-static void tick_add_callback(struct tick_rec* t, size_t group,
-                              uint64_t dur_ns, int64_t ts_ns) {
+static void tick_add_callback(struct tick_rec* t, size_t group, uint64_t dur_ns,
+                              int64_t ts_ns) {
   size_t i;
   if (t->ncb == STAT_TICK_CALLBACKS &&
       !longer(dur_ns, ts_ns, t->cb[t->ncb - 1].dur_ns, t->cb[t->ncb - 1].ts_ns))
     return;
   i = t->ncb < STAT_TICK_CALLBACKS ? t->ncb++ : t->ncb - 1;
-  while (i > 0 && longer(dur_ns, ts_ns, t->cb[i - 1].dur_ns, t->cb[i - 1].ts_ns)) {
+  while (i > 0 &&
+         longer(dur_ns, ts_ns, t->cb[i - 1].dur_ns, t->cb[i - 1].ts_ns)) {
     t->cb[i] = t->cb[i - 1];
     i--;
   }
@@ -807,8 +806,7 @@ static int looptrace_facts(struct stat_summary* s,
   if (trace_arg_str(ev, "libuv_version", &str) == 0 &&
       set_str(&s->libuv_version, str) != 0)
     return -ENOMEM;
-  if (trace_arg_str(ev, "command", &str) == 0 &&
-      set_str(&s->command, str) != 0)
+  if (trace_arg_str(ev, "command", &str) == 0 && set_str(&s->command, str) != 0)
     return -ENOMEM;
   return 0;
 }
@@ -1130,23 +1128,22 @@ static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
   if (r == NULL)
     return 0;
   if (r->truncated && r->form == TRACE_FORM_ARRAY)
-    rc |= lines_add(w,
-                    "file ends without ']' (recording cut short?); read %" PRIu64
-                    " events",
-                    r->events);
+    rc |= lines_add(
+        w,
+        "file ends without ']' (recording cut short?); read %" PRIu64 " events",
+        r->events);
   else if (r->truncated)
     rc |= lines_add(w,
                     "file ends inside the trace (recording cut short?); "
                     "read %" PRIu64 " events",
                     r->events);
   if (r->error[0] != '\0')
-    rc |= lines_add(w, "stopped reading: %s; read %" PRIu64 " events",
-                    r->error, r->events);
+    rc |= lines_add(w, "stopped reading: %s; read %" PRIu64 " events", r->error,
+                    r->events);
   if (r->trailing_at != 0)
-    rc |= lines_add(w,
-                    "ignored data after the end of the trace (byte %" PRIu64
-                    ")",
-                    r->trailing_at);
+    rc |= lines_add(
+        w, "ignored data after the end of the trace (byte %" PRIu64 ")",
+        r->trailing_at);
   if (r->not_objects > 0)
     rc |= lines_add(w,
                     "skipped %" PRIu64
@@ -1180,19 +1177,18 @@ static int span_warnings(struct stat_summary* s) {
                     s->unended_b);
   if (s->too_deep > 0)
     rc |= lines_add(w,
-                    "%" PRIu64 " spans nest deeper than %d: left out of "
+                    "%" PRIu64
+                    " spans nest deeper than %d: left out of "
                     "nesting",
                     s->too_deep, STAT_MAX_DEPTH);
   if (s->no_thread > 0)
-    rc |= lines_add(w,
-                    "more than %d threads: %" PRIu64
-                    " events of the others left out",
-                    STAT_MAX_THREADS, s->no_thread);
+    rc |= lines_add(
+        w, "more than %d threads: %" PRIu64 " events of the others left out",
+        STAT_MAX_THREADS, s->no_thread);
   if (s->no_phase > 0)
-    rc |= lines_add(w,
-                    "more than %d phase names: %" PRIu64
-                    " phase spans left out",
-                    STAT_MAX_PHASES, s->no_phase);
+    rc |= lines_add(
+        w, "more than %d phase names: %" PRIu64 " phase spans left out",
+        STAT_MAX_PHASES, s->no_phase);
   if (s->disorder)
     rc |= lines_add(w,
                     "spans of thread %" PRId64

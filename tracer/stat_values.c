@@ -65,51 +65,51 @@ int stat_values_add(struct stat_values* v, uint64_t ns) {
  * pivot is the median of three. Input built to defeat that pivot would
  * make it quadratic, so after 64 rounds the rest is sorted instead.
  * One copy per element width. */
-#define SELECT_IMPL(fname, type, cmp)                                         \
-  static int cmp(const void* a, const void* b) {                              \
-    type x = *(const type*) a;                                                \
-    type y = *(const type*) b;                                                \
-    return x < y ? -1 : x > y;                                                \
-  }                                                                           \
-  static void fname(type* a, size_t n, size_t k) {                            \
-    size_t lo = 0;                                                            \
-    size_t hi = n; /* the range [lo, hi) holds the k-th */                    \
-    int rounds = 0;                                                           \
-    while (hi - lo > 1) {                                                     \
-      if (++rounds > 64) {                                                    \
-        qsort(a + lo, hi - lo, sizeof(type), cmp);                            \
-        return;                                                               \
-      }                                                                       \
-      type x = a[lo];                                                         \
-      type y = a[lo + (hi - lo) / 2];                                         \
-      type z = a[hi - 1];                                                     \
-      type pivot = x < y ? (y < z ? y : (x < z ? z : x))                      \
-                         : (x < z ? x : (y < z ? z : y));                     \
-      size_t lt = lo;                                                         \
-      size_t i = lo;                                                          \
-      size_t gt = hi;                                                         \
-      /* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */              \
-      while (i < gt) {                                                        \
-        type t;                                                               \
-        if (a[i] < pivot) {                                                   \
-          t = a[i];                                                           \
-          a[i++] = a[lt];                                                     \
-          a[lt++] = t;                                                        \
-        } else if (a[i] > pivot) {                                            \
-          t = a[i];                                                           \
-          a[i] = a[--gt];                                                     \
-          a[gt] = t;                                                          \
-        } else {                                                              \
-          i++;                                                                \
-        }                                                                     \
-      }                                                                       \
-      if (k < lt)                                                             \
-        hi = lt;                                                              \
-      else if (k >= gt)                                                       \
-        lo = gt;                                                              \
-      else                                                                    \
-        return;                                                               \
-    }                                                                         \
+#define SELECT_IMPL(fname, type, cmp)                            \
+  static int cmp(const void* a, const void* b) {                 \
+    type x = *(const type*) a;                                   \
+    type y = *(const type*) b;                                   \
+    return x < y ? -1 : x > y;                                   \
+  }                                                              \
+  static void fname(type* a, size_t n, size_t k) {               \
+    size_t lo = 0;                                               \
+    size_t hi = n; /* the range [lo, hi) holds the k-th */       \
+    int rounds = 0;                                              \
+    while (hi - lo > 1) {                                        \
+      if (++rounds > 64) {                                       \
+        qsort(a + lo, hi - lo, sizeof(type), cmp);               \
+        return;                                                  \
+      }                                                          \
+      type x = a[lo];                                            \
+      type y = a[lo + (hi - lo) / 2];                            \
+      type z = a[hi - 1];                                        \
+      type pivot = x < y ? (y < z ? y : (x < z ? z : x))         \
+                         : (x < z ? x : (y < z ? z : y));        \
+      size_t lt = lo;                                            \
+      size_t i = lo;                                             \
+      size_t gt = hi;                                            \
+      /* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */ \
+      while (i < gt) {                                           \
+        type t;                                                  \
+        if (a[i] < pivot) {                                      \
+          t = a[i];                                              \
+          a[i++] = a[lt];                                        \
+          a[lt++] = t;                                           \
+        } else if (a[i] > pivot) {                               \
+          t = a[i];                                              \
+          a[i] = a[--gt];                                        \
+          a[gt] = t;                                             \
+        } else {                                                 \
+          i++;                                                   \
+        }                                                        \
+      }                                                          \
+      if (k < lt)                                                \
+        hi = lt;                                                 \
+      else if (k >= gt)                                          \
+        lo = gt;                                                 \
+      else                                                       \
+        return;                                                  \
+    }                                                            \
   }
 
 SELECT_IMPL(select32, uint32_t, cmp32)

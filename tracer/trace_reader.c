@@ -376,10 +376,9 @@ int trace_reader_feed(struct trace_reader* r, const void* data, size_t len) {
         r->state = S_OBJECT;
         p++;
       } else {
-        rc = fail(r,
-                  "not a trace: expected '[' or '{' at byte %" PRIu64
-                  ", found %s",
-                  at, show_byte(c, what, sizeof(what)));
+        rc = fail(
+            r, "not a trace: expected '[' or '{' at byte %" PRIu64 ", found %s",
+            at, show_byte(c, what, sizeof(what)));
         goto out;
       }
       break;
@@ -392,8 +391,7 @@ int trace_reader_feed(struct trace_reader* r, const void* data, size_t len) {
         r->state = r->nested ? S_OBJECT : S_DONE;
         p++;
       } else if (c == '}') {
-        rc = fail(r, "unexpected '}' in the events array at byte %" PRIu64,
-                  at);
+        rc = fail(r, "unexpected '}' in the events array at byte %" PRIu64, at);
         goto out;
       } else {
         r->events_value = 1;
@@ -548,8 +546,7 @@ int trace_arg_us(const struct trace_event* ev, const char* key,
   return trace_json_us(it, out_ns);
 }
 
-int trace_arg_int(const struct trace_event* ev, const char* key,
-                  int64_t* out) {
+int trace_arg_int(const struct trace_event* ev, const char* key, int64_t* out) {
   const cJSON* it = arg_item(ev, key);
   if (it == NULL)
     return -ENOENT;

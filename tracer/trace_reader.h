@@ -45,16 +45,16 @@ enum {
 /* One event, valid only during the callback. Strings are NUL-terminated
  * and never NULL (empty when absent or not a string). */
 struct trace_event {
-  char ph;            /* phase: 'X', 'B', 'E', 'M', 'C', 'i', ...; 0 if none */
-  unsigned has;       /* TRACE_HAS_* */
-  const char* name;   /* "name" */
-  const char* cat;    /* "cat", a comma-separated list */
-  int64_t ts_ns;      /* "ts" (µs) in ns, if TRACE_HAS_TS */
-  int64_t dur_ns;     /* "dur" (µs) in ns, >= 0, if TRACE_HAS_DUR */
-  int64_t pid;        /* "pid", if TRACE_HAS_PID */
-  int64_t tid;        /* "tid", if TRACE_HAS_TID; else pid, as Perfetto */
-  const cJSON* args;  /* "args" if it is an object, else NULL */
-  const cJSON* json;  /* the whole event object */
+  char ph;           /* phase: 'X', 'B', 'E', 'M', 'C', 'i', ...; 0 if none */
+  unsigned has;      /* TRACE_HAS_* */
+  const char* name;  /* "name" */
+  const char* cat;   /* "cat", a comma-separated list */
+  int64_t ts_ns;     /* "ts" (µs) in ns, if TRACE_HAS_TS */
+  int64_t dur_ns;    /* "dur" (µs) in ns, >= 0, if TRACE_HAS_DUR */
+  int64_t pid;       /* "pid", if TRACE_HAS_PID */
+  int64_t tid;       /* "tid", if TRACE_HAS_TID; else pid, as Perfetto */
+  const cJSON* args; /* "args" if it is an object, else NULL */
+  const cJSON* json; /* the whole event object */
 };
 
 /* Called once per event, in file order. A non-zero return stops the
@@ -85,18 +85,18 @@ struct trace_reader {
   trace_event_cb cb;
   void* arg;
   int state;
-  int value_state;      /* inside a value: plain, string, escape */
-  int capture;          /* the current value is an object being kept */
-  int events_value;     /* the value is an element of the events array */
-  int nested;           /* object form: the events array is in the object */
-  unsigned char first;  /* the current value's first byte */
-  uint64_t depth;       /* nesting inside the current value */
-  char key[12];         /* object form: start of the current member key */
+  int value_state;     /* inside a value: plain, string, escape */
+  int capture;         /* the current value is an object being kept */
+  int events_value;    /* the value is an element of the events array */
+  int nested;          /* object form: the events array is in the object */
+  unsigned char first; /* the current value's first byte */
+  uint64_t depth;      /* nesting inside the current value */
+  char key[12];        /* object form: start of the current member key */
   size_t key_len;
-  char* buf;            /* the current event's bytes (+ NUL) */
+  char* buf; /* the current event's bytes (+ NUL) */
   size_t len;
   size_t cap;
-  int failed;           /* a previous call failed; feed does nothing */
+  int failed; /* a previous call failed; feed does nothing */
 };
 
 /* Prepares `r` to read one trace, delivering events to cb(ev, arg). Does
@@ -129,8 +129,7 @@ void trace_reader_close(struct trace_reader* r);
 int trace_arg_us(const struct trace_event* ev, const char* key,
                  int64_t* out_ns);
 /* A whole number in [-2^53, 2^53]. */
-int trace_arg_int(const struct trace_event* ev, const char* key,
-                  int64_t* out);
+int trace_arg_int(const struct trace_event* ev, const char* key, int64_t* out);
 /* A string; *out points into the event (valid during the callback). */
 int trace_arg_str(const struct trace_event* ev, const char* key,
                   const char** out);

@@ -52,7 +52,9 @@ static int stat_fuzz_run(const unsigned char* data, size_t size, size_t chunk,
     goto out;
   if ((rc < 0 && !(rc == -EINVAL && r.events > 0)) || r.events == 0) {
     rc = asprintf(out, "error: %s (events %llu)", r.error,
-                  (unsigned long long) r.events) < 0 ? -ENOMEM : 0;
+                  (unsigned long long) r.events) < 0
+             ? -ENOMEM
+             : 0;
     goto out;
   }
   if ((rc = stat_summary_finish(s, &r, &f)) != 0)
