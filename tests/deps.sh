@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh check|install PACKAGE... — the project's dependencies.
 #
-# Debian packages are checked with dpkg-query, the browser tests' npm
-# packages by comparing tests/browser/node_modules with its lock file.
+# Debian packages are checked with dpkg-query; the npm packages of each
+# tests/*/ folder that has a package-lock.json by comparing its
+# node_modules with the lock file.
 # `install` installs what is missing (root only). `check` does the same
 # when root, and otherwise prints the exact command to run and fails.
 # Both are no-ops when everything is present.
@@ -11,7 +12,6 @@ set -euo pipefail
 mode=$1 # check or install: the same when root
 shift
 top=$(cd "$(dirname "$0")/.." && pwd)
-npm_dir=$top/tests/browser
 
 missing=()
 for pkg in "$@"; do
@@ -26,21 +26,23 @@ for pkg in "$@"; do
   fi
 done
 
-npm_needed=0
-if [ -f "$npm_dir/package-lock.json" ]; then
-  stamp=$npm_dir/node_modules/.package-lock.json
-  if [ ! -f "$stamp" ] || [ "$npm_dir/package-lock.json" -nt "$stamp" ]; then
-    npm_needed=1
+npm_dirs=()
+for lock in "$top"/tests/*/package-lock.json; do
+  [ -f "$lock" ] || continue
+  dir=$(dirname "$lock")
+  stamp=$dir/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+    npm_dirs+=("$dir")
   fi
-fi
+done
 
-if [ ${#missing[@]} -eq 0 ] && [ $npm_needed -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#npm_dirs[@]} -eq 0 ]; then
   exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "looptrace: missing dependencies:" \
-    "${missing[*]:-}$([ $npm_needed -eq 1 ] && echo ' (npm packages of tests/browser)')" >&2
+  echo "looptrace: missing dependencies: ${missing[*]:-}" \
+    "${npm_dirs[*]:+(npm packages of ${npm_dirs[*]#$top/})}" >&2
   echo "looptrace: run as root: make -C $top deps" >&2
   exit 1
 fi
@@ -51,7 +53,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ $npm_needed -eq 1 ]; then
-  echo "looptrace: installing npm packages of tests/browser" >&2
-  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for dir in "${npm_dirs[@]}"; do
+  echo "looptrace: installing npm packages of ${dir#$top/}" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done

@@ -160,6 +160,7 @@ struct lrt_immediate_s {
   const char* label;
   lrt_immediate_t* prev;
   lrt_immediate_t* next;
+  uint64_t seq; /* order of setting */
   int active;
 };
 

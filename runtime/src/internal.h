@@ -1,0 +1,177 @@
+/* internal.h — what the runtime's files share and do not export.
+ *
+ * Naming: lrt_ public (looprt.h), lrt__ internal across files, statics
+ * unprefixed.
+ */
+#ifndef LOOPRT_INTERNAL_H
+#define LOOPRT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "looprt.h"
+#include "looprt_trace.h"
+#include "probes.h"
+
+#define container_of(ptr, type, member)                                       \
+  ((type*) ((char*) (ptr) - offsetof(type, member)))
+
+/* A pending-queue entry of libuv's (uv__io_t) that runs our callback in
+ * the pending phase. phases.c uses three of them as sentinels. */
+struct lrt__pending {
+  uv__io_t io;
+  int queued;
+};
+
+/* How looptrace sees a loop: the sentinels that mark phase boundaries
+ * (phases.c) and the stack of open callback spans (trace.c). */
+struct lrt__phases {
+  uint32_t session;  /* tracing session these sentinels serve, 0: none */
+  int in_tick;       /* a tick began and has not ended */
+  uint64_t tick;     /* number of the current (or last) tick */
+  uint8_t phase;     /* enum lrt_phase now running, 0 outside ticks */
+  uint64_t tick_ts;  /* when the tick began, ns */
+  uint64_t phase_ts; /* when the phase began, ns */
+
+  /* Poll: where the wait went. */
+  uint64_t idle_time_at_poll; /* uv_metrics_idle_time() as poll began */
+  uint64_t first_io_ts;       /* first callback we dispatched in poll */
+  int wait_sent;
+  int metrics_on;
+
+  struct lrt__pending pending_begin; /* head of the pending queue */
+  struct lrt__pending pending_end;   /* moved to the tail of the run */
+  struct lrt__pending after_poll;    /* pending runs again after poll */
+  uv_idle_t idle_end;                /* tail of the idle handles */
+  uv_prepare_t prepare_end;          /* tail of the prepare handles */
+  uv_check_t check_begin;            /* head of the check handles */
+  uv_check_t check_end;              /* tail of the check handles */
+  uv_idle_t close_end;               /* tail of the closing handles */
+  int close_end_queued;
+  int timers_last; /* libuv >= 1.45: timers end the iteration */
+};
+
+#define LRT_SPAN_STACK 32
+
+struct lrt__span {
+  uint64_t ts;
+  const char* label;
+  uint64_t task;
+  uint8_t kind;
+};
+
+struct lrt__loop_private {
+  uint32_t id; /* small number, unique in the process */
+
+  /* timers.c: a binary min-heap on (due, seq) driven by one uv timer. */
+  uv_timer_t timer;
+  lrt_timer_t** heap;
+  size_t heap_len;
+  size_t heap_cap;
+  uint64_t timer_seq;
+
+  /* immediates.c: a FIFO run by a check handle; an idle handle keeps the
+   * poll from blocking while it is not empty. */
+  uv_check_t immediate_check;
+  uv_idle_t immediate_idle;
+  lrt_immediate_t* imm_head;
+  lrt_immediate_t* imm_tail;
+  uint64_t imm_seq;
+
+  /* threadpool.c */
+  uint64_t work_in_flight;
+
+  /* tcp.c: one read buffer serves every stream of the loop, since a
+   * read callback consumes its data before the next read. */
+  char* read_buf;
+
+  /* While traced. */
+  struct lrt__phases phases;
+  struct lrt__span spans[LRT_SPAN_STACK];
+  int span_depth;
+};
+
+/* ------------------------------------------------------------------------
+ * trace.c: records, thread buffers, sessions.
+ */
+
+/* The current tracing session: 0 when no tracer is attached. */
+extern _Atomic uint32_t lrt__session;
+
+/* The current session, starting one if none runs. Call only when
+ * LRT_TRACING(). */
+uint32_t lrt__session_get(void);
+
+/* CLOCK_MONOTONIC in ns, the clock of every record. */
+uint64_t lrt__now(void);
+
+/* Appends a record for the calling thread. Call only when LRT_TRACING().
+ * Starts a session if none is running. */
+void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
+               uint64_t id, uint64_t arg);
+
+/* The id of `label` in this process's label table, announcing it to the
+ * tracer first if it is new in this session. NULL gives 0. */
+uint16_t lrt__label_id(const char* label);
+
+/* The calling thread's role in traces; announced in LRT_REC_THREAD. */
+void lrt__thread_set_role(uint8_t role, uint64_t index);
+uint8_t lrt__thread_role(void);
+
+/* Hands every buffered record to the tracer now. */
+void lrt__flush_all(void);
+
+/* Threadpool occupancy, for the snapshot a new session starts with. */
+extern _Atomic uint64_t lrt__pool_submitted;
+extern _Atomic uint64_t lrt__pool_started;
+extern _Atomic uint64_t lrt__pool_finished;
+
+/* Event sites on the loop thread. Each is a load and a branch when no
+ * tracer is attached. */
+void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
+                               const char* label, uint64_t task);
+void lrt__trace_callback_end(lrt_loop_t* loop);
+
+static inline void lrt__callback_begin(lrt_loop_t* loop, uint8_t kind,
+                                       const char* label, uint64_t task) {
+  if (LRT_TRACING())
+    lrt__trace_callback_begin(loop, kind, label, task);
+}
+
+static inline void lrt__callback_end(lrt_loop_t* loop) {
+  if (LRT_TRACING())
+    lrt__trace_callback_end(loop);
+}
+
+/* ------------------------------------------------------------------------
+ * phases.c: ticks and phases.
+ */
+
+int lrt__phases_init(lrt_loop_t* loop);
+void lrt__phases_close(lrt_loop_t* loop);
+
+/* Makes sure the loop's sentinels serve the current session (arming or
+ * disarming them). Loop thread only; call when LRT_TRACING(). */
+void lrt__phases_sync(lrt_loop_t* loop);
+
+/* lrt_run() is about to call uv_run() / has returned from it. */
+void lrt__phases_run_begin(lrt_loop_t* loop);
+void lrt__phases_run_end(lrt_loop_t* loop);
+
+/* A callback we dispatch is beginning at `ts` (trace.c tells phases.c, to
+ * place the poll wait and to watch for pending callbacks after poll). */
+void lrt__phases_callback(lrt_loop_t* loop, uint64_t ts);
+
+/* ------------------------------------------------------------------------
+ * Other files.
+ */
+
+int lrt__timers_init(lrt_loop_t* loop);
+void lrt__timers_close(lrt_loop_t* loop);
+int lrt__immediates_init(lrt_loop_t* loop);
+
+/* Submits work whose completion callback is of `kind` (threadpool.c). */
+int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
+                     lrt_work_done_cb done, const char* label, uint8_t kind);
+
+#endif /* LOOPRT_INTERNAL_H */

@@ -1,0 +1,466 @@
+/* phases.c — where each tick and each phase of it begins and ends.
+ *
+ * libuv runs an iteration of its loop as (1.44, src/unix/core.c):
+ *
+ *   timers, pending, idle, prepare, poll, [pending again, up to 8 times,
+ *   if poll's callbacks queued any], check, close
+ *
+ * and offers no hook between phases. So while a tracer listens, looprt
+ * puts sentinels of its own where libuv will run them first or last in a
+ * phase, and timestamps the phase boundaries from their callbacks. Only
+ * positions that libuv never takes from us are used:
+ *
+ * - pending queue: libuv only ever appends to it, so its head is stable.
+ *   `pending_begin` sits at the head; when it runs, the next entry is our
+ *   `pending_end`, whose neighbour is the head of the list libuv is
+ *   running, so `pending_end` moves itself to that list's tail: it then
+ *   runs last in the phase.
+ * - idle, prepare and check handles: uv_*_start() inserts at the head and
+ *   a run moves each handle to the tail in order, so a tail stays the
+ *   tail: `idle_end`, `prepare_end`, `check_end` mark phase ends.
+ * - closing handles: uv_close() pushes at the head; `close_end` is put at
+ *   the tail when the check phase ends (nothing runs between check and
+ *   close), so it runs last.
+ *
+ * A phase then begins where the previous one ended. Two boundaries need
+ * the head of a queue that libuv's users can also take:
+ * - check begins at `check_begin`, moved to the head of the check handles
+ *   as poll begins. XXX: a plain libuv check handle started by a poll
+ *   callback runs before it, and so looks like part of poll.
+ * - the pending run after poll is bracketed by `after_poll`, put at the
+ *   head of the pending queue by the first callback we dispatch in poll.
+ *   XXX: pending callbacks queued by plain libuv I/O callbacks when none
+ *   of ours ran in poll look like part of poll.
+ *
+ * The time poll spent blocked in the kernel comes from libuv's
+ * UV_METRICS_IDLE_TIME (turned on for the loop by the first session):
+ * exact in length; it ends where the first callback we dispatched in poll
+ * began, or where poll ended.
+ *
+ * The sentinels exist only while traced: with no tracer attached the loop
+ * runs exactly as plain libuv (they are never started). Loop thread only.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "uvqueue.h"
+
+static void pending_begin_cb(uv_loop_t* uv, uv__io_t* w, unsigned events);
+static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events);
+static void after_poll_cb(uv_loop_t* uv, uv__io_t* w, unsigned events);
+static void idle_end_cb(uv_idle_t* handle);
+static void prepare_end_cb(uv_prepare_t* handle);
+static void check_begin_cb(uv_check_t* handle);
+static void check_end_cb(uv_check_t* handle);
+static void close_end_cb(uv_handle_t* handle);
+
+static lrt_loop_t* loop_of_uv(uv_loop_t* uv) {
+  return container_of(uv, lrt_loop_t, uv);
+}
+
+static struct lrt__phases* phases_of(lrt_loop_t* loop) {
+  return &loop->priv->phases;
+}
+
+/* ------------------------------------------------------------------------
+ * Events.
+ */
+
+static void tick_begin(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  p->in_tick = 1;
+  p->tick++;
+  p->tick_ts = ts;
+  p->phase = 0;
+  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, p->tick, 0);
+  LRT_PROBE2(tick__begin, loop->priv->id, p->tick);
+}
+
+static void phase_end(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  if (p->phase != 0)
+    LRT_PROBE5(phase__end, loop->priv->id, p->tick, lrt_phase_name(p->phase),
+               p->phase, ts - p->phase_ts);
+  p->phase = 0;
+}
+
+/* `phase` begins at `ts`; the phase before it (if any) ends there. */
+static void phase_begin(lrt_loop_t* loop, uint8_t phase, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  if (!p->in_tick)
+    return;
+  phase_end(loop, ts);
+  p->phase = phase;
+  p->phase_ts = ts;
+  lrt__emit(LRT_REC_PHASE, phase, 0, ts, p->tick, 0);
+  LRT_PROBE4(phase__begin, loop->priv->id, p->tick, lrt_phase_name(phase),
+             phase);
+}
+
+static void tick_end(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  if (!p->in_tick)
+    return;
+  phase_end(loop, ts);
+  p->in_tick = 0;
+  lrt__emit(LRT_REC_TICK_END, 0, 0, ts, p->tick, 0);
+  LRT_PROBE3(tick__end, loop->priv->id, p->tick, ts - p->tick_ts);
+}
+
+/* Sends the poll's wait, once per poll; `poll_end` is when poll's I/O
+ * callbacks ended (or the first later boundary we saw). */
+static void send_wait(lrt_loop_t* loop, uint64_t poll_end) {
+  struct lrt__phases* p = phases_of(loop);
+  uint64_t blocked;
+  uint64_t end;
+  uint64_t begin;
+
+  if (p->wait_sent || p->phase != LRT_PHASE_POLL)
+    return;
+  p->wait_sent = 1;
+  blocked = uv_metrics_idle_time(&loop->uv) - p->idle_time_at_poll;
+  if (blocked == 0)
+    return;
+  end = p->first_io_ts != 0 ? p->first_io_ts : poll_end;
+  if (blocked > end - p->phase_ts)
+    blocked = end - p->phase_ts;
+  begin = end - blocked;
+  lrt__emit(LRT_REC_WAIT, 0, 0, begin, p->tick, blocked);
+  LRT_PROBE3(poll__wait, loop->priv->id, p->tick, blocked);
+}
+
+/* ------------------------------------------------------------------------
+ * Placing sentinels.
+ */
+
+static void pending_init(struct lrt__pending* s, uv__io_cb cb) {
+  memset(s, 0, sizeof(*s));
+  s->io.cb = cb;
+  s->io.fd = -1;
+  uvq_init(s->io.pending_queue);
+  uvq_init(s->io.watcher_queue);
+}
+
+static void pending_push_head(lrt_loop_t* loop, struct lrt__pending* s) {
+  if (s->queued)
+    return;
+  s->queued = 1;
+  uvq_insert_head(loop->uv.pending_queue, s->io.pending_queue);
+}
+
+static void pending_unqueue(struct lrt__pending* s) {
+  if (!s->queued)
+    return;
+  s->queued = 0;
+  uvq_remove(s->io.pending_queue);
+}
+
+/* Next tick's pending phase: pending_begin first, pending_end behind it. */
+static void place_pending(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  if (p->pending_begin.queued || p->pending_end.queued)
+    return;
+  pending_push_head(loop, &p->pending_end);
+  pending_push_head(loop, &p->pending_begin);
+}
+
+/* Whether the sentinels still serve a listening tracer. When not, they
+ * stop themselves and the loop is plain libuv again. */
+static int still_traced(lrt_loop_t* loop) {
+  lrt__phases_sync(loop);
+  return phases_of(loop)->session != 0;
+}
+
+static void arm(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+
+  if (!p->metrics_on) {
+    /* libuv has no way back: the flag stays on after the session. */
+    uv_loop_configure(uv, UV_METRICS_IDLE_TIME);
+    p->metrics_on = 1;
+  }
+  p->in_tick = 0;
+  p->phase = 0;
+  loop->priv->span_depth = 0;
+  uv_prepare_start(&p->prepare_end, prepare_end_cb);
+  uvq_move_to_tail(uv->prepare_handles, p->prepare_end.queue);
+  uv_check_start(&p->check_begin, check_begin_cb);
+  uv_check_start(&p->check_end, check_end_cb);
+  uvq_move_to_tail(uv->check_handles, p->check_end.queue);
+}
+
+static void disarm(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_prepare_stop(&p->prepare_end);
+  uv_check_stop(&p->check_begin);
+  uv_check_stop(&p->check_end);
+  uv_idle_stop(&p->idle_end);
+  /* Queued pending sentinels and close_end run once more and do nothing;
+   * unqueuing them here could pull them out of a run in progress. */
+  p->in_tick = 0;
+  p->phase = 0;
+}
+
+static void send_loop_start(lrt_loop_t* loop) {
+  uint32_t version = uv_version();
+  int pool = lrt_threadpool_size();
+  lrt__thread_set_role(LRT_THREAD_LOOP, loop->priv->id);
+  lrt__emit(LRT_REC_LOOP_START, 0, 0, lrt__now(), loop->priv->id,
+            LRT_LOOP_INFO(version, pool, LRT_TRACE_VERSION));
+  LRT_PROBE3(loop__start, loop->priv->id, version, pool);
+}
+
+void lrt__phases_sync(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  uint32_t s = LRT_TRACING() ? lrt__session_get() : 0;
+
+  if (s == p->session)
+    return;
+  if (s == 0) {
+    disarm(loop);
+    p->session = 0;
+    return;
+  }
+  /* A first session arms the sentinels; a later one (another tracer
+   * attached) only needs the loop to introduce itself again. */
+  if (p->session == 0)
+    arm(loop);
+  p->session = s;
+  send_loop_start(loop);
+}
+
+/* ------------------------------------------------------------------------
+ * Sentinel callbacks, in the order libuv runs them (1.44).
+ */
+
+/* The last closing handle: the close phase (and, for libuv < 1.45, the
+ * tick) ends. */
+static void close_end_cb(uv_handle_t* handle) {
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, close_end);
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uv_loop_t* uv = handle->loop;
+  uint64_t ts;
+
+  p->close_end_queued = 0;
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  if (p->timers_last) {
+    phase_begin(loop, LRT_PHASE_TIMERS, ts);
+  } else {
+    tick_end(loop, ts);
+    /* libuv checks exactly this right after the close phase. */
+    if (!uv_loop_alive(uv) || uv->stop_flag != 0)
+      return;
+    tick_begin(loop, ts);
+    phase_begin(loop, LRT_PHASE_TIMERS, ts);
+  }
+  place_pending(loop);
+}
+
+/* First in the pending phase: timers (or the previous tick) ended. */
+static void pending_begin_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
+  struct lrt__phases* p =
+      container_of(w, struct lrt__phases, pending_begin.io);
+  lrt_loop_t* loop = loop_of_uv(uv);
+  uint64_t ts;
+
+  p->pending_begin.queued = 0;
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  if (p->timers_last) {
+    tick_end(loop, ts);
+    tick_begin(loop, ts);
+  }
+  phase_begin(loop, LRT_PHASE_PENDING, ts);
+  /* pending_end is now first in the list libuv is running; its neighbour
+   * is that list's head. Move it to the tail so it runs last. */
+  if (p->pending_end.queued) {
+    void** head = uvq_prev(p->pending_end.io.pending_queue);
+    uvq_move_to_tail(head, p->pending_end.io.pending_queue);
+  }
+}
+
+/* Last in the pending phase: idle begins. */
+static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
+  struct lrt__phases* p = container_of(w, struct lrt__phases, pending_end.io);
+  lrt_loop_t* loop = loop_of_uv(uv);
+  uint64_t ts;
+
+  p->pending_end.queued = 0;
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  phase_begin(loop, LRT_PHASE_IDLE, ts);
+  if (uvq_empty(uv->idle_handles)) {
+    /* Nothing to run: idle is over as it begins. */
+    phase_begin(loop, LRT_PHASE_PREPARE, ts);
+  } else {
+    /* Only now: an idle handle in the queue keeps poll from blocking, and
+     * idle_end leaves the queue as soon as it has run. */
+    uv_idle_start(&p->idle_end, idle_end_cb);
+    uvq_move_to_tail(uv->idle_handles, p->idle_end.queue);
+  }
+}
+
+/* Last idle handle: prepare begins. */
+static void idle_end_cb(uv_idle_t* handle) {
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uv_idle_stop(handle);
+  if (!still_traced(loop))
+    return;
+  phase_begin(loop, LRT_PHASE_PREPARE, lrt__now());
+}
+
+/* Last prepare handle: poll begins. */
+static void prepare_end_cb(uv_prepare_t* handle) {
+  struct lrt__phases* p =
+      container_of(handle, struct lrt__phases, prepare_end);
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uv_loop_t* uv = handle->loop;
+  uint64_t ts;
+
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  phase_begin(loop, LRT_PHASE_POLL, ts);
+  p->idle_time_at_poll = uv_metrics_idle_time(uv);
+  p->first_io_ts = 0;
+  p->wait_sent = 0;
+  /* check_begin must run first in check: put it at the head now, the last
+   * moment before poll. */
+  uv_check_stop(&p->check_begin);
+  uv_check_start(&p->check_begin, check_begin_cb);
+  uvq_move_to_tail(uv->check_handles, p->check_end.queue);
+}
+
+/* First in the pending run after poll: poll ended. */
+static void after_poll_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
+  struct lrt__phases* p = container_of(w, struct lrt__phases, after_poll.io);
+  lrt_loop_t* loop = loop_of_uv(uv);
+  uint64_t ts;
+
+  p->after_poll.queued = 0;
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  send_wait(loop, ts);
+  phase_begin(loop, LRT_PHASE_PENDING, ts);
+}
+
+/* First check handle: poll (or the pending run after it) ended. */
+static void check_begin_cb(uv_check_t* handle) {
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uint64_t ts;
+
+  if (!still_traced(loop))
+    return;
+  ts = lrt__now();
+  send_wait(loop, ts);
+  phase_begin(loop, LRT_PHASE_CHECK, ts);
+}
+
+/* Last check handle: close begins. close_end goes to the tail of the
+ * closing handles, where nothing can get behind it before the close phase
+ * runs them. */
+static void check_end_cb(uv_check_t* handle) {
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, check_end);
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uv_loop_t* uv = handle->loop;
+  uv_handle_t** tail;
+
+  if (!still_traced(loop))
+    return;
+  phase_begin(loop, LRT_PHASE_CLOSE, lrt__now());
+  if (p->close_end_queued)
+    return;
+  uv_idle_init(uv, &p->close_end);
+  uv_close((uv_handle_t*) &p->close_end, close_end_cb);
+  p->close_end_queued = 1;
+  /* uv_close() pushed it at the head; move it to the tail. */
+  uv->closing_handles = p->close_end.next_closing;
+  tail = &uv->closing_handles;
+  while (*tail != NULL)
+    tail = &(*tail)->next_closing;
+  *tail = (uv_handle_t*) &p->close_end;
+  p->close_end.next_closing = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Called from the rest of the runtime.
+ */
+
+void lrt__phases_callback(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  if (p->phase != LRT_PHASE_POLL || p->session == 0)
+    return;
+  if (p->first_io_ts == 0)
+    p->first_io_ts = ts;
+  /* Poll's timeout is computed already, so a pending entry now cannot
+   * keep it from blocking; it makes libuv run the pending queue right
+   * after poll, with after_poll first. */
+  pending_push_head(loop, &p->after_poll);
+}
+
+int lrt__phases_init(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+
+  memset(p, 0, sizeof(*p));
+  p->timers_last = uv_version() >= ((1u << 16) | (45u << 8));
+  pending_init(&p->pending_begin, pending_begin_cb);
+  pending_init(&p->pending_end, pending_end_cb);
+  pending_init(&p->after_poll, after_poll_cb);
+  uv_idle_init(uv, &p->idle_end);
+  uv_prepare_init(uv, &p->prepare_end);
+  uv_check_init(uv, &p->check_begin);
+  uv_check_init(uv, &p->check_end);
+  /* They never keep the loop alive. */
+  uv_unref((uv_handle_t*) &p->idle_end);
+  uv_unref((uv_handle_t*) &p->prepare_end);
+  uv_unref((uv_handle_t*) &p->check_begin);
+  uv_unref((uv_handle_t*) &p->check_end);
+  return 0;
+}
+
+/* Takes the sentinels off libuv's queues and closes their handles; the
+ * caller runs the loop to finish the closes. */
+void lrt__phases_close(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  disarm(loop);
+  p->session = 0;
+  pending_unqueue(&p->pending_begin);
+  pending_unqueue(&p->pending_end);
+  pending_unqueue(&p->after_poll);
+  uv_close((uv_handle_t*) &p->idle_end, NULL);
+  uv_close((uv_handle_t*) &p->prepare_end, NULL);
+  uv_close((uv_handle_t*) &p->check_begin, NULL);
+  uv_close((uv_handle_t*) &p->check_end, NULL);
+}
+
+void lrt__phases_run_begin(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+  uint64_t ts;
+
+  lrt__phases_sync(loop);
+  if (p->session == 0 || p->in_tick)
+    return;
+  /* uv_run() starts an iteration only for a live loop not told to stop. */
+  if (!uv_loop_alive(uv) || uv->stop_flag != 0)
+    return;
+  ts = lrt__now();
+  /* libuv 1.45+ runs timers once before its first iteration. */
+  tick_begin(loop, ts);
+  phase_begin(loop, LRT_PHASE_TIMERS, ts);
+  place_pending(loop);
+}
+
+void lrt__phases_run_end(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  if (p->session == 0)
+    return;
+  tick_end(loop, lrt__now());
+}

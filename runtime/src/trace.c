@@ -1,0 +1,627 @@
+/* trace.c — how events leave the process: per-thread record buffers, the
+ * batch probe, labels and tracing sessions.
+ *
+ * Each thread that records events owns a ring of fixed-size records
+ * (struct lrt_record). The owner appends without locks; whoever flushes
+ * (the owner when its ring is half full, the flusher thread every
+ * FLUSH_INTERVAL_MS, anybody at exit) takes the ring's flush lock and
+ * hands the unflushed records to the tracer through looprt:flush, in
+ * batches of up to LRT_BATCH_MAX_RECORDS. One uprobe hit thus carries
+ * hundreds of events.
+ *
+ * A session runs from the moment an event site first sees the semaphore
+ * set until the flusher sees it clear. At its start the whole label table
+ * is announced, and every thread introduces itself (LRT_REC_THREAD) before
+ * its first record of the session, so a tracer that attaches late still
+ * learns every name.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RING_RECORDS 4096 /* a power of two: 128 KiB per thread */
+#define RING_MASK (RING_RECORDS - 1)
+#define RING_HIGH_WATER (RING_RECORDS / 2)
+#define FLUSH_INTERVAL_MS 20
+#define LABEL_CACHE_SIZE 256
+#define LABEL_ID_MAX 65534
+#define LABEL_OVERFLOW 65535 /* the id every label past the limit gets */
+
+#ifndef LOOPRT_NO_PROBES
+/* The one semaphore of every looprt probe (probes.h). The kernel counts
+ * attached probe sites in it. */
+volatile unsigned short lrt__semaphore
+    __attribute__((section(".probes"), used)) = 0;
+#endif
+
+_Atomic uint32_t lrt__session;
+_Atomic uint64_t lrt__pool_submitted;
+_Atomic uint64_t lrt__pool_started;
+_Atomic uint64_t lrt__pool_finished;
+
+/* Remembers which label id a caller's string pointer had. */
+struct label_cache_entry {
+  const char* ptr;  /* the caller's string */
+  const char* text; /* the interned text it matched */
+  uint16_t id;
+};
+
+/* One thread's records. Small TLS: the thread-local part is a pointer to
+ * this (initial-exec TLS must stay small in a shared library). */
+struct ring {
+  _Atomic uint64_t head; /* next record to write; the owner's */
+  _Atomic uint64_t tail; /* next record to flush; under flush_lock */
+  pthread_mutex_t flush_lock;
+  uint32_t tid;
+  uint32_t session;     /* last session the owner introduced itself in */
+  uint64_t lost;        /* records the owner could not buffer */
+  _Atomic int orphaned; /* the owner thread has exited */
+  struct ring* next;    /* in the registry */
+  struct label_cache_entry label_cache[LABEL_CACHE_SIZE];
+  struct lrt_record rec[RING_RECORDS] __attribute__((aligned(64)));
+};
+
+/* Rings of all threads, for the flusher. Lock order: registry_lock, then
+ * a ring's flush_lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ring* registry;
+static pthread_key_t ring_key;
+static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
+
+static __thread struct ring* tls_ring __attribute__((tls_model("initial-exec")));
+static __thread uint8_t tls_role __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tls_role_index
+    __attribute__((tls_model("initial-exec")));
+
+/* Sessions. */
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t session_counter;
+static int flusher_running;
+
+/* The label table: ids are indexes into texts (0 is "no label"). */
+static struct {
+  pthread_mutex_t lock;
+  char** texts;      /* texts[id], interned copies, never freed */
+  uint32_t count;    /* ids in use, including 0 */
+  uint32_t cap;
+  uint32_t* slots;   /* open addressing by content: id, or 0 if free */
+  uint32_t nslots;   /* a power of two */
+  uint32_t session;  /* the session the table was announced in, 0: none */
+} labels = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+
+uint64_t lrt__now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* The only site of looprt:flush. noinline keeps it one site, so attaching
+ * it costs one uprobe. */
+__attribute__((noinline)) static void fire_batch(const struct lrt_record* rec,
+                                                 long count) {
+  LRT_PROBE2(flush, rec, count * (long) sizeof(*rec));
+}
+
+/* ------------------------------------------------------------------------
+ * Rings.
+ */
+
+/* Hands the ring's unflushed records to the tracer. With `wait` 0 it
+ * gives up when another thread is flushing this ring already. */
+static void ring_flush(struct ring* r, int wait) {
+  uint64_t head;
+  uint64_t tail;
+
+  if (wait)
+    pthread_mutex_lock(&r->flush_lock);
+  else if (pthread_mutex_trylock(&r->flush_lock) != 0)
+    return;
+
+  head = atomic_load_explicit(&r->head, memory_order_acquire);
+  tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  while (tail != head) {
+    uint64_t n = head - tail;
+    uint64_t to_end = RING_RECORDS - (tail & RING_MASK);
+    if (n > to_end)
+      n = to_end;
+    if (n > LRT_BATCH_MAX_RECORDS)
+      n = LRT_BATCH_MAX_RECORDS;
+    fire_batch(&r->rec[tail & RING_MASK], (long) n);
+    tail += n;
+  }
+  atomic_store_explicit(&r->tail, tail, memory_order_release);
+  pthread_mutex_unlock(&r->flush_lock);
+}
+
+/* Drops what the ring holds (no tracer listens any more). */
+static void ring_discard(struct ring* r) {
+  pthread_mutex_lock(&r->flush_lock);
+  atomic_store_explicit(
+      &r->tail, atomic_load_explicit(&r->head, memory_order_acquire),
+      memory_order_release);
+  pthread_mutex_unlock(&r->flush_lock);
+}
+
+/* Thread exit: the ring's last records go out; the flusher frees it. */
+static void ring_orphan(void* arg) {
+  struct ring* r = arg;
+  if (atomic_load_explicit(&lrt__session, memory_order_relaxed) != 0)
+    ring_flush(r, 1);
+  atomic_store_explicit(&r->orphaned, 1, memory_order_release);
+}
+
+static void ring_key_create(void) {
+  pthread_key_create(&ring_key, ring_orphan);
+}
+
+static struct ring* ring_create(void) {
+  struct ring* r;
+  if (posix_memalign((void**) &r, 64, sizeof(*r)) != 0)
+    return NULL;
+  memset(r, 0, offsetof(struct ring, rec));
+  pthread_mutex_init(&r->flush_lock, NULL);
+  r->tid = (uint32_t) syscall(SYS_gettid);
+  pthread_once(&ring_key_once, ring_key_create);
+  pthread_setspecific(ring_key, r);
+  pthread_mutex_lock(&registry_lock);
+  r->next = registry;
+  registry = r;
+  pthread_mutex_unlock(&registry_lock);
+  tls_ring = r;
+  return r;
+}
+
+/* Appends one record; counts it as lost when the ring is full and cannot
+ * be flushed right now (the traced program never waits for the tracer). */
+static void ring_put(struct ring* r, uint8_t type, uint8_t kind,
+                     uint16_t label, uint64_t ts, uint64_t id, uint64_t arg) {
+  uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+  uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+  uint64_t need = r->lost != 0 ? 2 : 1;
+  struct lrt_record* rec;
+
+  if (head - tail + need > RING_RECORDS) {
+    ring_flush(r, 0);
+    tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (head - tail + need > RING_RECORDS) {
+      r->lost++;
+      return;
+    }
+  }
+  if (r->lost != 0) {
+    rec = &r->rec[head & RING_MASK];
+    rec->ts = ts;
+    rec->tid = r->tid;
+    rec->type = LRT_REC_LOST;
+    rec->kind = 0;
+    rec->label = 0;
+    rec->id = r->lost;
+    rec->arg = 0;
+    r->lost = 0;
+    head++;
+  }
+  rec = &r->rec[head & RING_MASK];
+  rec->ts = ts;
+  rec->tid = r->tid;
+  rec->type = type;
+  rec->kind = kind;
+  rec->label = label;
+  rec->id = id;
+  rec->arg = arg;
+  atomic_store_explicit(&r->head, head + 1, memory_order_release);
+  if (head + 1 - tail >= RING_HIGH_WATER)
+    ring_flush(r, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Labels.
+ */
+
+static uint32_t label_hash(const char* s, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  size_t i;
+  for (i = 0; i < len; i++)
+    h = (h ^ (unsigned char) s[i]) * 16777619u;
+  return h;
+}
+
+static size_t label_len(const char* s) {
+  return strnlen(s, LRT_LABEL_MAX_LEN);
+}
+
+/* Sends the label `id` to the tracer now, as LABEL records. */
+static void label_announce(uint32_t id, uint64_t ts, uint32_t tid) {
+  struct lrt_record rec[(LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) /
+                        LRT_LABEL_CHUNK];
+  const char* text = labels.texts[id];
+  size_t len = strlen(text);
+  size_t n = 0;
+  size_t off = 0;
+  do {
+    size_t chunk = len - off < LRT_LABEL_CHUNK ? len - off : LRT_LABEL_CHUNK;
+    memset(&rec[n], 0, sizeof(rec[n]));
+    rec[n].ts = ts;
+    rec[n].tid = tid;
+    rec[n].type = LRT_REC_LABEL;
+    rec[n].kind = (uint8_t) n;
+    rec[n].label = (uint16_t) id;
+    memcpy(rec[n].text, text + off, chunk);
+    off += chunk;
+    n++;
+  } while (off < len);
+  rec[n - 1].kind |= LRT_LABEL_LAST;
+  fire_batch(rec, (long) n);
+}
+
+/* Doubles the slot array. Called with labels.lock held. */
+static int labels_grow_slots(void) {
+  uint32_t nslots = labels.nslots ? labels.nslots * 2 : 256;
+  uint32_t* slots = calloc(nslots, sizeof(*slots));
+  uint32_t id;
+  if (slots == NULL)
+    return UV_ENOMEM;
+  for (id = 1; id < labels.count; id++) {
+    const char* t = labels.texts[id];
+    uint32_t i = label_hash(t, strlen(t)) & (nslots - 1);
+    while (slots[i] != 0)
+      i = (i + 1) & (nslots - 1);
+    slots[i] = id;
+  }
+  free(labels.slots);
+  labels.slots = slots;
+  labels.nslots = nslots;
+  return 0;
+}
+
+/* The id for `s`, adding it to the table (and announcing it when a session
+ * is running). Called with labels.lock held. */
+static uint16_t labels_intern(const char* s) {
+  size_t len = label_len(s);
+  uint32_t i;
+  uint32_t id;
+  char* copy;
+
+  if (labels.count == 0)
+    labels.count = 1; /* id 0 is "no label" */
+  if ((labels.count + 1) * 2 > labels.nslots && labels_grow_slots() != 0)
+    return LABEL_OVERFLOW;
+  i = label_hash(s, len) & (labels.nslots - 1);
+  while ((id = labels.slots[i]) != 0) {
+    const char* t = labels.texts[id];
+    if (strncmp(t, s, len) == 0 && t[len] == '\0')
+      return (uint16_t) id;
+    i = (i + 1) & (labels.nslots - 1);
+  }
+  if (labels.count > LABEL_ID_MAX)
+    return LABEL_OVERFLOW;
+  if (labels.count >= labels.cap) {
+    uint32_t cap = labels.cap ? labels.cap * 2 : 64;
+    char** texts = realloc(labels.texts, cap * sizeof(*texts));
+    if (texts == NULL)
+      return LABEL_OVERFLOW;
+    labels.texts = texts;
+    labels.cap = cap;
+  }
+  copy = strndup(s, len);
+  if (copy == NULL)
+    return LABEL_OVERFLOW;
+  id = labels.count++;
+  labels.texts[id] = copy;
+  labels.slots[i] = id;
+  if (labels.session != 0)
+    label_announce(id, lrt__now(), (uint32_t) syscall(SYS_gettid));
+  return (uint16_t) id;
+}
+
+static struct ring* ring_for_session(void);
+
+uint16_t lrt__label_id(const char* label) {
+  struct label_cache_entry* e = NULL;
+  struct ring* r;
+  uint16_t id;
+
+  if (label == NULL)
+    return 0;
+  /* Most labels are string literals: the same pointer every time. The
+   * text is compared too, in case the caller reused the memory. */
+  r = ring_for_session();
+  if (r != NULL) {
+    e = &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
+    if (e->ptr == label && strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0)
+      return e->id;
+  }
+
+  pthread_mutex_lock(&labels.lock);
+  id = labels_intern(label);
+  if (e != NULL && id != LABEL_OVERFLOW) {
+    e->ptr = label;
+    e->text = labels.texts[id];
+    e->id = id;
+  }
+  pthread_mutex_unlock(&labels.lock);
+  return id;
+}
+
+/* ------------------------------------------------------------------------
+ * Sessions.
+ */
+
+static void* flusher_main(void* arg);
+
+/* Announces what a new tracer must know: every label, and the pool's
+ * occupancy (so that its counters are right from the start). Called with
+ * session_lock held. */
+static void session_announce(uint32_t session) {
+  struct lrt_record pool;
+  uint64_t submitted = atomic_load(&lrt__pool_submitted);
+  uint64_t started = atomic_load(&lrt__pool_started);
+  uint64_t finished = atomic_load(&lrt__pool_finished);
+  uint64_t ts = lrt__now();
+  uint32_t tid = (uint32_t) syscall(SYS_gettid);
+  uint32_t id;
+
+  pthread_mutex_lock(&labels.lock);
+  for (id = 1; id < labels.count; id++)
+    label_announce(id, ts, tid);
+  labels.session = session;
+  pthread_mutex_unlock(&labels.lock);
+
+  memset(&pool, 0, sizeof(pool));
+  pool.ts = ts;
+  pool.tid = tid;
+  pool.type = LRT_REC_POOL;
+  pool.id = submitted > started ? submitted - started : 0;
+  pool.arg = started > finished ? started - finished : 0;
+  fire_batch(&pool, 1);
+
+  atomic_store_explicit(&lrt__session, session, memory_order_release);
+}
+
+static void start_flusher(void) {
+  pthread_attr_t attr;
+  pthread_t thread;
+  sigset_t all;
+  sigset_t old;
+
+  if (flusher_running)
+    return;
+  /* The flusher must never take a signal meant for the program. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  if (pthread_create(&thread, &attr, flusher_main, NULL) == 0) {
+    flusher_running = 1;
+    pthread_setname_np(thread, "looprt-flush");
+  }
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Starts a session if none runs. Returns the current session. */
+static uint32_t session_start(void) {
+  uint32_t s;
+  pthread_mutex_lock(&session_lock);
+  s = atomic_load_explicit(&lrt__session, memory_order_acquire);
+  if (s == 0) {
+    s = ++session_counter;
+    session_announce(s);
+    start_flusher();
+  }
+  pthread_mutex_unlock(&session_lock);
+  return s;
+}
+
+uint32_t lrt__session_get(void) {
+  uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
+  return s != 0 ? s : session_start();
+}
+
+/* Nobody listens any more: forget the session and what is buffered. */
+static void session_stop(void) {
+  struct ring* r;
+  pthread_mutex_lock(&session_lock);
+  pthread_mutex_lock(&labels.lock);
+  labels.session = 0;
+  pthread_mutex_unlock(&labels.lock);
+  atomic_store_explicit(&lrt__session, 0, memory_order_release);
+  pthread_mutex_lock(&registry_lock);
+  for (r = registry; r != NULL; r = r->next)
+    ring_discard(r);
+  pthread_mutex_unlock(&registry_lock);
+  flusher_running = 0;
+  pthread_mutex_unlock(&session_lock);
+}
+
+/* Another tracer attached while a session runs: start a new session so
+ * that labels, threads and loops introduce themselves again. */
+static void session_renew(void) {
+  pthread_mutex_lock(&session_lock);
+  if (atomic_load_explicit(&lrt__session, memory_order_acquire) != 0)
+    session_announce(++session_counter);
+  pthread_mutex_unlock(&session_lock);
+}
+
+static void flush_registry(void) {
+  struct ring** pr;
+  pthread_mutex_lock(&registry_lock);
+  pr = &registry;
+  while (*pr != NULL) {
+    struct ring* r = *pr;
+    ring_flush(r, 1);
+    if (atomic_load_explicit(&r->orphaned, memory_order_acquire)) {
+      *pr = r->next;
+      pthread_mutex_destroy(&r->flush_lock);
+      free(r);
+      continue;
+    }
+    pr = &r->next;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* Every FLUSH_INTERVAL_MS: flush every ring, so that no record waits
+ * longer than that while the program runs (a thread blocked in the kernel
+ * or in a long task cannot flush its own); notice tracers coming and
+ * going. */
+static void* flusher_main(void* arg) {
+  struct timespec interval = {0, FLUSH_INTERVAL_MS * 1000000L};
+  unsigned short seen = lrt__semaphore;
+  for (;;) {
+    unsigned short now;
+    nanosleep(&interval, NULL);
+    now = lrt__semaphore;
+    if (now == 0) {
+      session_stop();
+      return NULL;
+    }
+    if (now > seen)
+      session_renew();
+    seen = now;
+    flush_registry();
+  }
+}
+
+void lrt__flush_all(void) {
+  if (atomic_load_explicit(&lrt__session, memory_order_acquire) != 0)
+    flush_registry();
+}
+
+static void flush_at_exit(void) {
+  lrt__flush_all();
+}
+
+/* In a forked child only the forking thread exists: its session, locks and
+ * other threads' rings are the parent's. Start afresh. XXX: the child
+ * inherits the semaphore's value but not the parent's probes, so while the
+ * parent is traced the child records into its buffers for nobody. */
+static void after_fork_child(void) {
+  pthread_mutex_init(&session_lock, NULL);
+  pthread_mutex_init(&registry_lock, NULL);
+  pthread_mutex_init(&labels.lock, NULL);
+  atomic_store(&lrt__session, 0);
+  labels.session = 0;
+  flusher_running = 0;
+  registry = NULL;
+  tls_ring = NULL;
+}
+
+__attribute__((constructor)) static void trace_init(void) {
+  atexit(flush_at_exit);
+  pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+/* ------------------------------------------------------------------------
+ * Records.
+ */
+
+/* The calling thread's ring, introduced in the current session. */
+static struct ring* ring_for_session(void) {
+  struct ring* r = tls_ring;
+  uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
+
+  if (s == 0)
+    s = session_start();
+  if (r == NULL && (r = ring_create()) == NULL)
+    return NULL;
+  if (r->session != s) {
+    r->session = s;
+    ring_put(r, LRT_REC_THREAD, tls_role ? tls_role : LRT_THREAD_OTHER, 0,
+             lrt__now(), tls_role_index, 0);
+  }
+  return r;
+}
+
+void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
+               uint64_t id, uint64_t arg) {
+  struct ring* r = tls_ring;
+  if (r == NULL || r->session != atomic_load_explicit(&lrt__session,
+                                                      memory_order_relaxed) ||
+      r->session == 0) {
+    r = ring_for_session();
+    if (r == NULL)
+      return;
+  }
+  ring_put(r, type, kind, label, ts, id, arg);
+}
+
+void lrt__thread_set_role(uint8_t role, uint64_t index) {
+  if (tls_role == role && tls_role_index == index)
+    return;
+  tls_role = role;
+  tls_role_index = index;
+  /* Introduce the thread again in its new role. */
+  if (tls_ring != NULL)
+    tls_ring->session = 0;
+}
+
+uint8_t lrt__thread_role(void) {
+  return tls_role;
+}
+
+/* ------------------------------------------------------------------------
+ * Callback spans on the loop thread.
+ */
+
+void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
+                               const char* label, uint64_t task) {
+  struct lrt__loop_private* p = loop->priv;
+  uint64_t ts;
+  uint16_t id;
+
+  lrt__phases_sync(loop);
+  ts = lrt__now();
+  id = lrt__label_id(label);
+  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, id, ts, task, 0);
+  LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
+  lrt__phases_callback(loop, ts);
+  if (p->span_depth < LRT_SPAN_STACK) {
+    struct lrt__span* s = &p->spans[p->span_depth];
+    s->ts = ts;
+    s->label = label;
+    s->task = task;
+    s->kind = kind;
+  }
+  p->span_depth++;
+}
+
+void lrt__trace_callback_end(lrt_loop_t* loop) {
+  struct lrt__loop_private* p = loop->priv;
+  struct lrt__span* s;
+  uint64_t ts;
+
+  /* The begin was not recorded: tracing started inside the callback. */
+  if (p->span_depth == 0)
+    return;
+  p->span_depth--;
+  ts = lrt__now();
+  if (p->span_depth >= LRT_SPAN_STACK) {
+    lrt__emit(LRT_REC_CALLBACK_END, 0, 0, ts, 0, 0);
+    return;
+  }
+  s = &p->spans[p->span_depth];
+  lrt__emit(LRT_REC_CALLBACK_END, s->kind, 0, ts, s->task, 0);
+  LRT_PROBE4(callback__end, lrt_callback_kind_name(s->kind), s->label,
+             s->task, ts - s->ts);
+}
+
+void lrt_span_begin(lrt_loop_t* loop, const char* label) {
+  if (loop == NULL || loop->priv == NULL)
+    return;
+  lrt__callback_begin(loop, LRT_CB_USER, label != NULL ? label : "span", 0);
+}
+
+void lrt_span_end(lrt_loop_t* loop) {
+  if (loop == NULL || loop->priv == NULL)
+    return;
+  lrt__callback_end(loop);
+}
