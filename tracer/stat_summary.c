@@ -1211,7 +1211,7 @@ static int missing_figures(struct stat_summary* s) {
     if (!f->has_utilization)
       rc |= lines_add(m, "loop_utilization: the ticks last no time");
     if (!f->has_ticks_per_s)
-      rc |= lines_add(m, "ticks.per_s: the recording length is unknown");
+      rc |= lines_add(m, "ticks.per_s: the recording length is unknown or 0");
   }
   if (f->nphases == 0)
     rc |= lines_add(m, "phases: no spans with cat \"phase\"");
@@ -1229,7 +1229,7 @@ static int missing_figures(struct stat_summary* s) {
     if (f->nworkers > 0 && !f->workers[0].has_share)
       rc |= lines_add(m,
                       "threadpool.workers.busy_share: the recording length "
-                      "is unknown");
+                      "is unknown or 0");
   }
   if (f->ticks == 0)
     rc |= lines_add(m, "longest_ticks: no spans with cat \"tick\"");
