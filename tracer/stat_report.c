@@ -37,9 +37,25 @@ static cJSON* num(double v) {
   return cJSON_CreateNumber(v);
 }
 
-/* µs with at most three decimals, from ns. */
+/* µs with at most three decimals, printed from the integer ns the way
+ * the exporter prints times (a double would show 17 digits past 2^53 ns
+ * / 1000, or 0.30000000000000004). */
+static cJSON* us_signed(int64_t ns) {
+  char buf[32];
+  uint64_t mag = ns < 0 ? 0 - (uint64_t) ns : (uint64_t) ns;
+  int n = snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%03u", ns < 0 ? "-" : "",
+                   mag / 1000, (unsigned) (mag % 1000));
+  /* 12.500 -> 12.5, 300.000 -> 300 */
+  while (buf[n - 1] == '0')
+    buf[--n] = '\0';
+  if (buf[n - 1] == '.')
+    buf[--n] = '\0';
+  return cJSON_CreateRaw(buf);
+}
+
 static cJSON* us(uint64_t ns) {
-  return cJSON_CreateNumber((double) ns / 1000.0);
+  /* Sums saturate at UINT64_MAX; keep them positive. */
+  return us_signed(ns > INT64_MAX ? INT64_MAX : (int64_t) ns);
 }
 
 static cJSON* str_or_null(const char* s) {
@@ -144,7 +160,7 @@ static void json_longest(struct json* j, cJSON* root,
     add(j, o, "tick",
         t->has_number ? num((double) t->number) : cJSON_CreateNull());
     /* ts may be negative in other producers' traces. */
-    add(j, o, "ts_us", num((double) t->ts_ns / 1000.0));
+    add(j, o, "ts_us", us_signed(t->ts_ns));
     add(j, o, "dur_us", us(t->dur_ns));
     cbs = add(j, o, "callbacks", cJSON_CreateArray());
     for (k = 0; k < t->ncallbacks; k++) {
