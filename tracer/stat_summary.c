@@ -22,9 +22,9 @@
 /* What a span is, from its cat. */
 enum kind { K_OTHER, K_TICK, K_PHASE, K_WAIT, K_CALLBACK, K_SUBMIT, K_WORK };
 
-/* The cats of TRACE-FORMAT.md, "Spans". XXX: these spellings belong to
- * the exporter (tracer/export.c, not written yet); read them from its
- * header once it has one. */
+/* The cats of TRACE-FORMAT.md, "Spans". XXX: the exporter
+ * (tracer/export.c) spells them inline; once a header holds the format's
+ * names for both, read them from there. */
 static const char* const kind_cat[] = {
     [K_TICK] = "tick",         [K_PHASE] = "phase",   [K_WAIT] = "wait",
     [K_CALLBACK] = "callback", [K_SUBMIT] = "submit", [K_WORK] = "work",
