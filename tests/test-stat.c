@@ -212,6 +212,8 @@ TEST_IMPL(stat_begin_end_pairs) {
  * why. */
 TEST_IMPL(stat_node_trace) {
   cJSON* j = stat_json(stat_fixture("node-trace-events.json"));
+  struct stat_run r;
+  const char* argv[] = {"stat", stat_fixture("node-trace-events.json"), NULL};
   ASSERT_EQ(jns(j, "recording_us"), 23036000);
   ASSERT(jnull(j, "loop_utilization"));
   ASSERT(jnull(j, "ticks"));
@@ -229,6 +231,17 @@ TEST_IMPL(stat_node_trace) {
   ASSERT(jhas_line(j, "missing", "drops: "));
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
   cJSON_Delete(j);
+
+  /* The text says the same. */
+  stat_run(&r, argv);
+  ASSERT_EQ(r.status, 0);
+  ASSERT_NOT_NULL(strstr(r.out, "  recorded    23.04 ms, 84 events\n"));
+  ASSERT_NOT_NULL(strstr(r.out, "ticks       none found\n"));
+  ASSERT_NOT_NULL(strstr(r.out,
+                         "not in this trace (figure: why):\n"
+                         "  loop_utilization: no spans with cat \"tick\"\n"
+                         "  ticks: no spans with cat \"tick\"\n"));
+  stat_run_free(&r);
   return 0;
 }
 

@@ -531,9 +531,11 @@ int stat_report_text(const struct stat_figures* f, const char* title,
     clean_name(f->warnings[i], 200, line, sizeof(line));
     fprintf(out, "warning: %s\n", line);
   }
+  if (f->nmissing > 0)
+    fprintf(out, "not in this trace (figure: why):\n");
   for (i = 0; i < f->nmissing; i++) {
     clean_name(f->missing[i], 200, line, sizeof(line));
-    fprintf(out, "not in this trace: %s\n", line);
+    fprintf(out, "  %s\n", line);
   }
   if (fflush(out) != 0 || ferror(out))
     return -EIO;
