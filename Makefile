@@ -69,6 +69,10 @@ endef
 .PHONY: all
 all: build-all $(BUILD)/compile_commands.json
 
+# Keep intermediate objects (examples', programs'), so that a second make
+# rebuilds nothing.
+.SECONDARY:
+
 # The version lives here only; C code gets it from this generated header.
 $(GEN)/looptrace_version.h: Makefile
 	@mkdir -p $(dir $@)

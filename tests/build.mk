@@ -39,3 +39,6 @@ test: deps-check
 
 test-run: all
 	@$(BUILD)/tests/runner $(TEST_ARGS)
+
+# Benchmarks (make bench, make bench-quick): tests/bench/.
+-include tests/bench/build.mk

@@ -112,9 +112,11 @@ LRT_EXTERN const char* lrt_version(void);
 /* ------------------------------------------------------------------------
  * Timers: callbacks in the timers phase. Timers due at the same time run
  * in the order they were set. A timer set from a timer callback runs in a
- * later tick, even with 0 ms. Intervals keep to their schedule: each run
- * is due a whole number of periods after the first; a run that would come
- * late because the loop was busy is skipped, never bunched.
+ * later tick; as in Node, 0 ms means 1 ms. Intervals keep to their
+ * schedule: run k is due k periods after the interval was set, however
+ * long the callbacks take. Slots missed while the loop was busy are
+ * dropped, as Go's time.Ticker drops ticks: one late run, then back on the
+ * schedule, never a burst of catch-up runs.
  */
 
 struct lrt_timer_s {

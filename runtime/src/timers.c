@@ -3,9 +3,9 @@
  * All of a loop's timers live in one binary min-heap ordered by (due,
  * seq), and one libuv timer fires for the earliest. Ordering by seq makes
  * timers due at the same time run in the order they were set. Due times
- * are in loop milliseconds (uv_now()); like Node, a 0 ms timer is a 1 ms
- * timer, so a timer set from a timer callback always runs in a later
- * tick.
+ * are in loop milliseconds (uv_now(), refreshed when a timer is set and
+ * when timers run); like Node, a 0 ms timer is a 1 ms timer, so a timer
+ * set from a timer callback always runs in a later tick.
  */
 #include <stdlib.h>
 
@@ -76,7 +76,11 @@ static void heap_remove(struct lrt__loop_private* p, lrt_timer_t* t) {
   }
 }
 
-/* Points the libuv timer at the earliest of our timers. */
+/* Points the libuv timer at the earliest of our timers. The loop's clock
+ * is read first: libuv computes the poll timeout from the time cached when
+ * the iteration began, so after a long callback a timer would otherwise
+ * fire late by that callback's length. Anything already due runs in the
+ * next tick (1 ms), never again in this timers phase. */
 static void rearm(lrt_loop_t* loop) {
   struct lrt__loop_private* p = loop->priv;
   uint64_t now;
@@ -86,19 +90,23 @@ static void rearm(lrt_loop_t* loop) {
     uv_timer_stop(&p->timer);
     return;
   }
+  uv_update_time(&loop->uv);
   now = uv_now(&loop->uv);
   due = p->heap[0]->due;
-  uv_timer_start(&p->timer, timer_cb, due > now ? due - now : 0, 0);
+  uv_timer_start(&p->timer, timer_cb, due > now ? due - now : 1, 0);
 }
 
 static void timer_cb(uv_timer_t* handle) {
   struct lrt__loop_private* p =
       container_of(handle, struct lrt__loop_private, timer);
   lrt_loop_t* loop = container_of(handle->loop, lrt_loop_t, uv);
-  uint64_t now = uv_now(&loop->uv);
+  uint64_t now;
 
-  /* Timers set from these callbacks are due at now + 1 at the earliest,
-   * so this loop ends. */
+  /* Run what is due by the clock now (other handles' timer callbacks may
+   * have taken time). Timers set from these callbacks are due at now + 1
+   * at the earliest, so this loop ends. */
+  uv_update_time(&loop->uv);
+  now = uv_now(&loop->uv);
   while (p->heap_len > 0 && p->heap[0]->due <= now) {
     lrt_timer_t* t = p->heap[0];
     uint8_t kind = t->period != 0 ? LRT_CB_INTERVAL : LRT_CB_TIMER;
@@ -106,8 +114,8 @@ static void timer_cb(uv_timer_t* handle) {
     heap_remove(p, t);
     if (t->period != 0) {
       /* Keep to the schedule: the next run is due a whole number of
-       * periods after the first; runs missed while the loop was busy are
-       * skipped, not bunched. */
+       * periods after the first. Slots already past are dropped (this run
+       * is the one late run). */
       t->due += t->period;
       if (t->due <= now)
         t->due += ((now - t->due) / t->period + 1) * t->period;
@@ -137,6 +145,8 @@ static int timer_set(lrt_loop_t* loop, lrt_timer_t* timer, uint64_t ms,
   timer->cb = cb;
   timer->label = label;
   timer->period = period;
+  /* From now, not from when the tick began. */
+  uv_update_time(&loop->uv);
   timer->due = uv_now(&loop->uv) + (ms > 0 ? ms : 1);
   timer->seq = p->timer_seq++;
   r = heap_push(p, timer);

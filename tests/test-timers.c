@@ -1,0 +1,190 @@
+/* test-timers.c — timeouts and intervals. */
+#include "looprt.h"
+#include "test.h"
+
+static char order[64];
+static int norder;
+
+static void record(lrt_timer_t* t) {
+  order[norder++] = *(const char*) t->data;
+}
+
+TEST_IMPL(timer_same_due_run_in_set_order) {
+  lrt_loop_t loop;
+  lrt_timer_t t[5];
+  const char* names = "abcde";
+  int i;
+
+  norder = 0;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  for (i = 0; i < 5; i++) {
+    t[i].data = (void*) &names[i];
+    ASSERT_EQ(lrt_timeout(&loop, &t[i], 10, record, NULL), 0);
+  }
+  ASSERT_EQ(lrt_run(&loop), 0);
+  order[norder] = '\0';
+  ASSERT_STR_EQ(order, "abcde");
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+TEST_IMPL(timer_earlier_due_first) {
+  lrt_loop_t loop;
+  lrt_timer_t late, early;
+
+  norder = 0;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  late.data = "L";
+  early.data = "E";
+  ASSERT_EQ(lrt_timeout(&loop, &late, 30, record, NULL), 0);
+  ASSERT_EQ(lrt_timeout(&loop, &early, 5, record, NULL), 0);
+  ASSERT_EQ(lrt_run(&loop), 0);
+  order[norder] = '\0';
+  ASSERT_STR_EQ(order, "EL");
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+/* A 0 ms timer set from a timer callback runs in a later tick: a chain of
+ * them cannot starve the loop. */
+static lrt_timer_t chain_timer;
+static int chain_runs;
+static uint64_t chain_ticks[3];
+
+static void chain_cb(lrt_timer_t* t) {
+  lrt_loop_t* loop = t->data;
+  chain_ticks[chain_runs] = uv_now(lrt_uv_loop(loop));
+  if (++chain_runs < 3)
+    ASSERT_EQ(lrt_timeout(loop, &chain_timer, 0, chain_cb, NULL), 0);
+}
+
+TEST_IMPL(timer_zero_from_timer_runs_later) {
+  lrt_loop_t loop;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  chain_timer.data = &loop;
+  ASSERT_EQ(lrt_timeout(&loop, &chain_timer, 0, chain_cb, NULL), 0);
+  ASSERT_EQ(lrt_run(&loop), 0);
+  ASSERT_EQ(chain_runs, 3);
+  /* Each ran at least 1 ms after the previous (Node's 0 means 1). */
+  ASSERT_GE(chain_ticks[1], chain_ticks[0] + 1);
+  ASSERT_GE(chain_ticks[2], chain_ticks[1] + 1);
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+TEST_IMPL(timer_clear) {
+  lrt_loop_t loop;
+  lrt_timer_t kept, cleared;
+
+  norder = 0;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  kept.data = "k";
+  cleared.data = "c";
+  ASSERT_EQ(lrt_timeout(&loop, &cleared, 5, record, NULL), 0);
+  ASSERT_EQ(lrt_timeout(&loop, &kept, 10, record, NULL), 0);
+  ASSERT(lrt_timer_active(&cleared));
+  lrt_timer_clear(&cleared);
+  ASSERT(!lrt_timer_active(&cleared));
+  lrt_timer_clear(&cleared); /* twice is harmless */
+  ASSERT_EQ(lrt_run(&loop), 0);
+  order[norder] = '\0';
+  ASSERT_STR_EQ(order, "k");
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+/* An interval keeps to its schedule even when each callback makes it
+ * late: run k is due at start + k * period. */
+#define PERIOD_MS 20
+#define RUNS 25
+static uint64_t interval_start;
+static uint64_t interval_at[RUNS];
+static int interval_runs;
+
+static void interval_cb(lrt_timer_t* t) {
+  lrt_loop_t* loop = t->data;
+  struct timespec busy = {0, 3 * 1000000}; /* 3 ms of work each time */
+  interval_at[interval_runs] = uv_hrtime() / 1000000;
+  nanosleep(&busy, NULL);
+  if (++interval_runs == RUNS)
+    lrt_timer_clear(t);
+  (void) loop;
+}
+
+TEST_IMPL(interval_does_not_drift) {
+  lrt_loop_t loop;
+  lrt_timer_t t;
+  int k;
+
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  t.data = &loop;
+  interval_start = uv_hrtime() / 1000000;
+  ASSERT_EQ(lrt_interval(&loop, &t, PERIOD_MS, interval_cb, NULL), 0);
+  ASSERT_EQ(lrt_run(&loop), 0);
+  ASSERT_EQ(interval_runs, RUNS);
+  /* Each run takes 3 ms: rescheduling from the run (libuv's repeat)
+   * would make run 25 come 72 ms after its slot. Keeping to the schedule,
+   * lateness does not add up: it stays what the machine's noise makes it
+   * (the margin is for a loaded machine). */
+  for (k = 0; k < RUNS; k++) {
+    int64_t slot = (int64_t) interval_start + (int64_t) (k + 1) * PERIOD_MS;
+    ASSERT_GE((int64_t) interval_at[k], slot - 1);
+    ASSERT_LE((int64_t) interval_at[k], slot + 40);
+  }
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+/* Slots missed while the loop was busy are dropped: one late run, then
+ * back on the schedule (as Go's time.Ticker). */
+#define SKIP_PERIOD_MS 50
+static int skip_runs;
+static uint64_t skip_at[4];
+
+static void skip_cb(lrt_timer_t* t) {
+  skip_at[skip_runs] = uv_hrtime() / 1000000;
+  if (skip_runs == 0) {
+    /* Run 0 is at 50; being busy until 180 misses the slots 100, 150. */
+    struct timespec busy = {0, 130 * 1000000};
+    nanosleep(&busy, NULL);
+  }
+  if (++skip_runs == 4)
+    lrt_timer_clear(t);
+}
+
+TEST_IMPL(interval_drops_missed_runs) {
+  lrt_loop_t loop;
+  lrt_timer_t t;
+  int64_t start;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  start = (int64_t) (uv_hrtime() / 1000000);
+  ASSERT_EQ(lrt_interval(&loop, &t, SKIP_PERIOD_MS, skip_cb, NULL), 0);
+  ASSERT_EQ(lrt_run(&loop), 0);
+  ASSERT_EQ(skip_runs, 4);
+  /* Kept to the schedule, runs 2 and 3 are on the slots 200 and 250.
+   * Catching up would put run 2 at ~180 with run 1; rescheduling from
+   * the late run would put them at 230 and 280. */
+  ASSERT_GE((int64_t) skip_at[2], start + 200 - 1);
+  ASSERT_LE((int64_t) skip_at[2], start + 200 + 20);
+  ASSERT_GE((int64_t) skip_at[3], start + 250 - 1);
+  ASSERT_LE((int64_t) skip_at[3], start + 250 + 20);
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}
+
+static void never(lrt_timer_t* t) {
+  TEST_FAIL_("a failed call's callback ran");
+}
+
+TEST_IMPL(timer_bad_arguments) {
+  lrt_loop_t loop;
+  lrt_timer_t t;
+  ASSERT_EQ(lrt_loop_init(&loop), 0);
+  ASSERT_EQ(lrt_timeout(&loop, &t, 1, NULL, NULL), UV_EINVAL);
+  ASSERT_EQ(lrt_timeout(NULL, &t, 1, never, NULL), UV_EINVAL);
+  ASSERT_EQ(lrt_timeout(&loop, NULL, 1, never, NULL), UV_EINVAL);
+  ASSERT_EQ(lrt_interval(&loop, &t, 0, never, NULL), UV_EINVAL);
+  ASSERT_EQ(lrt_run(&loop), 0);
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
+  return 0;
+}

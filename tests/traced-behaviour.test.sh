@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# timeout: 120
+# Attaching a tracer to every looprt probe, and detaching it, leaves a
+# program's behaviour and output unchanged, and the runtime's tracing
+# machinery (its flusher thread) is gone again after the detach.
+set -uo pipefail
+. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+require_bpf
+command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
+
+LIB=$LOOPTRACE_BUILD/liblooprt.so.0
+ex=$LOOPTRACE_BUILD/examples
+tmp=$(mktemp -d)
+bt=
+target=
+trap '[ -n "$bt" ] && kill -KILL -- -$bt 2>/dev/null
+      [ -n "$target" ] && kill -KILL $target 2>/dev/null
+      rm -rf "$tmp"' EXIT
+set -m # so that SIGINT reaches bpftrace (see probes.test.sh)
+
+fail() { echo "FAILED: $*"; exit 1; }
+
+attach() { # counts every probe hit of every looprt process
+  bpftrace -e "usdt:$LIB:looprt:* { @[probe] = count(); }" > "$tmp/bt" 2>&1 &
+  bt=$!
+  for _ in $(seq 100); do
+    grep -q '^Attaching' "$tmp/bt" && return
+    sleep 0.1
+  done
+  fail "bpftrace did not attach: $(cat "$tmp/bt")"
+}
+
+detach() {
+  kill -INT -- -$bt
+  wait $bt
+  bt=
+}
+
+flusher_running() { # is the runtime's flusher thread alive in $1?
+  grep -qx looprt-flush /proc/$1/task/*/comm 2>/dev/null
+}
+
+# 1. The phases example prints the same lines, in the same order, traced.
+"$ex/phases" > "$tmp/plain" || fail "phases failed untraced"
+attach
+"$ex/phases" > "$tmp/traced" || fail "phases failed traced"
+detach
+diff -u "$tmp/plain" "$tmp/traced" || fail "phases output changed when traced"
+grep -q 'looprt:flush' "$tmp/bt" || fail "the tracer saw no batches: $(cat "$tmp/bt")"
+grep -q 'looprt:phase__begin' "$tmp/bt" || fail "the tracer saw no phases"
+echo "ok: phases output identical with a tracer attached"
+
+# 2. A running program survives attach/detach cycles and keeps working:
+#    every round of threads prints its five results.
+UV_THREADPOOL_SIZE=4 "$ex/threads" --rounds 0 --pause 50 > "$tmp/rounds" &
+target=$!
+sleep 0.5
+flusher_running $target && fail "flusher running before any tracer attached"
+for cycle in 1 2 3; do
+  attach
+  sleep 1
+  flusher_running $target || fail "no flusher thread while traced (cycle $cycle)"
+  detach
+  # The flusher notices within its 20 ms period.
+  sleep 0.3
+  flusher_running $target && fail "flusher still running after detach (cycle $cycle)"
+  kill -0 $target || fail "threads died during cycle $cycle"
+done
+sleep 0.5
+kill -INT $target
+wait $target
+status=$?
+target=
+[ $status -eq 130 ] || [ $status -eq 0 ] || fail "threads ended with status $status"
+# Every complete round has exactly the five results #1..#5.
+awk '{ n++; seen[$2]++ } END {
+       rounds = int(n / 5)
+       if (rounds < 5) { print "only " rounds " rounds"; exit 1 }
+       for (i = 1; i <= 5; i++) if (seen["#" i ":"] < rounds) {
+         print "result #" i " missing in some round"; exit 1 } }' \
+  "$tmp/rounds" || fail "threads' output went wrong: $(head -20 "$tmp/rounds")"
+echo "ok: $(($(wc -l < "$tmp/rounds") / 5)) rounds of threads through three attach/detach cycles"
