@@ -11,6 +11,9 @@
 #   stat_mb_per_s: N       (file bytes / 10^6 / wall-clock seconds)
 #   stat_peak_rss_mb: N    (maximum resident set size, MiB)
 #
+# and stat_cpu_mb_per_s (bytes / 10^6 / user+system CPU seconds), which
+# says the same when other work shares the CPUs (wall clock then grows).
+#
 # The file was just written, so it is read from the page cache: the figure
 # is the parser's, not the disk's. --cold drops the page cache first (root).
 # --smoke: a 4 MiB trace, to check the script itself works.
@@ -59,6 +62,8 @@ start=$(date +%s%N)
 end=$(date +%s%N)
 
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
+user_s=$(sed -n 's/.*User time (seconds): //p' "$work/time.txt")
+sys_s=$(sed -n 's/.*System time (seconds): //p' "$work/time.txt")
 events=$(sed -n 's/.* \([0-9]*\) events.*/\1/p' "$work/stat.txt" | head -1)
 ns=$((end - start))
 
@@ -67,4 +72,8 @@ echo "trace_events: $events"
 echo "stat_seconds: $(awk -v ns="$ns" 'BEGIN { printf "%.2f", ns / 1e9 }')"
 echo "stat_mb_per_s: $(awk -v b="$bytes" -v ns="$ns" \
   'BEGIN { printf "%.0f", b / 1e6 / (ns / 1e9) }')"
+echo "stat_cpu_seconds: $(awk -v u="$user_s" -v s="$sys_s" \
+  'BEGIN { printf "%.2f", u + s }')"
+echo "stat_cpu_mb_per_s: $(awk -v b="$bytes" -v u="$user_s" -v s="$sys_s" \
+  'BEGIN { printf "%.0f", b / 1e6 / (u + s) }')"
 echo "stat_peak_rss_mb: $(awk -v kb="$rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')"
