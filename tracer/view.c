@@ -154,7 +154,7 @@ static int find_viewer(char* dir, size_t size) {
   const char* candidates[] = {"viewer", "../share/looptrace/viewer"};
   size_t i;
 
-  if (env != NULL) {
+  if (env != NULL && *env != '\0') {
     snprintf(dir, size, "%s", env);
     snprintf(index, sizeof(index), "%s/index.html", dir);
     return access(index, R_OK) == 0 ? 0 : -ENOENT;
