@@ -1,0 +1,668 @@
+// main.js — the app: loads a trace (from ?trace=URL, from /trace.json when
+// `looptrace view` serves the page, or from a file the user opens or
+// drops), builds the model, draws frames on demand, and keeps the panels
+// in step with the selection, range and search. It also exposes
+// window.looptrace, the hook tests and scripts use.
+"use strict";
+
+const App = (() => {
+  const $ = (id) => document.getElementById(id);
+  const FRAME_LOG = 2000;
+
+  const app = {
+    model: null, view: null, flows: null, search: null, summaryCache: null,
+    selected: -1, hover: -1, range: null, rangeLanes: null, agg: null,
+    aggSort: "total", showFlows: true, error: null, parseWarnings: [],
+    source: null, timings: {}, frameTimes: [], lastFrame: { arrows: 0, capped: false },
+    measure: false, tab: "details", pending: false, loads: 0,
+  };
+  let canvas, ctx, scroller, spacer;
+
+  // ---- loading ------------------------------------------------------------
+
+  const nextPaint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+
+  function status(text) {
+    $("status").textContent = text;
+    $("status").hidden = !text;
+  }
+
+  // `ready` settles when a load ends (shown or failed), with the state; a
+  // new load gets a new promise unless the current one is still pending.
+  let readyResolve = null;
+  function beginLoad(source) {
+    hook.loaded = false;
+    if (readyResolve === null) hook.ready = new Promise((r) => { readyResolve = r; });
+    app.timings = { start_ms: performance.now() };
+    app.source = source;
+  }
+
+  function endLoad() {
+    status("");
+    app.loads++;
+    hook.loaded = app.model !== null;
+    app.timings.total_ms = performance.now() - app.timings.start_ms;
+    const resolve = readyResolve;
+    readyResolve = null;
+    resolve(hook.state());
+  }
+
+  async function loadUrl(url, quietIfMissing) {
+    beginLoad(url);
+    status(`Fetching ${url} …`);
+    try {
+      const res = await fetch(url, { cache: "no-store" });
+      if (!res.ok) {
+        if (quietIfMissing) {
+          showWelcome();
+          endLoad();
+          return;
+        }
+        throw new Error(`${res.status} ${res.statusText}`);
+      }
+      const size = Number(res.headers.get("content-length")) || 0;
+      if (size > wholeTextLimit) {
+        await loadStream(res.body, url);
+      } else {
+        const text = await res.text();
+        app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+        await loadText(text);
+      }
+    } catch (e) {
+      fail(`could not fetch ${url}: ${e.message}`);
+      endLoad();
+    }
+  }
+
+  async function loadFile(file) {
+    beginLoad(file.name);
+    status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
+    try {
+      if (file.size > wholeTextLimit) {
+        await loadStream(file.stream(), file.name);
+      } else {
+        const text = await file.text();
+        app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+        await loadText(text);
+      }
+    } catch (e) {
+      fail(`could not read ${file.name}: ${e.message}`);
+      endLoad();
+    }
+  }
+
+  // Up to this size a trace is read as one string and parsed by one
+  // JSON.parse, the fastest way here. Bigger ones cannot be one string
+  // (V8 caps strings near 512 MB), so they are parsed line by line as they
+  // stream in, which works for the tracer's one-event-per-line layout.
+  let wholeTextLimit = 256e6;
+
+  // Reads a byte stream, parsing lines while the rest arrives.
+  async function loadStream(stream, name) {
+    const reader = stream.getReader();
+    const decoder = new TextDecoder("utf-8");
+    const parser = Parse.createStreamParser();
+    let bytes = 0;
+    let parseMs = 0;
+    let shown = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      const t = performance.now();
+      parser.push(decoder.decode(value, { stream: true }));
+      parseMs += performance.now() - t;
+      if (t - shown > 250) {
+        shown = t;
+        status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
+      }
+    }
+    const t = performance.now();
+    parser.push(decoder.decode());
+    const parsed = parser.finish();
+    app.timings.read = parsed.lineByLine ? "stream, line by line" : "stream, whole text";
+    app.timings.parse_ms = parseMs + performance.now() - t;
+    app.timings.fetch_ms = t - app.timings.start_ms;
+    await showParsed(parsed);
+  }
+
+  // Parses a whole text (window.looptrace.loadText).
+  async function loadText(text) {
+    status(`Parsing ${(text.length / 1e6).toFixed(1)} MB …`);
+    await nextPaint();
+    const t = performance.now();
+    app.timings.parse_at_ms = t;
+    const parsed = Parse.parseTrace(text);
+    app.timings.read = "whole text";
+    app.timings.parse_ms = performance.now() - t;
+    await showParsed(parsed);
+  }
+
+  async function showParsed(parsed) {
+    try {
+      app.parseWarnings = parsed.warnings;
+      if (parsed.error) {
+        fail(parsed.error);
+        endLoad();
+        return;
+      }
+      status(`Building lanes for ${parsed.events.length.toLocaleString("en-US")} events …`);
+      await nextPaint();
+      let t = performance.now();
+      app.timings.model_at_ms = t;
+      const model = Model.build(parsed.events, parsed.otherData);
+      const flows = Flows.build(model);
+      app.timings.model_ms = performance.now() - t;
+      show(model, flows);
+      t = performance.now();
+      app.timings.draw_at_ms = t;
+      drawNow();
+      app.timings.first_frame_ms = performance.now() - t;
+      app.timings.first_frame_at_ms = performance.now();
+    } catch (e) {
+      console.error(e);
+      fail(`internal error while loading: ${e.message}`);
+    }
+    endLoad();
+  }
+
+  function fail(message) {
+    app.error = message;
+    app.model = null;
+    app.view = null;
+    $("app").classList.remove("has-trace");
+    $("welcome").hidden = false;
+    Panels.banners($("banners"), message, app.parseWarnings);
+  }
+
+  function showWelcome() {
+    $("welcome").hidden = false;
+  }
+
+  function show(model, flows) {
+    Object.assign(app, {
+      model, flows, error: null, selected: -1, hover: -1, range: null,
+      rangeLanes: null, agg: null, search: null, summaryCache: null,
+    });
+    app.view = Timeline.create(model);
+    $("welcome").hidden = true;
+    $("app").classList.add("has-trace");
+    $("source").textContent = app.source;
+    $("search").value = "";
+    $("search-count").textContent = "";
+    Panels.banners($("banners"), null, app.parseWarnings.concat(model.warnings));
+    resize(false); // the caller draws the first frame
+    Panels.details($("tab-details"), model, flows, -1, follow);
+    Panels.range($("tab-range"), null);
+    if (app.tab === "summary") showTab("summary");
+  }
+
+  // ---- drawing ------------------------------------------------------------
+
+  // Fits the canvas to its box; draws unless `draw` is false.
+  function resize(draw = true) {
+    if (!app.view) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = scroller.clientWidth, h = scroller.clientHeight;
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    app.view.width = w;
+    app.view.height = h;
+    spacer.style.height = `${Math.max(0, app.view.contentH + Timeline.RULER_H - h)}px`;
+    Timeline.clamp(app.view);
+    if (draw) drawNow();
+  }
+
+  function requestDraw() {
+    if (app.pending) return;
+    app.pending = true;
+    requestAnimationFrame(() => {
+      app.pending = false;
+      drawNow();
+    });
+  }
+
+  // Draws synchronously and logs how long it took (with `measure`, until
+  // the canvas is rasterized: reading a pixel forces it).
+  function drawNow() {
+    if (!app.view) return;
+    const t = performance.now();
+    if (scroller.scrollTop !== app.view.scrollY) scroller.scrollTop = app.view.scrollY;
+    app.lastFrame = Render.draw(ctx, app.view, app);
+    if (app.measure) ctx.getImageData(0, 0, 1, 1);
+    const ms = performance.now() - t;
+    app.frameTimes.push(ms);
+    if (app.frameTimes.length > FRAME_LOG) app.frameTimes.splice(0, app.frameTimes.length - FRAME_LOG);
+    $("flow-note").hidden = !app.lastFrame.capped;
+    return ms;
+  }
+
+  // ---- selection, range, search --------------------------------------------
+
+  function select(s, reveal) {
+    app.selected = s;
+    if (s >= 0 && reveal) revealSpan(s);
+    Panels.details($("tab-details"), app.model, app.flows, s, follow);
+    if (s >= 0) showTab("details");
+    requestDraw();
+  }
+
+  // Selects span s and brings it on screen ("follow the flow").
+  function follow(s) {
+    select(s, true);
+  }
+
+  function revealSpan(s) {
+    const v = app.view;
+    const S = app.model.spans;
+    const a = S.start[s], b = S.end[s];
+    if (a < v.t0 || b > v.t1) {
+      if (b - a <= (v.t1 - v.t0) * 0.8) Timeline.panBy(v, (a + b) / 2 - (v.t0 + v.t1) / 2);
+      else Timeline.fit(v, a, b);
+    }
+    Timeline.reveal(v, v.entries[S.lane[s]], S.row[s]);
+  }
+
+  function fitSelection() {
+    const S = app.model.spans;
+    if (app.selected >= 0) Timeline.fit(app.view, S.start[app.selected], S.end[app.selected]);
+    else if (app.range) Timeline.fit(app.view, app.range.t0, app.range.t1);
+  }
+
+  // Sets the range (ns) and its lanes (null: all); `live` while dragging.
+  function setRange(range, lanes, live) {
+    if (!app.model) return;
+    app.range = range && range.t1 > range.t0 ? range : null;
+    app.rangeLanes = app.range ? lanes || null : null;
+    if (!live) {
+      app.agg = app.range ? Aggregate.compute(app.model, app.range.t0, app.range.t1, app.rangeLanes) : null;
+      Panels.range($("tab-range"), app.agg, app.aggSort, sortAgg);
+      if (app.agg) showTab("range");
+    }
+    requestDraw();
+  }
+
+  function sortAgg(key) {
+    app.aggSort = key;
+    Panels.range($("tab-range"), app.agg, app.aggSort, sortAgg);
+  }
+
+  function runSearch(query) {
+    if (!app.model) return;
+    app.search = query.trim() === "" ? null : Search.run(app.model, query);
+    updateSearchCount();
+    requestDraw();
+  }
+
+  function stepSearch(dir) {
+    if (!app.search || app.search.hits === 0) return -1;
+    const s = Search.step(app.search, dir);
+    select(s, true);
+    updateSearchCount();
+    return s;
+  }
+
+  function updateSearchCount() {
+    const r = app.search;
+    $("search-count").textContent = !r ? ""
+      : r.hits === 0 ? "no match"
+      : `${r.current >= 0 ? r.current + 1 : "–"} / ${r.hits}`;
+  }
+
+  function clickAt(x, y) {
+    select(spanAtPoint(x, y), false);
+  }
+
+  function spanAtPoint(x, y) {
+    const v = app.view;
+    if (x < Timeline.GUTTER_W) return -1;
+    const h = Timeline.hit(v, y);
+    if (!h || h.entry.lane.kind === "counter") return -1;
+    const tol = (4 * (v.t1 - v.t0)) / Timeline.plotWidth(v);
+    return Model.spanAt(app.model, h.entry.lane, h.row, Timeline.tOf(v, x), tol);
+  }
+
+  function hoverAt(x, y, cx, cy) {
+    const tip = $("tooltip");
+    const s = x < 0 || !app.view ? -1 : spanAtPoint(x, y);
+    if (s !== app.hover) {
+      app.hover = s;
+      requestDraw();
+    }
+    const place = () => {
+      tip.style.left = `${cx + 12}px`;
+      tip.style.top = `${cy + 12}px`;
+      tip.hidden = false;
+    };
+    const counter = s < 0 && x > Timeline.GUTTER_W ? counterAt(x, y) : null;
+    if (counter) {
+      tip.textContent = counter;
+      place();
+      return;
+    }
+    if (s < 0) {
+      tip.hidden = true;
+      return;
+    }
+    const S = app.model.spans;
+    tip.textContent = `${app.model.strings[S.name[s]] || "(unnamed)"} — ` +
+      `${Format.duration(S.end[s] - S.start[s])}`;
+    tip.style.left = `${cx + 12}px`;
+    tip.style.top = `${cy + 12}px`;
+    tip.hidden = false;
+  }
+
+  // "name: key value, ..." of the counter under the pointer, or null.
+  function counterAt(x, y) {
+    const h = Timeline.hit(app.view, y);
+    if (!h || h.entry.lane.kind !== "counter") return null;
+    const t = Timeline.tOf(app.view, x);
+    const lane = h.entry.lane;
+    const i = Model.lowerBound(lane.series[0].ts, t + 1) - 1;
+    if (i < 0) return null;
+    return `${lane.name}: ` + lane.series.map((ser) => `${ser.key} ${ser.val[i]}`).join(", ");
+  }
+
+  function scrollBy(dy) {
+    app.view.scrollY += dy;
+    Timeline.clamp(app.view);
+  }
+
+  // ---- panels -----------------------------------------------------------
+
+  function showTab(name) {
+    app.tab = name;
+    for (const b of document.querySelectorAll("#tabs button"))
+      b.classList.toggle("active", b.dataset.tab === name);
+    for (const sec of document.querySelectorAll(".tab"))
+      sec.hidden = sec.id !== `tab-${name}`;
+    if (name === "summary" && app.model) {
+      const sum = summary();
+      Panels.summary($("tab-summary"), sum, Summary.chartData(app.model, 120), (i) => {
+        const t = sum.longest_ticks[i];
+        const s = findSpans({ cat: "tick", ts_us: t.ts_us })[0];
+        if (s !== undefined) follow(s);
+      });
+    }
+  }
+
+  function summary() {
+    if (!app.model) return null;
+    if (!app.summaryCache) app.summaryCache = Summary.compute(app.model, app.parseWarnings);
+    return app.summaryCache;
+  }
+
+  function toggleHelp() {
+    $("help").hidden = !$("help").hidden;
+  }
+
+  // ---- the test hook ------------------------------------------------------
+
+  const toUs = (ns) => (ns + (app.model ? app.model.origin : 0)) / 1e3;
+  const toNs = (us) => Math.round(us * 1e3) - (app.model ? app.model.origin : 0);
+
+  // Spans matching {name, cat, lane (name), tid, ts_us}, in time order.
+  function findSpans(spec) {
+    const m = app.model;
+    if (!m) return [];
+    if (typeof spec === "number") return [spec];
+    const S = m.spans;
+    const out = [];
+    const name = spec.name === undefined ? undefined : m.stringId(String(spec.name));
+    const cat = spec.cat === undefined ? undefined : m.stringId(String(spec.cat));
+    if ((spec.name !== undefined && name === undefined) ||
+        (spec.cat !== undefined && cat === undefined)) return [];
+    for (let s = 0; s < S.n; s++) {
+      if (name !== undefined && S.name[s] !== name) continue;
+      if (cat !== undefined && S.cat[s] !== cat) continue;
+      const lane = m.lanes[S.lane[s]];
+      if (spec.lane !== undefined && lane.name !== spec.lane) continue;
+      if (spec.tid !== undefined && lane.tid !== spec.tid) continue;
+      if (spec.ts_us !== undefined && Math.abs(toUs(S.start[s]) - spec.ts_us) > 5e-4) continue;
+      out.push(s);
+    }
+    return out.sort((a, b) => S.start[a] - S.start[b] || S.lane[a] - S.lane[b]);
+  }
+
+  function spanInfo(s) {
+    if (s < 0 || !app.model) return null;
+    const m = app.model, S = m.spans, lane = m.lanes[S.lane[s]];
+    return {
+      id: s, name: m.strings[S.name[s]], cat: m.strings[S.cat[s]], lane: lane.name,
+      tid: lane.tid, ts_us: toUs(S.start[s]), dur_us: (S.end[s] - S.start[s]) / 1e3,
+      self_us: (S.end[s] - S.start[s] - S.child[s]) / 1e3, depth: S.depth[s],
+      row: S.row[s], args: Model.args(m, s),
+      flows: ((app.flows && app.flows.bySpan.get(s)) || []).map((i) => ({
+        dir: app.flows.to[i] === s ? "in" : "out",
+        span: app.flows.to[i] === s ? app.flows.from[i] : app.flows.to[i],
+      })),
+    };
+  }
+
+  const hook = {
+    ready: null,
+    loaded: false,
+    get loads() { return app.loads; },
+    get frameTimes() { return app.frameTimes.slice(); },
+    state() {
+      const m = app.model, v = app.view;
+      return {
+        loaded: m !== null, loads: app.loads, source: app.source,
+        error: app.error, warnings: app.parseWarnings.concat(m ? m.warnings : []),
+        events: m ? m.events.length : 0, spans: m ? m.spans.n : 0,
+        lanes: m ? m.lanes.map((l) => ({
+          kind: l.kind, name: l.name, pid: l.pid, tid: l.tid, sortIndex: l.sortIndex,
+          spans: l.spanCount, rows: l.depthRows, overflowRows: l.overflowRows,
+          series: l.series ? l.series.map((s) => s.key) : undefined,
+          samples: l.samples,
+        })) : [],
+        flows: app.flows ? { arrows: app.flows.n, chains: app.flows.chains,
+                             drawn: app.lastFrame.arrows, capped: app.lastFrame.capped }
+                         : { arrows: 0, chains: 0, drawn: 0, capped: false },
+        view: v ? { t0_us: toUs(v.t0), t1_us: toUs(v.t1), start_us: toUs(m.start),
+                    end_us: toUs(m.end), scrollY: v.scrollY, width: v.width,
+                    height: v.height } : null,
+        selection: spanInfo(app.selected),
+        range: app.agg ? {
+          t0_us: toUs(app.agg.t0), t1_us: toUs(app.agg.t1), spans: app.agg.spans,
+          lanes: app.rangeLanes ? [...app.rangeLanes].map((i) => m.lanes[i].name) : null,
+          rows: app.agg.rows.map((r) => ({
+            name: r.name, count: r.count, total_us: r.total / 1e3, self_us: r.self / 1e3,
+            avg_us: r.avg / 1e3, min_us: r.min / 1e3, max_us: r.max / 1e3 })),
+        } : null,
+        search: app.search ? { query: app.search.query, hits: app.search.hits,
+                               current: app.search.current } : null,
+        facts: m ? m.facts : null,
+        timings: app.timings,
+      };
+    },
+    summary,
+    find: findSpans,
+    span: spanInfo,
+    // Selects the first span matching spec (or a span id); returns its id.
+    select(spec, reveal = true) {
+      const s = findSpans(spec)[spec && spec.index ? spec.index : 0];
+      select(s === undefined ? -1 : s, reveal);
+      return s === undefined ? -1 : s;
+    },
+    selectRange(t0us, t1us, laneNames) {
+      const lanes = laneNames ? new Set(app.model.lanes.filter((l) => laneNames.includes(l.name))
+                                          .map((l) => l.index)) : null;
+      setRange({ t0: toNs(t0us), t1: toNs(t1us) }, lanes, false);
+      return hook.state().range;
+    },
+    search(q) {
+      $("search").value = q;
+      runSearch(q);
+      return hook.state().search;
+    },
+    step: stepSearch,
+    setView(t0us, t1us) {
+      app.view.t0 = toNs(t0us);
+      app.view.t1 = toNs(t1us);
+      Timeline.clamp(app.view);
+      drawNow();
+    },
+    // The CSS-pixel box of span s in the page (to click it), or null.
+    spanRect(s) {
+      const b = Render.spanBox(app.view, app.model, s);
+      if (!b) return null;
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + b.x, y: r.top + b.y, w: b.w, h: b.h };
+    },
+    reveal(s) {
+      revealSpan(s);
+      drawNow();
+    },
+    // Draws now and returns how long it took, raster included.
+    measureFrame() {
+      const old = app.measure;
+      app.measure = true;
+      const ms = drawNow();
+      app.measure = old;
+      return ms;
+    },
+    setMeasure(on) { app.measure = !!on; },
+    // Tests lower it to send small files down the streaming path.
+    setWholeTextLimit(bytes) { wholeTextLimit = bytes; },
+    showTab,
+    loadText(text, name) {
+      beginLoad(name || "text");
+      return loadText(text);
+    },
+  };
+  window.looptrace = hook;
+  beginLoad(null);
+
+  // ---- start --------------------------------------------------------------
+
+  function start() {
+    canvas = $("timeline");
+    ctx = canvas.getContext("2d", { alpha: false });
+    scroller = $("scroller");
+    spacer = $("spacer");
+    Input.attach(app, canvas);
+    app.requestDraw = requestDraw;
+    app.select = (s) => select(s, false);
+    app.setRange = setRange;
+    app.fitSelection = fitSelection;
+    app.focusSearch = () => { $("search").focus(); $("search").select(); };
+    app.toggleHelp = toggleHelp;
+    app.helpOpen = () => !$("help").hidden;
+    app.clickAt = clickAt;
+    app.hoverAt = hoverAt;
+    app.scrollBy = scrollBy;
+
+    scroller.addEventListener("scroll", () => {
+      if (!app.view) return;
+      app.view.scrollY = scroller.scrollTop;
+      Timeline.clamp(app.view);
+      requestDraw();
+    });
+    new ResizeObserver(() => resize()).observe(scroller);
+
+    // Legend: one fixed colour per phase, and wait.
+    for (const { name, colour } of Theme.legend()) {
+      const sw = Panels.el("span", { class: "swatch" });
+      sw.style.background = colour;
+      $("legend").append(Panels.el("span", { class: "legend-item", "data-phase": name }, sw, name));
+    }
+
+    $("open").addEventListener("change", (e) => {
+      const f = e.target.files[0];
+      if (f) loadFile(f);
+      e.target.value = "";
+    });
+    $("open-button").addEventListener("click", () => $("open").click());
+    $("welcome-open").addEventListener("click", () => $("open").click());
+    $("search").addEventListener("input", (e) => runSearch(e.target.value));
+    $("search").addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        stepSearch(e.shiftKey ? -1 : 1);
+      }
+    });
+    $("show-flows").addEventListener("change", (e) => {
+      app.showFlows = e.target.checked;
+      requestDraw();
+    });
+    for (const b of document.querySelectorAll("#tabs button"))
+      b.addEventListener("click", () => showTab(b.dataset.tab));
+    $("help-button").addEventListener("click", toggleHelp);
+    $("help-close").addEventListener("click", toggleHelp);
+
+    // The splitter between timeline and panel: drag to give either more room.
+    $("splitter").addEventListener("mousedown", (e) => {
+      e.preventDefault();
+      const panel = $("panel");
+      const y0 = e.clientY, h0 = panel.getBoundingClientRect().height;
+      const move = (m) => {
+        const h = Math.max(60, Math.min(window.innerHeight - 160, h0 - (m.clientY - y0)));
+        panel.style.flexBasis = `${h}px`;
+      };
+      const up = () => {
+        window.removeEventListener("mousemove", move);
+        window.removeEventListener("mouseup", up);
+      };
+      window.addEventListener("mousemove", move);
+      window.addEventListener("mouseup", up);
+    });
+
+    // Drag and drop a file anywhere on the page.
+    let depth = 0;
+    const overlay = $("drop-overlay");
+    window.addEventListener("dragenter", (e) => {
+      e.preventDefault();
+      depth++;
+      overlay.hidden = false;
+    });
+    window.addEventListener("dragleave", () => {
+      if (--depth <= 0) {
+        depth = 0;
+        overlay.hidden = true;
+      }
+    });
+    window.addEventListener("dragover", (e) => e.preventDefault());
+    window.addEventListener("drop", (e) => {
+      e.preventDefault();
+      depth = 0;
+      overlay.hidden = true;
+      const f = e.dataTransfer && e.dataTransfer.files[0];
+      if (f) loadFile(f);
+    });
+
+    // Where the trace comes from: ?trace=URL (same origin only: the page
+    // fetches nothing else), else trace.json next to the page when served
+    // (what `looptrace view` does), else wait for the user.
+    const param = new URLSearchParams(location.search).get("trace");
+    if (param) {
+      let url;
+      try {
+        url = new URL(param, location.href);
+      } catch (e) {
+        url = null;
+      }
+      if (!url || url.origin !== location.origin) {
+        beginLoad(param);
+        fail(`not fetching ${param}: the viewer only loads traces from its own ` +
+             "server; open the file instead");
+        endLoad();
+      } else {
+        loadUrl(url.href, false);
+      }
+    } else if (location.protocol === "http:" || location.protocol === "https:") {
+      loadUrl(new URL("trace.json", location.href).href, true);
+    } else {
+      showWelcome();
+      endLoad();
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  return app;
+})();
