@@ -42,6 +42,9 @@ extern volatile unsigned short lrt__semaphore
 
 #define LRT_TRACING() __builtin_expect(lrt__semaphore != 0, 0)
 
+/* How many probe sites are attached: the semaphore's value. */
+#define LRT_LISTENERS() lrt__semaphore
+
 #define LRT_PROBE1(name, a) STAP_PROBE1(looprt, name, a)
 #define LRT_PROBE2(name, a, b) STAP_PROBE2(looprt, name, a, b)
 #define LRT_PROBE3(name, a, b, c) STAP_PROBE3(looprt, name, a, b, c)
@@ -51,6 +54,7 @@ extern volatile unsigned short lrt__semaphore
 #else /* LOOPRT_NO_PROBES */
 
 #define LRT_TRACING() 0
+#define LRT_LISTENERS() 0
 #define LRT_PROBE1(name, a) ((void) 0)
 #define LRT_PROBE2(name, a, b) ((void) 0)
 #define LRT_PROBE3(name, a, b, c) ((void) 0)

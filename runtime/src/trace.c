@@ -475,11 +475,11 @@ static void flush_registry(void) {
  * going. */
 static void* flusher_main(void* arg) {
   struct timespec interval = {0, FLUSH_INTERVAL_MS * 1000000L};
-  unsigned short seen = lrt__semaphore;
+  unsigned short seen = LRT_LISTENERS();
   for (;;) {
     unsigned short now;
     nanosleep(&interval, NULL);
-    now = lrt__semaphore;
+    now = LRT_LISTENERS();
     if (now == 0) {
       session_stop();
       return NULL;
