@@ -1256,13 +1256,14 @@ static int enqueue(struct exporter* ex, struct thread* t,
 
 /* Whether record `r` names a label not announced yet, that may still
  * come: the runtime announces labels before their first use, but when a
- * tracer attaches it announces the whole table once more (see
- * record.c's nudge()), a little later than records that use them. The
- * id given to every label past the runtime's limit is never announced. */
+ * tracer attaches, its first announcement can fire before the probe is in
+ * place (the kernel raises the semaphore first), and the runtime
+ * announces the whole table once more one flush interval later, after
+ * records that use them. */
 static int label_pending(const struct exporter* ex,
                          const struct lrt_record* r) {
   const struct label* l;
-  if (r->label == 0 || r->label == LABEL_IDS - 1)
+  if (r->label == 0)
     return 0;
   if (r->type != LRT_REC_CALLBACK_BEGIN && r->type != LRT_REC_WORK_SUBMIT &&
       r->type != LRT_REC_WORK_START)

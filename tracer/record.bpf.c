@@ -94,14 +94,3 @@ int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes) {
   COPY_CHUNK(0)
   return 0;
 }
-
-/* Attached to a second looprt probe site while recording. It does nothing
- * but raise the probes' shared semaphore a second time once looprt:flush
- * is in place, which makes the runtime renew its session: announce its
- * labels and threadpool state again. The kernel raises a semaphore before
- * it plants the probe, so the first announcement can come before
- * looprt:flush catches anything. */
-SEC("usdt")
-int handle_nudge(struct pt_regs* ctx) {
-  return 0;
-}

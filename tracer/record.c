@@ -51,11 +51,6 @@
  * traced until it exits, at most this long. */
 #define GRACE_NS (2000 * 1000 * 1000ull)
 #define POLL_MS 10
-/* When to nudge the runtime into announcing its labels again (see
- * nudge()): after a session that started as we attached has started its
- * flusher thread, early enough for the labels to arrive before the
- * exporter names anything (EXPORT_WINDOW_NS). */
-#define NUDGE_NS (30 * 1000 * 1000ull)
 
 enum {
   OPT_RING_SIZE = 0x100,
@@ -373,35 +368,6 @@ static void show_progress(struct session* s, const char* what, int tty,
   *last_ns = now;
 }
 
-/* Attaches handle_nudge (record.bpf.c) to a looprt probe other than
- * flush, loop__stop if there is one (it fires once per lrt_run): the
- * runtime's flusher sees the shared semaphore rise again and renews the
- * session, announcing labels and threadpool state now that looprt:flush
- * surely listens. Returns the link, or NULL: without it some labels may
- * show as "label N". */
-static struct bpf_link* nudge(struct record_bpf* skel,
-                              const struct probes_target* target) {
-  struct usdt_probe* probes;
-  struct bpf_link* link = NULL;
-  const char* name = NULL;
-  int n = probes_read(target->path, PROBES_PROVIDER, &probes);
-  int i;
-  for (i = 0; i < n; i++) {
-    if (strcmp(probes[i].name, "loop__stop") == 0 ||
-        (name == NULL && strcmp(probes[i].name, PROBES_FLUSH) != 0))
-      name = probes[i].name;
-  }
-  if (name != NULL) {
-    link = bpf_program__attach_usdt(skel->progs.handle_nudge, target->pid,
-                                    target->path, PROBES_PROVIDER, name, NULL);
-    if (link == NULL && verbose)
-      fprintf(stderr, "looptrace: cannot attach to %s:%s: %s\n",
-              PROBES_PROVIDER, name, strerror(errno));
-  }
-  free(probes);
-  return link;
-}
-
 static void print_target_error(int err, pid_t pid, const char* comm) {
   if (err == -ESRCH)
     fprintf(stderr, "looptrace: no process with pid %d\n", (int) pid);
@@ -489,7 +455,6 @@ static int run(struct record_args* args) {
   int child_status = 0;
   int child_exited = 0;
   int target_exited = 0;
-  int nudged = 0;
   int tty = isatty(STDERR_FILENO);
   int pidfd = -1;
   int ret = 1;
@@ -725,10 +690,6 @@ static int run(struct record_args* args) {
       check_drops(&s);
       next_drops = now + 100000000ull;
     }
-    if (!nudged && now >= start + NUDGE_NS) {
-      s.skel->links.handle_nudge = nudge(s.skel, &target);
-      nudged = 1;
-    }
     if (s.error == 0)
       s.error = export_advance(s.ex, now);
     if (s.error != 0)
@@ -765,8 +726,6 @@ static int run(struct record_args* args) {
   }
 
   /* Detach; what the ring buffer still holds is ours. */
-  bpf_link__destroy(s.skel->links.handle_nudge);
-  s.skel->links.handle_nudge = NULL;
   bpf_link__destroy(link);
   s.skel->links.handle_flush = NULL;
   link = NULL;

@@ -12,32 +12,37 @@ static _Atomic uint64_t next_task_id = 1;
 /* Workers are numbered in the order they first run a task. */
 static _Atomic uint64_t next_worker_index = 1;
 
+/* The pool counters change after the record's timestamp is taken, so
+ * that a session's snapshot (trace.c) and the records agree on which
+ * side of it each task's moves fall. */
 static void work_cb(uv_work_t* req) {
   lrt_work_t* w = container_of(req, lrt_work_t, req);
   uint64_t start = 0;
 
-  atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
   if (LRT_TRACING()) {
-    uint16_t label;
     if (lrt__thread_role() != LRT_THREAD_WORKER)
       lrt__thread_set_role(LRT_THREAD_WORKER,
                            atomic_fetch_add(&next_worker_index, 1));
     start = lrt__now();
-    label = lrt__label_id(w->label);
-    lrt__emit(LRT_REC_WORK_START, (uint8_t) w->kind, label, start, w->task_id,
-              0);
+  }
+  atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
+  if (start != 0) {
+    lrt__emit(LRT_REC_WORK_START, (uint8_t) w->kind, lrt__label_id(w->label),
+              start, w->task_id, 0);
     LRT_PROBE3(work__start, w->task_id, w->label,
                w->submit_ts != 0 ? start - w->submit_ts : 0);
   }
 
   w->work(w);
 
-  atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
   if (LRT_TRACING()) {
     uint64_t end = lrt__now();
+    atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
     lrt__emit(LRT_REC_WORK_END, (uint8_t) w->kind, lrt__label_id(w->label),
               end, w->task_id, 0);
     LRT_PROBE3(work__end, w->task_id, w->label, start != 0 ? end - start : 0);
+  } else {
+    atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
   }
 }
 
