@@ -19,7 +19,11 @@
  * Label records (LRT_REC_LABEL) are delivered before any record that uses
  * their id: the runtime fires them synchronously when a label is first
  * used in a tracing session, and fires the whole table again when a new
- * tracer attaches.
+ * tracer attaches. A session is announced (labels, LRT_REC_POOL, and each
+ * thread and loop introducing itself) when it starts and once more about
+ * 20 ms later: the kernel raises a probe's semaphore before it plants the
+ * probe, so the first announcement may reach nobody. Readers take
+ * repeated announcements as they come.
  */
 #ifndef LOOPRT_TRACE_H
 #define LOOPRT_TRACE_H
