@@ -1177,6 +1177,10 @@ static void handle(struct exporter* ex, struct thread* t,
     work_end(ex, t, r);
     break;
   case LRT_REC_POOL:
+    /* The runtime repeats it every announcement; from then on the
+     * counters follow the records, so only the first one counts. */
+    if (ex->pool_ts != 0)
+      break;
     ex->queued = r->id;
     ex->running = r->arg;
     ex->pool_ts = r->ts;

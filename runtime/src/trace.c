@@ -30,6 +30,8 @@
 #define RING_MASK (RING_RECORDS - 1)
 #define RING_HIGH_WATER (RING_RECORDS / 2)
 #define FLUSH_INTERVAL_MS 20
+/* How often a running session is announced again (see flusher_main). */
+#define ANNOUNCE_INTERVAL_MS 500
 #define LABEL_CACHE_SIZE 256
 #define LABEL_ID_MAX 65534
 #define LABEL_OVERFLOW 65535 /* the id every label past the limit gets */
@@ -492,15 +494,19 @@ static void flush_registry(void) {
  * or in a long task cannot flush its own); notice tracers coming and
  * going.
  *
- * Its first pass also announces the session again. The kernel raises a
- * probe's semaphore before it plants the probe, so what the session's
- * start announced may have fired into nothing; one interval later the
- * probe is surely in place. A tracer sees the labels, threads and loops
- * twice, which is harmless. */
+ * The session is also announced again (labels, threads, loops, pool
+ * state), on the first pass and every ANNOUNCE_INTERVAL_MS after:
+ * - the kernel raises a probe's semaphore before it plants the probe, so
+ *   what the session's start announced may have fired into nothing; one
+ *   interval later the probe is surely in place;
+ * - a tracer that detaches and another that attaches within one interval
+ *   leave the semaphore as it was, so no new session starts for the
+ *   newcomer; it learns the names at the next announcement.
+ * Tracers take repeated announcements as they come. */
 static void* flusher_main(void* arg) {
   struct timespec interval = {0, FLUSH_INTERVAL_MS * 1000000L};
   unsigned short seen = LRT_LISTENERS();
-  int first = 1;
+  unsigned passes = 0;
   for (;;) {
     unsigned short now;
     nanosleep(&interval, NULL);
@@ -509,9 +515,9 @@ static void* flusher_main(void* arg) {
       session_stop();
       return NULL;
     }
-    if (first || now > seen)
+    if (now > seen || passes % (ANNOUNCE_INTERVAL_MS / FLUSH_INTERVAL_MS) == 0)
       session_renew();
-    first = 0;
+    passes++;
     seen = now;
     flush_registry();
   }
