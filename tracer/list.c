@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "probes.h"
 
@@ -42,15 +43,10 @@ static const struct argp_option options[] = {
 
 static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   struct list_args* args = state->input;
-  char* end;
-  long v;
   switch (key) {
   case 'p':
-    errno = 0;
-    v = strtol(arg, &end, 10);
-    if (errno != 0 || *end != '\0' || end == arg || v <= 0 || v > INT_MAX)
+    if (cli_parse_pid(arg, &args->pid) != 0)
       argp_error(state, "-p wants a process id, not '%s'", arg);
-    args->pid = (pid_t) v;
     break;
   case ARGP_KEY_ARG:
     if (args->binary != NULL)

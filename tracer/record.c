@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "export.h"
 #include "export_bench.h"
@@ -155,14 +156,10 @@ static int parse_size(const char* s, uint64_t* out) {
 static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   struct record_args* args = state->input;
   char* end;
-  long v;
   switch (key) {
   case 'p':
-    errno = 0;
-    v = strtol(arg, &end, 10);
-    if (errno != 0 || *end != '\0' || end == arg || v <= 0 || v > INT_MAX)
+    if (cli_parse_pid(arg, &args->pid) != 0)
       argp_error(state, "-p wants a process id, not '%s'", arg);
-    args->pid = (pid_t) v;
     break;
   case 'o':
     if (arg[0] == '\0')
