@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "trace_names.h"
 #include "looptrace_version.h"
 
 enum span_type {
@@ -567,22 +568,22 @@ static void write_span(struct exporter* ex, struct thread* t,
   PUT(p, "{\"name\":");
   switch (s->type) {
   case SPAN_TICK:
-    PUT(p, "\"tick\",\"cat\":\"tick\"");
+    PUT(p, "\"" TRACE_CAT_TICK "\",\"cat\":\"" TRACE_CAT_TICK "\"");
     break;
   case SPAN_PHASE:
     *p++ = '"';
     p = put(p, phase_name(s->kind), strlen(phase_name(s->kind)));
-    PUT(p, "\",\"cat\":\"phase\"");
+    PUT(p, "\",\"cat\":\"" TRACE_CAT_PHASE "\"");
     break;
   case SPAN_WAIT:
-    PUT(p, "\"wait\",\"cat\":\"wait\"");
+    PUT(p, "\"" TRACE_CAT_WAIT "\",\"cat\":\"" TRACE_CAT_WAIT "\"");
     break;
   case SPAN_CALLBACK:
     p = put_label(ex, p, s->label, kind_name(s->kind));
-    PUT(p, ",\"cat\":\"callback\"");
+    PUT(p, ",\"cat\":\"" TRACE_CAT_CALLBACK "\"");
     break;
   case SPAN_SUBMIT:
-    PUT(p, "\"submit\",\"cat\":\"submit\"");
+    PUT(p, "\"" TRACE_CAT_SUBMIT "\",\"cat\":\"" TRACE_CAT_SUBMIT "\"");
     break;
   }
   PUT(p, ",\"ph\":\"X\",\"ts\":");
@@ -982,7 +983,7 @@ static void write_work(struct exporter* ex, struct thread* t, uint64_t end,
   dur = printed_dur(ex, ts, end, HUGE_VAL, &sum);
   PUT(p, "{\"name\":");
   p = put_label(ex, p, t->work_label, "work");
-  PUT(p, ",\"cat\":\"work\",\"ph\":\"X\",\"ts\":");
+  PUT(p, ",\"cat\":\"" TRACE_CAT_WORK "\",\"ph\":\"X\",\"ts\":");
   p = jw_fmt_us(p, rel(ex, ts));
   PUT(p, ",\"dur\":");
   p = jw_fmt_us(p, dur);

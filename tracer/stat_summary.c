@@ -18,24 +18,19 @@
 #include <string.h>
 
 #include "stat_values.h"
+#include "trace_names.h"
+#include "looprt_trace.h"
 
 /* What a span is, from its cat. */
 enum kind { K_OTHER, K_TICK, K_PHASE, K_WAIT, K_CALLBACK, K_SUBMIT, K_WORK };
 
-/* The cats of TRACE-FORMAT.md, "Spans". XXX: the exporter
- * (tracer/export.c) spells them inline; once a header holds the format's
- * names for both, read them from there. */
+/* The cats of TRACE-FORMAT.md, "Spans". */
 static const char* const kind_cat[] = {
-    [K_TICK] = "tick",         [K_PHASE] = "phase",   [K_WAIT] = "wait",
-    [K_CALLBACK] = "callback", [K_SUBMIT] = "submit", [K_WORK] = "work",
+    [K_TICK] = TRACE_CAT_TICK,     [K_PHASE] = TRACE_CAT_PHASE,
+    [K_WAIT] = TRACE_CAT_WAIT,     [K_CALLBACK] = TRACE_CAT_CALLBACK,
+    [K_SUBMIT] = TRACE_CAT_SUBMIT, [K_WORK] = TRACE_CAT_WORK,
 };
 #define NKINDS (sizeof(kind_cat) / sizeof(kind_cat[0]))
-
-/* libuv's phase order before 1.45 (timers first); from 1.45 timers run
- * last. */
-static const char* const phase_order[] = {
-    "timers", "pending", "idle", "prepare", "poll", "check", "close"};
-#define NPHASE_ORDER (sizeof(phase_order) / sizeof(phase_order[0]))
 
 /* One callback group: (name, kind). */
 struct group {
@@ -938,30 +933,32 @@ static uint64_t peak_concurrency(struct stat_summary* s) {
   return peak;
 }
 
-/* Major and minor of "1.44.2"; 0 when it does not read as a version. */
-static int libuv_at_least(const char* version, int major, int minor) {
-  int ma;
-  int mi;
-  if (version == NULL || sscanf(version, "%d.%d", &ma, &mi) != 2)
+/* "1.44.2" as uv_version() gives it; 0 when it does not read as one. */
+static uint32_t parse_uv_version(const char* version) {
+  unsigned major;
+  unsigned minor;
+  unsigned patch = 0;
+  if (version == NULL ||
+      sscanf(version, "%u.%u.%u", &major, &minor, &patch) < 2)
     return 0;
-  return ma > major || (ma == major && mi >= minor);
+  return (major << 16) | (minor << 8) | patch;
 }
 
-/* Where a phase goes in libuv's order; unknown names after the known. */
-static size_t phase_rank(const char* name, int timers_last) {
+/* Where a phase goes in libuv's order for its version (looprt_trace.h
+ * holds the order); names we do not know come after ours. */
+static size_t phase_rank(const char* name, uint32_t uv_version) {
+  uint8_t order[LRT_PHASE_MAX];
+  size_t n = (size_t) lrt_phase_order(uv_version, order);
   size_t i;
-  for (i = 0; i < NPHASE_ORDER; i++)
-    if (strcmp(name, phase_order[i]) == 0) {
-      if (i == 0 && timers_last)
-        return NPHASE_ORDER;
+  for (i = 0; i < n; i++)
+    if (strcmp(name, lrt_phase_name(order[i])) == 0)
       return i;
-    }
-  return NPHASE_ORDER + 1;
+  return n;
 }
 
 static int phase_figures(struct stat_summary* s) {
   struct stat_figures* f = &s->fig;
-  int timers_last = libuv_at_least(s->libuv_version, 1, 45);
+  uint32_t uv_version = parse_uv_version(s->libuv_version);
   size_t i;
   size_t n = 0;
   size_t rank;
@@ -972,11 +969,11 @@ static int phase_figures(struct stat_summary* s) {
   if (s->fig_phases == NULL)
     return -ENOMEM;
   /* A stable selection by rank: few names, so quadratic is fine. */
-  for (rank = 0; rank <= NPHASE_ORDER + 1; rank++)
+  for (rank = 0; rank <= LRT_PHASE_MAX; rank++)
     for (i = 0; i < s->nphases; i++) {
       struct phase_acc* p = &s->phases[i];
       struct stat_phase* out;
-      if (phase_rank(p->name, timers_last) != rank)
+      if (phase_rank(p->name, uv_version) != rank)
         continue;
       out = &s->fig_phases[n++];
       out->name = p->name;
