@@ -8,9 +8,11 @@ require_bpf
 command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
 
 doc=$LOOPTRACE_SRC/runtime/PROBES.md
-export LIB=$LOOPTRACE_BUILD/liblooprt.so.0
-example=$LOOPTRACE_BUILD/examples/threads
 tmp=$(mktemp -d)
+# A copy of the library of our own, so that the counts are ours alone.
+private_looprt "$tmp/lib"
+export LIB=$tmp/lib/liblooprt.so.0
+example=$tmp/lib/examples/threads
 bt=
 trap '[ -n "$bt" ] && kill -KILL -- -$bt 2>/dev/null; rm -rf "$tmp"' EXIT
 
@@ -32,10 +34,7 @@ while IFS= read -r expect && IFS= read -r line; do
   # The one-liner exactly as documented, with $LIB from the environment.
   eval "$line" > "$out" 2>&1 &
   bt=$!
-  for _ in $(seq 100); do
-    grep -q '^Attaching' "$out" && break
-    sleep 0.1
-  done
+  wait_uprobe_on "$LIB" || { echo "bpftrace did not attach: $(cat "$out")"; exit 1; }
   UV_THREADPOOL_SIZE=4 "$example" > /dev/null
   sleep 0.3
   kill -INT -- -$bt

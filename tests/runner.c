@@ -159,8 +159,9 @@ static void start_test(struct test* t) {
     exit(2);
   }
   if (t->pid == 0) {
-    /* Own process group, so a timeout kills what the test started too. */
-    setpgid(0, 0);
+    /* Its own session: when the test ends, whatever it left running is
+     * found by session id and killed, even in other process groups. */
+    setsid();
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
     close(fd);
@@ -177,8 +178,36 @@ static void start_test(struct test* t) {
     fprintf(stderr, "runner: cannot run %s: %s\n", t->path, strerror(errno));
     _exit(1);
   }
-  setpgid(t->pid, t->pid);
   close(fd);
+}
+
+/* Kills every process of session `sid` (a test and what it started). */
+static void kill_session(pid_t sid) {
+  struct dirent* e;
+  DIR* d = opendir("/proc");
+  if (d == NULL)
+    return;
+  while ((e = readdir(d)) != NULL) {
+    char path[64];
+    char buf[512];
+    const char* after_comm;
+    pid_t pid = (pid_t) atoi(e->d_name);
+    int session = 0;
+    FILE* f;
+    if (pid <= 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+      continue;
+    if (fgets(buf, sizeof(buf), f) != NULL &&
+        (after_comm = strrchr(buf, ')')) != NULL &&
+        sscanf(after_comm + 1, " %*c %*d %*d %d", &session) == 1 &&
+        session == sid)
+      kill(pid, SIGKILL);
+    fclose(f);
+  }
+  closedir(d);
 }
 
 /* Prints the last `max_lines` lines of the test's output, indented. */
@@ -247,7 +276,7 @@ static enum outcome finish_test(struct test* t, int status, int timed_out) {
   char reason[512];
 
   /* Whatever the test left running goes with it. */
-  kill(-t->pid, SIGKILL);
+  kill_session(t->pid);
 
   if (timed_out) {
     printf("FAIL  %-40s timed out after %ds\n", t->name, t->timeout_s);
@@ -398,7 +427,7 @@ int main(int argc, char** argv) {
       if (r == t->pid) {
         counts[finish_test(t, status, 0)]++;
       } else if (now_s() - t->started > t->timeout_s) {
-        kill(-t->pid, SIGKILL);
+        kill_session(t->pid);
         waitpid(t->pid, &status, 0);
         counts[finish_test(t, status, 1)]++;
       } else {

@@ -8,9 +8,11 @@ set -uo pipefail
 require_bpf
 command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
 
-LIB=$LOOPTRACE_BUILD/liblooprt.so.0
-ex=$LOOPTRACE_BUILD/examples
 tmp=$(mktemp -d)
+# A copy of the library of our own: the tracer sees our programs only.
+private_looprt "$tmp/lib"
+LIB=$tmp/lib/liblooprt.so.0
+ex=$tmp/lib/examples
 bt=
 target=
 trap '[ -n "$bt" ] && kill -KILL -- -$bt 2>/dev/null
@@ -23,11 +25,7 @@ fail() { echo "FAILED: $*"; exit 1; }
 attach() { # counts every probe hit of every looprt process
   bpftrace -e "usdt:$LIB:looprt:* { @[probe] = count(); }" > "$tmp/bt" 2>&1 &
   bt=$!
-  for _ in $(seq 100); do
-    grep -q '^Attaching' "$tmp/bt" && return
-    sleep 0.1
-  done
-  fail "bpftrace did not attach: $(cat "$tmp/bt")"
+  wait_uprobe_on "$LIB" || fail "bpftrace did not attach: $(cat "$tmp/bt")"
 }
 
 detach() {

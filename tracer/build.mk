@@ -8,6 +8,10 @@ TRACER_OBJS := $(TRACER_SRCS:%.c=$(OBJ)/%.o)
 # Everything but main(), for tests that call into the tracer directly.
 TRACER_LIB_OBJS := $(filter-out $(OBJ)/tracer/main.o,$(TRACER_OBJS))
 TRACER_SKELS := $(TRACER_BPF_SRCS:tracer/%.bpf.c=$(GEN)/%.skel.h)
+TRACER_BPF_OBJS := $(TRACER_BPF_SRCS:%.bpf.c=$(OBJ)/%.bpf.o)
+# Made by pattern rules only: keep them, or make deletes them as
+# intermediate files and rebuilds them every time.
+.SECONDARY: $(TRACER_BPF_OBJS) $(TRACER_SKELS)
 
 TRACER_PKGS := libbpf libcjson libelf zlib
 TRACER_CFLAGS := $(CFLAGS_COMMON) -Itracer -Iruntime/include -I$(GEN) \
@@ -15,8 +19,11 @@ TRACER_CFLAGS := $(CFLAGS_COMMON) -Itracer -Iruntime/include -I$(GEN) \
   $(shell $(PKG_CONFIG) --cflags libuv)
 TRACER_LIBS := $(shell $(PKG_CONFIG) --libs $(TRACER_PKGS)) -lhttp_parser -lm
 
+# libbpf's usdt.bpf.h includes <linux/errno.h>, which wants the
+# architecture's <asm/errno.h> from the multiarch include directory.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-  -I$(GEN) -Itracer -Iruntime/include
+  -I$(GEN) -Itracer -Iruntime/include \
+  -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 
 # The kernel's types, for CO-RE.
 $(GEN)/vmlinux.h:

@@ -1,9 +1,809 @@
-/* record.c — `looptrace record`. XXX: not written yet (see its issue). */
+/* record.c — `looptrace record`: attach to a looprt program with BPF and
+ * write its trace (tracer/TRACE-FORMAT.md).
+ *
+ * open the output → load record.bpf.c → find (or start) the target →
+ * note the start time → attach to looprt:flush → poll the ring buffer,
+ * handing batches to the exporter, until a signal, -d or the target's
+ * exit → drain → detach → drain → finish the file.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
 #include "commands.h"
+#include "export.h"
+#include "export_bench.h"
+#include "probes.h"
+#include "record.skel.h"
+#include "spawn.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define DEFAULT_RING_SIZE (16u << 20)
+/* How long a started program has to reach its runtime. */
+#define READY_TIMEOUT_MS 5000
+/* After a stop is asked for, records the runtime still flushes (it holds
+ * them at most ~20 ms) are collected this long before detaching. */
+#define DRAIN_NS (60 * 1000 * 1000ull)
+/* A started program asked to stop (Ctrl-C, or a signal we pass on) is
+ * traced until it exits, at most this long. */
+#define GRACE_NS (2000 * 1000 * 1000ull)
+#define POLL_MS 10
+
+enum {
+  OPT_RING_SIZE = 0x100,
+  OPT_ALL_PHASES,
+  OPT_BENCH,
+};
+
+struct record_args {
+  pid_t pid;
+  char** cmd; /* NULL-terminated, or NULL */
+  const char* output;
+  double duration; /* seconds, 0 for none */
+  int quiet;
+  int verbose;
+  int all_phases;
+  uint64_t ring_size;
+  uint64_t bench; /* --bench-export N */
+};
+
+/* The signal that asked us to stop, and whether a process (rather than
+ * the terminal, which signals the whole foreground group) sent it. */
+static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting_count;
+static volatile sig_atomic_t exiting_from_process;
+
+static int verbose;
+
+static const char doc[] =
+    "Record what a looprt event loop does into a trace file.\n"
+    "\n"
+    "Attaches BPF to the looprt:flush probe of a running program (-p), or "
+    "starts CMD and traces it from its first tick. Recording stops on "
+    "Ctrl-C/SIGTERM, after -d SECONDS, or when the program exits; the "
+    "file is valid JSON in every case.\n"
+    "\v"
+    "Examples:\n"
+    "  looptrace record -p 4242                 trace pid 4242 until Ctrl-C\n"
+    "  looptrace record -p 4242 -d 5 -o t.json  five seconds, into t.json\n"
+    "  looptrace record -- build/examples/threads\n"
+    "                                           start a program, trace it "
+    "all\n"
+    "  looptrace record -q -d 10 -- ./server --port 8080\n"
+    "\n"
+    "A started program that is still running when the recording ends "
+    "runs on untraced; looptrace waits for it (Ctrl-C passes on to it).\n"
+    "\n"
+    "The trace is Chrome Trace Event JSON (tracer/TRACE-FORMAT.md): open "
+    "it with `looptrace view FILE`, ui.perfetto.dev or speedscope; "
+    "summarize it with `looptrace stat FILE`.\n"
+    "\n"
+    "Needs CAP_BPF and CAP_PERFMON (or root).";
+
+static const char args_doc[] = "-p PID\n-- CMD [ARGS...]";
+
+static const struct argp_option options[] = {
+    {"pid", 'p', "PID", 0, "Trace the running process PID", 0},
+    {"output", 'o', "FILE", 0,
+     "Write the trace to FILE (default: looptrace-COMM-PID.json)", 0},
+    {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (fractions allowed)",
+     0},
+    {"quiet", 'q', NULL, 0, "No progress line on stderr", 0},
+    {"verbose", 'v', NULL, 0, "Show libbpf's messages", 0},
+    {"ring-size", OPT_RING_SIZE, "BYTES", 0,
+     "Size of the BPF ring buffer: a power of two, at least 4096; K and M "
+     "suffixes (default 16M). Records that do not fit are dropped and "
+     "counted",
+     0},
+    {"all-phases", OPT_ALL_PHASES, NULL, 0,
+     "Keep the empty phases shorter than 1 µs that are left out by "
+     "default",
+     0},
+    {"bench-export", OPT_BENCH, "N", 0,
+     "Measure the exporter instead: turn N synthetic records into a trace "
+     "(to -o FILE, default /dev/null) and print export_events_per_s",
+     0},
+    {0},
+};
+
+static int parse_size(const char* s, uint64_t* out) {
+  char* end;
+  unsigned long long v;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno != 0 || end == s || s[0] == '-')
+    return -1;
+  if (*end == 'K' || *end == 'k') {
+    v <<= 10;
+    end++;
+  } else if (*end == 'M' || *end == 'm') {
+    v <<= 20;
+    end++;
+  } else if (*end == 'G' || *end == 'g') {
+    v <<= 30;
+    end++;
+  }
+  if (*end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static error_t parse_opt(int key, char* arg, struct argp_state* state) {
+  struct record_args* args = state->input;
+  char* end;
+  switch (key) {
+  case 'p':
+    if (cli_parse_pid(arg, &args->pid) != 0)
+      argp_error(state, "-p wants a process id, not '%s'", arg);
+    break;
+  case 'o':
+    if (arg[0] == '\0')
+      argp_error(state, "-o wants a file name");
+    args->output = arg;
+    break;
+  case 'd':
+    errno = 0;
+    args->duration = strtod(arg, &end);
+    if (errno != 0 || *end != '\0' || end == arg || !(args->duration > 0) ||
+        args->duration > 1e9)
+      argp_error(state, "-d wants a number of seconds above 0, not '%s'", arg);
+    break;
+  case 'q':
+    args->quiet = 1;
+    break;
+  case 'v':
+    args->verbose = 1;
+    break;
+  case OPT_RING_SIZE:
+    if (parse_size(arg, &args->ring_size) != 0 || args->ring_size < 4096 ||
+        args->ring_size > (1ull << 30) ||
+        (args->ring_size & (args->ring_size - 1)) != 0)
+      argp_error(state,
+                 "--ring-size wants a power of two from 4096 to 1G, not "
+                 "'%s'",
+                 arg);
+    break;
+  case OPT_ALL_PHASES:
+    args->all_phases = 1;
+    break;
+  case OPT_BENCH:
+    if (parse_size(arg, &args->bench) != 0 || args->bench == 0)
+      argp_error(state, "--bench-export wants a number of records");
+    break;
+  case ARGP_KEY_ARG:
+    /* CMD and everything after it belong to the program. */
+    args->cmd = &state->argv[state->next - 1];
+    state->next = state->argc;
+    break;
+  case ARGP_KEY_END:
+    if (args->bench > 0) {
+      if (args->pid != 0 || args->cmd != NULL)
+        argp_error(state, "--bench-export traces nothing: no -p or CMD");
+    } else if (args->pid == 0 && args->cmd == NULL) {
+      argp_error(state, "say what to trace: -p PID or -- CMD [ARGS...]");
+    } else if (args->pid != 0 && args->cmd != NULL) {
+      argp_error(state, "-p PID and CMD are exclusive");
+    }
+    break;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char* format,
+                        va_list ap) {
+  if (!verbose || level == LIBBPF_DEBUG)
+    return 0;
+  return vfprintf(stderr, format, ap);
+}
+
+static void on_signal(int signo, siginfo_t* info, void* ucontext) {
+  if (exiting == 0)
+    exiting = signo;
+  exiting_count++;
+  /* SI_USER, SI_QUEUE, SI_TKILL: a process sent it to us. */
+  exiting_from_process = info != NULL && info->si_code <= 0;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* Whether this process may load BPF and attach uprobes. */
+static int have_privilege(void) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof(data));
+  if (syscall(SYS_capget, &hdr, data) != 0)
+    return geteuid() == 0;
+#define HAS(cap) ((data[(cap) / 32].effective >> ((cap) % 32)) & 1)
+  return (HAS(CAP_BPF) && HAS(CAP_PERFMON)) || HAS(CAP_SYS_ADMIN);
+#undef HAS
+}
+
+static const char no_privilege[] =
+    "looptrace: recording needs CAP_BPF and CAP_PERFMON (or root); try "
+    "sudo\n";
+
+/* The output file: made now so that a path that cannot be written fails
+ * before anything is attached; emptied only once recording starts. */
+struct output {
+  const char* path;
+  int fd;
+  int created; /* removed again if recording never starts */
+};
+
+static int output_open(struct output* out, const char* path) {
+  out->path = path;
+  out->created = 0;
+  out->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out->fd >= 0) {
+    out->created = 1;
+    return 0;
+  }
+  if (errno == EEXIST)
+    out->fd = open(path, O_WRONLY | O_CLOEXEC);
+  return out->fd >= 0 ? 0 : -errno;
+}
+
+/* Empties the file for the trace (files only: -o /dev/stdout is fine). */
+static int output_start(struct output* out) {
+  struct stat st;
+  if (fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      ftruncate(out->fd, 0) != 0)
+    return -errno;
+  return 0;
+}
+
+static void output_close(struct output* out) {
+  if (out->fd >= 0)
+    close(out->fd);
+  out->fd = -1;
+  if (out->created)
+    unlink(out->path);
+}
+
+/* looptrace-COMM-PID.json, COMM made safe for a file name. */
+static void default_output(char* buf, size_t size, const char* comm,
+                           pid_t pid) {
+  char safe[32];
+  size_t i;
+  for (i = 0; comm[i] != '\0' && i < sizeof(safe) - 1; i++) {
+    unsigned char c = (unsigned char) comm[i];
+    safe[i] = (c > ' ' && c < 0x7f && c != '/') ? (char) c : '_';
+  }
+  safe[i] = '\0';
+  snprintf(buf, size, "looptrace-%s-%d.json", i > 0 ? safe : "process",
+           (int) pid);
+}
+
+/* Everything the polling loop needs. */
+struct session {
+  struct record_args* args;
+  struct record_bpf* skel;
+  struct ring_buffer* rb;
+  struct exporter* ex;
+  int ncpus;
+  uint64_t* drop_values; /* ncpus entries */
+  uint64_t ring_drops;   /* as last read from the map */
+  int error;             /* a negative errno that stopped the recording */
+};
+
+static int on_batch(void* ctx, void* data, size_t size) {
+  struct session* s = ctx;
+  int err = export_records(s->ex, data, size / sizeof(struct lrt_record));
+  if (err != 0 && s->error == 0)
+    s->error = err;
+  return 0;
+}
+
+/* Reads the BPF drop counter and writes any increase into the trace. */
+static void check_drops(struct session* s) {
+  uint32_t key = 0;
+  uint64_t total = 0;
+  int i;
+  if (bpf_map__lookup_elem(s->skel->maps.drops, &key, sizeof(key),
+                           s->drop_values, sizeof(uint64_t) * (size_t) s->ncpus,
+                           0) != 0)
+    return;
+  for (i = 0; i < s->ncpus; i++)
+    total += s->drop_values[i];
+  if (total > s->ring_drops) {
+    export_dropped(s->ex, now_ns(), total - s->ring_drops);
+    s->ring_drops = total;
+  }
+}
+
+/* Consumes what the ring buffer holds. */
+static void consume(struct session* s) {
+  int n = ring_buffer__consume(s->rb);
+  if (n < 0 && n != -EINTR && s->error == 0)
+    s->error = n;
+}
+
+static void show_progress(struct session* s, const char* what, int tty,
+                          uint64_t* last_records, uint64_t* last_ns) {
+  struct export_stats st;
+  uint64_t now = now_ns();
+  double dt = (double) (now - *last_ns) / 1e9;
+  export_stats(s->ex, &st);
+  fprintf(stderr,
+          "%slooptrace: recording %s: %" PRIu64 " events, %.0f/s, %" PRIu64
+          " dropped%s",
+          tty ? "\r" : "", what, st.records,
+          dt > 0 ? (double) (st.records - *last_records) / dt : 0.0, st.drops,
+          tty ? "\033[K" : "\n");
+  *last_records = st.records;
+  *last_ns = now;
+}
+
+static void print_target_error(int err, pid_t pid, const char* comm) {
+  if (err == -ESRCH)
+    fprintf(stderr, "looptrace: no process with pid %d\n", (int) pid);
+  else if (err == -ENOENT)
+    fprintf(stderr,
+            "looptrace: pid %d (%s) has no looprt probes: not a looprt "
+            "program? (see: looptrace list)\n",
+            (int) pid, comm);
+  else if (err == -EACCES || err == -EPERM)
+    fprintf(stderr,
+            "looptrace: cannot read the memory map of pid %d: %s (tracing "
+            "another user's process needs CAP_SYS_PTRACE, or root)\n",
+            (int) pid, strerror(-err));
+  else
+    fprintf(stderr, "looptrace: cannot inspect pid %d: %s\n", (int) pid,
+            strerror(-err));
+}
+
+/* Waits for a started program that runs on untraced. A signal sent to
+ * looptrace by another process is passed on to it (one from the terminal
+ * reached it already); after a signal it has GRACE_NS to exit before
+ * looptrace stops waiting. Returns 0 once it exited, or -EINTR. */
+static int wait_child(pid_t pid, int* status) {
+  int seen = exiting_count;
+  uint64_t deadline = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, status, WNOHANG);
+    if (r == pid)
+      return 0;
+    if (r < 0 && errno != EINTR)
+      return -errno;
+    if (exiting_count != seen) {
+      seen = exiting_count;
+      if (exiting_from_process)
+        kill(pid, exiting);
+      deadline = now_ns() + GRACE_NS;
+    }
+    if (deadline != 0 && now_ns() > deadline)
+      return -EINTR;
+    usleep(10000);
+  }
+}
+
+static void describe_status(int status, char* buf, size_t size) {
+  if (WIFEXITED(status))
+    snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(status),
+             strsignal(WTERMSIG(status)));
+  else
+    snprintf(buf, size, "ended");
+}
+
+static void join_command(char** cmd, char* buf, size_t size) {
+  size_t len = 0;
+  int i;
+  buf[0] = '\0';
+  for (i = 0; cmd[i] != NULL && len + 1 < size; i++)
+    len +=
+        (size_t) snprintf(buf + len, size - len, "%s%s", i ? " " : "", cmd[i]);
+}
+
+static int run(struct record_args* args) {
+  struct session s;
+  struct output out = {NULL, -1, 0};
+  struct spawn child = {-1, -1, -1};
+  struct probes_target target;
+  struct export_opts eopts;
+  struct export_stats st;
+  struct bpf_link* link = NULL;
+  struct sigaction sa;
+  char path[PATH_MAX];
+  char command[4096];
+  char what[128];
+  char status_text[96];
+  const char* end_reason = "signal";
+  uint64_t start;
+  uint64_t deadline = 0;
+  uint64_t grace = 0;
+  uint64_t next_progress;
+  uint64_t next_drops;
+  uint64_t last_records = 0;
+  uint64_t last_ns;
+  uint64_t stop_at = 0;
+  int child_status = 0;
+  int child_exited = 0;
+  int target_exited = 0;
+  int tty = isatty(STDERR_FILENO);
+  int pidfd = -1;
+  int ret = 1;
+  int err;
+
+  memset(&s, 0, sizeof(s));
+  s.args = args;
+
+  /* What to trace, as far as it can be checked before starting. */
+  if (args->pid != 0) {
+    if (kill(args->pid, 0) != 0 && errno == ESRCH) {
+      print_target_error(-ESRCH, args->pid, "");
+      return 1;
+    }
+  }
+  if (!have_privilege()) {
+    fputs(no_privilege, stderr);
+    return 1;
+  }
+  if (args->pid != 0) {
+    err = probes_find(args->pid, &target);
+    if (err != 0) {
+      print_target_error(err, args->pid, target.comm);
+      return 1;
+    }
+  }
+
+  /* The output, before anything is attached. */
+  if (args->output == NULL && args->pid != 0) {
+    default_output(path, sizeof(path), target.comm, args->pid);
+    args->output = path;
+  } else if (args->output == NULL && access(".", W_OK) != 0) {
+    fprintf(stderr, "looptrace: cannot write the trace in %s: %s (use -o)\n",
+            getcwd(command, sizeof(command)) ? command : ".", strerror(errno));
+    return 1;
+  }
+  if (args->output != NULL) {
+    err = output_open(&out, args->output);
+    if (err != 0) {
+      fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
+              strerror(-err));
+      return 1;
+    }
+  }
+
+  /* BPF, loaded before the program starts so that a failure costs it
+   * nothing. */
+  libbpf_set_print(libbpf_print);
+  s.skel = record_bpf__open();
+  if (s.skel == NULL) {
+    fprintf(stderr, "looptrace: cannot open the BPF program: %s\n",
+            strerror(errno));
+    goto cleanup;
+  }
+  err = bpf_map__set_max_entries(s.skel->maps.records,
+                                 (uint32_t) args->ring_size);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot size the ring buffer: %s\n",
+            strerror(-err));
+    goto cleanup;
+  }
+  s.skel->rodata->wakeup_bytes = args->ring_size / 4;
+  err = record_bpf__load(s.skel);
+  if (err != 0) {
+    if (err == -EPERM || err == -EACCES)
+      fputs(no_privilege, stderr);
+    else
+      fprintf(stderr,
+              "looptrace: cannot load the BPF program: %s (-v shows "
+              "libbpf's messages)\n",
+              strerror(-err));
+    goto cleanup;
+  }
+  s.ncpus = libbpf_num_possible_cpus();
+  if (s.ncpus <= 0) {
+    fprintf(stderr, "looptrace: cannot count CPUs: %s\n", strerror(-s.ncpus));
+    goto cleanup;
+  }
+  s.drop_values = calloc((size_t) s.ncpus, sizeof(uint64_t));
+  if (s.drop_values == NULL) {
+    fprintf(stderr, "looptrace: out of memory\n");
+    goto cleanup;
+  }
+
+  /* Signals stop the recording; they interrupt poll(). */
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  /* The program started here waits in its runtime for us. */
+  if (args->cmd != NULL) {
+    join_command(args->cmd, command, sizeof(command));
+    err = spawn_start(&child, args->cmd);
+    if (err != 0) {
+      fprintf(stderr, "looptrace: cannot run %s: %s\n", args->cmd[0],
+              strerror(-err));
+      goto cleanup;
+    }
+    err = spawn_wait_ready(&child, READY_TIMEOUT_MS, &child_status);
+    if (err != 0) {
+      if (err == -ECHILD && child.pid < 0) {
+        describe_status(child_status, status_text, sizeof(status_text));
+        fprintf(stderr,
+                "looptrace: %s %s before its looprt runtime started: not a "
+                "looprt program?\n",
+                args->cmd[0], status_text);
+        child_exited = 1;
+      } else if (err == -ECHILD) {
+        fprintf(stderr,
+                "looptrace: %s closed the handshake socket: not a looprt "
+                "program? It runs on untraced.\n",
+                args->cmd[0]);
+      } else if (err == -ETIMEDOUT) {
+        fprintf(stderr,
+                "looptrace: %s did not start a looprt runtime within %d s: "
+                "not a looprt program? It runs on untraced.\n",
+                args->cmd[0], READY_TIMEOUT_MS / 1000);
+      } else {
+        fprintf(stderr, "looptrace: waiting for %s: %s\n", args->cmd[0],
+                strerror(-err));
+      }
+      goto cleanup;
+    }
+    err = probes_find(child.pid, &target);
+    if (err != 0) {
+      print_target_error(err, child.pid, target.comm);
+      goto cleanup;
+    }
+    if (args->output == NULL) {
+      default_output(path, sizeof(path), target.comm, child.pid);
+      args->output = path;
+      err = output_open(&out, args->output);
+      if (err != 0) {
+        fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
+                strerror(-err));
+        goto cleanup;
+      }
+    }
+    pidfd = child.pidfd;
+  } else {
+    probes_cmdline(args->pid, command, sizeof(command));
+    pidfd = spawn_pidfd_open(args->pid);
+    if (pidfd < 0) {
+      print_target_error(pidfd == -ESRCH ? -ESRCH : pidfd, args->pid,
+                         target.comm);
+      pidfd = -1;
+      goto cleanup;
+    }
+  }
+
+  /* The head of the file is written now: an output that cannot be
+   * written fails here, before anything is attached. ts 0 is now, before
+   * attaching: every record comes later. */
+  start = now_ns();
+  err = output_start(&out);
+  if (err == 0) {
+    memset(&eopts, 0, sizeof(eopts));
+    eopts.fd = out.fd;
+    eopts.pid = target.pid;
+    eopts.process_name = target.comm;
+    eopts.command = command;
+    eopts.start_ns = start;
+    eopts.window_ns = EXPORT_WINDOW_NS;
+    eopts.all_phases = args->all_phases;
+    err = export_new(&s.ex, &eopts);
+    if (err == 0)
+      err = export_flush(s.ex);
+  }
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
+            strerror(-err));
+    goto cleanup;
+  }
+  s.rb =
+      ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s, NULL);
+  if (s.rb == NULL) {
+    fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
+            strerror(errno));
+    goto cleanup;
+  }
+  link = bpf_program__attach_usdt(s.skel->progs.handle_flush, target.pid,
+                                  target.path, PROBES_PROVIDER, PROBES_FLUSH,
+                                  NULL);
+  if (link == NULL) {
+    err = -errno;
+    if (err == -ESRCH)
+      print_target_error(-ESRCH, target.pid, target.comm);
+    else
+      fprintf(stderr,
+              "looptrace: cannot attach to %s:%s in %s: %s (-v shows "
+              "libbpf's messages)%s\n",
+              PROBES_PROVIDER, PROBES_FLUSH, target.shown, strerror(-err),
+              args->cmd != NULL ? "; it runs on untraced" : "");
+    goto cleanup;
+  }
+  s.skel->links.handle_flush = link;
+  out.created = 0; /* a trace now, whatever happens */
+  /* Go: the started program runs on, traced from its first tick. */
+  spawn_release(&child, 1);
+
+  snprintf(what, sizeof(what), "pid %d (%s) into %s", (int) target.pid,
+           target.comm, args->output);
+  if (!args->quiet)
+    fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) into %s\n",
+            (int) target.pid, target.comm,
+            target.is_static ? "linked into" : "from", target.shown,
+            args->output);
+  if (args->duration > 0)
+    deadline = start + (uint64_t) (args->duration * 1e9);
+  last_ns = now_ns();
+  next_progress = last_ns + 1000000000ull;
+  next_drops = last_ns + 100000000ull;
+
+  /* Record until asked to stop, then drain, detach and drain again. */
+  for (;;) {
+    struct pollfd fds[2] = {{ring_buffer__epoll_fd(s.rb), POLLIN, 0},
+                            {pidfd, POLLIN, 0}};
+    uint64_t now;
+    int r = poll(fds, 2, POLL_MS);
+    if (r < 0 && errno != EINTR) {
+      s.error = -errno;
+      break;
+    }
+    consume(&s);
+    now = now_ns();
+    if (fds[1].revents != 0)
+      target_exited = 1;
+    if (now >= next_drops) {
+      check_drops(&s);
+      next_drops = now + 100000000ull;
+    }
+    if (s.error == 0)
+      s.error = export_advance(s.ex, now);
+    if (s.error != 0)
+      break;
+    if (target_exited) {
+      if (stop_at == 0)
+        end_reason = exiting ? "signal" : "target-exited";
+      break;
+    }
+    if (stop_at == 0) {
+      if (exiting && args->cmd != NULL && grace == 0) {
+        /* Our program: let it stop by itself and trace that. */
+        if (exiting_from_process)
+          kill(child.pid, exiting);
+        grace = now + GRACE_NS;
+      }
+      if (exiting && (args->cmd == NULL || now >= grace || exiting_count > 1)) {
+        end_reason = "signal";
+        stop_at = now;
+      } else if (deadline != 0 && now >= deadline && !exiting) {
+        end_reason = "duration";
+        stop_at = now;
+      }
+    } else if (now >= stop_at + DRAIN_NS) {
+      break;
+    }
+    if (now >= next_progress) {
+      if (!args->quiet)
+        show_progress(&s, what, tty, &last_records, &last_ns);
+      next_progress = now + 1000000000ull;
+      /* The file on disk stays at most a second behind. */
+      export_flush(s.ex);
+    }
+  }
+
+  /* Detach; what the ring buffer still holds is ours. */
+  bpf_link__destroy(link);
+  s.skel->links.handle_flush = NULL;
+  link = NULL;
+  consume(&s);
+  check_drops(&s);
+  if (!args->quiet && tty)
+    fputs("\r\033[K", stderr); /* the progress line */
+  if (s.error == -EPROTONOSUPPORT) {
+    export_stats(s.ex, &st);
+    fprintf(stderr,
+            "looptrace: pid %d writes looprt trace format %u; this "
+            "looptrace reads format %d only: use a matching looptrace\n",
+            (int) target.pid, st.trace_version, LRT_TRACE_VERSION);
+    out.created = 1; /* not a trace: remove it */
+    goto cleanup;
+  }
+  err = export_finish(s.ex, now_ns(), end_reason);
+  if (s.error == 0)
+    s.error = err;
+  if (s.error != 0) {
+    fprintf(stderr, "looptrace: writing %s: %s\n", args->output,
+            strerror(-s.error));
+    goto cleanup;
+  }
+  export_stats(s.ex, &st);
+  if (!args->quiet || st.drops > 0) {
+    uint64_t end = now_ns();
+    fprintf(stderr,
+            "looptrace: wrote %s: %" PRIu64 " events from %" PRIu64
+            " records in %.3f s (%s); %" PRIu64 " records dropped",
+            args->output, st.events, st.records, (double) (end - start) / 1e9,
+            end_reason, st.drops);
+    if (st.drops > 0)
+      fprintf(stderr,
+              " (ring buffer full: %" PRIu64 ", runtime buffers: %" PRIu64
+              ")%s",
+              s.ring_drops, st.drops - s.ring_drops,
+              s.ring_drops > 0 ? "; a larger --ring-size may help" : "");
+    fputc('\n', stderr);
+  }
+  ret = 0;
+
+cleanup:
+  if (link != NULL) {
+    bpf_link__destroy(link);
+    s.skel->links.handle_flush = NULL;
+  }
+  spawn_release(&child, 0);
+  ring_buffer__free(s.rb);
+  export_free(s.ex);
+  record_bpf__destroy(s.skel);
+  free(s.drop_values);
+  output_close(&out);
+  if (args->pid != 0 && pidfd >= 0)
+    close(pidfd);
+  /* A program we started is ours to wait for. */
+  if (child.pid > 0 && !child_exited) {
+    if (waitpid(child.pid, &child_status, WNOHANG) == 0) {
+      if (!args->quiet && ret == 0)
+        fprintf(stderr,
+                "looptrace: %s (pid %d) runs on untraced; waiting for it "
+                "to exit\n",
+                args->cmd[0], (int) child.pid);
+      wait_child(child.pid, &child_status);
+    }
+  }
+  spawn_close(&child);
+  return ret;
+}
 
 int cmd_record(int argc, char** argv) {
-  fprintf(stderr, "looptrace: 'record' is not implemented yet\n");
-  return 1;
+  struct record_args args;
+  struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
+  memset(&args, 0, sizeof(args));
+  args.ring_size = DEFAULT_RING_SIZE;
+  /* argp names the program after argv[0]: "looptrace record: ...". */
+  argv[0] = "looptrace record";
+  argp_err_exit_status = 2;
+  argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
+  verbose = args.verbose;
+  if (args.bench > 0)
+    return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0 : 1;
+  return run(&args);
 }

@@ -19,7 +19,13 @@
  * Label records (LRT_REC_LABEL) are delivered before any record that uses
  * their id: the runtime fires them synchronously when a label is first
  * used in a tracing session, and fires the whole table again when a new
- * tracer attaches.
+ * tracer attaches. A session is announced (labels, LRT_REC_POOL, and each
+ * thread and loop introducing itself) when it starts, about 20 ms later
+ * (the kernel raises a probe's semaphore before it plants the probe, so
+ * the first announcement may reach nobody) and every 500 ms while it
+ * lasts (a tracer attaching just as another detaches starts no new
+ * session). Readers take repeated announcements as they come; only the
+ * first LRT_REC_POOL a reader sees sets its counters.
  */
 #ifndef LOOPRT_TRACE_H
 #define LOOPRT_TRACE_H
@@ -71,8 +77,9 @@ enum lrt_record_type {
   /* A worker begins or ends running a task. id: task id; label. */
   LRT_REC_WORK_START = 12,
   LRT_REC_WORK_END = 13,
-  /* Threadpool state when a session starts, so that counters are right
-   * from the first event. id: tasks queued; arg: tasks running. */
+  /* Threadpool state when the session is announced, so that counters
+   * are right from a reader's first event. id: tasks queued; arg: tasks
+   * running. */
   LRT_REC_POOL = 14,
   /* The runtime could not buffer this many records of this thread (its
    * buffer was full). id: count. */

@@ -16,7 +16,11 @@ static _Atomic uint64_t next_worker_index = 1;
  * code that runs only while traced made every task save and restore
  * registers for it, traced or not. Untraced, a task now runs 35
  * instructions more than in a build without probes (58 before), most of
- * them the guards' loads and branches (callgrind, make bench). */
+ * them the guards' loads and branches (callgrind, make bench).
+ *
+ * The pool counters change after the record's timestamp is taken, so
+ * that a session's snapshot (trace.c) and the records agree on which
+ * side of it each task's moves fall. */
 
 /* A worker begins `w`; returns when (ns). */
 static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
@@ -25,6 +29,7 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
     lrt__thread_set_role(LRT_THREAD_WORKER,
                          atomic_fetch_add(&next_worker_index, 1));
   start = lrt__now();
+  atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
   lrt__emit(LRT_REC_WORK_START, (uint8_t) w->kind, lrt__label_id(w->label),
             start, w->task_id, 0);
   LRT_PROBE3(work__start, w->task_id, w->label,
@@ -36,6 +41,7 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
 static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
                                                      uint64_t start) {
   uint64_t end = lrt__now();
+  atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
   lrt__emit(LRT_REC_WORK_END, (uint8_t) w->kind, lrt__label_id(w->label),
             end, w->task_id, 0);
   LRT_PROBE3(work__end, w->task_id, w->label, start != 0 ? end - start : 0);
@@ -62,15 +68,17 @@ static void work_cb(uv_work_t* req) {
   lrt_work_t* w = container_of(req, lrt_work_t, req);
   uint64_t start = 0;
 
-  atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
   if (LRT_TRACING())
     start = trace_work_start(w);
+  else
+    atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
 
   w->work(w);
 
-  atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
   if (LRT_TRACING())
     trace_work_end(w, start);
+  else
+    atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
 }
 
 static void after_work_cb(uv_work_t* req, int status) {

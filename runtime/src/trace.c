@@ -30,9 +30,12 @@
 #define RING_MASK (RING_RECORDS - 1)
 #define RING_HIGH_WATER (RING_RECORDS / 2)
 #define FLUSH_INTERVAL_MS 20
+/* How often a running session is announced again (see flusher_main). */
+#define ANNOUNCE_INTERVAL_MS 500
 #define LABEL_CACHE_SIZE 256
 #define LABEL_ID_MAX 65534
 #define LABEL_OVERFLOW 65535 /* the id every label past the limit gets */
+#define LABEL_OVERFLOW_TEXT "(more labels than looprt can name)"
 
 #ifndef LOOPRT_NO_PROBES
 /* The one semaphore of every looprt probe (probes.h). The kernel counts
@@ -94,6 +97,7 @@ static struct {
   uint32_t* slots;   /* open addressing by content: id, or 0 if free */
   uint32_t nslots;   /* a power of two */
   uint32_t session;  /* the session the table was announced in, 0: none */
+  int overflowed;    /* LABEL_OVERFLOW has been handed out */
 } labels = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 
@@ -237,12 +241,12 @@ static size_t label_len(const char* s) {
   return strnlen(s, LRT_LABEL_MAX_LEN);
 }
 
-/* Sends the label `id` to the tracer now, as LABEL records. */
-static void label_announce(uint32_t id, uint64_t ts, uint32_t tid) {
+/* Sends label `id`, `text`, to the tracer now, as LABEL records. */
+static void label_announce(uint32_t id, const char* text, uint64_t ts,
+                           uint32_t tid) {
   struct lrt_record rec[(LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) /
                         LRT_LABEL_CHUNK];
-  const char* text = labels.texts[id];
-  size_t len = strlen(text);
+  size_t len = strnlen(text, LRT_LABEL_MAX_LEN);
   size_t n = 0;
   size_t off = 0;
   do {
@@ -281,6 +285,18 @@ static int labels_grow_slots(void) {
   return 0;
 }
 
+/* The id for labels that do not fit, named once. Called with labels.lock
+ * held. */
+static uint16_t labels_overflow(void) {
+  if (!labels.overflowed) {
+    labels.overflowed = 1;
+    if (labels.session != 0)
+      label_announce(LABEL_OVERFLOW, LABEL_OVERFLOW_TEXT, lrt__now(),
+                     (uint32_t) syscall(SYS_gettid));
+  }
+  return LABEL_OVERFLOW;
+}
+
 /* The id for `s`, adding it to the table (and announcing it when a session
  * is running). Called with labels.lock held. */
 static uint16_t labels_intern(const char* s) {
@@ -292,7 +308,7 @@ static uint16_t labels_intern(const char* s) {
   if (labels.count == 0)
     labels.count = 1; /* id 0 is "no label" */
   if ((labels.count + 1) * 2 > labels.nslots && labels_grow_slots() != 0)
-    return LABEL_OVERFLOW;
+    return labels_overflow();
   i = label_hash(s, len) & (labels.nslots - 1);
   while ((id = labels.slots[i]) != 0) {
     const char* t = labels.texts[id];
@@ -301,23 +317,23 @@ static uint16_t labels_intern(const char* s) {
     i = (i + 1) & (labels.nslots - 1);
   }
   if (labels.count > LABEL_ID_MAX)
-    return LABEL_OVERFLOW;
+    return labels_overflow();
   if (labels.count >= labels.cap) {
     uint32_t cap = labels.cap ? labels.cap * 2 : 64;
     char** texts = realloc(labels.texts, cap * sizeof(*texts));
     if (texts == NULL)
-      return LABEL_OVERFLOW;
+      return labels_overflow();
     labels.texts = texts;
     labels.cap = cap;
   }
   copy = strndup(s, len);
   if (copy == NULL)
-    return LABEL_OVERFLOW;
+    return labels_overflow();
   id = labels.count++;
   labels.texts[id] = copy;
   labels.slots[i] = id;
   if (labels.session != 0)
-    label_announce(id, lrt__now(), (uint32_t) syscall(SYS_gettid));
+    label_announce(id, copy, lrt__now(), (uint32_t) syscall(SYS_gettid));
   return (uint16_t) id;
 }
 
@@ -361,16 +377,20 @@ static void* flusher_main(void* arg);
  * session_lock held. */
 static void session_announce(uint32_t session) {
   struct lrt_record pool;
-  uint64_t submitted = atomic_load(&lrt__pool_submitted);
-  uint64_t started = atomic_load(&lrt__pool_started);
-  uint64_t finished = atomic_load(&lrt__pool_finished);
+  /* The time first: a task counted here has its record's timestamp
+   * before it (threadpool.c counts after timestamping). */
   uint64_t ts = lrt__now();
+  uint64_t finished = atomic_load(&lrt__pool_finished);
+  uint64_t started = atomic_load(&lrt__pool_started);
+  uint64_t submitted = atomic_load(&lrt__pool_submitted);
   uint32_t tid = (uint32_t) syscall(SYS_gettid);
   uint32_t id;
 
   pthread_mutex_lock(&labels.lock);
   for (id = 1; id < labels.count; id++)
-    label_announce(id, ts, tid);
+    label_announce(id, labels.texts[id], ts, tid);
+  if (labels.overflowed)
+    label_announce(LABEL_OVERFLOW, LABEL_OVERFLOW_TEXT, ts, tid);
   labels.session = session;
   pthread_mutex_unlock(&labels.lock);
 
@@ -472,10 +492,21 @@ static void flush_registry(void) {
 /* Every FLUSH_INTERVAL_MS: flush every ring, so that no record waits
  * longer than that while the program runs (a thread blocked in the kernel
  * or in a long task cannot flush its own); notice tracers coming and
- * going. */
+ * going.
+ *
+ * The session is also announced again (labels, threads, loops, pool
+ * state), on the first pass and every ANNOUNCE_INTERVAL_MS after:
+ * - the kernel raises a probe's semaphore before it plants the probe, so
+ *   what the session's start announced may have fired into nothing; one
+ *   interval later the probe is surely in place;
+ * - a tracer that detaches and another that attaches within one interval
+ *   leave the semaphore as it was, so no new session starts for the
+ *   newcomer; it learns the names at the next announcement.
+ * Tracers take repeated announcements as they come. */
 static void* flusher_main(void* arg) {
   struct timespec interval = {0, FLUSH_INTERVAL_MS * 1000000L};
   unsigned short seen = LRT_LISTENERS();
+  unsigned passes = 0;
   for (;;) {
     unsigned short now;
     nanosleep(&interval, NULL);
@@ -484,8 +515,9 @@ static void* flusher_main(void* arg) {
       session_stop();
       return NULL;
     }
-    if (now > seen)
+    if (now > seen || passes % (ANNOUNCE_INTERVAL_MS / FLUSH_INTERVAL_MS) == 0)
       session_renew();
+    passes++;
     seen = now;
     flush_registry();
   }

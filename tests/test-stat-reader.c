@@ -1,0 +1,235 @@
+/* test-stat-reader.c — the streaming loader (trace_reader.h) and the
+ * percentiles (stat_values.h), called directly.
+ */
+#include <errno.h>
+
+#include "stat_values.h"
+#include "test-stat.h"
+#include "test.h"
+#include "trace_reader.h"
+
+/* What the callback saw. */
+struct seen {
+  int n;
+  char names[16][32];
+  int64_t ts[16];
+  int64_t dur[16];
+  int64_t tid[16];
+  int stop_at; /* return -ECANCELED at this event (1-based), 0: never */
+};
+
+static int on_event(const struct trace_event* ev, void* arg) {
+  struct seen* s = arg;
+  if (s->n < 16) {
+    snprintf(s->names[s->n], sizeof(s->names[0]), "%s", ev->name);
+    s->ts[s->n] = ev->has & TRACE_HAS_TS ? ev->ts_ns : -1;
+    s->dur[s->n] = ev->has & TRACE_HAS_DUR ? ev->dur_ns : -1;
+    s->tid[s->n] = ev->has & TRACE_HAS_TID ? ev->tid : -1;
+  }
+  s->n++;
+  return s->stop_at != 0 && s->n == s->stop_at ? -ECANCELED : 0;
+}
+
+/* Feeds `text` in pieces of `chunk` bytes; returns the last status. */
+static int feed(struct trace_reader* r, const char* text, size_t len,
+                size_t chunk) {
+  size_t off = 0;
+  int rc = 0;
+  while (off < len && rc == 0) {
+    size_t n = len - off < chunk ? len - off : chunk;
+    rc = trace_reader_feed(r, text + off, n);
+    off += n;
+  }
+  return rc == 0 ? trace_reader_end(r) : rc;
+}
+
+/* Strings hold brackets, braces, quotes and backslashes; the events must
+ * come out whole whatever the read size. */
+TEST_IMPL(stat_reader_splits_events) {
+  static const char text[] =
+      "\xef\xbb\xbf [ {\"name\":\"a]}\\\"{[\\\\\",\"ph\":\"X\",\"ts\":1.5,"
+      "\"dur\":0.001,\"tid\":7,\"args\":{\"x\":[{\"y\":\"}\"}]}},\n"
+      "{\"name\":\"b\\u005d\",\"ph\":\"i\",\"ts\":\"2\",\"pid\":3},"
+      "{\"name\":\"c\",\"ph\":\"M\"}]  \n";
+  size_t chunk;
+  for (chunk = 1; chunk <= sizeof(text); chunk++) {
+    struct trace_reader r;
+    struct seen s;
+    memset(&s, 0, sizeof(s));
+    trace_reader_init(&r, on_event, &s);
+    ASSERT_EQ(feed(&r, text, sizeof(text) - 1, chunk), 0);
+    ASSERT_EQ(s.n, 3);
+    ASSERT_EQ(r.events, 3);
+    ASSERT_EQ(r.form, TRACE_FORM_ARRAY);
+    ASSERT_EQ(r.truncated, 0);
+    ASSERT_STR_EQ(s.names[0], "a]}\"{[\\");
+    ASSERT_EQ(s.ts[0], 1500);
+    ASSERT_EQ(s.dur[0], 1);
+    ASSERT_EQ(s.tid[0], 7);
+    ASSERT_STR_EQ(s.names[1], "b]");
+    /* A numeric string is a time, as in Perfetto; tid defaults to pid. */
+    ASSERT_EQ(s.ts[1], 2000);
+    ASSERT_EQ(s.tid[1], 3);
+    ASSERT_STR_EQ(s.names[2], "c");
+    ASSERT_EQ(s.ts[2], -1);
+    ASSERT_EQ(r.bytes, sizeof(text) - 1);
+    trace_reader_close(&r);
+  }
+  return 0;
+}
+
+/* The object form: only "traceEvents" elements are events, wherever the
+ * member is; other members are skipped however they look. */
+TEST_IMPL(stat_reader_object_form) {
+  static const char text[] =
+      "{\"traceEvents\\\"\":[{\"name\":\"not\"}],\"x\":{\"traceEvents\":"
+      "[{\"name\":\"nested\"}]},\"traceEventsX\":[{}],\"n\":-1.5e3,"
+      "\"t\":true,\"traceEvents\":[{\"name\":\"yes\",\"ph\":\"X\"}],"
+      "\"s\":\"]\"}";
+  size_t chunk;
+  for (chunk = 1; chunk <= sizeof(text); chunk += 3) {
+    struct trace_reader r;
+    struct seen s;
+    memset(&s, 0, sizeof(s));
+    trace_reader_init(&r, on_event, &s);
+    ASSERT_EQ(feed(&r, text, sizeof(text) - 1, chunk), 0);
+    ASSERT_EQ(r.form, TRACE_FORM_OBJECT);
+    ASSERT_EQ(r.has_events_array, 1);
+    ASSERT_EQ(s.n, 1);
+    ASSERT_STR_EQ(s.names[0], "yes");
+    ASSERT_EQ(r.truncated, 0);
+    ASSERT_EQ(r.trailing_at, 0);
+    trace_reader_close(&r);
+  }
+  return 0;
+}
+
+/* The callback's error stops the reader, and sticks. */
+TEST_IMPL(stat_reader_callback_stops) {
+  static const char text[] = "[{\"name\":\"1\"},{\"name\":\"2\"},{}]";
+  struct trace_reader r;
+  struct seen s;
+  memset(&s, 0, sizeof(s));
+  s.stop_at = 2;
+  trace_reader_init(&r, on_event, &s);
+  ASSERT_EQ(trace_reader_feed(&r, text, sizeof(text) - 1), -ECANCELED);
+  ASSERT_EQ(s.n, 2);
+  ASSERT_EQ(trace_reader_feed(&r, "]", 1), -ECANCELED);
+  ASSERT_EQ(trace_reader_end(&r), -ECANCELED);
+  trace_reader_close(&r);
+  trace_reader_close(&r);
+  return 0;
+}
+
+/* Field checks: what is refused, what is converted. */
+TEST_IMPL(stat_reader_fields) {
+  static const char text[] =
+      "[{\"ph\":\"X\",\"ts\":123.4565,\"dur\":0,\"pid\":0,\"tid\":0},"
+      "{\"ph\":\"X\",\"ts\":-5,\"pid\":9},"
+      "{\"ph\":\"X\",\"ts\":1e14,\"dur\":1e14},"
+      "{\"ph\":\"X\",\"ts\":1.00000000001e14},"
+      "{\"ph\":\"X\",\"tid\":1.5},"
+      "{\"ph\":\"X\",\"pid\":1e16},"
+      "{\"ph\":\"X\",\"ts\":\" 1\"},"
+      "{\"ph\":\"X\",\"ts\":\"1x\"},"
+      "{\"ph\":\"X\",\"ts\":\"\"},"
+      "{\"ph\":\"X\",\"dur\":\"-0.001\"},"
+      "{\"ph\":\"X\",\"cat\":null}]";
+  struct trace_reader r;
+  struct seen s;
+  memset(&s, 0, sizeof(s));
+  trace_reader_init(&r, on_event, &s);
+  ASSERT_EQ(feed(&r, text, sizeof(text) - 1, 4096), 0);
+  ASSERT_EQ(s.n, 3);
+  /* Rounded to the nearest ns; tid 0 means the pid. */
+  ASSERT_EQ(s.ts[0], 123457);
+  ASSERT_EQ(s.dur[0], 0);
+  ASSERT_EQ(s.tid[0], 0);
+  ASSERT_EQ(s.ts[1], -5000);
+  ASSERT_EQ(s.tid[1], 9);
+  ASSERT_EQ(s.ts[2], 100000000000000000);
+  ASSERT_EQ(r.bad_fields, 8);
+  trace_reader_close(&r);
+  return 0;
+}
+
+/* An event past TRACE_READER_MAX_EVENT is skipped; the next one is read,
+ * and the buffer does not stay large. */
+TEST_IMPL(stat_reader_oversized) {
+  size_t big = TRACE_READER_MAX_EVENT + 10;
+  char* text = malloc(big + 64);
+  char* p = text;
+  struct trace_reader r;
+  struct seen s;
+  ASSERT_NOT_NULL(text);
+  p += sprintf(p, "[{\"name\":\"");
+  memset(p, 'x', big);
+  p += big;
+  p += sprintf(p, "\"},{\"name\":\"after\"}]");
+  memset(&s, 0, sizeof(s));
+  trace_reader_init(&r, on_event, &s);
+  ASSERT_EQ(feed(&r, text, (size_t) (p - text), 1 << 20), 0);
+  ASSERT_EQ(r.oversized, 1);
+  ASSERT_EQ(s.n, 1);
+  ASSERT_STR_EQ(s.names[0], "after");
+  ASSERT_UINT_LE(r.cap, 65536);
+  trace_reader_close(&r);
+  free(text);
+  return 0;
+}
+
+/* Nearest rank: pN = v[ceil(N/100 * n) - 1] on the sorted values. */
+TEST_IMPL(stat_values_percentiles) {
+  struct stat_values v;
+  uint64_t out;
+  int i;
+
+  stat_values_init(&v);
+  ASSERT_EQ(stat_values_pct(&v, 50, &out), -ENOENT);
+  ASSERT_EQ(stat_values_add(&v, 7), 0);
+  ASSERT_EQ(stat_values_pct(&v, 50, &out), 0);
+  ASSERT_UINT_EQ(out, 7);
+  ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
+  ASSERT_UINT_EQ(out, 7);
+  stat_values_free(&v);
+
+  /* 1..100 shuffled: p50 = 50, p99 = 99. */
+  for (i = 0; i < 100; i++)
+    ASSERT_EQ(stat_values_add(&v, (uint64_t) ((i * 37) % 100 + 1)), 0);
+  ASSERT_EQ(stat_values_pct(&v, 50, &out), 0);
+  ASSERT_UINT_EQ(out, 50);
+  ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
+  ASSERT_UINT_EQ(out, 99);
+  ASSERT_UINT_EQ(v.max, 100);
+  ASSERT_UINT_EQ(v.sum, 5050);
+  /* 101 values: p50 is rank 51, p99 rank 100. */
+  ASSERT_EQ(stat_values_add(&v, 101), 0);
+  ASSERT_EQ(stat_values_pct(&v, 50, &out), 0);
+  ASSERT_UINT_EQ(out, 51);
+  ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
+  ASSERT_UINT_EQ(out, 100);
+  ASSERT_NOT_NULL(v.v32);
+
+  /* A value past 32 bits moves the set to 64-bit storage, intact. */
+  ASSERT_EQ(stat_values_add(&v, 10000000000ull), 0);
+  ASSERT_NULL(v.v32);
+  ASSERT_NOT_NULL(v.v64);
+  ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
+  ASSERT_UINT_EQ(out, 101);
+  ASSERT_EQ(stat_values_pct(&v, 100, &out), 0);
+  ASSERT_UINT_EQ(out, 10000000000ull);
+  /* 102 values: p1 is rank ceil(1.02) = 2. */
+  ASSERT_EQ(stat_values_pct(&v, 1, &out), 0);
+  ASSERT_UINT_EQ(out, 2);
+  stat_values_free(&v);
+
+  /* Many equal values (3-way partition) and a sorted run. */
+  for (i = 0; i < 100000; i++)
+    ASSERT_EQ(stat_values_add(&v, i < 99000 ? 5 : (uint64_t) i), 0);
+  ASSERT_EQ(stat_values_pct(&v, 50, &out), 0);
+  ASSERT_UINT_EQ(out, 5);
+  ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
+  ASSERT_UINT_EQ(out, 5);
+  stat_values_free(&v);
+  return 0;
+}

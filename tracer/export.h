@@ -1,0 +1,99 @@
+/* export.h — turns looprt records into the trace file.
+ *
+ * The exporter reads the record stream of runtime/include/looprt_trace.h
+ * and writes Chrome Trace Event JSON exactly as tracer/TRACE-FORMAT.md
+ * describes, as the records come:
+ *
+ *   struct exporter* ex;
+ *   export_new(&ex, &opts);                    header written
+ *   export_records(ex, batch, n); ...           as batches arrive
+ *   export_advance(ex, now_ns); ...             now and then
+ *   export_finish(ex, end_ns, "signal");        open spans, facts, "]"
+ *   export_free(ex);
+ *
+ * Batches of one thread arrive in order, batches of different threads in
+ * any order. The exporter queues records per thread and handles them in
+ * timestamp order across threads once they are `window_ns` old (so a
+ * task's submit is seen before its start on a worker, and counters move
+ * in time order); a loop thread's spans are then held for one tick and
+ * written parent before child in (ts, -dur) order. Memory is bounded by
+ * the records of one window (a little over a second's worth while a label
+ * is awaited) plus one tick per loop thread, whatever the length of the
+ * recording.
+ */
+#ifndef LOOPTRACE_EXPORT_H
+#define LOOPTRACE_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "looprt_trace.h"
+
+/* How long records wait to be ordered across threads by default. The
+ * runtime flushes a thread's records at most ~20 ms after writing them. */
+#define EXPORT_WINDOW_NS (100 * 1000 * 1000ull)
+
+/* How much longer a record naming a label not announced yet waits for
+ * it; after that the label is written as "label N". */
+#define EXPORT_LABEL_WAIT_NS (1000 * 1000 * 1000ull)
+
+struct export_opts {
+  int fd;                   /* the trace file, open for writing */
+  pid_t pid;                /* the traced process */
+  const char* process_name; /* its name (comm) */
+  const char* command;      /* its command line, or NULL */
+  uint64_t start_ns;        /* CLOCK_MONOTONIC ns that is ts 0 */
+  uint64_t window_ns;       /* see above; 0 handles records at once */
+  int all_phases;           /* keep empty sub-microsecond phases */
+};
+
+struct export_stats {
+  uint64_t records;       /* records received from the runtime */
+  uint64_t events;        /* trace events written */
+  uint64_t bytes;         /* bytes of JSON produced */
+  uint64_t drops;         /* records lost: ring buffer + runtime */
+  uint64_t invalid;       /* records ignored as malformed */
+  uint64_t memory;        /* bytes the exporter holds in buffers */
+  unsigned trace_version; /* set when export_records() refused one */
+};
+
+struct exporter;
+
+/* Creates an exporter and writes the head of the file (the `[`, the
+ * process name and the first facts). Returns 0 and sets *out, or a
+ * negative errno (nothing to free then). The exporter does not own
+ * opts->fd; strings are copied. */
+int export_new(struct exporter** out, const struct export_opts* opts);
+
+/* Takes `n` records of one batch. Returns 0; -EPROTONOSUPPORT when a loop
+ * reports a trace format this looptrace does not read (the version is in
+ * export_stats().trace_version; the recording should stop); or the
+ * writer's negative errno once a write failed. */
+int export_records(struct exporter* ex, const struct lrt_record* records,
+                   size_t n);
+
+/* Writes what the records received so far allow, up to the records
+ * older than now_ns - window_ns. Returns 0 or the writer's negative
+ * errno. */
+int export_advance(struct exporter* ex, uint64_t now_ns);
+
+/* Notes `count` records lost outside the runtime (the ring buffer was
+ * full), noticed at `ts_ns`: written as a `dropped` instant. */
+void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count);
+
+/* Writes buffered JSON to the file. Returns 0 or a negative errno. */
+int export_flush(struct exporter* ex);
+
+/* Ends the file: handles every queued record, writes the spans still
+ * open as ending at `end_ns` (marked incomplete), the final facts
+ * (`end_reason` is "duration", "signal" or "target-exited"), and `]`,
+ * then flushes. Returns 0 or a negative errno. Call once. */
+int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
+
+void export_stats(const struct exporter* ex, struct export_stats* stats);
+
+/* Frees the exporter; NULL is fine. Does not close the file. */
+void export_free(struct exporter* ex);
+
+#endif /* LOOPTRACE_EXPORT_H */

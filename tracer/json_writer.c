@@ -1,0 +1,184 @@
+/* json_writer.c — buffered JSON output: numbers and escaped strings. */
+#include "json_writer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int jw_init(struct json_writer* w, int fd) {
+  memset(w, 0, sizeof(*w));
+  w->fd = fd;
+  w->buf = malloc(JW_BUFFER_SIZE);
+  return w->buf != NULL ? 0 : -ENOMEM;
+}
+
+void jw_free(struct json_writer* w) {
+  free(w->buf);
+  w->buf = NULL;
+  w->len = 0;
+}
+
+/* Writes all of `s`, retrying short writes and EINTR. */
+static int write_all(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t r = write(fd, s, n);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    s += r;
+    n -= (size_t) r;
+  }
+  return 0;
+}
+
+int jw_flush(struct json_writer* w) {
+  if (w->error)
+    return w->error;
+  if (w->len > 0 && w->fd >= 0)
+    w->error = write_all(w->fd, w->buf, w->len);
+  w->len = 0;
+  return w->error;
+}
+
+void jw_raw_slow(struct json_writer* w, const char* s, size_t n) {
+  if (jw_flush(w) != 0)
+    return;
+  if (n <= JW_BUFFER_SIZE) {
+    memcpy(w->buf, s, n);
+    w->len = n;
+  } else if (w->fd >= 0) {
+    w->error = write_all(w->fd, s, n);
+  }
+  w->total += n;
+}
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "68697071727374757677787980818283848586878889909192939495969798"
+    "99";
+
+char* jw_fmt_u64(char* p, uint64_t v) {
+  char tmp[20];
+  char* t = tmp + sizeof(tmp);
+  size_t n;
+  while (v >= 100) {
+    unsigned pair = (unsigned) (v % 100) * 2;
+    v /= 100;
+    t -= 2;
+    t[0] = digit_pairs[pair];
+    t[1] = digit_pairs[pair + 1];
+  }
+  if (v >= 10) {
+    t -= 2;
+    t[0] = digit_pairs[v * 2];
+    t[1] = digit_pairs[v * 2 + 1];
+  } else {
+    *--t = (char) ('0' + v);
+  }
+  n = (size_t) (tmp + sizeof(tmp) - t);
+  memcpy(p, t, n);
+  return p + n;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..n), or 0 if it is not
+ * one (RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF). s[0] is >= 0x80. */
+static size_t utf8_sequence(const unsigned char* s, size_t n) {
+  unsigned char c = s[0];
+  if (c >= 0xc2 && c <= 0xdf)
+    return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : 0xbf;
+    return n >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
+    return n >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 &&
+                   (s[3] & 0xc0) == 0x80
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+char* jw_fmt_string(char* out, const char* str, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char* s = (const unsigned char*) str;
+  size_t i = 0;
+  *out++ = '"';
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      *out++ = (char) c;
+      i++;
+    } else if (c < 0x80) {
+      *out++ = '\\';
+      switch (c) {
+      case '"':
+        *out++ = '"';
+        break;
+      case '\\':
+        *out++ = '\\';
+        break;
+      case '\n':
+        *out++ = 'n';
+        break;
+      case '\r':
+        *out++ = 'r';
+        break;
+      case '\t':
+        *out++ = 't';
+        break;
+      case '\b':
+        *out++ = 'b';
+        break;
+      case '\f':
+        *out++ = 'f';
+        break;
+      default:
+        memcpy(out, "u00", 3);
+        out[3] = hex[c >> 4];
+        out[4] = hex[c & 15];
+        out += 5;
+      }
+      i++;
+    } else {
+      size_t len = utf8_sequence(s + i, n - i);
+      if (len == 0) {
+        memcpy(out, "\\ufffd", 6);
+        out += 6;
+        i++;
+      } else {
+        memcpy(out, s + i, len);
+        out += len;
+        i += len;
+      }
+    }
+  }
+  *out++ = '"';
+  return out;
+}
+
+void jw_string(struct json_writer* w, const char* s, size_t n) {
+  char* big;
+  if (JW_ESCAPED_MAX(n) <= JW_BUFFER_SIZE) {
+    char* p = jw_reserve(w, JW_ESCAPED_MAX(n));
+    if (p != NULL)
+      jw_commit(w, jw_fmt_string(p, s, n));
+    return;
+  }
+  /* Longer than the buffer: escape into memory of its own. */
+  big = malloc(JW_ESCAPED_MAX(n));
+  if (big == NULL) {
+    if (w->error == 0)
+      w->error = -ENOMEM;
+    return;
+  }
+  jw_raw(w, big, (size_t) (jw_fmt_string(big, s, n) - big));
+  free(big);
+}

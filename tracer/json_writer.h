@@ -1,0 +1,116 @@
+/* json_writer.h — fast hand-written JSON output for the exporter.
+ *
+ * A json_writer collects bytes in a buffer and writes them to a file
+ * descriptor when the buffer fills (or on jw_flush()). The pieces are the
+ * ones a trace event needs: raw text, unsigned integers, nanoseconds as
+ * microseconds with three decimals, and strings escaped from arbitrary
+ * bytes. Nothing here formats with printf.
+ *
+ * Errors are sticky: after a failed write() every call is a no-op and
+ * jw_error() returns the negative errno.
+ */
+#ifndef LOOPTRACE_JSON_WRITER_H
+#define LOOPTRACE_JSON_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define JW_BUFFER_SIZE (256 * 1024)
+
+struct json_writer {
+  int fd;         /* where the bytes go; -1 keeps them only in `buf` */
+  int error;      /* 0, or the negative errno of the first failed write */
+  char* buf;      /* JW_BUFFER_SIZE bytes */
+  size_t len;     /* bytes in buf not yet written */
+  uint64_t total; /* bytes produced so far, written or not */
+};
+
+/* Prepares `w` to write to `fd`. Returns 0 or -ENOMEM. */
+int jw_init(struct json_writer* w, int fd);
+
+/* Writes what is buffered. Returns 0 or the (sticky) negative errno. */
+int jw_flush(struct json_writer* w);
+
+/* Frees the buffer without writing it; call jw_flush() first. */
+void jw_free(struct json_writer* w);
+
+static inline int jw_error(const struct json_writer* w) {
+  return w->error;
+}
+
+/* Makes room for `n` more bytes (n <= JW_BUFFER_SIZE) and returns where to
+ * put them; jw_commit() then says how many were put there. NULL after a
+ * write error. */
+static inline char* jw_reserve(struct json_writer* w, size_t n) {
+  if (w->len + n > JW_BUFFER_SIZE && jw_flush(w) != 0)
+    return NULL;
+  return w->error ? NULL : w->buf + w->len;
+}
+
+static inline void jw_commit(struct json_writer* w, char* end) {
+  size_t n = (size_t) (end - (w->buf + w->len));
+  w->len += n;
+  w->total += n;
+}
+
+/* Appends `n` bytes as they are. */
+void jw_raw_slow(struct json_writer* w, const char* s, size_t n);
+
+static inline void jw_raw(struct json_writer* w, const char* s, size_t n) {
+  if (w->len + n <= JW_BUFFER_SIZE) {
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->total += n;
+    return;
+  }
+  jw_raw_slow(w, s, n);
+}
+
+/* Appends a string literal. */
+#define JW_LIT(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
+
+/* Digits of `v` at `p` (at most 20 bytes); returns the end. */
+char* jw_fmt_u64(char* p, uint64_t v);
+
+/* `ns` as microseconds with exactly three decimals ("1234.567") at `p`
+ * (at most 24 bytes); returns the end. */
+static inline char* jw_fmt_us(char* p, uint64_t ns) {
+  uint64_t frac = ns % 1000;
+  p = jw_fmt_u64(p, ns / 1000);
+  p[0] = '.';
+  p[1] = (char) ('0' + frac / 100);
+  p[2] = (char) ('0' + frac / 10 % 10);
+  p[3] = (char) ('0' + frac % 10);
+  return p + 4;
+}
+
+/* The longest a JSON string escaped from `n` bytes can be, quotes
+ * included: each byte can become "\u00XX" (6 bytes) and an invalid byte
+ * "\ufffd" (6 bytes). */
+#define JW_ESCAPED_MAX(n) (6 * (n) + 2)
+
+/* Writes `n` bytes of `s` as a JSON string, quotes included, to `out`
+ * (room for JW_ESCAPED_MAX(n) bytes); returns the end. Quotes,
+ * backslashes and control characters are escaped; bytes that are not
+ * valid UTF-8 (stray continuation bytes, overlong forms, surrogates,
+ * code points above U+10FFFF, sequences cut short) each become U+FFFD, so
+ * the result is always valid JSON and valid UTF-8. */
+char* jw_fmt_string(char* out, const char* s, size_t n);
+
+/* Appends `n` bytes of `s` as an escaped JSON string (see above). */
+void jw_string(struct json_writer* w, const char* s, size_t n);
+
+static inline void jw_u64(struct json_writer* w, uint64_t v) {
+  char* p = jw_reserve(w, 24);
+  if (p != NULL)
+    jw_commit(w, jw_fmt_u64(p, v));
+}
+
+static inline void jw_us(struct json_writer* w, uint64_t ns) {
+  char* p = jw_reserve(w, 32);
+  if (p != NULL)
+    jw_commit(w, jw_fmt_us(p, ns));
+}
+
+#endif /* LOOPTRACE_JSON_WRITER_H */

@@ -1,0 +1,1346 @@
+/* stat_summary.c — the summary figures, computed while a trace streams by.
+ *
+ * Spans reach us two ways: `X` events (ts and dur on one event; ours are
+ * written parent first, in (ts, -dur) order per thread) and `B`/`E` pairs
+ * (other producers; children end before their parents). Both go through
+ * span_figures() for the per-kind figures. Nesting, which callback self
+ * time and the callbacks of each tick need, comes from a stack of open
+ * spans per thread: for `X` a span's parent is the innermost open span
+ * that contains it; for `B`/`E` it is the `B` below it.
+ */
+#include "stat_summary.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stat_values.h"
+#include "trace_names.h"
+#include "looprt_trace.h"
+
+/* What a span is, from its cat. */
+enum kind { K_OTHER, K_TICK, K_PHASE, K_WAIT, K_CALLBACK, K_SUBMIT, K_WORK };
+
+/* The cats of TRACE-FORMAT.md, "Spans". */
+static const char* const kind_cat[] = {
+    [K_TICK] = TRACE_CAT_TICK,     [K_PHASE] = TRACE_CAT_PHASE,
+    [K_WAIT] = TRACE_CAT_WAIT,     [K_CALLBACK] = TRACE_CAT_CALLBACK,
+    [K_SUBMIT] = TRACE_CAT_SUBMIT, [K_WORK] = TRACE_CAT_WORK,
+};
+#define NKINDS (sizeof(kind_cat) / sizeof(kind_cat[0]))
+
+/* One callback group: (name, kind). */
+struct group {
+  char* name;
+  char* kind; /* NULL: none */
+  uint64_t hash;
+  uint64_t count;
+  uint64_t total_ns;
+  uint64_t self_ns;
+};
+
+/* A tick and the longest callbacks seen inside it. */
+struct tick_cb {
+  size_t group;
+  uint64_t dur_ns;
+  int64_t ts_ns;
+};
+
+struct tick_rec {
+  int has_number;
+  int64_t number;
+  int64_t ts_ns;
+  uint64_t dur_ns;
+  size_t ncb;
+  struct tick_cb cb[STAT_TICK_CALLBACKS];
+};
+
+/* A span that may still have spans nested in it. */
+struct open_span {
+  enum kind kind;
+  int64_t ts_ns;
+  int64_t end_ns;       /* X: ts + dur; B: set when the E arrives */
+  uint64_t children_ns; /* Σ dur of the spans directly inside */
+  size_t group;         /* K_CALLBACK: its group */
+  struct tick_rec tick; /* K_TICK */
+  /* B only: what the E needs to make the span. */
+  char* name;
+  char* cat;
+  cJSON* args;
+};
+
+struct span_stack {
+  struct open_span* v;
+  size_t n;
+  size_t cap;
+};
+
+struct thread {
+  int64_t pid;
+  int64_t tid;
+  char* name;
+  int has_sort;
+  int64_t sort;
+  struct span_stack x; /* open X spans of the loop kinds */
+  struct span_stack b; /* open B events */
+  int has_last;
+  int64_t last_ts_ns; /* the last X span's ts, to notice disorder */
+  uint64_t tasks;
+  uint64_t busy_ns;
+  uint64_t first_task; /* order of the thread's first task, from 1 */
+};
+
+struct phase_acc {
+  char* name;
+  uint64_t count;
+  struct stat_values dur;
+};
+
+struct i64vec {
+  int64_t* v;
+  size_t n;
+  size_t cap;
+};
+
+/* A growable list of lines (warnings, missing). */
+struct lines {
+  char** v;
+  size_t n;
+  size_t cap;
+};
+
+struct stat_summary {
+  /* Threads, found by (pid, tid) through an open-addressing index. */
+  struct thread** threads;
+  size_t nthreads;
+  size_t threads_cap;
+  uint32_t* thread_index; /* slot -> thread number + 1, 0 = empty */
+  size_t thread_index_size;
+
+  /* Callback groups, found by (name, kind) the same way. */
+  struct group* groups;
+  size_t ngroups;
+  size_t groups_cap;
+  uint32_t* group_index;
+  size_t group_index_size;
+
+  struct phase_acc phases[STAT_MAX_PHASES];
+  size_t nphases;
+
+  struct stat_values tick_dur;
+  uint64_t tick_sum_ns;
+  uint64_t wait_sum_ns;
+
+  uint64_t tasks;
+  uint64_t task_seq;
+  struct stat_values run;
+  struct stat_values queue_wait;
+  struct i64vec task_start;
+  struct i64vec task_end;
+
+  struct tick_rec longest[STAT_LONGEST_TICKS];
+  size_t nlongest;
+
+  int have_span;
+  int64_t min_ts_ns;
+  int64_t max_end_ns;
+
+  /* Facts from metadata events. */
+  char* process_name;
+  char* command;
+  char* libuv_version;
+  int has_threadpool_size;
+  int64_t threadpool_size;
+  int has_duration;
+  int64_t duration_ns;
+  int has_drops_meta;
+  int64_t drops_meta;
+  int looptrace_meta; /* a `looptrace` metadata event was seen */
+  uint64_t drops_instants;
+  int has_drop_instant;
+
+  /* Events that did not fit, reported as warnings. */
+  uint64_t no_time;     /* X/B/E without the times they need */
+  uint64_t unmatched_e; /* E with no open B */
+  uint64_t unended_b;   /* B never closed */
+  uint64_t too_deep;    /* spans past STAT_MAX_DEPTH */
+  uint64_t no_thread;   /* events of threads past STAT_MAX_THREADS */
+  uint64_t no_phase;    /* phase spans past STAT_MAX_PHASES names */
+  int disorder;         /* some thread's spans are not in time order */
+  int64_t disorder_tid;
+
+  int failed; /* an allocation failed: the figures are not trustworthy */
+  int finished;
+  struct stat_figures fig;
+  struct stat_phase* fig_phases;
+  struct stat_callback* fig_callbacks;
+  struct stat_worker* fig_workers;
+  struct lines warnings;
+  struct lines missing;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers. */
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char* s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    h ^= (unsigned char) s[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+static uint64_t hash_mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+static int i64vec_push(struct i64vec* a, int64_t x) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 64;
+    int64_t* v = realloc(a->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    a->v = v;
+    a->cap = cap;
+  }
+  a->v[a->n++] = x;
+  return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int lines_add(struct lines* l,
+                                                           const char* fmt,
+                                                           ...) {
+  va_list ap;
+  char* s;
+  int n;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    char** v = realloc(l->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  va_start(ap, fmt);
+  n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return -ENOMEM;
+  l->v[l->n++] = s;
+  return 0;
+}
+
+static void lines_free(struct lines* l) {
+  size_t i;
+  for (i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof(*l));
+}
+
+/* Replaces *dst with a copy of src. Returns 0 or -ENOMEM. */
+static int set_str(char** dst, const char* src) {
+  char* s = strdup(src);
+  if (s == NULL)
+    return -ENOMEM;
+  free(*dst);
+  *dst = s;
+  return 0;
+}
+
+/* Our kind of span, from a cat (a comma-separated list: the first of our
+ * cats in it counts). */
+static enum kind classify(const char* cat) {
+  const char* p;
+  size_t k;
+  for (k = 1; k < NKINDS; k++)
+    if (strcmp(cat, kind_cat[k]) == 0)
+      return (enum kind) k;
+  if (strchr(cat, ',') == NULL)
+    return K_OTHER;
+  for (p = cat; *p != '\0';) {
+    size_t n = strcspn(p, ",");
+    for (k = 1; k < NKINDS; k++)
+      if (strlen(kind_cat[k]) == n && memcmp(p, kind_cat[k], n) == 0)
+        return (enum kind) k;
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return K_OTHER;
+}
+
+static int is_loop_kind(enum kind k) {
+  return k == K_TICK || k == K_PHASE || k == K_WAIT || k == K_CALLBACK ||
+         k == K_SUBMIT;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Threads. */
+
+static uint64_t thread_hash(int64_t pid, int64_t tid) {
+  return hash_mix((uint64_t) pid * 0x9e3779b97f4a7c15ull ^ (uint64_t) tid);
+}
+
+static int thread_index_grow(struct stat_summary* s) {
+  size_t size = s->thread_index_size ? s->thread_index_size * 2 : 64;
+  uint32_t* idx = calloc(size, sizeof(*idx));
+  size_t i;
+  if (idx == NULL)
+    return -ENOMEM;
+  for (i = 0; i < s->nthreads; i++) {
+    struct thread* t = s->threads[i];
+    size_t slot = thread_hash(t->pid, t->tid) & (size - 1);
+    while (idx[slot] != 0)
+      slot = (slot + 1) & (size - 1);
+    idx[slot] = (uint32_t) (i + 1);
+  }
+  free(s->thread_index);
+  s->thread_index = idx;
+  s->thread_index_size = size;
+  return 0;
+}
+
+/* The thread (pid, tid), created on first use. Sets *out to NULL when
+ * there are already STAT_MAX_THREADS. Returns 0 or -ENOMEM. */
+static int thread_get(struct stat_summary* s, const struct trace_event* ev,
+                      struct thread** out) {
+  int64_t pid = ev->pid;
+  int64_t tid = ev->tid;
+  size_t slot;
+  struct thread* t;
+
+  *out = NULL;
+  if (s->thread_index_size == 0 && thread_index_grow(s) != 0)
+    return -ENOMEM;
+  slot = thread_hash(pid, tid) & (s->thread_index_size - 1);
+  while (s->thread_index[slot] != 0) {
+    t = s->threads[s->thread_index[slot] - 1];
+    if (t->pid == pid && t->tid == tid) {
+      *out = t;
+      return 0;
+    }
+    slot = (slot + 1) & (s->thread_index_size - 1);
+  }
+  if (s->nthreads >= STAT_MAX_THREADS) {
+    s->no_thread++;
+    return 0;
+  }
+  if (s->nthreads == s->threads_cap) {
+    size_t cap = s->threads_cap ? s->threads_cap * 2 : 16;
+    struct thread** v = realloc(s->threads, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    s->threads = v;
+    s->threads_cap = cap;
+  }
+  t = calloc(1, sizeof(*t));
+  if (t == NULL)
+    return -ENOMEM;
+  t->pid = pid;
+  t->tid = tid;
+  s->threads[s->nthreads++] = t;
+  s->thread_index[slot] = (uint32_t) s->nthreads;
+  /* Keep the index at most half full. */
+  if (s->nthreads * 2 > s->thread_index_size && thread_index_grow(s) != 0)
+    return -ENOMEM;
+  *out = t;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Callback groups. */
+
+static uint64_t group_hash(const char* name, const char* kind) {
+  uint64_t h = hash_bytes(0xcbf29ce484222325ull, name, strlen(name) + 1);
+  return kind != NULL ? hash_bytes(h, kind, strlen(kind) + 1) : h;
+}
+
+static int group_index_grow(struct stat_summary* s) {
+  size_t size = s->group_index_size ? s->group_index_size * 2 : 256;
+  uint32_t* idx = calloc(size, sizeof(*idx));
+  size_t i;
+  if (idx == NULL)
+    return -ENOMEM;
+  for (i = 0; i < s->ngroups; i++) {
+    size_t slot = s->groups[i].hash & (size - 1);
+    while (idx[slot] != 0)
+      slot = (slot + 1) & (size - 1);
+    idx[slot] = (uint32_t) (i + 1);
+  }
+  free(s->group_index);
+  s->group_index = idx;
+  s->group_index_size = size;
+  return 0;
+}
+
+static int same_kind(const char* a, const char* b) {
+  if (a == NULL || b == NULL)
+    return a == b;
+  return strcmp(a, b) == 0;
+}
+
+/* The group of (name, kind), created on first use; kind may be NULL.
+ * Returns 0 and sets *out, or -ENOMEM. */
+static int group_get(struct stat_summary* s, const char* name, const char* kind,
+                     size_t* out) {
+  uint64_t h = group_hash(name, kind);
+  size_t slot;
+  struct group* g;
+
+  if (s->group_index_size == 0 && group_index_grow(s) != 0)
+    return -ENOMEM;
+  slot = h & (s->group_index_size - 1);
+  while (s->group_index[slot] != 0) {
+    g = &s->groups[s->group_index[slot] - 1];
+    if (g->hash == h && strcmp(g->name, name) == 0 &&
+        same_kind(g->kind, kind)) {
+      *out = (size_t) (g - s->groups);
+      return 0;
+    }
+    slot = (slot + 1) & (s->group_index_size - 1);
+  }
+  /* The index holds 32-bit numbers. */
+  if (s->ngroups >= UINT32_MAX - 1)
+    return -ENOMEM;
+  if (s->ngroups == s->groups_cap) {
+    size_t cap = s->groups_cap ? s->groups_cap * 2 : 64;
+    struct group* v = realloc(s->groups, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    s->groups = v;
+    s->groups_cap = cap;
+  }
+  g = &s->groups[s->ngroups];
+  memset(g, 0, sizeof(*g));
+  g->hash = h;
+  g->name = strdup(name);
+  g->kind = kind != NULL ? strdup(kind) : NULL;
+  if (g->name == NULL || (kind != NULL && g->kind == NULL)) {
+    free(g->name);
+    free(g->kind);
+    return -ENOMEM;
+  }
+  *out = s->ngroups++;
+  s->group_index[slot] = (uint32_t) s->ngroups;
+  if (s->ngroups * 2 > s->group_index_size && group_index_grow(s) != 0)
+    return -ENOMEM;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ticks: the callbacks inside each, and the longest ones. */
+
+/* a before b in "longest first" order: longer, then earlier. */
+static int longer(uint64_t dur_a, int64_t ts_a, uint64_t dur_b, int64_t ts_b) {
+  return dur_a > dur_b || (dur_a == dur_b && ts_a < ts_b);
+}
+
+static void tick_add_callback(struct tick_rec* t, size_t group, uint64_t dur_ns,
+                              int64_t ts_ns) {
+  size_t i;
+  if (t->ncb == STAT_TICK_CALLBACKS &&
+      !longer(dur_ns, ts_ns, t->cb[t->ncb - 1].dur_ns, t->cb[t->ncb - 1].ts_ns))
+    return;
+  i = t->ncb < STAT_TICK_CALLBACKS ? t->ncb++ : t->ncb - 1;
+  while (i > 0 &&
+         longer(dur_ns, ts_ns, t->cb[i - 1].dur_ns, t->cb[i - 1].ts_ns)) {
+    t->cb[i] = t->cb[i - 1];
+    i--;
+  }
+  t->cb[i].group = group;
+  t->cb[i].dur_ns = dur_ns;
+  t->cb[i].ts_ns = ts_ns;
+}
+
+static void longest_offer(struct stat_summary* s, const struct tick_rec* t) {
+  size_t i;
+  if (s->nlongest == STAT_LONGEST_TICKS &&
+      !longer(t->dur_ns, t->ts_ns, s->longest[s->nlongest - 1].dur_ns,
+              s->longest[s->nlongest - 1].ts_ns))
+    return;
+  i = s->nlongest < STAT_LONGEST_TICKS ? s->nlongest++ : s->nlongest - 1;
+  while (i > 0 && longer(t->dur_ns, t->ts_ns, s->longest[i - 1].dur_ns,
+                         s->longest[i - 1].ts_ns)) {
+    s->longest[i] = s->longest[i - 1];
+    i--;
+  }
+  s->longest[i] = *t;
+}
+
+/* The innermost open tick of a stack, or NULL. */
+static struct tick_rec* stack_tick(struct span_stack* st) {
+  size_t i = st->n;
+  while (i-- > 0)
+    if (st->v[i].kind == K_TICK)
+      return &st->v[i].tick;
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Spans. */
+
+static int stack_push(struct span_stack* st, const struct open_span* e) {
+  if (st->n == st->cap) {
+    size_t cap = st->cap ? st->cap * 2 : 8;
+    struct open_span* v = realloc(st->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    st->v = v;
+    st->cap = cap;
+  }
+  st->v[st->n++] = *e;
+  return 0;
+}
+
+static void open_span_free(struct open_span* e) {
+  free(e->name);
+  free(e->cat);
+  cJSON_Delete(e->args);
+  e->name = NULL;
+  e->cat = NULL;
+  e->args = NULL;
+}
+
+/* A span is over: no more spans can nest in it. */
+static void span_close(struct stat_summary* s, struct open_span* e) {
+  uint64_t dur = (uint64_t) (e->end_ns - e->ts_ns);
+  if (e->kind == K_CALLBACK) {
+    uint64_t child = e->children_ns < dur ? e->children_ns : dur;
+    struct group* g = &s->groups[e->group];
+    g->self_ns = sat_add(g->self_ns, dur - child);
+  } else if (e->kind == K_TICK) {
+    e->tick.ts_ns = e->ts_ns;
+    e->tick.dur_ns = dur;
+    longest_offer(s, &e->tick);
+  }
+  open_span_free(e);
+}
+
+static int phase_get(struct stat_summary* s, const char* name,
+                     struct phase_acc** out) {
+  size_t i;
+  *out = NULL;
+  for (i = 0; i < s->nphases; i++)
+    if (strcmp(s->phases[i].name, name) == 0) {
+      *out = &s->phases[i];
+      return 0;
+    }
+  if (s->nphases == STAT_MAX_PHASES) {
+    s->no_phase++;
+    return 0;
+  }
+  s->phases[s->nphases].name = strdup(name);
+  if (s->phases[s->nphases].name == NULL)
+    return -ENOMEM;
+  stat_values_init(&s->phases[s->nphases].dur);
+  *out = &s->phases[s->nphases++];
+  return 0;
+}
+
+/* The figures of one complete span (ev->ts_ns, ev->dur_ns valid) of kind
+ * k on thread t (NULL if untracked). Sets *group for callbacks. */
+static int span_figures(struct stat_summary* s, const struct trace_event* ev,
+                        enum kind k, struct thread* t, size_t* group) {
+  int64_t end = ev->ts_ns + ev->dur_ns;
+  uint64_t dur = (uint64_t) ev->dur_ns;
+  int64_t qw;
+  const char* kind;
+  struct phase_acc* ph;
+
+  if (!s->have_span || ev->ts_ns < s->min_ts_ns)
+    s->min_ts_ns = ev->ts_ns;
+  if (!s->have_span || end > s->max_end_ns)
+    s->max_end_ns = end;
+  s->have_span = 1;
+
+  switch (k) {
+  case K_TICK:
+    s->tick_sum_ns = sat_add(s->tick_sum_ns, dur);
+    return stat_values_add(&s->tick_dur, dur);
+  case K_PHASE:
+    if (phase_get(s, ev->name, &ph) != 0)
+      return -ENOMEM;
+    if (ph == NULL)
+      return 0;
+    ph->count++;
+    return stat_values_add(&ph->dur, dur);
+  case K_WAIT:
+    s->wait_sum_ns = sat_add(s->wait_sum_ns, dur);
+    return 0;
+  case K_CALLBACK:
+    if (trace_arg_str(ev, "kind", &kind) != 0 || kind[0] == '\0')
+      kind = NULL;
+    if (group_get(s, ev->name, kind, group) != 0)
+      return -ENOMEM;
+    s->groups[*group].count++;
+    s->groups[*group].total_ns = sat_add(s->groups[*group].total_ns, dur);
+    return 0;
+  case K_WORK:
+    s->tasks++;
+    if (t != NULL) {
+      if (t->tasks++ == 0)
+        t->first_task = ++s->task_seq;
+      t->busy_ns = sat_add(t->busy_ns, dur);
+    }
+    if (trace_arg_us(ev, "queue_wait_us", &qw) == 0 && qw >= 0 &&
+        stat_values_add(&s->queue_wait, (uint64_t) qw) != 0)
+      return -ENOMEM;
+    if (stat_values_add(&s->run, dur) != 0 ||
+        i64vec_push(&s->task_start, ev->ts_ns) != 0 ||
+        /* A zero-length task still runs at its instant. */
+        i64vec_push(&s->task_end, end > ev->ts_ns ? end : ev->ts_ns + 1) != 0)
+      return -ENOMEM;
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+static void tick_number(const struct trace_event* ev, struct tick_rec* t) {
+  t->has_number = trace_arg_int(ev, "tick", &t->number) == 0;
+}
+
+/* An X span of a loop kind: find its parent among the open spans of its
+ * thread, then open it. */
+static int span_nest_x(struct stat_summary* s, struct thread* t,
+                       const struct trace_event* ev, enum kind k,
+                       size_t group) {
+  int64_t end = ev->ts_ns + ev->dur_ns;
+  struct open_span e;
+  struct tick_rec* tick;
+
+  if (t->has_last && ev->ts_ns < t->last_ts_ns && !s->disorder) {
+    s->disorder = 1;
+    s->disorder_tid = t->tid;
+  }
+  t->has_last = 1;
+  t->last_ts_ns = ev->ts_ns;
+
+  while (t->x.n > 0) {
+    struct open_span* top = &t->x.v[t->x.n - 1];
+    if (top->ts_ns <= ev->ts_ns && end <= top->end_ns)
+      break;
+    span_close(s, top);
+    t->x.n--;
+  }
+  if (t->x.n > 0) {
+    struct open_span* parent = &t->x.v[t->x.n - 1];
+    parent->children_ns = sat_add(parent->children_ns, (uint64_t) ev->dur_ns);
+  }
+  if (k == K_CALLBACK && (tick = stack_tick(&t->x)) != NULL)
+    tick_add_callback(tick, group, (uint64_t) ev->dur_ns, ev->ts_ns);
+  if (t->x.n >= STAT_MAX_DEPTH) {
+    s->too_deep++;
+    return 0;
+  }
+  memset(&e, 0, sizeof(e));
+  e.kind = k;
+  e.ts_ns = ev->ts_ns;
+  e.end_ns = end;
+  e.group = group;
+  if (k == K_TICK)
+    tick_number(ev, &e.tick);
+  return stack_push(&t->x, &e);
+}
+
+static int on_complete(struct stat_summary* s, const struct trace_event* ev) {
+  enum kind k = classify(ev->cat);
+  struct thread* t = NULL;
+  size_t group = 0;
+
+  if ((ev->has & (TRACE_HAS_TS | TRACE_HAS_DUR)) !=
+      (TRACE_HAS_TS | TRACE_HAS_DUR)) {
+    s->no_time++;
+    return 0;
+  }
+  if ((k == K_WORK || is_loop_kind(k)) && thread_get(s, ev, &t) != 0)
+    return -ENOMEM;
+  if (span_figures(s, ev, k, t, &group) != 0)
+    return -ENOMEM;
+  if (t != NULL && is_loop_kind(k))
+    return span_nest_x(s, t, ev, k, group);
+  return 0;
+}
+
+static int on_begin(struct stat_summary* s, const struct trace_event* ev) {
+  struct open_span e;
+  struct thread* t;
+
+  if (!(ev->has & TRACE_HAS_TS)) {
+    s->no_time++;
+    return 0;
+  }
+  if (thread_get(s, ev, &t) != 0)
+    return -ENOMEM;
+  if (t == NULL)
+    return 0;
+  if (t->b.n >= STAT_MAX_DEPTH) {
+    s->too_deep++;
+    return 0;
+  }
+  memset(&e, 0, sizeof(e));
+  e.kind = classify(ev->cat);
+  e.ts_ns = ev->ts_ns;
+  e.name = strdup(ev->name);
+  e.cat = strdup(ev->cat);
+  /* Only our kinds read args; keep nothing else. */
+  if (e.kind != K_OTHER && ev->args != NULL)
+    e.args = cJSON_Duplicate(ev->args, 1);
+  if (e.name == NULL || e.cat == NULL ||
+      (e.kind != K_OTHER && ev->args != NULL && e.args == NULL) ||
+      stack_push(&t->b, &e) != 0) {
+    open_span_free(&e);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+/* An E closes the innermost open B whose name and cat match those it
+ * gives (Perfetto's rule); B events above that one never ended. */
+static int on_end(struct stat_summary* s, const struct trace_event* ev) {
+  struct thread* t;
+  struct open_span e;
+  struct trace_event span;
+  struct tick_rec* tick;
+  size_t i;
+  size_t group = 0;
+  int rc;
+
+  if (!(ev->has & TRACE_HAS_TS)) {
+    s->no_time++;
+    return 0;
+  }
+  if (thread_get(s, ev, &t) != 0)
+    return -ENOMEM;
+  if (t == NULL)
+    return 0;
+  for (i = t->b.n; i-- > 0;) {
+    const struct open_span* b = &t->b.v[i];
+    if ((ev->name[0] == '\0' || strcmp(ev->name, b->name) == 0) &&
+        (ev->cat[0] == '\0' || strcmp(ev->cat, b->cat) == 0))
+      break;
+  }
+  if (i == (size_t) -1 || ev->ts_ns < t->b.v[i].ts_ns) {
+    s->unmatched_e++;
+    return 0;
+  }
+  while (t->b.n > i + 1) {
+    s->unended_b++;
+    open_span_free(&t->b.v[--t->b.n]);
+  }
+  e = t->b.v[--t->b.n];
+
+  memset(&span, 0, sizeof(span));
+  span.ph = 'X';
+  span.has = ev->has | TRACE_HAS_DUR;
+  span.name = e.name;
+  span.cat = e.cat;
+  span.ts_ns = e.ts_ns;
+  span.dur_ns = ev->ts_ns - e.ts_ns;
+  span.pid = ev->pid;
+  span.tid = ev->tid;
+  /* When both carry args, the E's win. */
+  span.args = ev->args != NULL ? ev->args : e.args;
+  e.end_ns = ev->ts_ns;
+
+  rc = span_figures(s, &span, e.kind, e.kind == K_WORK ? t : NULL, &group);
+  if (rc == 0 && is_loop_kind(e.kind)) {
+    if (t->b.n > 0) {
+      struct open_span* parent = &t->b.v[t->b.n - 1];
+      parent->children_ns =
+          sat_add(parent->children_ns, (uint64_t) span.dur_ns);
+    }
+    if (e.kind == K_CALLBACK && (tick = stack_tick(&t->b)) != NULL)
+      tick_add_callback(tick, group, (uint64_t) span.dur_ns, span.ts_ns);
+    e.group = group;
+    if (e.kind == K_TICK)
+      tick_number(&span, &e.tick);
+    span_close(s, &e);
+  } else {
+    open_span_free(&e);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Metadata and instants. */
+
+/* Merges the args of a `looptrace` metadata event: a later key wins. */
+static int looptrace_facts(struct stat_summary* s,
+                           const struct trace_event* ev) {
+  const char* str;
+  int64_t v;
+
+  s->looptrace_meta = 1;
+  if (trace_arg_us(ev, "duration_us", &v) == 0 && v >= 0) {
+    s->has_duration = 1;
+    s->duration_ns = v;
+  }
+  if (trace_arg_int(ev, "drops", &v) == 0 && v >= 0) {
+    s->has_drops_meta = 1;
+    s->drops_meta = v;
+  }
+  if (trace_arg_int(ev, "threadpool_size", &v) == 0) {
+    s->has_threadpool_size = 1;
+    s->threadpool_size = v;
+  }
+  if (trace_arg_str(ev, "libuv_version", &str) == 0 &&
+      set_str(&s->libuv_version, str) != 0)
+    return -ENOMEM;
+  if (trace_arg_str(ev, "command", &str) == 0 && set_str(&s->command, str) != 0)
+    return -ENOMEM;
+  return 0;
+}
+
+static int on_metadata(struct stat_summary* s, const struct trace_event* ev) {
+  const char* str;
+  int64_t v;
+  struct thread* t;
+
+  if (strcmp(ev->name, "looptrace") == 0)
+    return looptrace_facts(s, ev);
+  if (strcmp(ev->name, "process_name") == 0) {
+    if (s->process_name == NULL && trace_arg_str(ev, "name", &str) == 0)
+      return set_str(&s->process_name, str);
+    return 0;
+  }
+  if (strcmp(ev->name, "thread_name") == 0) {
+    if (trace_arg_str(ev, "name", &str) != 0)
+      return 0;
+    if (thread_get(s, ev, &t) != 0)
+      return -ENOMEM;
+    return t != NULL ? set_str(&t->name, str) : 0;
+  }
+  if (strcmp(ev->name, "thread_sort_index") == 0) {
+    if (trace_arg_int(ev, "sort_index", &v) != 0)
+      return 0;
+    if (thread_get(s, ev, &t) != 0)
+      return -ENOMEM;
+    if (t != NULL) {
+      t->has_sort = 1;
+      t->sort = v;
+    }
+  }
+  return 0;
+}
+
+static int on_instant(struct stat_summary* s, const struct trace_event* ev) {
+  int64_t records;
+  const char* p = strstr(ev->cat, "looptrace");
+  if (strcmp(ev->name, "dropped") != 0 || p == NULL)
+    return 0;
+  if (trace_arg_int(ev, "records", &records) == 0 && records >= 0) {
+    s->has_drop_instant = 1;
+    s->drops_instants = sat_add(s->drops_instants, (uint64_t) records);
+  }
+  return 0;
+}
+
+int stat_summary_event(const struct trace_event* ev, void* arg) {
+  struct stat_summary* s = arg;
+  int rc = 0;
+  if (s->failed)
+    return s->failed;
+  switch (ev->ph) {
+  case 'X':
+    rc = on_complete(s, ev);
+    break;
+  case 'B':
+    rc = on_begin(s, ev);
+    break;
+  case 'E':
+    rc = on_end(s, ev);
+    break;
+  case 'M':
+    rc = on_metadata(s, ev);
+    break;
+  case 'i':
+  case 'I':
+    rc = on_instant(s, ev);
+    break;
+  }
+  if (rc != 0)
+    s->failed = rc;
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The figures. */
+
+int stat_summary_new(struct stat_summary** out) {
+  struct stat_summary* s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return -ENOMEM;
+  *out = s;
+  return 0;
+}
+
+static int pcts(struct stat_values* v, struct stat_pcts* out) {
+  memset(out, 0, sizeof(*out));
+  if (v->n == 0)
+    return 0;
+  out->ok = 1;
+  stat_values_pct(v, 50, &out->p50);
+  stat_values_pct(v, 99, &out->p99);
+  out->max = v->max;
+  return 0;
+}
+
+static int cmp_i64(const void* a, const void* b) {
+  int64_t x = *(const int64_t*) a;
+  int64_t y = *(const int64_t*) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The most work spans open at one instant. Spans are [start, end): one
+ * ending where another starts does not overlap it. */
+static uint64_t peak_concurrency(struct stat_summary* s) {
+  int64_t* start = s->task_start.v;
+  int64_t* end = s->task_end.v;
+  size_t n = s->task_start.n;
+  size_t i = 0;
+  size_t j = 0;
+  uint64_t cur = 0;
+  uint64_t peak = 0;
+  if (n == 0)
+    return 0;
+  qsort(start, n, sizeof(*start), cmp_i64);
+  qsort(end, n, sizeof(*end), cmp_i64);
+  while (i < n) {
+    if (start[i] < end[j]) {
+      if (++cur > peak)
+        peak = cur;
+      i++;
+    } else {
+      cur--;
+      j++;
+    }
+  }
+  return peak;
+}
+
+/* "1.44.2" as uv_version() gives it; 0 when it does not read as one. */
+static uint32_t parse_uv_version(const char* version) {
+  unsigned major;
+  unsigned minor;
+  unsigned patch = 0;
+  if (version == NULL ||
+      sscanf(version, "%u.%u.%u", &major, &minor, &patch) < 2)
+    return 0;
+  return (major << 16) | (minor << 8) | patch;
+}
+
+/* Where a phase goes in libuv's order for its version (looprt_trace.h
+ * holds the order); names we do not know come after ours. */
+static size_t phase_rank(const char* name, uint32_t uv_version) {
+  uint8_t order[LRT_PHASE_MAX];
+  size_t n = (size_t) lrt_phase_order(uv_version, order);
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (strcmp(name, lrt_phase_name(order[i])) == 0)
+      return i;
+  return n;
+}
+
+static int phase_figures(struct stat_summary* s) {
+  struct stat_figures* f = &s->fig;
+  uint32_t uv_version = parse_uv_version(s->libuv_version);
+  size_t i;
+  size_t n = 0;
+  size_t rank;
+
+  if (s->nphases == 0)
+    return 0;
+  s->fig_phases = calloc(s->nphases, sizeof(*s->fig_phases));
+  if (s->fig_phases == NULL)
+    return -ENOMEM;
+  /* A stable selection by rank: few names, so quadratic is fine. */
+  for (rank = 0; rank <= LRT_PHASE_MAX; rank++)
+    for (i = 0; i < s->nphases; i++) {
+      struct phase_acc* p = &s->phases[i];
+      struct stat_phase* out;
+      if (phase_rank(p->name, uv_version) != rank)
+        continue;
+      out = &s->fig_phases[n++];
+      out->name = p->name;
+      out->count = p->count;
+      out->total_ns = p->dur.sum;
+      if (s->tick_sum_ns > 0) {
+        out->has_share = 1;
+        out->share = (double) p->dur.sum / (double) s->tick_sum_ns;
+      }
+      pcts(&p->dur, &out->dur);
+    }
+  f->phases = s->fig_phases;
+  f->nphases = n;
+  return 0;
+}
+
+/* Most total time first; ties by name, then kind, so output is stable. */
+static int cmp_group(const void* a, const void* b) {
+  const struct group* x = a;
+  const struct group* y = b;
+  int c;
+  if (x->total_ns != y->total_ns)
+    return x->total_ns > y->total_ns ? -1 : 1;
+  if ((c = strcmp(x->name, y->name)) != 0)
+    return c;
+  if (x->kind == NULL || y->kind == NULL)
+    return (x->kind != NULL) - (y->kind != NULL);
+  return strcmp(x->kind, y->kind);
+}
+
+static int callback_figures(struct stat_summary* s) {
+  struct group* sorted;
+  size_t n = s->ngroups < STAT_TOP_CALLBACKS ? s->ngroups : STAT_TOP_CALLBACKS;
+  size_t i;
+
+  if (s->ngroups == 0)
+    return 0;
+  /* Sort copies: the longest ticks refer to groups by index. */
+  sorted = malloc(s->ngroups * sizeof(*sorted));
+  s->fig_callbacks = calloc(n, sizeof(*s->fig_callbacks));
+  if (sorted == NULL || s->fig_callbacks == NULL) {
+    free(sorted);
+    return -ENOMEM;
+  }
+  memcpy(sorted, s->groups, s->ngroups * sizeof(*sorted));
+  qsort(sorted, s->ngroups, sizeof(*sorted), cmp_group);
+  for (i = 0; i < n; i++) {
+    s->fig_callbacks[i].name = sorted[i].name;
+    s->fig_callbacks[i].kind = sorted[i].kind;
+    s->fig_callbacks[i].count = sorted[i].count;
+    s->fig_callbacks[i].total_ns = sorted[i].total_ns;
+    s->fig_callbacks[i].self_ns = sorted[i].self_ns;
+  }
+  free(sorted);
+  s->fig.callbacks = s->fig_callbacks;
+  s->fig.ncallbacks = n;
+  return 0;
+}
+
+/* Workers by thread_sort_index (those with one first), then by their
+ * first task. */
+static int cmp_worker(const void* a, const void* b) {
+  const struct thread* x = *(struct thread* const*) a;
+  const struct thread* y = *(struct thread* const*) b;
+  if (x->has_sort != y->has_sort)
+    return x->has_sort ? -1 : 1;
+  if (x->has_sort && x->sort != y->sort)
+    return x->sort < y->sort ? -1 : 1;
+  return x->first_task < y->first_task ? -1 : x->first_task > y->first_task;
+}
+
+static int threadpool_figures(struct stat_summary* s) {
+  struct stat_figures* f = &s->fig;
+  struct thread** w;
+  size_t nw = 0;
+  size_t i;
+
+  f->tasks = s->tasks;
+  if (s->tasks == 0)
+    return 0;
+  pcts(&s->queue_wait, &f->queue_wait);
+  pcts(&s->run, &f->run);
+  f->peak_concurrency = peak_concurrency(s);
+  w = malloc((s->nthreads + 1) * sizeof(*w));
+  s->fig_workers = calloc(s->nthreads + 1, sizeof(*s->fig_workers));
+  if (w == NULL || s->fig_workers == NULL) {
+    free(w);
+    return -ENOMEM;
+  }
+  for (i = 0; i < s->nthreads; i++)
+    if (s->threads[i]->tasks > 0)
+      w[nw++] = s->threads[i];
+  qsort(w, nw, sizeof(*w), cmp_worker);
+  for (i = 0; i < nw; i++) {
+    struct stat_worker* out = &s->fig_workers[i];
+    out->name = w[i]->name;
+    out->tid = w[i]->tid;
+    out->tasks = w[i]->tasks;
+    out->busy_ns = w[i]->busy_ns;
+    if (f->has_recording && f->recording_ns > 0) {
+      out->has_share = 1;
+      out->busy_share = (double) w[i]->busy_ns / (double) f->recording_ns;
+    }
+  }
+  free(w);
+  f->workers = s->fig_workers;
+  f->nworkers = nw;
+  return 0;
+}
+
+static void longest_figures(struct stat_summary* s) {
+  struct stat_figures* f = &s->fig;
+  size_t i;
+  size_t j;
+  for (i = 0; i < s->nlongest; i++) {
+    const struct tick_rec* t = &s->longest[i];
+    struct stat_tick* out = &f->longest[i];
+    out->has_number = t->has_number;
+    out->number = t->number;
+    out->ts_ns = t->ts_ns;
+    out->dur_ns = t->dur_ns;
+    out->ncallbacks = t->ncb;
+    for (j = 0; j < t->ncb; j++) {
+      out->callbacks[j].name = s->groups[t->cb[j].group].name;
+      out->callbacks[j].kind = s->groups[t->cb[j].group].kind;
+      out->callbacks[j].dur_ns = t->cb[j].dur_ns;
+    }
+  }
+  f->nlongest = s->nlongest;
+}
+
+/* Closes what is still open at the end of the file. */
+static void close_all(struct stat_summary* s) {
+  size_t i;
+  for (i = 0; i < s->nthreads; i++) {
+    struct thread* t = s->threads[i];
+    while (t->x.n > 0)
+      span_close(s, &t->x.v[--t->x.n]);
+    while (t->b.n > 0) {
+      s->unended_b++;
+      open_span_free(&t->b.v[--t->b.n]);
+    }
+  }
+}
+
+static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
+  struct lines* w = &s->warnings;
+  int rc = 0;
+  if (r == NULL)
+    return 0;
+  if (r->truncated && r->form == TRACE_FORM_ARRAY)
+    rc |= lines_add(
+        w,
+        "file ends without ']' (recording cut short?); read %" PRIu64 " events",
+        r->events);
+  else if (r->truncated)
+    rc |= lines_add(w,
+                    "file ends inside the trace (recording cut short?); "
+                    "read %" PRIu64 " events",
+                    r->events);
+  if (r->error[0] != '\0')
+    rc |= lines_add(w, "stopped reading: %s; read %" PRIu64 " events", r->error,
+                    r->events);
+  if (r->trailing_at != 0)
+    rc |= lines_add(
+        w, "ignored data after the end of the trace (byte %" PRIu64 ")",
+        r->trailing_at);
+  if (r->not_objects > 0)
+    rc |= lines_add(w,
+                    "skipped %" PRIu64
+                    " elements of the events array that are not objects",
+                    r->not_objects);
+  if (r->bad_json > 0)
+    rc |= lines_add(w, "skipped %" PRIu64 " events that are not valid JSON",
+                    r->bad_json);
+  if (r->bad_fields > 0)
+    rc |= lines_add(w,
+                    "skipped %" PRIu64
+                    " events with fields of the wrong type or out of range",
+                    r->bad_fields);
+  if (r->oversized > 0)
+    rc |= lines_add(w, "skipped %" PRIu64 " events larger than %u MiB",
+                    r->oversized, TRACE_READER_MAX_EVENT >> 20);
+  return rc;
+}
+
+static int span_warnings(struct stat_summary* s) {
+  struct lines* w = &s->warnings;
+  int rc = 0;
+  if (s->no_time > 0)
+    rc |= lines_add(w, "skipped %" PRIu64 " span events without ts or dur",
+                    s->no_time);
+  if (s->unmatched_e > 0)
+    rc |= lines_add(w, "skipped %" PRIu64 " 'E' events that match no 'B'",
+                    s->unmatched_e);
+  if (s->unended_b > 0)
+    rc |= lines_add(w, "skipped %" PRIu64 " 'B' events that never end",
+                    s->unended_b);
+  if (s->too_deep > 0)
+    rc |= lines_add(w,
+                    "%" PRIu64
+                    " spans nest deeper than %d: left out of "
+                    "nesting",
+                    s->too_deep, STAT_MAX_DEPTH);
+  if (s->no_thread > 0)
+    rc |= lines_add(
+        w, "more than %d threads: %" PRIu64 " events of the others left out",
+        STAT_MAX_THREADS, s->no_thread);
+  if (s->no_phase > 0)
+    rc |= lines_add(
+        w, "more than %d phase names: %" PRIu64 " phase spans left out",
+        STAT_MAX_PHASES, s->no_phase);
+  if (s->disorder)
+    rc |= lines_add(w,
+                    "spans of thread %" PRId64
+                    " are not in time order: callback self times and the "
+                    "callbacks of the longest ticks may be off",
+                    s->disorder_tid);
+  return rc;
+}
+
+static int missing_figures(struct stat_summary* s) {
+  struct stat_figures* f = &s->fig;
+  struct lines* m = &s->missing;
+  int rc = 0;
+  if (!f->has_recording)
+    rc |= lines_add(m, "recording_us: no spans and no duration_us");
+  if (f->ticks == 0) {
+    rc |= lines_add(m, "loop_utilization: no spans with cat \"tick\"");
+    rc |= lines_add(m, "ticks: no spans with cat \"tick\"");
+  } else {
+    if (!f->has_utilization)
+      rc |= lines_add(m, "loop_utilization: the ticks last no time");
+    if (!f->has_ticks_per_s)
+      rc |= lines_add(m, "ticks.per_s: the recording length is unknown or 0");
+  }
+  if (f->nphases == 0)
+    rc |= lines_add(m, "phases: no spans with cat \"phase\"");
+  else if (s->tick_sum_ns == 0)
+    rc |= lines_add(m, "phases.share: no tick time to share");
+  if (f->ncallbacks == 0)
+    rc |= lines_add(m, "callbacks: no spans with cat \"callback\"");
+  if (f->tasks == 0) {
+    rc |= lines_add(m, "threadpool: no spans with cat \"work\"");
+  } else {
+    if (!f->queue_wait.ok)
+      rc |= lines_add(m,
+                      "threadpool.queue_wait_us: no work span has "
+                      "queue_wait_us");
+    if (f->nworkers > 0 && !f->workers[0].has_share)
+      rc |= lines_add(m,
+                      "threadpool.workers.busy_share: the recording length "
+                      "is unknown or 0");
+  }
+  if (f->ticks == 0)
+    rc |= lines_add(m, "longest_ticks: no spans with cat \"tick\"");
+  if (!f->has_drops)
+    rc |= lines_add(m,
+                    "drops: not a looptrace recording (no \"looptrace\" "
+                    "metadata)");
+  return rc;
+}
+
+int stat_summary_finish(struct stat_summary* s, const struct trace_reader* r,
+                        const struct stat_figures** out) {
+  struct stat_figures* f = &s->fig;
+
+  if (s->failed)
+    return s->failed;
+  if (s->finished) {
+    *out = f;
+    return 0;
+  }
+  close_all(s);
+
+  f->process_name = s->process_name;
+  f->command = s->command;
+  f->libuv_version = s->libuv_version;
+  f->has_threadpool_size = s->has_threadpool_size;
+  f->threadpool_size = s->threadpool_size;
+  f->events = r != NULL ? r->events : 0;
+
+  if (s->has_duration) {
+    f->has_recording = 1;
+    f->recording_ns = (uint64_t) s->duration_ns;
+  } else if (s->have_span) {
+    f->has_recording = 1;
+    f->recording_ns = (uint64_t) (s->max_end_ns - s->min_ts_ns);
+  }
+
+  f->ticks = s->tick_dur.n;
+  if (s->tick_sum_ns > 0) {
+    double u = 1.0 - (double) s->wait_sum_ns / (double) s->tick_sum_ns;
+    f->has_utilization = 1;
+    f->utilization = u < 0 ? 0 : u;
+  }
+  if (f->ticks > 0 && f->has_recording && f->recording_ns > 0) {
+    f->has_ticks_per_s = 1;
+    f->ticks_per_s = (double) f->ticks / ((double) f->recording_ns / 1e9);
+  }
+  pcts(&s->tick_dur, &f->tick_dur);
+
+  if (phase_figures(s) != 0 || callback_figures(s) != 0 ||
+      threadpool_figures(s) != 0)
+    return s->failed = -ENOMEM;
+  longest_figures(s);
+
+  if (s->has_drops_meta) {
+    f->has_drops = 1;
+    f->drops = (uint64_t) s->drops_meta;
+  } else if (s->looptrace_meta || s->has_drop_instant) {
+    /* Cut short before the last metadata: the losses noted so far. */
+    f->has_drops = 1;
+    f->drops = s->drops_instants;
+  }
+
+  if (read_warnings(s, r) != 0 || span_warnings(s) != 0 ||
+      missing_figures(s) != 0)
+    return s->failed = -ENOMEM;
+  f->warnings = s->warnings.v;
+  f->nwarnings = s->warnings.n;
+  f->missing = s->missing.v;
+  f->nmissing = s->missing.n;
+  s->finished = 1;
+  *out = f;
+  return 0;
+}
+
+void stat_summary_free(struct stat_summary* s) {
+  size_t i;
+  if (s == NULL)
+    return;
+  for (i = 0; i < s->nthreads; i++) {
+    struct thread* t = s->threads[i];
+    while (t->x.n > 0)
+      open_span_free(&t->x.v[--t->x.n]);
+    while (t->b.n > 0)
+      open_span_free(&t->b.v[--t->b.n]);
+    free(t->x.v);
+    free(t->b.v);
+    free(t->name);
+    free(t);
+  }
+  free(s->threads);
+  free(s->thread_index);
+  for (i = 0; i < s->ngroups; i++) {
+    free(s->groups[i].name);
+    free(s->groups[i].kind);
+  }
+  free(s->groups);
+  free(s->group_index);
+  for (i = 0; i < s->nphases; i++) {
+    free(s->phases[i].name);
+    stat_values_free(&s->phases[i].dur);
+  }
+  stat_values_free(&s->tick_dur);
+  stat_values_free(&s->run);
+  stat_values_free(&s->queue_wait);
+  free(s->task_start.v);
+  free(s->task_end.v);
+  free(s->process_name);
+  free(s->command);
+  free(s->libuv_version);
+  free(s->fig_phases);
+  free(s->fig_callbacks);
+  free(s->fig_workers);
+  lines_free(&s->warnings);
+  lines_free(&s->missing);
+  free(s);
+}

@@ -1,0 +1,152 @@
+/* stat_summary.h — the summary figures of a trace, computed while it
+ * streams by (TRACE-FORMAT.md, "Summary figures").
+ *
+ *   struct stat_summary* s;
+ *   const struct stat_figures* f;
+ *   stat_summary_new(&s);
+ *   trace_reader_init(&r, stat_summary_event, s);  ... feed, end ...
+ *   stat_summary_finish(s, &r, &f);
+ *   ... stat_report_json(f) / stat_report_text(f, ...) ...
+ *   stat_summary_free(s);
+ *
+ * What grows with the trace: the durations percentiles need (ticks, each
+ * phase, task run time and queue wait: 4 or 8 bytes each, stat_values.h),
+ * two 8-byte times per threadpool task (peak concurrency), one entry per
+ * distinct callback (name, kind) and per thread. Everything else is
+ * bounded: open spans per thread (STAT_MAX_DEPTH), the longest ticks and
+ * their callbacks, the phase names (STAT_MAX_PHASES).
+ */
+#ifndef LOOPTRACE_STAT_SUMMARY_H
+#define LOOPTRACE_STAT_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_reader.h"
+
+#define STAT_TOP_CALLBACKS 10 /* callbacks listed, most total time first */
+#define STAT_LONGEST_TICKS 5  /* ticks listed, longest first */
+#define STAT_TICK_CALLBACKS 5 /* callbacks listed per tick, longest first */
+#define STAT_MAX_THREADS 65536
+#define STAT_MAX_DEPTH 256 /* open spans per thread */
+#define STAT_MAX_PHASES 64 /* distinct phase names */
+
+/* Nearest-rank percentiles of a set of durations, in ns. */
+struct stat_pcts {
+  int ok; /* 0: the set was empty, the rest is meaningless */
+  uint64_t p50;
+  uint64_t p99;
+  uint64_t max;
+};
+
+struct stat_phase {
+  const char* name;
+  uint64_t count;
+  uint64_t total_ns;
+  int has_share; /* share is known (there is tick time) */
+  double share;  /* total / Σ tick dur */
+  struct stat_pcts dur;
+};
+
+struct stat_callback {
+  const char* name;
+  const char* kind; /* NULL when the spans had none */
+  uint64_t count;
+  uint64_t total_ns;
+  uint64_t self_ns; /* total minus the time of the spans nested in them */
+};
+
+struct stat_worker {
+  const char* name; /* thread_name, or NULL */
+  int64_t tid;
+  uint64_t tasks;
+  uint64_t busy_ns;
+  int has_share; /* busy_share is known (recording length is) */
+  double busy_share;
+};
+
+struct stat_tick_callback {
+  const char* name;
+  const char* kind; /* or NULL */
+  uint64_t dur_ns;
+};
+
+struct stat_tick {
+  int has_number;
+  int64_t number; /* args.tick */
+  int64_t ts_ns;
+  uint64_t dur_ns;
+  size_t ncallbacks;
+  struct stat_tick_callback callbacks[STAT_TICK_CALLBACKS];
+};
+
+/* Every figure `looptrace stat` shows. A has_* flag at 0 means the figure
+ * could not be computed from the file (null in JSON); `missing` says why.
+ * Strings belong to the summary and live until stat_summary_free(). */
+struct stat_figures {
+  /* About the recording, when the file says. */
+  const char* process_name;
+  const char* command;
+  const char* libuv_version;
+  int has_threadpool_size;
+  int64_t threadpool_size;
+  uint64_t events; /* events read */
+
+  int has_recording;
+  uint64_t recording_ns;
+  int has_utilization;
+  double utilization;
+
+  uint64_t ticks; /* 0: no tick spans, the tick figures are null */
+  int has_ticks_per_s;
+  double ticks_per_s;
+  struct stat_pcts tick_dur;
+
+  size_t nphases; /* in libuv's order */
+  const struct stat_phase* phases;
+
+  size_t ncallbacks; /* at most STAT_TOP_CALLBACKS */
+  const struct stat_callback* callbacks;
+
+  uint64_t tasks; /* 0: no work spans, the threadpool is null */
+  struct stat_pcts queue_wait;
+  struct stat_pcts run;
+  uint64_t peak_concurrency;
+  size_t nworkers; /* sorted by thread_sort_index, then first task */
+  const struct stat_worker* workers;
+
+  size_t nlongest;
+  struct stat_tick longest[STAT_LONGEST_TICKS];
+
+  int has_drops;
+  uint64_t drops;
+
+  size_t nwarnings; /* things the reader should know, one line each */
+  char** warnings;
+  size_t nmissing; /* "figure: why it is null or empty" */
+  char** missing;
+};
+
+struct stat_summary;
+
+/* Allocates an empty summary into *out. Returns 0 or -ENOMEM. The caller
+ * frees it with stat_summary_free(). */
+int stat_summary_new(struct stat_summary** out);
+
+/* Adds one event; a trace_event_cb, `arg` is the summary. Returns 0 or
+ * -ENOMEM (the summary is then unusable but safe to free). Events that do
+ * not fit what a figure needs are counted and reported by finish. */
+int stat_summary_event(const struct trace_event* ev, void* arg);
+
+/* Computes the figures once every event was added. `r` is the reader
+ * that read them (for its counts and whether the file was cut short); it
+ * may be NULL. *out points into the summary and is valid until
+ * stat_summary_free(); calling finish again returns the same figures.
+ * Returns 0 or -ENOMEM. */
+int stat_summary_finish(struct stat_summary* s, const struct trace_reader* r,
+                        const struct stat_figures** out);
+
+/* Frees the summary and everything its figures point to. NULL is fine. */
+void stat_summary_free(struct stat_summary* s);
+
+#endif /* LOOPTRACE_STAT_SUMMARY_H */
