@@ -53,7 +53,7 @@ mkdir -p "$tmp"
 
 case $mode in
   full)
-    rounds=7 tracer_rounds=5
+    rounds=15 tracer_rounds=5
     n_immediates=1000000 n_timers=1000000 n_pool=100000 n_echo=100000
     tracer_workloads="immediates timers pool"
     collector_seconds=10 collector_steps=3
