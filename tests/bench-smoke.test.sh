@@ -6,6 +6,13 @@
 # speed belongs to `make bench`, not to timed tests.
 set -uo pipefail
 . "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+# make check runs the suite with SANITIZE=1; benchmarks (and callgrind)
+# make no sense under ASan.
+case " ${MAKEFLAGS:-} " in
+  *SANITIZE=1*)
+    echo "skip: the benchmarks do not run under sanitizers"
+    exit 77 ;;
+esac
 require_bpf
 command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
 for pkg in lttng-tools liblttng-ust-dev; do

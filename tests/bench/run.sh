@@ -82,13 +82,12 @@ case $mode in
 esac
 echo_connections=32
 # The program measured (workload, echo server) runs on the last CPU, with
-# a threadpool of one thread: the pool's CPU time then varies little from
-# round to round (unpinned, where its four workers land made it vary
-# threefold here; four workers on one CPU take turns so differently when
-# traced that the context switches, tripled, are most of the cost). The
-# tools (tracers, LTTng's daemons, the echo client) run on the other CPUs,
-# so that they never preempt it: what a tracer costs the program is then
-# what it makes the program itself do.
+# a threadpool of one thread, as many as the CPUs it has: its CPU time
+# then varies little from round to round (unpinned, where the pool's four
+# threads landed made it vary threefold here). The tools (tracers, LTTng's
+# daemons, the echo client) run on the other CPUs, so that they never
+# preempt it: what a tracer costs the program is then what it makes the
+# program itself do.
 cpu=$(($(nproc) - 1))
 pin=(taskset -c $cpu)
 export UV_THREADPOOL_SIZE=1
