@@ -16,13 +16,13 @@ static _Atomic uint64_t next_worker_index = 1;
  * code that runs only while traced made every task save and restore
  * registers for it, traced or not. Untraced, a task now runs 35
  * instructions more than in a build without probes (58 before), most of
- * them the guards' loads and branches (callgrind, make bench).
- *
- * The pool counters change after the record's timestamp is taken, so
- * that a session's snapshot (trace.c) and the records agree on which
- * side of it each task's moves fall. */
+ * them the guards' loads and branches (callgrind, make bench). */
 
-/* A worker begins `w`; returns when (ns). */
+/* The pool counters move after a record's timestamp is taken, so that a
+ * session's snapshot (trace.c) and the records agree on which side of it
+ * each move falls. */
+
+/* A worker begins `w`: counts it started; returns when (ns). */
 static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
   uint64_t start;
   if (lrt__thread_role() != LRT_THREAD_WORKER)
@@ -37,7 +37,8 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
   return start;
 }
 
-/* A worker finished `w`, begun at `start` (0: before tracing began). */
+/* A worker finished `w`, begun at `start` (0: before tracing began):
+ * counts it finished. */
 static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
                                                      uint64_t start) {
   uint64_t end = lrt__now();
