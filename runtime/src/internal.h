@@ -80,6 +80,7 @@ struct lrt__loop_private {
 
   /* threadpool.c */
   uint64_t work_in_flight;
+  uint64_t tasks_submitted; /* the low bits of its task ids */
 
   /* tcp.c: one read buffer serves every stream of the loop, since a
    * read callback consumes its data before the next read. */
@@ -121,10 +122,10 @@ uint8_t lrt__thread_role(void);
 /* Hands every buffered record to the tracer now. */
 void lrt__flush_all(void);
 
-/* Threadpool occupancy, for the snapshot a new session starts with. */
-extern _Atomic uint64_t lrt__pool_submitted;
-extern _Atomic uint64_t lrt__pool_started;
-extern _Atomic uint64_t lrt__pool_finished;
+/* Tasks queued and running in the pool now, for the snapshot a tracing
+ * session starts with (threadpool.c). */
+void lrt__pool_snapshot(uint64_t* queued, uint64_t* running);
+void lrt__pool_after_fork(void);
 
 /* Event sites on the loop thread. Each is a load and a branch when no
  * tracer is attached. */

@@ -3,14 +3,82 @@
  * completion callback (loop thread). fs.c, dns.c and crypto.c submit
  * through lrt__work_submit() with their own completion kind.
  */
+#include <pthread.h>
+#include <stdlib.h>
+
 #include "internal.h"
 
 /* Task ids are unique in the process and never reused, so that trace
- * flows never collide. */
-static _Atomic uint64_t next_task_id = 1;
+ * flows never collide: the loop's id above a count of the loop's tasks.
+ * They stay below 2^53 (exact in JSON) for the first 8191 loops. */
+#define TASK_ID_LOOP_SHIFT 40
 
-/* Workers are numbered in the order they first run a task. */
+/* Workers are numbered in the order they first run a task (while
+ * traced). */
 static _Atomic uint64_t next_worker_index = 1;
+
+/* How many tasks are queued and running, for the snapshot a tracing
+ * session starts with. Counted per thread so that no task pays for an
+ * atomic read-modify-write or a cache line shared between threads: each
+ * thread that submits or runs tasks has counters that only it writes, and
+ * the snapshot adds them all up. A thread's counters are never freed: pool
+ * threads live as long as the process, and an ended thread's counts still
+ * count. */
+struct pool_counts {
+  _Atomic uint64_t submitted;
+  _Atomic uint64_t started;
+  _Atomic uint64_t finished;
+  struct pool_counts* next;
+};
+
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pool_counts* all_counts;
+/* Shared by threads whose own could not be allocated; they may then
+ * miscount, nothing worse. */
+static struct pool_counts spare_counts;
+static __thread struct pool_counts* my_counts
+    __attribute__((tls_model("initial-exec")));
+
+static struct pool_counts* counts(void) {
+  struct pool_counts* c = my_counts;
+  if (c != NULL)
+    return c;
+  c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return my_counts = &spare_counts;
+  pthread_mutex_lock(&counts_lock);
+  c->next = all_counts;
+  all_counts = c;
+  pthread_mutex_unlock(&counts_lock);
+  return my_counts = c;
+}
+
+/* Adds one to a counter only this thread writes: a plain load and store. */
+static void count(_Atomic uint64_t* counter) {
+  atomic_store_explicit(
+      counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+      memory_order_relaxed);
+}
+
+void lrt__pool_snapshot(uint64_t* queued, uint64_t* running) {
+  struct pool_counts* c;
+  uint64_t submitted = 0;
+  uint64_t started = 0;
+  uint64_t finished = 0;
+  pthread_mutex_lock(&counts_lock);
+  for (c = all_counts; c != NULL; c = c->next) {
+    finished += atomic_load_explicit(&c->finished, memory_order_relaxed);
+    started += atomic_load_explicit(&c->started, memory_order_relaxed);
+    submitted += atomic_load_explicit(&c->submitted, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&counts_lock);
+  *queued = submitted > started ? submitted - started : 0;
+  *running = started > finished ? started - finished : 0;
+}
+
+void lrt__pool_after_fork(void) {
+  pthread_mutex_init(&counts_lock, NULL);
+}
 
 /* The traced parts of a task are functions of their own: inlined, the
  * code that runs only while traced made every task save and restore
@@ -29,7 +97,7 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
     lrt__thread_set_role(LRT_THREAD_WORKER,
                          atomic_fetch_add(&next_worker_index, 1));
   start = lrt__now();
-  atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
+  count(&counts()->started);
   lrt__emit(LRT_REC_WORK_START, (uint8_t) w->kind, lrt__label_id(w->label),
             start, w->task_id, 0);
   LRT_PROBE3(work__start, w->task_id, w->label,
@@ -42,7 +110,7 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
 static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
                                                      uint64_t start) {
   uint64_t end = lrt__now();
-  atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
+  count(&counts()->finished);
   lrt__emit(LRT_REC_WORK_END, (uint8_t) w->kind, lrt__label_id(w->label),
             end, w->task_id, 0);
   LRT_PROBE3(work__end, w->task_id, w->label, start != 0 ? end - start : 0);
@@ -72,14 +140,14 @@ static void work_cb(uv_work_t* req) {
   if (LRT_TRACING())
     start = trace_work_start(w);
   else
-    atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
+    count(&counts()->started);
 
   w->work(w);
 
   if (LRT_TRACING())
     trace_work_end(w, start);
   else
-    atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
+    count(&counts()->finished);
 }
 
 static void after_work_cb(uv_work_t* req, int status) {
@@ -89,8 +157,9 @@ static void after_work_cb(uv_work_t* req, int status) {
   loop->priv->work_in_flight--;
   if (status == UV_ECANCELED) {
     /* It never ran, but it left the queue. */
-    atomic_fetch_add_explicit(&lrt__pool_started, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&lrt__pool_finished, 1, memory_order_relaxed);
+    struct pool_counts* c = counts();
+    count(&c->started);
+    count(&c->finished);
   }
   if (LRT_TRACING())
     trace_work_done(w, status);
@@ -114,14 +183,12 @@ int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
   work->label = label;
   work->kind = kind;
   work->submit_ts = submit_ts;
-  work->task_id = atomic_fetch_add_explicit(&next_task_id, 1,
-                                            memory_order_relaxed);
-  atomic_fetch_add_explicit(&lrt__pool_submitted, 1, memory_order_relaxed);
+  work->task_id = ((uint64_t) loop->priv->id << TASK_ID_LOOP_SHIFT) |
+                  ++loop->priv->tasks_submitted;
   r = uv_queue_work(&loop->uv, &work->req, work_cb, after_work_cb);
-  if (r != 0) {
-    atomic_fetch_sub_explicit(&lrt__pool_submitted, 1, memory_order_relaxed);
+  if (r != 0)
     return r;
-  }
+  count(&counts()->submitted);
   loop->priv->work_in_flight++;
   /* The task may run already, but `work` is the loop thread's until its
    * completion callback. */

@@ -45,9 +45,6 @@ volatile unsigned short lrt__semaphore
 #endif
 
 _Atomic uint32_t lrt__session;
-_Atomic uint64_t lrt__pool_submitted;
-_Atomic uint64_t lrt__pool_started;
-_Atomic uint64_t lrt__pool_finished;
 
 /* Remembers which label id a caller's string pointer had. */
 struct label_cache_entry {
@@ -380,9 +377,8 @@ static void session_announce(uint32_t session) {
   /* The time first: a task counted here has its record's timestamp
    * before it (threadpool.c counts after timestamping). */
   uint64_t ts = lrt__now();
-  uint64_t finished = atomic_load(&lrt__pool_finished);
-  uint64_t started = atomic_load(&lrt__pool_started);
-  uint64_t submitted = atomic_load(&lrt__pool_submitted);
+  uint64_t queued;
+  uint64_t running;
   uint32_t tid = (uint32_t) syscall(SYS_gettid);
   uint32_t id;
 
@@ -398,8 +394,9 @@ static void session_announce(uint32_t session) {
   pool.ts = ts;
   pool.tid = tid;
   pool.type = LRT_REC_POOL;
-  pool.id = submitted > started ? submitted - started : 0;
-  pool.arg = started > finished ? started - finished : 0;
+  lrt__pool_snapshot(&queued, &running);
+  pool.id = queued;
+  pool.arg = running;
   fire_batch(&pool, 1);
 
   atomic_store_explicit(&lrt__session, session, memory_order_release);
@@ -537,6 +534,7 @@ static void flush_at_exit(void) {
  * inherits the semaphore's value but not the parent's probes, so while the
  * parent is traced the child records into its buffers for nobody. */
 static void after_fork_child(void) {
+  lrt__pool_after_fork();
   pthread_mutex_init(&session_lock, NULL);
   pthread_mutex_init(&registry_lock, NULL);
   pthread_mutex_init(&labels.lock, NULL);
