@@ -80,7 +80,8 @@ struct lrt__loop_private {
 
   /* threadpool.c */
   uint64_t work_in_flight;
-  uint64_t tasks_submitted; /* the low bits of its task ids */
+  _Atomic uint64_t tasks_submitted; /* also the low bits of task ids */
+  struct lrt__loop_private* next_open; /* threadpool.c's list of loops */
 
   /* tcp.c: one read buffer serves every stream of the loop, since a
    * read callback consumes its data before the next read. */
@@ -126,6 +127,9 @@ void lrt__flush_all(void);
  * session starts with (threadpool.c). */
 void lrt__pool_snapshot(uint64_t* queued, uint64_t* running);
 void lrt__pool_after_fork(void);
+/* A loop's submissions count from lrt_loop_init() to lrt_loop_close(). */
+void lrt__pool_loop_open(struct lrt__loop_private* p);
+void lrt__pool_loop_close(struct lrt__loop_private* p);
 
 /* Event sites on the loop thread. Each is a load and a branch when no
  * tracer is attached. */

@@ -29,6 +29,7 @@ int lrt_loop_init(lrt_loop_t* loop) {
   lrt__timers_init(loop);
   lrt__immediates_init(loop);
   lrt__phases_init(loop);
+  lrt__pool_loop_open(p);
   return 0;
 }
 
@@ -76,6 +77,7 @@ int lrt_loop_close(lrt_loop_t* loop) {
   if (r != 0)
     return r;
   lrt__flush_all();
+  lrt__pool_loop_close(p);
   free(p->read_buf);
   free(p);
   loop->priv = NULL;

@@ -18,20 +18,24 @@
 static _Atomic uint64_t next_worker_index = 1;
 
 /* How many tasks are queued and running, for the snapshot a tracing
- * session starts with. Counted per thread so that no task pays for an
- * atomic read-modify-write or a cache line shared between threads: each
- * thread that submits or runs tasks has counters that only it writes, and
- * the snapshot adds them all up. A thread's counters are never freed: pool
- * threads live as long as the process, and an ended thread's counts still
- * count. */
+ * session starts with, counted so that no task pays for an atomic
+ * read-modify-write or a cache line shared between threads:
+ * - submitted: each loop's count of its tasks (which also numbers them),
+ *   written by the loop's thread alone; loops are listed here while open,
+ *   and a closed loop's count is kept in closed_submitted;
+ * - started and finished: counters of each thread that runs tasks,
+ *   written by that thread alone and never freed (pool threads live as
+ *   long as the process; an ended thread's counts still count).
+ * The snapshot adds them all up. */
 struct pool_counts {
-  _Atomic uint64_t submitted;
   _Atomic uint64_t started;
   _Atomic uint64_t finished;
   struct pool_counts* next;
 };
 
 static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lrt__loop_private* open_loops;
+static uint64_t closed_submitted;
 static struct pool_counts* all_counts;
 /* Shared by threads whose own could not be allocated; they may then
  * miscount, nothing worse. */
@@ -39,11 +43,9 @@ static struct pool_counts spare_counts;
 static __thread struct pool_counts* my_counts
     __attribute__((tls_model("initial-exec")));
 
-static struct pool_counts* counts(void) {
-  struct pool_counts* c = my_counts;
-  if (c != NULL)
-    return c;
-  c = calloc(1, sizeof(*c));
+/* The calling thread's first task: its counters. */
+static __attribute__((noinline)) struct pool_counts* counts_register(void) {
+  struct pool_counts* c = calloc(1, sizeof(*c));
   if (c == NULL)
     return my_counts = &spare_counts;
   pthread_mutex_lock(&counts_lock);
@@ -53,14 +55,40 @@ static struct pool_counts* counts(void) {
   return my_counts = c;
 }
 
+static inline struct pool_counts* counts(void) {
+  struct pool_counts* c = my_counts;
+  return c != NULL ? c : counts_register();
+}
+
 /* Adds one to a counter only this thread writes: a plain load and store. */
-static void count(_Atomic uint64_t* counter) {
+static inline void count(_Atomic uint64_t* counter) {
   atomic_store_explicit(
       counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
       memory_order_relaxed);
 }
 
+void lrt__pool_loop_open(struct lrt__loop_private* p) {
+  pthread_mutex_lock(&counts_lock);
+  p->next_open = open_loops;
+  open_loops = p;
+  pthread_mutex_unlock(&counts_lock);
+}
+
+void lrt__pool_loop_close(struct lrt__loop_private* p) {
+  struct lrt__loop_private** pp;
+  pthread_mutex_lock(&counts_lock);
+  for (pp = &open_loops; *pp != NULL; pp = &(*pp)->next_open)
+    if (*pp == p) {
+      *pp = p->next_open;
+      closed_submitted += atomic_load_explicit(&p->tasks_submitted,
+                                               memory_order_relaxed);
+      break;
+    }
+  pthread_mutex_unlock(&counts_lock);
+}
+
 void lrt__pool_snapshot(uint64_t* queued, uint64_t* running) {
+  struct lrt__loop_private* loop;
   struct pool_counts* c;
   uint64_t submitted = 0;
   uint64_t started = 0;
@@ -69,8 +97,11 @@ void lrt__pool_snapshot(uint64_t* queued, uint64_t* running) {
   for (c = all_counts; c != NULL; c = c->next) {
     finished += atomic_load_explicit(&c->finished, memory_order_relaxed);
     started += atomic_load_explicit(&c->started, memory_order_relaxed);
-    submitted += atomic_load_explicit(&c->submitted, memory_order_relaxed);
   }
+  submitted = closed_submitted;
+  for (loop = open_loops; loop != NULL; loop = loop->next_open)
+    submitted +=
+        atomic_load_explicit(&loop->tasks_submitted, memory_order_relaxed);
   pthread_mutex_unlock(&counts_lock);
   *queued = submitted > started ? submitted - started : 0;
   *running = started > finished ? started - finished : 0;
@@ -183,12 +214,18 @@ int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
   work->label = label;
   work->kind = kind;
   work->submit_ts = submit_ts;
-  work->task_id = ((uint64_t) loop->priv->id << TASK_ID_LOOP_SHIFT) |
-                  ++loop->priv->tasks_submitted;
+  /* Numbered before it is queued: the worker reads the id. The loop's
+   * count of its tasks gives the number and, once queued, counts it
+   * submitted (a task that failed to queue used its number nowhere). */
+  work->task_id =
+      ((uint64_t) loop->priv->id << TASK_ID_LOOP_SHIFT) |
+      (atomic_load_explicit(&loop->priv->tasks_submitted,
+                            memory_order_relaxed) +
+       1);
   r = uv_queue_work(&loop->uv, &work->req, work_cb, after_work_cb);
   if (r != 0)
     return r;
-  count(&counts()->submitted);
+  count(&loop->priv->tasks_submitted);
   loop->priv->work_in_flight++;
   /* The task may run already, but `work` is the loop thread's until its
    * completion callback. */
