@@ -47,6 +47,8 @@ struct lrt__phases {
   uv_check_t check_begin;            /* head of the check handles */
   uv_check_t check_end;              /* tail of the check handles */
   uv_idle_t close_end;               /* tail of the closing handles */
+  uv_timer_t flush_timer; /* hands records over when the loop sleeps */
+  unsigned callbacks_since_poll;
   int close_end_queued;
   int timers_last; /* libuv >= 1.45: timers end the iteration */
 };
@@ -122,6 +124,12 @@ uint8_t lrt__thread_role(void);
 
 /* Hands every buffered record to the tracer now. */
 void lrt__flush_all(void);
+
+/* In a single-threaded program the loop flushes (trace.c): call before
+ * each poll (`now` 0: when the flush interval has passed) and from the
+ * timer it arms (`now` 1). Returns whether the calling thread still has
+ * records buffered; 0 when the program is not flushed by its loop. */
+int lrt__loop_flush(int now);
 
 /* Tasks queued and running in the pool now, for the snapshot a tracing
  * session starts with (threadpool.c). */

@@ -53,6 +53,10 @@ static void prepare_end_cb(uv_prepare_t* handle);
 static void check_begin_cb(uv_check_t* handle);
 static void check_end_cb(uv_check_t* handle);
 static void close_end_cb(uv_handle_t* handle);
+static void flush_timer_cb(uv_timer_t* handle);
+
+/* How soon buffered records leave when a single-threaded loop sleeps. */
+#define FLUSH_TIMER_MS 20
 
 static lrt_loop_t* loop_of_uv(uv_loop_t* uv) {
   return container_of(uv, lrt_loop_t, uv);
@@ -192,10 +196,13 @@ static void arm(lrt_loop_t* loop) {
 
 static void disarm(lrt_loop_t* loop) {
   struct lrt__phases* p = phases_of(loop);
+  /* A loop that flushes for its program also ends the session. */
+  lrt__loop_flush(1);
   uv_prepare_stop(&p->prepare_end);
   uv_check_stop(&p->check_begin);
   uv_check_stop(&p->check_end);
   uv_idle_stop(&p->idle_end);
+  uv_timer_stop(&p->flush_timer);
   /* Queued pending sentinels and close_end run once more and do nothing;
    * unqueuing them here could pull them out of a run in progress. */
   p->in_tick = 0;
@@ -324,6 +331,15 @@ static void prepare_end_cb(uv_prepare_t* handle) {
 
   if (!still_traced(loop))
     return;
+  /* A single-threaded program's loop hands its records over itself
+   * (trace.c): now if it is time, and, should poll sleep with records
+   * still buffered, from a timer soon after. */
+  if (lrt__loop_flush(0) && p->callbacks_since_poll != 0 &&
+      !uv_is_active((uv_handle_t*) &p->flush_timer))
+    uv_timer_start(&p->flush_timer, flush_timer_cb, FLUSH_TIMER_MS, 0);
+  /* Only the program's own activity arms the timer: the tick it wakes
+   * buffers records too, and must not arm it again. */
+  p->callbacks_since_poll = 0;
   ts = lrt__now();
   phase_begin(loop, LRT_PHASE_POLL, ts);
   p->idle_time_at_poll = uv_metrics_idle_time(uv);
@@ -388,12 +404,17 @@ static void check_end_cb(uv_check_t* handle) {
   p->close_end.next_closing = NULL;
 }
 
+static void flush_timer_cb(uv_timer_t* handle) {
+  lrt__loop_flush(1);
+}
+
 /* ------------------------------------------------------------------------
  * Called from the rest of the runtime.
  */
 
 void lrt__phases_callback(lrt_loop_t* loop, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
+  p->callbacks_since_poll++;
   if (p->phase != LRT_PHASE_POLL || p->session == 0)
     return;
   if (p->first_io_ts == 0)
@@ -417,11 +438,13 @@ int lrt__phases_init(lrt_loop_t* loop) {
   uv_prepare_init(uv, &p->prepare_end);
   uv_check_init(uv, &p->check_begin);
   uv_check_init(uv, &p->check_end);
+  uv_timer_init(uv, &p->flush_timer);
   /* They never keep the loop alive. */
   uv_unref((uv_handle_t*) &p->idle_end);
   uv_unref((uv_handle_t*) &p->prepare_end);
   uv_unref((uv_handle_t*) &p->check_begin);
   uv_unref((uv_handle_t*) &p->check_end);
+  uv_unref((uv_handle_t*) &p->flush_timer);
   return 0;
 }
 
@@ -438,6 +461,7 @@ void lrt__phases_close(lrt_loop_t* loop) {
   uv_close((uv_handle_t*) &p->prepare_end, NULL);
   uv_close((uv_handle_t*) &p->check_begin, NULL);
   uv_close((uv_handle_t*) &p->check_end, NULL);
+  uv_close((uv_handle_t*) &p->flush_timer, NULL);
 }
 
 void lrt__phases_run_begin(lrt_loop_t* loop) {

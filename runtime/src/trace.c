@@ -29,9 +29,9 @@
 #define RING_RECORDS 4096 /* a power of two: 128 KiB per thread */
 #define RING_MASK (RING_RECORDS - 1)
 #define RING_HIGH_WATER (RING_RECORDS / 2)
-#define FLUSH_INTERVAL_MS 20
-/* How often a running session is announced again (see flusher_main). */
-#define ANNOUNCE_INTERVAL_MS 500
+#define FLUSH_INTERVAL_NS (20 * 1000000ull)
+/* How often a running session is announced again (see flusher_pass). */
+#define ANNOUNCE_INTERVAL_NS (500 * 1000000ull)
 #define LABEL_CACHE_SIZE 256
 #define LABEL_ID_MAX 65534
 #define LABEL_OVERFLOW 65535 /* the id every label past the limit gets */
@@ -83,7 +83,30 @@ static __thread uint64_t tls_role_index
 /* Sessions. */
 static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t session_counter;
-static int flusher_running;
+
+/* Who does the flusher's pass (flusher_pass) while a session runs: a
+ * thread of ours, or, while the program has a single thread, its loop:
+ * before a poll once FLUSH_INTERVAL_NS has passed, and from a timer when
+ * it would sleep with records still buffered (lrt__loop_flush). A second
+ * thread would make every syscall of a single-threaded program dearer for
+ * the rest of its life (the kernel's and glibc's multi-threaded paths):
+ * make bench measured about 40 ns per event on the echo server. XXX: a
+ * single-threaded program's records wait while one of its callbacks runs
+ * long. Set under session_lock. */
+enum flusher_kind { FLUSHER_NONE, FLUSHER_THREAD, FLUSHER_LOOP };
+static _Atomic int flusher = FLUSHER_NONE;
+
+/* What a flusher remembers from pass to pass. */
+struct flusher_state {
+  unsigned short seen; /* the semaphore at the last pass */
+  uint64_t started;    /* when it began serving the session */
+  uint64_t announced;  /* when it last announced the session; 0: never */
+  uint64_t passed;     /* when it last passed */
+};
+
+static struct flusher_state loop_flusher; /* FLUSHER_LOOP's */
+
+static void start_flusher(void);
 
 /* The label table: ids are indexes into texts (0 is "no label"). */
 static struct {
@@ -177,6 +200,15 @@ static struct ring* ring_create(void) {
   registry = r;
   pthread_mutex_unlock(&registry_lock);
   tls_ring = r;
+  /* A second thread records: the program is multi-threaded now, and a
+   * flusher thread costs it nothing more. */
+  if (r->next != NULL &&
+      atomic_load_explicit(&flusher, memory_order_relaxed) == FLUSHER_LOOP) {
+    pthread_mutex_lock(&session_lock);
+    if (atomic_load(&flusher) == FLUSHER_LOOP)
+      start_flusher();
+    pthread_mutex_unlock(&session_lock);
+  }
   return r;
 }
 
@@ -408,7 +440,7 @@ static void start_flusher(void) {
   sigset_t all;
   sigset_t old;
 
-  if (flusher_running)
+  if (atomic_load(&flusher) == FLUSHER_THREAD)
     return;
   /* The flusher must never take a signal meant for the program. */
   sigfillset(&all);
@@ -417,11 +449,25 @@ static void start_flusher(void) {
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 64 * 1024);
   if (pthread_create(&thread, &attr, flusher_main, NULL) == 0) {
-    flusher_running = 1;
+    atomic_store(&flusher, FLUSHER_THREAD);
     pthread_setname_np(thread, "looprt-flush");
   }
   pthread_attr_destroy(&attr);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Whether the process has one thread (/proc/self/status). */
+static int single_threaded(void) {
+  char line[128];
+  int threads = 0;
+  FILE* f = fopen("/proc/self/status", "re");
+  if (f == NULL)
+    return 0;
+  while (fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "Threads: %d", &threads) == 1)
+      break;
+  fclose(f);
+  return threads == 1;
 }
 
 /* Starts a session if none runs. Returns the current session. */
@@ -432,7 +478,15 @@ static uint32_t session_start(void) {
   if (s == 0) {
     s = ++session_counter;
     session_announce(s);
-    start_flusher();
+    if (single_threaded()) {
+      loop_flusher.seen = LRT_LISTENERS();
+      loop_flusher.started = lrt__now();
+      loop_flusher.announced = 0;
+      loop_flusher.passed = 0;
+      atomic_store(&flusher, FLUSHER_LOOP);
+    } else {
+      start_flusher();
+    }
   }
   pthread_mutex_unlock(&session_lock);
   return s;
@@ -455,7 +509,7 @@ static void session_stop(void) {
   for (r = registry; r != NULL; r = r->next)
     ring_discard(r);
   pthread_mutex_unlock(&registry_lock);
-  flusher_running = 0;
+  atomic_store(&flusher, FLUSHER_NONE);
   pthread_mutex_unlock(&session_lock);
 }
 
@@ -486,13 +540,13 @@ static void flush_registry(void) {
   pthread_mutex_unlock(&registry_lock);
 }
 
-/* Every FLUSH_INTERVAL_MS: flush every ring, so that no record waits
- * longer than that while the program runs (a thread blocked in the kernel
- * or in a long task cannot flush its own); notice tracers coming and
- * going.
+/* The flusher's pass, every FLUSH_INTERVAL_NS or so: flush every ring, so
+ * that no record waits longer than that while the program runs (a thread
+ * blocked in the kernel or in a long task cannot flush its own); notice
+ * tracers coming and going. Returns 0 when the session ended.
  *
  * The session is also announced again (labels, threads, loops, pool
- * state), on the first pass and every ANNOUNCE_INTERVAL_MS after:
+ * state), one interval after it began and every ANNOUNCE_INTERVAL_NS:
  * - the kernel raises a probe's semaphore before it plants the probe, so
  *   what the session's start announced may have fired into nothing; one
  *   interval later the probe is surely in place;
@@ -500,24 +554,43 @@ static void flush_registry(void) {
  *   leave the semaphore as it was, so no new session starts for the
  *   newcomer; it learns the names at the next announcement.
  * Tracers take repeated announcements as they come. */
-static void* flusher_main(void* arg) {
-  struct timespec interval = {0, FLUSH_INTERVAL_MS * 1000000L};
-  unsigned short seen = LRT_LISTENERS();
-  unsigned passes = 0;
-  for (;;) {
-    unsigned short now;
-    nanosleep(&interval, NULL);
-    now = LRT_LISTENERS();
-    if (now == 0) {
-      session_stop();
-      return NULL;
-    }
-    if (now > seen || passes % (ANNOUNCE_INTERVAL_MS / FLUSH_INTERVAL_MS) == 0)
-      session_renew();
-    passes++;
-    seen = now;
-    flush_registry();
+static int flusher_pass(struct flusher_state* f, uint64_t now) {
+  unsigned short listeners = LRT_LISTENERS();
+  if (listeners == 0) {
+    session_stop();
+    return 0;
   }
+  if (listeners > f->seen ||
+      (f->announced == 0 ? now - f->started >= FLUSH_INTERVAL_NS
+                         : now - f->announced >= ANNOUNCE_INTERVAL_NS)) {
+    session_renew();
+    f->announced = now;
+  }
+  f->seen = listeners;
+  f->passed = now;
+  flush_registry();
+  return 1;
+}
+
+static void* flusher_main(void* arg) {
+  struct timespec interval = {0, FLUSH_INTERVAL_NS};
+  struct flusher_state f = {LRT_LISTENERS(), lrt__now(), 0, 0};
+  do
+    nanosleep(&interval, NULL);
+  while (flusher_pass(&f, lrt__now()));
+  return NULL;
+}
+
+int lrt__loop_flush(int now) {
+  struct ring* r = tls_ring;
+  uint64_t ts;
+  if (atomic_load_explicit(&flusher, memory_order_relaxed) != FLUSHER_LOOP)
+    return 0;
+  ts = lrt__now();
+  if (now || ts - loop_flusher.passed >= FLUSH_INTERVAL_NS)
+    flusher_pass(&loop_flusher, ts);
+  return r != NULL && atomic_load_explicit(&r->head, memory_order_relaxed) !=
+                          atomic_load_explicit(&r->tail, memory_order_acquire);
 }
 
 void lrt__flush_all(void) {
@@ -540,7 +613,7 @@ static void after_fork_child(void) {
   pthread_mutex_init(&labels.lock, NULL);
   atomic_store(&lrt__session, 0);
   labels.session = 0;
-  flusher_running = 0;
+  atomic_store(&flusher, FLUSHER_NONE);
   registry = NULL;
   tls_ring = NULL;
 }
