@@ -1,6 +1,6 @@
 # tests/bench/ — `make bench` runs every benchmark (minutes), `make
 # bench-quick` a short version (< 60 s); both end with one `name: value`
-# line per figure (tests/bench/run.sh; the figures: tests/bench/RESULTS.md).
+# line per figure (tests/bench/run.sh; the figures: README.md, Performance).
 # BENCH_SMOKE=1 makes every size tiny, for tests/bench-smoke.test.sh.
 #
 # Programs, in build/bench/:
