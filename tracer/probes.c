@@ -176,18 +176,29 @@ static int has_flush(const char* path, int* err) {
   return found;
 }
 
-int probes_comm(pid_t pid, char* buf, size_t size) {
+/* Reads /proc/PID/NAME into buf (at most size - 1 bytes, not
+ * terminated). Returns the bytes read, -ESRCH for no such process, or
+ * another negative errno. */
+static ssize_t read_proc_file(pid_t pid, const char* name, char* buf,
+                              size_t size) {
   char path[64];
   ssize_t n;
   int fd;
-  snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? -ESRCH : -errno;
   n = read(fd, buf, size - 1);
-  close(fd);
   if (n < 0)
-    return -errno;
+    n = -errno;
+  close(fd);
+  return n;
+}
+
+int probes_comm(pid_t pid, char* buf, size_t size) {
+  ssize_t n = read_proc_file(pid, "comm", buf, size);
+  if (n < 0)
+    return (int) n;
   while (n > 0 && buf[n - 1] == '\n')
     n--;
   buf[n] = '\0';
@@ -195,18 +206,10 @@ int probes_comm(pid_t pid, char* buf, size_t size) {
 }
 
 int probes_cmdline(pid_t pid, char* buf, size_t size) {
-  char path[64];
-  ssize_t n;
+  ssize_t n = read_proc_file(pid, "cmdline", buf, size);
   ssize_t i;
-  int fd;
-  snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? -ESRCH : -errno;
-  n = read(fd, buf, size - 1);
-  close(fd);
   if (n < 0)
-    return -errno;
+    return (int) n;
   while (n > 0 && buf[n - 1] == '\0')
     n--;
   for (i = 0; i < n; i++)

@@ -289,29 +289,46 @@ static int is_loop_kind(enum kind k) {
 }
 
 /* ---------------------------------------------------------------------- */
+/* Indexes: open addressing, a slot holding an item's number + 1 (0 is
+ * empty), at most half full. */
+
+/* Rebuilds *index at twice its size (first_size at first) over the n
+ * items whose hashes hash_of gives. Returns 0 or -ENOMEM (the old index
+ * kept). */
+static int index_grow(const struct stat_summary* s, uint32_t** index,
+                      size_t* index_size, size_t first_size, size_t n,
+                      uint64_t (*hash_of)(const struct stat_summary*, size_t)) {
+  size_t size = *index_size ? *index_size * 2 : first_size;
+  uint32_t* idx = calloc(size, sizeof(*idx));
+  size_t i;
+  if (idx == NULL)
+    return -ENOMEM;
+  for (i = 0; i < n; i++) {
+    size_t slot = hash_of(s, i) & (size - 1);
+    while (idx[slot] != 0)
+      slot = (slot + 1) & (size - 1);
+    idx[slot] = (uint32_t) (i + 1);
+  }
+  free(*index);
+  *index = idx;
+  *index_size = size;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Threads. */
 
 static uint64_t thread_hash(int64_t pid, int64_t tid) {
   return hash_mix((uint64_t) pid * 0x9e3779b97f4a7c15ull ^ (uint64_t) tid);
 }
 
+static uint64_t thread_hash_at(const struct stat_summary* s, size_t i) {
+  return thread_hash(s->threads[i]->pid, s->threads[i]->tid);
+}
+
 static int thread_index_grow(struct stat_summary* s) {
-  size_t size = s->thread_index_size ? s->thread_index_size * 2 : 64;
-  uint32_t* idx = calloc(size, sizeof(*idx));
-  size_t i;
-  if (idx == NULL)
-    return -ENOMEM;
-  for (i = 0; i < s->nthreads; i++) {
-    struct thread* t = s->threads[i];
-    size_t slot = thread_hash(t->pid, t->tid) & (size - 1);
-    while (idx[slot] != 0)
-      slot = (slot + 1) & (size - 1);
-    idx[slot] = (uint32_t) (i + 1);
-  }
-  free(s->thread_index);
-  s->thread_index = idx;
-  s->thread_index_size = size;
-  return 0;
+  return index_grow(s, &s->thread_index, &s->thread_index_size, 64, s->nthreads,
+                    thread_hash_at);
 }
 
 /* The thread (pid, tid), created on first use. Sets *out to NULL when
@@ -369,22 +386,13 @@ static uint64_t group_hash(const char* name, const char* kind) {
   return kind != NULL ? hash_bytes(h, kind, strlen(kind) + 1) : h;
 }
 
+static uint64_t group_hash_at(const struct stat_summary* s, size_t i) {
+  return s->groups[i].hash;
+}
+
 static int group_index_grow(struct stat_summary* s) {
-  size_t size = s->group_index_size ? s->group_index_size * 2 : 256;
-  uint32_t* idx = calloc(size, sizeof(*idx));
-  size_t i;
-  if (idx == NULL)
-    return -ENOMEM;
-  for (i = 0; i < s->ngroups; i++) {
-    size_t slot = s->groups[i].hash & (size - 1);
-    while (idx[slot] != 0)
-      slot = (slot + 1) & (size - 1);
-    idx[slot] = (uint32_t) (i + 1);
-  }
-  free(s->group_index);
-  s->group_index = idx;
-  s->group_index_size = size;
-  return 0;
+  return index_grow(s, &s->group_index, &s->group_index_size, 256, s->ngroups,
+                    group_hash_at);
 }
 
 static int same_kind(const char* a, const char* b) {
