@@ -20,7 +20,8 @@
  * - Labels name what a callback or task is in traces ("pbkdf2",
  *   "config read"). A label is a string the caller keeps alive as long as
  *   the object using it (string literals are ideal); NULL picks a default
- *   for the kind of callback.
+ *   for the kind of callback. Traces carry at most LRT_LABEL_MAX_LEN (127)
+ *   bytes of a label (looprt_trace.h): longer labels are cut there.
  */
 #ifndef LOOPRT_H
 #define LOOPRT_H
@@ -95,8 +96,20 @@ LRT_EXTERN void lrt_stop(lrt_loop_t* loop);
 LRT_EXTERN int lrt_loop_close(lrt_loop_t* loop);
 
 /* The libuv loop underneath, for existing libuv code: handles started on
- * it work as usual and their callbacks fall inside the right phase of the
- * tick in traces. Do not run it with uv_run(); use lrt_run(). */
+ * it work as usual, and their callbacks (seen through lrt_span_begin)
+ * fall inside the phase libuv ran them in, wherever the handle was
+ * started. Do not run it with uv_run(); use lrt_run().
+ *
+ * What looprt cannot see is not drawn: a phase boundary that only libuv
+ * crosses (a plain check handle started during poll runs before looprt's
+ * own marker) is placed where the next callback looprt sees begins, so the
+ * unseen work before it counts in the phase before. And when a tracer
+ * attaches while the loop runs, the tick in progress is drawn from the
+ * first record on, marked as begun earlier, with its phase when the first
+ * callback's kind or libuv's state tells it (timers, check, close, poll);
+ * XXX: when the first thing seen is a user span or a submit outside poll,
+ * the phase cannot be told, and that tick's records lie outside any tick
+ * until the next tick begins. */
 LRT_EXTERN uv_loop_t* lrt_uv_loop(lrt_loop_t* loop);
 
 /* The loop's current time in milliseconds (libuv's uv_now()). */

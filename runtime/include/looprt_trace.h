@@ -42,7 +42,9 @@
 enum lrt_record_type {
   /* A thread says what it is. kind: enum lrt_thread_role; id: index of the
    * worker (1, 2, ...) or the loop id; arg: 0. Sent once per session per
-   * thread, before the thread's other records. */
+   * thread, before the thread's other records, with the ts of the record
+   * it precedes (so a thread's records stay in time order, LRT_REC_WAIT
+   * apart). */
   LRT_REC_THREAD = 1,
   /* A chunk of a label's text. label: the id; kind: chunk index in the low
    * 7 bits, LRT_LABEL_LAST set on the final chunk; text: up to 16 bytes,
@@ -54,12 +56,14 @@ enum lrt_record_type {
   LRT_REC_LOOP_START = 3,
   /* lrt_run returns. id: loop id. */
   LRT_REC_LOOP_STOP = 4,
-  /* A tick (one pass of libuv's loop) begins or ends. id: tick number. */
+  /* A tick (one pass of libuv's loop) begins or ends. id: tick number;
+   * arg of TICK_BEGIN: 0 or LRT_BEGUN_EARLIER (the tick was in progress
+   * when the session began, or began unseen). */
   LRT_REC_TICK_BEGIN = 5,
   LRT_REC_TICK_END = 6,
   /* A phase begins; the previous phase of the same tick ends at the same
    * instant, and the last phase ends at LRT_REC_TICK_END. kind: enum
-   * lrt_phase; id: tick number. */
+   * lrt_phase; id: tick number; arg: 0 or LRT_BEGUN_EARLIER. */
   LRT_REC_PHASE = 7,
   /* Time the loop spent blocked in the kernel during the current poll
    * phase. ts: when the wait began; arg: its length in ns; id: tick. It
@@ -123,6 +127,10 @@ enum lrt_callback_kind {
   LRT_CB_USER = 14,      /* lrt_span_begin/end around the user's own code */
   LRT_CB_KIND_MAX = 15
 };
+
+/* In the arg of LRT_REC_TICK_BEGIN and LRT_REC_PHASE: this span began
+ * before the session; ts is the first moment the session saw. */
+#define LRT_BEGUN_EARLIER 1
 
 #define LRT_LABEL_LAST 0x80
 #define LRT_LABEL_CHUNK 16

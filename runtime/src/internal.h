@@ -32,6 +32,7 @@ struct lrt__phases {
   uint8_t phase;     /* enum lrt_phase now running, 0 outside ticks */
   uint64_t tick_ts;  /* when the tick began, ns */
   uint64_t phase_ts; /* when the phase began, ns */
+  int past_poll;     /* poll began in this tick */
 
   /* Poll: where the wait went. */
   uint64_t idle_time_at_poll; /* uv_metrics_idle_time() as poll began */
@@ -89,6 +90,8 @@ struct lrt__loop_private {
    * read callback consumes its data before the next read. */
   char* read_buf;
 
+  int running; /* lrt_run() is in uv_run() */
+
   /* While traced. */
   struct lrt__phases phases;
   struct lrt__span spans[LRT_SPAN_STACK];
@@ -139,11 +142,19 @@ void lrt__pool_after_fork(void);
 void lrt__pool_loop_open(struct lrt__loop_private* p);
 void lrt__pool_loop_close(struct lrt__loop_private* p);
 
+/* ------------------------------------------------------------------------
+ * spans.c: callback spans on the loop thread.
+ */
+
 /* Event sites on the loop thread. Each is a load and a branch when no
  * tracer is attached. */
 void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
                                const char* label, uint64_t task);
 void lrt__trace_callback_end(lrt_loop_t* loop);
+
+/* Forgets the open spans (a session begins: their begins were not
+ * recorded). */
+void lrt__spans_reset(lrt_loop_t* loop);
 
 static inline void lrt__callback_begin(lrt_loop_t* loop, uint8_t kind,
                                        const char* label, uint64_t task) {
@@ -164,16 +175,19 @@ int lrt__phases_init(lrt_loop_t* loop);
 void lrt__phases_close(lrt_loop_t* loop);
 
 /* Makes sure the loop's sentinels serve the current session (arming or
- * disarming them). Loop thread only; call when LRT_TRACING(). */
-void lrt__phases_sync(lrt_loop_t* loop);
+ * disarming them). `ts`: the time of the record the caller sends next,
+ * which what this sends must not follow. Loop thread only; call when
+ * LRT_TRACING(). */
+void lrt__phases_sync(lrt_loop_t* loop, uint64_t ts);
 
 /* lrt_run() is about to call uv_run() / has returned from it. */
 void lrt__phases_run_begin(lrt_loop_t* loop);
 void lrt__phases_run_end(lrt_loop_t* loop);
 
-/* A callback we dispatch is beginning at `ts` (trace.c tells phases.c, to
- * place the poll wait and to watch for pending callbacks after poll). */
-void lrt__phases_callback(lrt_loop_t* loop, uint64_t ts);
+/* A callback of `kind` is about to begin at `ts` (spans.c): syncs the
+ * loop (lrt__phases_sync), moves the phase on to where libuv is, places
+ * the poll wait and watches for pending callbacks after poll. */
+void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind, uint64_t ts);
 
 /* ------------------------------------------------------------------------
  * Other files.

@@ -39,7 +39,9 @@ int lrt_run(lrt_loop_t* loop) {
     return UV_EINVAL;
   if (LRT_TRACING())
     lrt__phases_run_begin(loop);
+  loop->priv->running = 1;
   r = uv_run(&loop->uv, UV_RUN_DEFAULT);
+  loop->priv->running = 0;
   if (LRT_TRACING()) {
     lrt__phases_run_end(loop);
     lrt__emit(LRT_REC_LOOP_STOP, 0, 0, lrt__now(), loop->priv->id, 0);

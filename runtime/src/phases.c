@@ -25,12 +25,23 @@
  * A phase then begins where the previous one ended. Two boundaries need
  * the head of a queue that libuv's users can also take:
  * - check begins at `check_begin`, moved to the head of the check handles
- *   as poll begins. XXX: a plain libuv check handle started by a poll
- *   callback runs before it, and so looks like part of poll.
+ *   as poll begins; a plain libuv check handle started later (by a poll
+ *   callback) runs before it.
  * - the pending run after poll is bracketed by `after_poll`, put at the
- *   head of the pending queue by the first callback we dispatch in poll.
- *   XXX: pending callbacks queued by plain libuv I/O callbacks when none
- *   of ours ran in poll look like part of poll.
+ *   head of the pending queue by the first callback we dispatch in poll;
+ *   pending callbacks queued by plain libuv I/O callbacks when none of
+ *   ours ran in poll run without it.
+ * So each callback we see begin between poll and check also asks libuv
+ * where it is (catch_up): uv__io_poll parks its event array past the last
+ * watcher while it dispatches, and uv__run_check moves the check handles,
+ * `check_end` the last of them, to a list of its own. A callback outside
+ * poll's dispatch runs in the pending run after it; one after the check
+ * handles moved runs in check. Either boundary is then marked where that
+ * callback begins: what ran unseen before it counts in the phase before.
+ *
+ * A tracer that attaches mid-tick sees the tick from its first record
+ * on: the tick, and the phase when the callback's kind or libuv's state
+ * tells it, begin there marked LRT_BEGUN_EARLIER.
  *
  * The time poll spent blocked in the kernel comes from libuv's
  * UV_METRICS_IDLE_TIME (turned on for the loop by the first session):
@@ -70,13 +81,15 @@ static struct lrt__phases* phases_of(lrt_loop_t* loop) {
  * Events.
  */
 
-static void tick_begin(lrt_loop_t* loop, uint64_t ts) {
+/* A tick begins at `ts`; `flags` 0 or LRT_BEGUN_EARLIER. */
+static void tick_begin(lrt_loop_t* loop, uint64_t ts, uint64_t flags) {
   struct lrt__phases* p = phases_of(loop);
   p->in_tick = 1;
   p->tick++;
   p->tick_ts = ts;
   p->phase = 0;
-  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, p->tick, 0);
+  p->past_poll = 0;
+  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, p->tick, flags);
   LRT_PROBE2(tick__begin, loop->priv->id, p->tick);
 }
 
@@ -88,17 +101,25 @@ static void phase_end(lrt_loop_t* loop, uint64_t ts) {
   p->phase = 0;
 }
 
-/* `phase` begins at `ts`; the phase before it (if any) ends there. */
-static void phase_begin(lrt_loop_t* loop, uint8_t phase, uint64_t ts) {
+/* `phase` begins at `ts`; the phase before it (if any) ends there.
+ * `flags`: 0 or LRT_BEGUN_EARLIER. */
+static void phase_begin_as(lrt_loop_t* loop, uint8_t phase, uint64_t ts,
+                           uint64_t flags) {
   struct lrt__phases* p = phases_of(loop);
   if (!p->in_tick)
     return;
   phase_end(loop, ts);
   p->phase = phase;
   p->phase_ts = ts;
-  lrt__emit(LRT_REC_PHASE, phase, 0, ts, p->tick, 0);
+  if (phase == LRT_PHASE_POLL)
+    p->past_poll = 1;
+  lrt__emit(LRT_REC_PHASE, phase, 0, ts, p->tick, flags);
   LRT_PROBE4(phase__begin, loop->priv->id, p->tick, lrt_phase_name(phase),
              phase);
+}
+
+static void phase_begin(lrt_loop_t* loop, uint8_t phase, uint64_t ts) {
+  phase_begin_as(loop, phase, ts, 0);
 }
 
 static void tick_end(lrt_loop_t* loop, uint64_t ts) {
@@ -168,14 +189,60 @@ static void place_pending(lrt_loop_t* loop) {
   pending_push_head(loop, &p->pending_begin);
 }
 
-/* Whether the sentinels still serve a listening tracer. When not, they
- * stop themselves and the loop is plain libuv again. */
-static int still_traced(lrt_loop_t* loop) {
-  lrt__phases_sync(loop);
+/* Whether the sentinels still serve a listening tracer (as of `ts`, the
+ * time of the records they are about to send). When not, they stop
+ * themselves and the loop is plain libuv again. */
+static int still_traced(lrt_loop_t* loop, uint64_t ts) {
+  lrt__phases_sync(loop, ts);
   return phases_of(loop)->session != 0;
 }
 
-static void arm(lrt_loop_t* loop) {
+/* Whether libuv is dispatching poll's I/O callbacks: uv__io_poll parks
+ * its event array in the slot past the last watcher meanwhile (unix
+ * linux-core.c, epoll.c, linux.c; uv__platform_invalidate_fd reads it). */
+static int in_poll_dispatch(uv_loop_t* uv) {
+  return uv->watchers != NULL && uv->watchers[uv->nwatchers] != NULL;
+}
+
+/* Whether uv__run_check has begun: it moves the check handles, whose tail
+ * check_end is from poll's start on, to a list of its own. */
+static int check_run_started(struct lrt__phases* p, uv_loop_t* uv) {
+  return uvq_next(p->check_end.queue) != (void**) uv->check_handles;
+}
+
+/* The phase a callback of `kind` runs in when only libuv runs it; 0 when
+ * more than one is possible. */
+static uint8_t phase_of_kind(lrt_loop_t* loop, uint8_t kind) {
+  if (in_poll_dispatch(&loop->uv))
+    return LRT_PHASE_POLL;
+  switch (kind) {
+  case LRT_CB_TIMER:
+  case LRT_CB_INTERVAL:
+    return LRT_PHASE_TIMERS;
+  case LRT_CB_IMMEDIATE:
+    return LRT_PHASE_CHECK;
+  case LRT_CB_CLOSE:
+    return LRT_PHASE_CLOSE;
+  default:
+    return 0;
+  }
+}
+
+/* The session's first record on this loop comes at `ts`, inside lrt_run:
+ * the tick in progress, and its phase when a callback of `kind` tells it,
+ * begin there, marked as begun before the session. */
+static void begin_mid_tick(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
+  uint8_t phase = phase_of_kind(loop, kind);
+  if (phase == 0)
+    return; /* XXX: which tick part runs is unknown (looprt.h). */
+  tick_begin(loop, ts, LRT_BEGUN_EARLIER);
+  phase_begin_as(loop, phase, ts, LRT_BEGUN_EARLIER);
+  /* After poll's pending run, the next pending run is the next tick's. */
+  if (phase != LRT_PHASE_POLL)
+    place_pending(loop);
+}
+
+static void arm(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
   uv_loop_t* uv = &loop->uv;
 
@@ -186,12 +253,14 @@ static void arm(lrt_loop_t* loop) {
   }
   p->in_tick = 0;
   p->phase = 0;
-  loop->priv->span_depth = 0;
+  lrt__spans_reset(loop);
   uv_prepare_start(&p->prepare_end, prepare_end_cb);
   uvq_move_to_tail(uv->prepare_handles, p->prepare_end.queue);
   uv_check_start(&p->check_begin, check_begin_cb);
   uv_check_start(&p->check_end, check_end_cb);
   uvq_move_to_tail(uv->check_handles, p->check_end.queue);
+  if (loop->priv->running)
+    begin_mid_tick(loop, kind, ts);
 }
 
 static void disarm(lrt_loop_t* loop) {
@@ -209,18 +278,20 @@ static void disarm(lrt_loop_t* loop) {
   p->phase = 0;
 }
 
-static void send_loop_start(lrt_loop_t* loop) {
+static void send_loop_start(lrt_loop_t* loop, uint64_t ts) {
   uint32_t version = uv_version();
   int pool = lrt_threadpool_size();
   lrt__thread_set_role(LRT_THREAD_LOOP, loop->priv->id);
-  lrt__emit(LRT_REC_LOOP_START, 0, 0, lrt__now(), loop->priv->id,
+  lrt__emit(LRT_REC_LOOP_START, 0, 0, ts, loop->priv->id,
             LRT_LOOP_INFO(version, pool, LRT_TRACE_VERSION));
   LRT_PROBE3(loop__start, loop->priv->id, version, pool);
 }
 
-void lrt__phases_sync(lrt_loop_t* loop) {
+/* lrt__phases_sync() for a record about a callback of `kind` (0: none). */
+static void sync_for(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
   uint32_t s = LRT_TRACING() ? lrt__session_get() : 0;
+  int first;
 
   if (s == p->session)
     return;
@@ -231,10 +302,15 @@ void lrt__phases_sync(lrt_loop_t* loop) {
   }
   /* A first session arms the sentinels; a later one (another tracer
    * attached) only needs the loop to introduce itself again. */
-  if (p->session == 0)
-    arm(loop);
+  first = p->session == 0;
   p->session = s;
-  send_loop_start(loop);
+  send_loop_start(loop, ts);
+  if (first)
+    arm(loop, kind, ts);
+}
+
+void lrt__phases_sync(lrt_loop_t* loop, uint64_t ts) {
+  sync_for(loop, 0, ts);
 }
 
 /* ------------------------------------------------------------------------
@@ -250,9 +326,9 @@ static void close_end_cb(uv_handle_t* handle) {
   uint64_t ts;
 
   p->close_end_queued = 0;
-  if (!still_traced(loop))
-    return;
   ts = lrt__now();
+  if (!still_traced(loop, ts))
+    return;
   if (p->timers_last) {
     phase_begin(loop, LRT_PHASE_TIMERS, ts);
   } else {
@@ -260,7 +336,7 @@ static void close_end_cb(uv_handle_t* handle) {
     /* libuv checks exactly this right after the close phase. */
     if (!uv_loop_alive(uv) || uv->stop_flag != 0)
       return;
-    tick_begin(loop, ts);
+    tick_begin(loop, ts, 0);
     phase_begin(loop, LRT_PHASE_TIMERS, ts);
   }
   place_pending(loop);
@@ -274,12 +350,14 @@ static void pending_begin_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
   uint64_t ts;
 
   p->pending_begin.queued = 0;
-  if (!still_traced(loop))
-    return;
   ts = lrt__now();
-  if (p->timers_last) {
+  if (!still_traced(loop, ts))
+    return;
+  if (p->timers_last || (p->in_tick && p->phase != LRT_PHASE_TIMERS)) {
+    /* Before 1.45, only a tick begun mid-way (begin_mid_tick) has not
+     * seen close_end: the next began unseen, after its close phase. */
     tick_end(loop, ts);
-    tick_begin(loop, ts);
+    tick_begin(loop, ts, p->timers_last ? 0 : LRT_BEGUN_EARLIER);
   }
   phase_begin(loop, LRT_PHASE_PENDING, ts);
   /* pending_end is now first in the list libuv is running; its neighbour
@@ -297,9 +375,9 @@ static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
   uint64_t ts;
 
   p->pending_end.queued = 0;
-  if (!still_traced(loop))
-    return;
   ts = lrt__now();
+  if (!still_traced(loop, ts))
+    return;
   phase_begin(loop, LRT_PHASE_IDLE, ts);
   if (uvq_empty(uv->idle_handles)) {
     /* Nothing to run: idle is over as it begins. */
@@ -315,10 +393,11 @@ static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
 /* Last idle handle: prepare begins. */
 static void idle_end_cb(uv_idle_t* handle) {
   lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uint64_t ts = lrt__now();
   uv_idle_stop(handle);
-  if (!still_traced(loop))
+  if (!still_traced(loop, ts))
     return;
-  phase_begin(loop, LRT_PHASE_PREPARE, lrt__now());
+  phase_begin(loop, LRT_PHASE_PREPARE, ts);
 }
 
 /* Last prepare handle: poll begins. */
@@ -327,9 +406,9 @@ static void prepare_end_cb(uv_prepare_t* handle) {
       container_of(handle, struct lrt__phases, prepare_end);
   lrt_loop_t* loop = loop_of_uv(handle->loop);
   uv_loop_t* uv = handle->loop;
-  uint64_t ts;
+  uint64_t ts = lrt__now();
 
-  if (!still_traced(loop))
+  if (!still_traced(loop, ts))
     return;
   /* A single-threaded program's loop hands its records over itself
    * (trace.c): now if it is time, and, should poll sleep with records
@@ -340,7 +419,6 @@ static void prepare_end_cb(uv_prepare_t* handle) {
   /* Only the program's own activity arms the timer: the tick it wakes
    * buffers records too, and must not arm it again. */
   p->callbacks_since_poll = 0;
-  ts = lrt__now();
   phase_begin(loop, LRT_PHASE_POLL, ts);
   p->idle_time_at_poll = uv_metrics_idle_time(uv);
   p->first_io_ts = 0;
@@ -359,9 +437,13 @@ static void after_poll_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
   uint64_t ts;
 
   p->after_poll.queued = 0;
-  if (!still_traced(loop))
-    return;
   ts = lrt__now();
+  if (!still_traced(loop, ts))
+    return;
+  /* Not if catch_up() saw the run begin, nor for an after_poll left
+   * queued by libuv's limit of 8 runs (then it runs in the next tick). */
+  if (p->phase != LRT_PHASE_POLL)
+    return;
   send_wait(loop, ts);
   phase_begin(loop, LRT_PHASE_PENDING, ts);
 }
@@ -369,11 +451,14 @@ static void after_poll_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
 /* First check handle: poll (or the pending run after it) ended. */
 static void check_begin_cb(uv_check_t* handle) {
   lrt_loop_t* loop = loop_of_uv(handle->loop);
+  struct lrt__phases* p = phases_of(loop);
   uint64_t ts;
 
-  if (!still_traced(loop))
-    return;
   ts = lrt__now();
+  if (!still_traced(loop, ts))
+    return;
+  if (p->phase == LRT_PHASE_CHECK)
+    return; /* catch_up() saw it begin */
   send_wait(loop, ts);
   phase_begin(loop, LRT_PHASE_CHECK, ts);
 }
@@ -386,10 +471,11 @@ static void check_end_cb(uv_check_t* handle) {
   lrt_loop_t* loop = loop_of_uv(handle->loop);
   uv_loop_t* uv = handle->loop;
   uv_handle_t** tail;
+  uint64_t ts = lrt__now();
 
-  if (!still_traced(loop))
+  if (!still_traced(loop, ts))
     return;
-  phase_begin(loop, LRT_PHASE_CLOSE, lrt__now());
+  phase_begin(loop, LRT_PHASE_CLOSE, ts);
   if (p->close_end_queued)
     return;
   uv_idle_init(uv, &p->close_end);
@@ -412,10 +498,45 @@ static void flush_timer_cb(uv_timer_t* handle) {
  * Called from the rest of the runtime.
  */
 
-void lrt__phases_callback(lrt_loop_t* loop, uint64_t ts) {
+/* A callback of `kind` begins at `ts` in a tick: when libuv passed a
+ * boundary that no sentinel could mark, the phase moves on there. */
+static void catch_up(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+
+  if (phase_of_kind(loop, kind) == LRT_PHASE_TIMERS &&
+      p->phase != LRT_PHASE_TIMERS) {
+    /* Only after begin_mid_tick(): close_end was not queued. */
+    if (!p->timers_last) {
+      tick_end(loop, ts);
+      tick_begin(loop, ts, LRT_BEGUN_EARLIER);
+    }
+    phase_begin_as(loop, LRT_PHASE_TIMERS, ts, LRT_BEGUN_EARLIER);
+    place_pending(loop);
+    return;
+  }
+  if (p->phase != LRT_PHASE_POLL &&
+      !(p->phase == LRT_PHASE_PENDING && p->past_poll))
+    return;
+  if (check_run_started(p, uv)) {
+    send_wait(loop, ts);
+    phase_begin(loop, LRT_PHASE_CHECK, ts);
+  } else if (p->phase == LRT_PHASE_POLL && !in_poll_dispatch(uv)) {
+    send_wait(loop, ts);
+    phase_begin(loop, LRT_PHASE_PENDING, ts);
+  }
+}
+
+void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+
+  sync_for(loop, kind, ts);
+  if (p->session == 0)
+    return;
   p->callbacks_since_poll++;
-  if (p->phase != LRT_PHASE_POLL || p->session == 0)
+  if (p->in_tick)
+    catch_up(loop, kind, ts);
+  if (p->phase != LRT_PHASE_POLL)
     return;
   if (p->first_io_ts == 0)
     p->first_io_ts = ts;
@@ -467,17 +588,16 @@ void lrt__phases_close(lrt_loop_t* loop) {
 void lrt__phases_run_begin(lrt_loop_t* loop) {
   struct lrt__phases* p = phases_of(loop);
   uv_loop_t* uv = &loop->uv;
-  uint64_t ts;
+  uint64_t ts = lrt__now();
 
-  lrt__phases_sync(loop);
+  lrt__phases_sync(loop, ts);
   if (p->session == 0 || p->in_tick)
     return;
   /* uv_run() starts an iteration only for a live loop not told to stop. */
   if (!uv_loop_alive(uv) || uv->stop_flag != 0)
     return;
-  ts = lrt__now();
   /* libuv 1.45+ runs timers once before its first iteration. */
-  tick_begin(loop, ts);
+  tick_begin(loop, ts, 0);
   phase_begin(loop, LRT_PHASE_TIMERS, ts);
   place_pending(loop);
 }

@@ -149,7 +149,7 @@ static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
 
 /* `work` was queued; its submit_ts is when lrt__work_submit() began. */
 static __attribute__((noinline)) void trace_work_submit(lrt_work_t* work) {
-  lrt__phases_sync(work->loop);
+  lrt__phases_sync(work->loop, work->submit_ts);
   lrt__emit(LRT_REC_WORK_SUBMIT, (uint8_t) work->kind,
             lrt__label_id(work->label), work->submit_ts, work->task_id,
             lrt__now() - work->submit_ts);

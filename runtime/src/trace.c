@@ -366,7 +366,7 @@ static uint16_t labels_intern(const char* s) {
   return (uint16_t) id;
 }
 
-static struct ring* ring_for_session(void);
+static struct ring* ring_of_thread(void);
 
 uint16_t lrt__label_id(const char* label) {
   struct label_cache_entry* e = NULL;
@@ -377,7 +377,7 @@ uint16_t lrt__label_id(const char* label) {
     return 0;
   /* Most labels are string literals: the same pointer every time. The
    * text is compared too, in case the caller reused the memory. */
-  r = ring_for_session();
+  r = ring_of_thread();
   if (r != NULL) {
     e = &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
     if (e->ptr == label && strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0)
@@ -627,19 +627,28 @@ __attribute__((constructor)) static void trace_init(void) {
  * Records.
  */
 
-/* The calling thread's ring, introduced in the current session. */
-static struct ring* ring_for_session(void) {
+/* The calling thread's ring, created if need be. Label ids outlive
+ * sessions, so its label cache serves any session. */
+static struct ring* ring_of_thread(void) {
   struct ring* r = tls_ring;
+  return r != NULL ? r : ring_create();
+}
+
+/* The calling thread's ring, introduced in the current session. The
+ * introduction carries `ts`, the time of the record it precedes, so that
+ * a thread's records stay in time order. */
+static struct ring* ring_for_session(uint64_t ts) {
+  struct ring* r;
   uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
 
   if (s == 0)
     s = session_start();
-  if (r == NULL && (r = ring_create()) == NULL)
+  if ((r = ring_of_thread()) == NULL)
     return NULL;
   if (r->session != s) {
     r->session = s;
     ring_put(r, LRT_REC_THREAD, tls_role ? tls_role : LRT_THREAD_OTHER, 0,
-             lrt__now(), tls_role_index, 0);
+             ts, tls_role_index, 0);
   }
   return r;
 }
@@ -650,7 +659,7 @@ void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
   if (r == NULL || r->session != atomic_load_explicit(&lrt__session,
                                                       memory_order_relaxed) ||
       r->session == 0) {
-    r = ring_for_session();
+    r = ring_for_session(ts);
     if (r == NULL)
       return;
   }
@@ -669,62 +678,4 @@ void lrt__thread_set_role(uint8_t role, uint64_t index) {
 
 uint8_t lrt__thread_role(void) {
   return tls_role;
-}
-
-/* ------------------------------------------------------------------------
- * Callback spans on the loop thread.
- */
-
-void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
-                               const char* label, uint64_t task) {
-  struct lrt__loop_private* p = loop->priv;
-  uint64_t ts;
-  uint16_t id;
-
-  lrt__phases_sync(loop);
-  ts = lrt__now();
-  id = lrt__label_id(label);
-  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, id, ts, task, 0);
-  LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
-  lrt__phases_callback(loop, ts);
-  if (p->span_depth < LRT_SPAN_STACK) {
-    struct lrt__span* s = &p->spans[p->span_depth];
-    s->ts = ts;
-    s->label = label;
-    s->task = task;
-    s->kind = kind;
-  }
-  p->span_depth++;
-}
-
-void lrt__trace_callback_end(lrt_loop_t* loop) {
-  struct lrt__loop_private* p = loop->priv;
-  struct lrt__span* s;
-  uint64_t ts;
-
-  /* The begin was not recorded: tracing started inside the callback. */
-  if (p->span_depth == 0)
-    return;
-  p->span_depth--;
-  ts = lrt__now();
-  if (p->span_depth >= LRT_SPAN_STACK) {
-    lrt__emit(LRT_REC_CALLBACK_END, 0, 0, ts, 0, 0);
-    return;
-  }
-  s = &p->spans[p->span_depth];
-  lrt__emit(LRT_REC_CALLBACK_END, s->kind, 0, ts, s->task, 0);
-  LRT_PROBE4(callback__end, lrt_callback_kind_name(s->kind), s->label,
-             s->task, ts - s->ts);
-}
-
-void lrt_span_begin(lrt_loop_t* loop, const char* label) {
-  if (loop == NULL || loop->priv == NULL)
-    return;
-  lrt__callback_begin(loop, LRT_CB_USER, label != NULL ? label : "span", 0);
-}
-
-void lrt_span_end(lrt_loop_t* loop) {
-  if (loop == NULL || loop->priv == NULL)
-    return;
-  lrt__callback_end(loop);
 }

@@ -1,0 +1,189 @@
+/* test-runtime-fidelity.c — what a trace of a looprt program shows,
+ * checked against what the program itself counted, as properties of the
+ * whole trace (tests/progs/rt_fidelity.c writes the programs' counts).
+ */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test-tracer.h"
+#include "test.h"
+
+#define LOOPTRACE test_build_path("looptrace")
+#define PROG test_build_path("tests/progs/rt_fidelity")
+
+/* Records `rt_fidelity MODE COUNTS` to `out`; returns looptrace's wait
+ * status (a dying program may make looptrace report it). */
+static int record_mode(const char* mode, const char* out, const char* counts) {
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q",         "-o",
+                  (char*) out,       "--",     (char*) PROG, (char*) mode,
+                  (char*) counts,    NULL};
+  char* output;
+  int status = tt_run(argv, NULL, 50000, &output);
+  if (access(out, R_OK) != 0)
+    TEST_FAIL_("no trace for mode %s (status %d): %s", mode, status, output);
+  free(output);
+  return status;
+}
+
+/* How many callback spans named `label` the trace holds. */
+static int spans_named(const struct tt_trace* t, const char* label) {
+  int i;
+  int n = 0;
+  for (i = 0; i < t->nspans; i++)
+    if (strcmp(t->spans[i].cat, "callback") == 0 &&
+        strcmp(t->spans[i].name, label) == 0)
+      n++;
+  return n;
+}
+
+/* The innermost enclosing span of category `cat`, or NULL. */
+static const struct tt_span* enclosing(const struct tt_trace* t,
+                                       const struct tt_span* s,
+                                       const char* cat) {
+  while (s->parent >= 0) {
+    s = &t->spans[s->parent];
+    if (strcmp(s->cat, cat) == 0)
+      return s;
+  }
+  return NULL;
+}
+
+/* Every label the program counted is in the trace exactly as often. */
+static void check_counts(const struct tt_trace* t, const char* counts) {
+  char* text = tt_read_file(counts, NULL);
+  char* line;
+  char* save = NULL;
+  int lines = 0;
+  ASSERT_NOT_NULL(text);
+  for (line = strtok_r(text, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    char label[128];
+    int n;
+    ASSERT_EQ(sscanf(line, "%d %127s", &n, label), 2);
+    if (spans_named(t, label) != n)
+      TEST_FAIL_("'%s': the program ran %d, the trace has %d", label, n,
+                 spans_named(t, label));
+    lines++;
+  }
+  ASSERT_GT(lines, 0);
+  free(text);
+}
+
+/* Plain libuv idle, prepare, check and timer handles started from every
+ * phase (and from a plain async callback looprt does not see): each
+ * callback lies in the phase libuv ran it in, the one its label names
+ * before "<-"; every callback the program ran is there once. */
+TEST_IMPL(runtime_fidelity_plain_handles) {
+  const char* path = tt_tmp(".json");
+  const char* counts = tt_tmp(".counts");
+  struct tt_trace t;
+  int checked = 0;
+  int i;
+
+  tt_require_bpf();
+  ASSERT_EQ(record_mode("handles", path, counts), 0);
+  tt_load(path, &t);
+  tt_check(&t);
+  check_counts(&t, counts);
+  for (i = 0; i < t.nspans; i++) {
+    const struct tt_span* s = &t.spans[i];
+    const struct tt_span* phase;
+    const char* arrow;
+    if (strcmp(s->cat, "callback") != 0 ||
+        (arrow = strstr(s->name, "<-")) == NULL)
+      continue;
+    phase = enclosing(&t, s, "phase");
+    if (phase == NULL || strlen(phase->name) != (size_t) (arrow - s->name) ||
+        strncmp(phase->name, s->name, arrow - s->name) != 0)
+      TEST_FAIL_("'%s' drawn in the %s phase", s->name,
+                 phase ? phase->name : "(no)");
+    checked++;
+  }
+  ASSERT_GE(checked, 20 * 30);
+  tt_free(&t);
+  unlink(path);
+  unlink(counts);
+  return 0;
+}
+
+/* A short task submitted from main before lrt_run(): its work span
+ * carries its queue wait, whatever order the threads' records came in
+ * (the loop thread's first records are stamped no later than the submit
+ * they precede). Several runs: the order is a race. */
+TEST_IMPL(runtime_fidelity_early_submit) {
+  int run;
+  tt_require_bpf();
+  for (run = 0; run < 5; run++) {
+    const char* path = tt_tmp(".json");
+    const char* counts = tt_tmp(".counts");
+    struct tt_trace t;
+    int works = 0;
+    int i;
+    ASSERT_EQ(record_mode("early", path, counts), 0);
+    tt_load(path, &t);
+    tt_check(&t);
+    check_counts(&t, counts);
+    for (i = 0; i < t.nspans; i++) {
+      const struct tt_span* s = &t.spans[i];
+      if (strcmp(s->cat, "work") != 0)
+        continue;
+      works++;
+      if (tt_arg_num(s, "queue_wait_us") < 0)
+        TEST_FAIL_("run %d: the early task has no queue_wait_us", run);
+    }
+    ASSERT_EQ(works, 1);
+    tt_free(&t);
+    unlink(path);
+    unlink(counts);
+  }
+  return 0;
+}
+
+/* A tracer attaching to a running loop: the tick in progress is drawn as
+ * a tick, with a phase, around its first callbacks; every callback lies
+ * in a tick. */
+TEST_IMPL(runtime_fidelity_attach_mid_tick) {
+  const char* path = tt_tmp(".json");
+  const char* counts = tt_tmp(".counts");
+  const char* out = tt_tmp(".out");
+  char* prog[] = {(char*) PROG, "attach", (char*) counts, NULL};
+  char pid_text[32];
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q",  "-p",
+                  pid_text,          "-d",     "0.4", "-o",
+                  (char*) path,      NULL};
+  const struct tt_span* first = NULL;
+  struct tt_trace t;
+  char* output;
+  pid_t pid;
+  int i;
+
+  tt_require_bpf();
+  pid = tt_spawn(prog, NULL, out);
+  ASSERT_EQ(tt_wait_for_text(out, "ready", 10000), 0);
+  usleep(100 * 1000);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) pid);
+  ASSERT_EQ(tt_run(argv, NULL, 20000, &output), 0);
+  free(output);
+  kill(pid, SIGTERM);
+  ASSERT(tt_wait(pid, 10000) != -1);
+  tt_load(path, &t);
+  for (i = 0; i < t.nspans; i++) {
+    const struct tt_span* s = &t.spans[i];
+    if (strcmp(s->cat, "callback") != 0)
+      continue;
+    if (enclosing(&t, s, "tick") == NULL)
+      TEST_FAIL_("callback '%s' at %.1f us outside any tick", s->name,
+                 s->ts / 1e3);
+    if (first == NULL || s->ts < first->ts)
+      first = s;
+  }
+  ASSERT_NOT_NULL(first);
+  ASSERT_NOT_NULL(enclosing(&t, first, "phase"));
+  ASSERT_STR_EQ(enclosing(&t, first, "phase")->name, "timers");
+  tt_free(&t);
+  unlink(path);
+  unlink(counts);
+  unlink(out);
+  return 0;
+}
