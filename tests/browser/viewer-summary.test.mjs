@@ -18,7 +18,7 @@ const TOP_KEYS = ["recording_us", "loop_utilization", "ticks", "phases", "callba
 t.test("summary() has exactly the documented keys and shapes", async ({ page }) => {
   const s = await page.evaluate(() => window.looptrace.summary());
   assert.deepEqual(Object.keys(s), TOP_KEYS);
-  assert.deepEqual(Object.keys(s.ticks), ["count", "per_s", "p50_us", "p99_us", "max_us"]);
+  assert.deepEqual(Object.keys(s.ticks), ["count", "cut", "per_s", "p50_us", "p99_us", "max_us"]);
   for (const p of s.phases)
     assert.deepEqual(Object.keys(p), ["name", "count", "total_us", "share", "p50_us", "p99_us", "max_us"]);
   for (const c of s.callbacks) assert.deepEqual(Object.keys(c), ["name", "kind", "count", "total_us", "self_us"]);
@@ -29,7 +29,7 @@ t.test("summary() has exactly the documented keys and shapes", async ({ page }) 
   for (const w of s.threadpool.workers)
     assert.deepEqual(Object.keys(w), ["name", "tid", "tasks", "busy_us", "busy_share"]);
   for (const lt of s.longest_ticks) {
-    assert.deepEqual(Object.keys(lt), ["tick", "ts_us", "dur_us", "callbacks"]);
+    assert.deepEqual(Object.keys(lt), ["tick", "ts_us", "dur_us", "busy_us", "callbacks"]);
     assert.ok(lt.callbacks.length <= 5);
     for (const c of lt.callbacks) assert.deepEqual(Object.keys(c), ["name", "kind", "dur_us"]);
   }

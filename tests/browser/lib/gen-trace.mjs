@@ -47,6 +47,11 @@ function rng(seed) {
  *   fsRunNs     run time of those reads (150 µs)
  *   labels      optional labels of the pbkdf2 tasks (e.g. an XSS string)
  *   dropped     [[ns, records], ...]: losses noticed then (`dropped` instants)
+ *   cutStart    the tracer attached mid-tick: a first tick (90 ms busy in a
+ *               read callback) and its poll phase carry "cut":"start"
+ *   cutEnd      the recording stopped mid-tick: a last tick (125 ms busy in
+ *               a callback) with its phase and callback carry "cut":"end"
+ *   legacyCut   write cutEnd's marks as the old "incomplete":true
  *   seed        for the small jitter in durations
  */
 export function generateTrace(opts = {}) {
@@ -118,6 +123,17 @@ export function generateTrace(opts = {}) {
   // ---- the loop ------------------------------------------------------------
   let t = 40_000; // the first tick starts 40 µs into the recording
   let tick = 0;
+  if (o.cutStart) {
+    // Seen from ts 0: the tick, its poll phase, cut at start; the read
+    // callback that began after the attach is whole.
+    tick++;
+    const end = 90_500_000;
+    emit(end, span("tick", "tick", 0, end, LOOP_TID, { tick, cut: "start" }));
+    emit(end, span("poll", "phase", 0, end - 100_000, LOOP_TID, { tick, cut: "start" }));
+    emit(end, span("socket.read", "callback", 200_000, 90_000_000, LOOP_TID, { kind: "read" }));
+    t = end + 40_000;
+  }
+  const firstTick = tick + 1;
   let intervalsLeft = o.intervals;
   let nextInterval = null;
   let immediates = 0;
@@ -152,7 +168,7 @@ export function generateTrace(opts = {}) {
     // timers
     phase("timers", () => {
       let ran = false;
-      if (tick === 1) {
+      if (tick === firstTick) {
         callback("setTimeout", "timer", 220_000, null, () => {
           for (let i = 0; i < o.tasks; i++) {
             t += 8_000;
@@ -253,6 +269,18 @@ export function generateTrace(opts = {}) {
     if (i + 1 < counterChanges.length && counterChanges[i + 1][0] === at) continue;
     emit(at, { name: "threadpool", ph: "C", ts: at, pid: PID, tid: LOOP_TID,
                args: { queued, running } });
+  }
+
+  if (o.cutEnd) {
+    // Still running when the recording stopped: seen up to its last record.
+    tick++;
+    const a = t;
+    const mark = o.legacyCut ? { incomplete: true } : { cut: "end" };
+    emit(a + 125_000_000, span("tick", "tick", a, 125_000_000, LOOP_TID, { tick, ...mark }));
+    emit(a + 125_000_000, span("timers", "phase", a + 300, 124_999_700, LOOP_TID, { tick, ...mark }));
+    emit(a + 125_000_000, span("setInterval", "callback", a + 500, 124_999_500, LOOP_TID,
+                               { kind: "interval", ...mark }));
+    t = a + 125_000_000 - 5_000;
   }
 
   let drops = 0;

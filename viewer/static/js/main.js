@@ -348,8 +348,10 @@ const App = (() => {
       return;
     }
     const S = app.model.spans;
+    const cut = Model.cutOf(S.flags[s]);
     tip.textContent = `${app.model.strings[S.name[s]] || "(unnamed)"} — ` +
-      `${Format.duration(S.end[s] - S.start[s])}`;
+      `${Format.duration(S.end[s] - S.start[s])}` +
+      (cut === null ? "" : cut === "both" ? " (cut at both ends)" : ` (cut at ${cut})`);
     tip.style.left = `${cx + 12}px`;
     tip.style.top = `${cy + 12}px`;
     tip.hidden = false;
@@ -434,7 +436,7 @@ const App = (() => {
       id: s, name: m.strings[S.name[s]], cat: m.strings[S.cat[s]], lane: lane.name,
       tid: lane.tid, ts_us: toUs(S.start[s]), dur_us: (S.end[s] - S.start[s]) / 1e3,
       self_us: (S.end[s] - S.start[s] - S.child[s]) / 1e3, depth: S.depth[s],
-      row: S.row[s], args: Model.args(m, s),
+      row: S.row[s], args: Model.args(m, s), cut: Model.cutOf(S.flags[s]),
       flows: ((app.flows && app.flows.bySpan.get(s)) || []).map((i) => ({
         dir: app.flows.to[i] === s ? "in" : "out",
         span: app.flows.to[i] === s ? app.flows.from[i] : app.flows.to[i],

@@ -13,10 +13,31 @@
 "use strict";
 
 const Model = (() => {
+  // FLAG_CUT_END / FLAG_CUT_START: the recording's limits cut the span
+  // (args "cut": "end" | "start" | "both", or the legacy "incomplete": true
+  // = "end"); its duration is what was seen, a lower bound.
   // FLAG_UNENDED: from a B with no E (drawn to the end, or to an E that
   // closed an outer B); a span with no known end, left out of figures.
-  const FLAG_INCOMPLETE = 1, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4,
-    FLAG_UNENDED = 8;
+  const FLAG_CUT_END = 1, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4,
+    FLAG_UNENDED = 8, FLAG_CUT_START = 16;
+  const FLAG_CUT = FLAG_CUT_END | FLAG_CUT_START;
+
+  // The cut flags of an event's args (TRACE-FORMAT.md, "Cut spans").
+  function cutFlags(args) {
+    switch (args.cut) {
+      case "end": return FLAG_CUT_END;
+      case "start": return FLAG_CUT_START;
+      case "both": return FLAG_CUT;
+      default: return args.incomplete === true ? FLAG_CUT_END : 0;
+    }
+  }
+
+  // "start", "end", "both" or null, from a span's flags.
+  function cutOf(flags) {
+    const c = flags & FLAG_CUT;
+    return c === FLAG_CUT ? "both" : c === FLAG_CUT_END ? "end"
+      : c === FLAG_CUT_START ? "start" : null;
+  }
 
   // First index in sorted `arr[lo, hi)` whose value is >= `v`.
   function lowerBound(arr, v, lo = 0, hi = arr.length) {
@@ -98,7 +119,7 @@ const Model = (() => {
     const nameOf = new Int32Array(n);
     const catOf = new Int32Array(n);
     const kindOf = new Uint16Array(n);
-    const incomplete = new Uint8Array(n);
+    const cut = new Uint8Array(n); // FLAG_CUT_* from the args
     const flowEvents = []; // events with a bind_id (flow v2)
     const spanOfEvent = new Int32Array(n).fill(-1);
     const kindIds = new Map();
@@ -144,7 +165,8 @@ const Model = (() => {
           }
           kindOf[k] = id;
         }
-        if (args.incomplete) incomplete[k] = 1;
+        if (args.cut !== undefined || args.incomplete !== undefined)
+          cut[k] = cutFlags(args);
       }
       if (ev.bind_id !== undefined) flowEvents.push(k);
       let end = ts;
@@ -348,7 +370,7 @@ const Model = (() => {
       const ids = [];
       for (const k of t.x) {
         ids.push(newSpan(k, tsNs[k], tsNs[k] + durNs[k], laneIdx,
-                         incomplete[k] ? FLAG_INCOMPLETE : 0));
+                         cut[k]));
       }
       for (const k of t.inst) ids.push(instant(k, laneIdx));
       if (t.be.length > 0) pairBeginEnd(t.be, laneIdx, ids);
@@ -385,7 +407,7 @@ const Model = (() => {
           const never = open.length > j; // not the one this E ends
           if (never) unmatched.open++;
           const s = newSpan(list[b], ts[b], ts[i], laneIdx,
-                            never ? FLAG_INCOMPLETE | FLAG_UNENDED : 0);
+                            never ? FLAG_CUT_END | FLAG_UNENDED : cut[list[b]]);
           endEv.set(s, k);
           spanOfEvent[k] = s;
           ids.push(s);
@@ -393,7 +415,7 @@ const Model = (() => {
       }
       for (const b of open) {
         unmatched.open++;
-        ids.push(newSpan(list[b], ts[b], maxEnd, laneIdx, FLAG_INCOMPLETE | FLAG_UNENDED));
+        ids.push(newSpan(list[b], ts[b], maxEnd, laneIdx, FLAG_CUT_END | FLAG_UNENDED));
       }
     }
 
@@ -427,7 +449,7 @@ const Model = (() => {
         for (const b of stack) {
           unmatched.asyncOpen++;
           ids.push(newSpan(b, tsNs[b], maxEnd, laneIdx,
-                           FLAG_INCOMPLETE | FLAG_UNENDED));
+                           FLAG_CUT_END | FLAG_UNENDED));
         }
       }
       return ids;
@@ -661,7 +683,8 @@ const Model = (() => {
   }
 
   return {
-    build, args, spanAt, enclosing, nextSpan, lowerBound, toNs,
-    FLAG_INCOMPLETE, FLAG_OVERFLOW, FLAG_INSTANT, FLAG_UNENDED,
+    build, args, spanAt, enclosing, nextSpan, lowerBound, toNs, cutOf,
+    FLAG_CUT_END, FLAG_CUT_START, FLAG_CUT, FLAG_OVERFLOW, FLAG_INSTANT,
+    FLAG_UNENDED,
   };
 })();

@@ -48,6 +48,17 @@ const Panels = (() => {
       Format.time(S.start[s]);
   }
 
+  // What a cut span's "cut" row says (TRACE-FORMAT.md, "Cut spans").
+  const CUT_NOTES = {
+    end: "cut at end: it had not ended when the recording stopped seeing " +
+         "it; the duration shown is a lower bound",
+    start: "cut at start: it began before the recording could see it; the " +
+           "duration shown is a lower bound",
+    both: "cut at start and at end: it began before the recording could " +
+          "see it and had not ended when it stopped; the duration shown is " +
+          "a lower bound",
+  };
+
   // The details of span s (or a hint when s < 0). `follow(span)` selects
   // and reveals another span.
   function details(container, model, flows, s, follow) {
@@ -62,7 +73,6 @@ const Panels = (() => {
     const lane = model.lanes[S.lane[s]];
     const dur = S.end[s] - S.start[s];
     const flags = [];
-    if (S.flags[s] & Model.FLAG_INCOMPLETE) flags.push("incomplete (still open when the recording ended)");
     if (S.flags[s] & Model.FLAG_OVERFLOW) flags.push("overflow (partly overlaps the span it starts in)");
     if (S.flags[s] & Model.FLAG_INSTANT) flags.push("instant");
     const rows = [
@@ -74,6 +84,8 @@ const Panels = (() => {
       ["self time", `${Format.duration(dur - S.child[s])} (${Format.us(dur - S.child[s])} µs)`],
       ["depth", S.depth[s] >= 0 ? String(S.depth[s]) : "overflow row"],
     ];
+    const cut = Model.cutOf(S.flags[s]);
+    if (cut !== null) rows.push(["cut", CUT_NOTES[cut]]);
     if (flags.length) rows.push(["note", flags.join("; ")]);
     container.append(el("h3", { class: "span-name" }, model.strings[S.name[s]] || "(unnamed)"));
     container.append(el("table", { class: "fields" }, ...rows.map(([k, v]) =>
@@ -146,7 +158,7 @@ const Panels = (() => {
     clear(container);
     // ticks and threadpool are null in traces without them.
     const tp = sum.threadpool || { tasks: 0, queue_wait_us: null, peak_concurrency: 0, workers: [] };
-    const ticks = sum.ticks || { count: 0, per_s: null, p50_us: null, p99_us: null, max_us: null };
+    const ticks = sum.ticks || { count: 0, cut: 0, per_s: null, p50_us: null, p99_us: null, max_us: null };
     const fig = (label, value, key) => el("div", { class: "figure", "data-figure": key },
       el("div", { class: "value" }, value), el("div", { class: "label" }, label));
     const usOr = (v) => (v === null || v === undefined ? "–" : Format.duration(v * 1e3));
@@ -155,7 +167,8 @@ const Panels = (() => {
       fig("loop utilization", Format.percent(sum.loop_utilization), "loop_utilization"),
       fig("ticks", `${ticks.count}` +
           (ticks.per_s !== null ? ` (${ticks.per_s.toFixed(1)}/s)` : ""), "ticks"),
-      fig("tick p50 / p99 / max",
+      fig(ticks.cut > 0 ? `tick p50 / p99 / max (${ticks.cut} cut left out)`
+                        : "tick p50 / p99 / max",
           `${usOr(ticks.p50_us)} / ${usOr(ticks.p99_us)} / ${usOr(ticks.max_us)}`,
           "tick_durations"),
       fig("threadpool tasks", String(tp.tasks), "tasks"),
@@ -190,12 +203,15 @@ const Panels = (() => {
       ["worker", "tid", "tasks", "busy µs", "busy share"],
       tp.workers.map((w) => el("tr", {}, el("td", {}, w.name), num(w.tid), num(w.tasks),
         num(w.busy_us), el("td", { class: "num" }, Format.percent(w.busy_share))))));
-    container.append(el("h4", {}, "Longest ticks"), table("longest",
-      ["tick", "at µs", "duration µs", "callbacks (longest first)"],
+    container.append(el("h4", {}, "Longest busy ticks (what blocked the loop)"),
+      el("p", { class: "hint" }, "Busy time is a tick's duration minus its waits " +
+        "in poll; ticks cut by the recording's limits are not ranked."),
+      table("longest",
+      ["tick", "at µs", "busy µs", "wall µs", "callbacks (longest first)"],
       sum.longest_ticks.map((t, i) => el("tr", {},
         el("td", {}, el("button", { class: "link", onclick: () => selectTick(i) },
                        t.tick === null ? "?" : `#${t.tick}`)),
-        num(t.ts_us), num(t.dur_us),
+        num(t.ts_us), num(t.busy_us), num(t.dur_us),
         el("td", {}, t.callbacks.map((c) => `${c.name} (${c.kind ?? "–"}) ${c.dur_us} µs`)
                                 .join(", "))))));
     if (sum.warnings.length || sum.missing.length) {

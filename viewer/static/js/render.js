@@ -138,13 +138,45 @@ const Render = (() => {
         ctx.strokeStyle = "#c0392b";
         ctx.strokeRect(a + 0.5, y + 0.5, w - 1, h - 1);
       }
+      if (S.flags[s] & Model.FLAG_CUT) {
+        cutEdges(ctx, S.flags[s], xa, xb, y, h, v.width);
+        colour = -1;
+      }
       if (w > 24) {
-        label(ctx, m, S.name[s], a + 3, y + h / 2, w - 6, textColours[c]);
+        const pad = S.flags[s] & Model.FLAG_CUT_START ? 3 + TEAR : 3;
+        label(ctx, m, S.name[s], a + pad, y + h / 2, w - 3 - pad, textColours[c]);
         colour = -1;
       }
       i++;
     }
     flush();
+  }
+
+  // A cut span (TRACE-FORMAT.md, "Cut spans") gets a torn edge on each cut
+  // side: notches in the background colour, so it reads as "not seen
+  // beyond here" rather than as a span that ended there.
+  const TEAR = 6; // px deep at a tooth's tip
+  function cutEdges(ctx, flags, xa, xb, y, h, width) {
+    if (xb - xa < 2 * TEAR) return;
+    ctx.fillStyle = "#ffffff";
+    if (flags & Model.FLAG_CUT_END && xb <= width + 1) tear(ctx, xb, -TEAR, y, h);
+    if (flags & Model.FLAG_CUT_START && xa >= T.GUTTER_W - 1) tear(ctx, xa, TEAR, y, h);
+  }
+
+  // Notches along the edge at x, cut inward by `depth` (its sign: which way).
+  function tear(ctx, x, depth, y, h) {
+    const teeth = Math.max(2, Math.round(h / 5));
+    const step = h / teeth;
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+    for (let j = 0; j < teeth; j++) {
+      ctx.lineTo(x + depth, y + step * (j + 0.5));
+      ctx.lineTo(x, y + step * (j + 1));
+    }
+    ctx.lineTo(x - Math.sign(depth), y + h);
+    ctx.lineTo(x - Math.sign(depth), y);
+    ctx.closePath();
+    ctx.fill();
   }
 
   // After drawing span i as one pixel column ending at time tNext, the

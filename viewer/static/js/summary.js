@@ -57,6 +57,7 @@ const Summary = (() => {
     let minStart = Infinity, maxEnd = -Infinity;
     const ticks = [], phases = [], callbacks = [], works = [];
     let waitNs = 0;
+    const waitIn = new Map(); // tick span -> Σ dur of the waits inside it
     for (let s = 0; s < S.n; s++) {
       if (S.flags[s] & (Model.FLAG_INSTANT | Model.FLAG_UNENDED) || !onThread[S.lane[s]]) continue;
       let kind = kindById.get(S.cat[s]);
@@ -65,11 +66,25 @@ const Summary = (() => {
       if (S.end[s] > maxEnd) maxEnd = S.end[s];
       if (kind === "tick") ticks.push(s);
       else if (kind === "phase") phases.push(s);
-      else if (kind === "wait") waitNs += S.end[s] - S.start[s];
+      else if (kind === "wait") {
+        waitNs += S.end[s] - S.start[s];
+        addToTick(s, S.end[s] - S.start[s]);
+      }
       else if (kind === "callback") callbacks.push(s);
       else if (kind === "work") works.push(s);
     }
     const dur = (s) => S.end[s] - S.start[s];
+    // A cut span counts for the time it was seen, but never as a complete
+    // one: not in a percentile or a max, never ranked (TRACE-FORMAT.md).
+    const whole = (s) => (S.flags[s] & Model.FLAG_CUT) === 0;
+
+    // Busy time = a tick's duration minus its waits: what blocked the loop.
+    function addToTick(s, ns) {
+      let p = S.parent[s];
+      while (p >= 0 && kindById.get(S.cat[p]) !== "tick") p = S.parent[p];
+      if (p >= 0) waitIn.set(p, (waitIn.get(p) || 0) + ns);
+    }
+    const busy = (t) => dur(t) - Math.min(dur(t), waitIn.get(t) || 0);
 
     // Recording length: duration_us when the tracer wrote it.
     let recordingNs = null;
@@ -84,7 +99,8 @@ const Summary = (() => {
 
     let tickNs = 0;
     for (const s of ticks) tickNs += dur(s);
-    const tickDurs = ticks.map(dur).sort(numAsc);
+    const wholeTicks = ticks.filter(whole);
+    const tickDurs = wholeTicks.map(dur).sort(numAsc);
     const loopUtilization = tickNs > 0 ? Math.max(0, 1 - waitNs / tickNs) : null;
     const perS = ticks.length > 0 && recordingNs > 0
       ? ticks.length / (recordingNs / 1e9) : null;
@@ -93,6 +109,7 @@ const Summary = (() => {
     } else {
       if (loopUtilization === null) missing.push("loop_utilization: the ticks last no time");
       if (perS === null) missing.push("ticks.per_s: the recording length is unknown or 0");
+      if (wholeTicks.length === 0) missing.push("ticks.p50_us, p99_us, max_us: every tick is cut");
     }
 
     // Phases, in libuv's order for the recorded version; names libuv does
@@ -101,22 +118,27 @@ const Summary = (() => {
     const byPhase = new Map();
     for (const s of phases.slice().sort((a, b) => S.ev[a] - S.ev[b])) {
       const name = model.strings[S.name[s]];
-      if (!byPhase.has(name)) byPhase.set(name, []);
-      byPhase.get(name).push(dur(s));
+      if (!byPhase.has(name)) byPhase.set(name, { count: 0, total: 0, whole: [] });
+      const row = byPhase.get(name);
+      row.count++;
+      row.total += dur(s);
+      if (whole(s)) row.whole.push(dur(s));
     }
     const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
     const phaseNames = [...byPhase.keys()];
     phaseNames.sort((a, b) => rank(a) - rank(b) || phaseNames.indexOf(a) - phaseNames.indexOf(b));
     const phaseRows = phaseNames.map((name) => {
-      const v = byPhase.get(name).sort(numAsc);
-      const total = v.reduce((a, b) => a + b, 0);
+      const row = byPhase.get(name);
+      const v = row.whole.sort(numAsc);
       return {
-        name, count: v.length, total_us: us(total),
-        share: tickNs > 0 ? total / tickNs : null,
+        name, count: row.count, total_us: us(row.total),
+        share: tickNs > 0 ? row.total / tickNs : null,
         p50_us: us(percentile(v, 50)), p99_us: us(percentile(v, 99)),
-        max_us: us(v[v.length - 1]),
+        max_us: us(percentile(v, 100)),
       };
     });
+    for (const p of phaseRows)
+      if (p.p50_us === null) missing.push(`phases.p50_us, p99_us, max_us of ${p.name}: every span is cut`);
     if (phaseRows.length === 0) missing.push('phases: no spans with cat "phase"');
     else if (tickNs === 0) missing.push("phases.share: no tick time to share");
 
@@ -144,11 +166,11 @@ const Summary = (() => {
 
     const threadpool = threadpoolFigures(model, works, recordingNs, dur, missing);
 
-    // The longest ticks (longest first, then earliest) and their longest
-    // callbacks, at any depth.
+    // The ticks that blocked the loop longest (most busy time first, then
+    // earliest; cut ticks never) and their longest callbacks, at any depth.
     const CALLBACK_CAT = (s) => kindById.get(S.cat[s]) === "callback";
-    const longest = ticks.slice()
-      .sort((a, b) => dur(b) - dur(a) || S.start[a] - S.start[b])
+    const longest = wholeTicks
+      .sort((a, b) => busy(b) - busy(a) || S.start[a] - S.start[b])
       .slice(0, LONGEST_TICKS)
       .map((t) => {
         const inside = spansIn(model, t, CALLBACK_CAT)
@@ -158,7 +180,7 @@ const Summary = (() => {
                          dur_us: us(dur(s)) }));
         return { tick: intArg(Model.args(model, t), "tick"),
                  ts_us: us(S.start[t] + model.origin), dur_us: us(dur(t)),
-                 callbacks: inside };
+                 busy_us: us(busy(t)), callbacks: inside };
       });
     if (ticks.length === 0) missing.push('longest_ticks: no spans with cat "tick"');
 
@@ -188,9 +210,9 @@ const Summary = (() => {
       recording_us: us(recordingNs),
       loop_utilization: loopUtilization,
       ticks: ticks.length === 0 ? null : {
-        count: ticks.length, per_s: perS,
+        count: ticks.length, cut: ticks.length - wholeTicks.length, per_s: perS,
         p50_us: us(percentile(tickDurs, 50)), p99_us: us(percentile(tickDurs, 99)),
-        max_us: us(tickDurs[tickDurs.length - 1]),
+        max_us: us(percentile(tickDurs, 100)),
       },
       phases: phaseRows,
       callbacks: callbackRows,
@@ -215,7 +237,8 @@ const Summary = (() => {
       if (Number.isFinite(n) && n >= 0) waits.push(Model.toNs(n));
     }
     waits.sort(numAsc);
-    const runs = works.map(dur).sort(numAsc);
+    const runs = works.filter((s) => (S.flags[s] & Model.FLAG_CUT) === 0)
+      .map(dur).sort(numAsc);
 
     // Peak concurrency: sweep starts and ends; at one instant an end comes
     // before a start (intervals are [start, end)); a zero-length task still
@@ -252,6 +275,7 @@ const Summary = (() => {
       busy_share: recordingNs > 0 ? w.busy / recordingNs : null,
     }));
     if (waits.length === 0) missing.push("threadpool.queue_wait_us: no work span has queue_wait_us");
+    if (runs.length === 0) missing.push("threadpool.run_us: every work span is cut");
     if (workers.length > 0 && workers[0].busy_share === null)
       missing.push("threadpool.workers.busy_share: the recording length is unknown or 0");
     return {
