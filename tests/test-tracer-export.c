@@ -766,3 +766,57 @@ TEST_IMPL(tracer_export_late_label) {
   free(label.r);
   return 0;
 }
+
+/* The `dropped` instants of a trace: their records summed, and the
+ * reason of the last one. */
+static int64_t dropped_records(const struct tt_trace* t, const char** reason) {
+  const cJSON* ev;
+  int64_t sum = 0;
+  cJSON_ArrayForEach(ev, t->root) {
+    const cJSON* name = cJSON_GetObjectItem(ev, "name");
+    const cJSON* args = cJSON_GetObjectItem(ev, "args");
+    const cJSON* why = cJSON_GetObjectItem(args, "reason");
+    if (!cJSON_IsString(name) || strcmp(name->valuestring, "dropped") != 0)
+      continue;
+    sum += (int64_t) cJSON_GetObjectItem(args, "records")->valuedouble;
+    if (reason != NULL)
+      *reason = cJSON_IsString(why) ? why->valuestring : NULL;
+  }
+  return sum;
+}
+
+/* A LOST record says why records were lost; a forged count (about
+ * 1e19) is refused, never printed or added. */
+TEST_IMPL(tracer_export_lost_reasons) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct export_stats st;
+  struct tt_trace t;
+  const char* reason = NULL;
+  char* text;
+
+  session(&s);
+  tt_add(&s, 2000, LOOP, LRT_REC_LOST, 0, 0, 5, 0);
+  tt_add(&s, 2100, LOOP, LRT_REC_LOST, 0, 0, 10000000000000000000ull, 0);
+  tt_add(&s, 2200, LOOP, LRT_REC_LOST, 0, 0, UINT64_MAX, 0);
+  tt_add(&s, 2300, LOOP, LRT_REC_LOST, 1, 0, 4, 0);
+  st = export_to(path, s.r, s.n, 0, 0, 3000);
+  ASSERT_EQ(st.drops, 9);
+  ASSERT_GE(st.invalid, 2);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(t.drops, 9);
+  ASSERT_EQ(dropped_records(&t, &reason), 9);
+  ASSERT_NOT_NULL(reason);
+  ASSERT_STR_EQ(reason, "buffered at exit (process killed)");
+  tt_free(&t);
+  text = tt_read_file(path, NULL);
+  ASSERT_NULL(strstr(text, "\"reason\":\"\""));
+  ASSERT_NOT_NULL(strstr(text, "\"reason\":\"runtime buffer full\""));
+  ASSERT_NULL(strstr(text, "1000000000000000"));
+  ASSERT_NULL(strstr(text, "18446744073709551615"));
+  free(text);
+  unlink(path);
+  free(s.r);
+  return 0;
+}

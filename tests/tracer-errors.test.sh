@@ -36,7 +36,7 @@ expect_error() {
   lines=$(wc -l < "$tmp/stderr")
   if [ "$status" != "$want" ]; then
     fail "$* exited with $status, not $want: $(cat "$tmp/stderr")"
-  elif [ "$want" = 1 ] && [ "$lines" != 1 ]; then
+  elif [ "$want" != 2 ] && [ "$lines" != 1 ]; then
     fail "$* printed $lines lines, not one:"; cat "$tmp/stderr"
   elif ! head -1 "$tmp/stderr" | grep -Eq "^looptrace( [a-z]+)?: $pattern"; then
     fail "$* said: $(head -1 "$tmp/stderr") (expected: $pattern)"
@@ -80,7 +80,7 @@ expect_error 1 "pid $plain \(sleep\) has no looprt probes" \
 # A missing binary, a file that is not ELF, an ELF without looprt.
 expect_error 1 "/nonexistent/prog: No such file or directory" \
   "$lt" list /nonexistent/prog
-expect_error 1 "cannot run /nonexistent/prog: No such file or directory" \
+expect_error 127 "cannot run /nonexistent/prog: No such file or directory" \
   "$lt" record -o "$tmp/missing.json" -- /nonexistent/prog
 [ -e "$tmp/missing.json" ] && fail "record left $tmp/missing.json behind"
 expect_error 1 "/etc/passwd is not an ELF file" "$lt" list /etc/passwd
@@ -88,14 +88,14 @@ expect_error 1 "/bin/true has no looprt probes and does not link liblooprt" \
   "$lt" list /bin/true
 
 # A program that is not a looprt program and ends at once.
-expect_error 1 "true exited with status 0 before its looprt runtime started" \
+expect_error 125 "true exited with status 0 before its looprt runtime started" \
   "$lt" record -o "$tmp/true.json" -- true
 [ -e "$tmp/true.json" ] && fail "record left $tmp/true.json behind"
 
 # A program that is not a looprt program and keeps running: reported
 # after a few seconds; it runs on, and looptrace waits for it.
 start=$(date +%s)
-expect_error 1 "sleep did not start a looprt runtime within 5 s" \
+expect_error 125 "sleep did not start a looprt runtime within 5 s" \
   "$lt" record -o "$tmp/sleep.json" -- sleep 6
 [ $(($(date +%s) - start)) -ge 6 ] || fail "looptrace did not wait for sleep"
 [ -e "$tmp/sleep.json" ] && fail "record left $tmp/sleep.json behind"
@@ -107,7 +107,7 @@ expect_error 1 "cannot write $tmp: Is a directory" \
   "$lt" record -p "$traced" -o "$tmp"
 expect_error 1 "cannot write /proc/version: " \
   "$lt" record -p "$traced" -o /proc/version
-expect_error 1 "cannot write $tmp/no/dir.json: No such file or directory" \
+expect_error 125 "cannot write $tmp/no/dir.json: No such file or directory" \
   "$lt" record -o "$tmp/no/dir.json" -- "$example"
 
 # An existing file is left alone when recording cannot start.
@@ -122,7 +122,7 @@ if command -v setpriv >/dev/null; then
   expect_error 1 "recording needs CAP_BPF and CAP_PERFMON \(or root\)" \
     "${nobody[@]}" "$lt" record -p "$traced" -o /tmp/looptrace-nobody.json
   [ -e /tmp/looptrace-nobody.json ] && fail "record as nobody left a file"
-  expect_error 1 "recording needs CAP_BPF and CAP_PERFMON \(or root\)" \
+  expect_error 125 "recording needs CAP_BPF and CAP_PERFMON \(or root\)" \
     "${nobody[@]}" "$lt" record -o /tmp/looptrace-nobody.json -- "$example"
   expect_error 1 "no process with pid $gone" \
     "${nobody[@]}" "$lt" record -p "$gone"

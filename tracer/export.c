@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,7 @@ struct exporter {
   int all_phases;
   int finished;
   int fatal;        /* stop handling records: see export_records */
+  char target_exit[64]; /* how the process ended, "" when not known */
   uint64_t max_ts;  /* the latest record timestamp handled */
   char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
@@ -412,7 +414,29 @@ static void pool_change(struct exporter* ex, uint64_t ts, uint32_t tid, int dq,
   write_counter(ex, ts, tid);
 }
 
-static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count) {
+/* Why records were lost, as the `dropped` instant says it: the reasons
+ * of LRT_REC_LOST's kind (looprt_trace.h), then the tracer's own. */
+enum drop_reason {
+  DROP_RUNTIME_FULL = 0, /* LRT_REC_LOST kind 0 */
+  DROP_AT_EXIT = 1,      /* LRT_REC_LOST kind 1 */
+  DROP_RING_FULL,
+  DROP_QUEUE_FULL,
+  DROP_REASONS
+};
+
+static const char* const drop_reasons[DROP_REASONS] = {
+    [DROP_RUNTIME_FULL] = "runtime buffer full",
+    [DROP_AT_EXIT] = "buffered at exit (process killed)",
+    [DROP_RING_FULL] = "ring buffer full",
+    [DROP_QUEUE_FULL] = "tracer queue full",
+};
+
+/* A LRT_REC_LOST record counting more is forged or corrupt: a thread's
+ * buffer cannot lose that much between two flushes. */
+#define LOST_MAX (1ull << 32)
+
+static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count,
+                          unsigned reason) {
   char* p = event_begin(ex);
   if (p == NULL)
     return;
@@ -423,6 +447,11 @@ static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count) {
   p = put_ids(p, ex->pid_ids, ex->pid_ids_len);
   PUT(p, ",\"args\":{\"records\":");
   p = jw_fmt_u64(p, count);
+  if (reason < DROP_REASONS) {
+    PUT(p, ",\"reason\":\"");
+    p = put(p, drop_reasons[reason], strlen(drop_reasons[reason]));
+    *p++ = '"';
+  }
   *p++ = '}';
   event_end(ex, p);
 }
@@ -1188,8 +1217,12 @@ static void handle(struct exporter* ex, struct thread* t,
     write_counter(ex, r->ts, t->tid);
     break;
   case LRT_REC_LOST:
+    if (r->id == 0 || r->id > LOST_MAX) {
+      ex->stats.invalid++;
+      break;
+    }
     ex->stats.drops += r->id;
-    write_dropped(ex, r->ts, r->id);
+    write_dropped(ex, r->ts, r->id, r->kind <= DROP_AT_EXIT ? r->kind : ~0u);
     break;
   default:
     ex->stats.invalid++;
@@ -1435,7 +1468,7 @@ void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
   if (count == 0)
     return;
   ex->stats.drops += count;
-  write_dropped(ex, ts_ns, count);
+  write_dropped(ex, ts_ns, count, DROP_RING_FULL);
 }
 
 int export_flush(struct exporter* ex) {
@@ -1472,10 +1505,18 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
     PUT(p, ",\"end_reason\":");
     jw_commit(&ex->w, p);
     jw_string(&ex->w, end_reason, strlen(end_reason));
+    if (ex->target_exit[0] != '\0') {
+      JW_LIT(&ex->w, ",\"target_exit\":");
+      jw_string(&ex->w, ex->target_exit, strlen(ex->target_exit));
+    }
     JW_LIT(&ex->w, "}}");
   }
   JW_LIT(&ex->w, "\n]\n");
   return jw_flush(&ex->w);
+}
+
+void export_target_exit(struct exporter* ex, const char* text) {
+  snprintf(ex->target_exit, sizeof(ex->target_exit), "%s", text);
 }
 
 void export_stats(const struct exporter* ex, struct export_stats* stats) {

@@ -82,6 +82,11 @@ int export_advance(struct exporter* ex, uint64_t now_ns);
  * full), noticed at `ts_ns`: written as a `dropped` instant. */
 void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count);
 
+/* Notes how the traced process ended ("exited with status 3", "killed by
+ * SIGABRT"), written as `target_exit` in the final facts. The text is
+ * copied (at most 63 bytes). */
+void export_target_exit(struct exporter* ex, const char* text);
+
 /* Writes buffered JSON to the file. Returns 0 or a negative errno. */
 int export_flush(struct exporter* ex);
 

@@ -219,6 +219,21 @@ int probes_cmdline(pid_t pid, char* buf, size_t size) {
   return 0;
 }
 
+/* Whether process `pid` has exited and waits to be reaped: the state
+ * after the last ')' of /proc/PID/stat (comm may hold any byte) is 'Z'
+ * or 'X'. */
+static int is_zombie(pid_t pid) {
+  char buf[512];
+  const char* paren;
+  ssize_t n = read_proc_file(pid, "stat", buf, sizeof(buf));
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  paren = strrchr(buf, ')');
+  return paren != NULL && paren[1] == ' ' &&
+         (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 int probes_find(pid_t pid, struct probes_target* target) {
   char maps[64];
   char exe[64];
@@ -237,6 +252,8 @@ int probes_find(pid_t pid, struct probes_target* target) {
     return -ESRCH;
   if ((e = probes_comm(pid, target->comm, sizeof(target->comm))) != 0)
     return e;
+  if (is_zombie(pid))
+    return -ECHILD;
   snprintf(exe, sizeof(exe), "/proc/%d/exe", (int) pid);
   have_exe = stat(exe, &exe_st) == 0;
 

@@ -40,7 +40,8 @@ struct probes_target {
 };
 
 /* Finds the file of process `pid` that holds looprt's flush probe.
- * Returns 0, or -ESRCH (no such process), -ENOENT (it has no looprt
+ * Returns 0, or -ESRCH (no such process), -ECHILD (it has exited and
+ * was not reaped yet: a zombie; comm is filled), -ENOENT (it has no looprt
  * probes), -EACCES/-EPERM (its memory map cannot be read), or another
  * negative errno. */
 int probes_find(pid_t pid, struct probes_target* target);

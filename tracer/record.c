@@ -53,6 +53,12 @@
 #define GRACE_NS (2000 * 1000 * 1000ull)
 #define POLL_MS 10
 
+/* Exit statuses (--help says them). With -p: 0 or 1. With CMD: CMD's
+ * own, or these when looptrace failed, as env(1) and timeout(1) do. */
+#define EXIT_CMD_FAILED 125
+#define EXIT_CMD_CANNOT_RUN 126
+#define EXIT_CMD_NOT_FOUND 127
+
 enum {
   OPT_RING_SIZE = 0x100,
   OPT_ALL_PHASES,
@@ -101,6 +107,14 @@ static const char doc[] =
     "The trace is Chrome Trace Event JSON (tracer/TRACE-FORMAT.md): open "
     "it with `looptrace view FILE`, ui.perfetto.dev or speedscope; "
     "summarize it with `looptrace stat FILE`.\n"
+    "\n"
+    "Exit status: with -p, 0 once the trace is written, 1 if it could not "
+    "be. With CMD, once the trace is written: CMD's own exit status, or "
+    "128+N if signal N killed it (as a shell reports it; 0 if CMD still "
+    "runs when looptrace stops waiting for it); if looptrace failed "
+    "(no trace): 125, or 126 if CMD could not be run, 127 if it was not "
+    "found. Usage errors: 2. The trace's `target_exit` fact says how CMD "
+    "ended.\n"
     "\n"
     "Needs CAP_BPF and CAP_PERFMON (or root).";
 
@@ -253,42 +267,140 @@ static const char no_privilege[] =
     "looptrace: recording needs CAP_BPF and CAP_PERFMON (or root); try "
     "sudo\n";
 
-/* The output file: made now so that a path that cannot be written fails
- * before anything is attached; emptied only once recording starts. */
+/* The output. It is opened before anything is attached, so that a path
+ * that cannot be written fails first, and it never harms what the user
+ * had: a regular file (or a symlink, or nothing) at the path is replaced
+ * only at the end, by renaming a temporary file made next to it (a
+ * symlink is replaced, never followed); a device or a pipe (-o
+ * /dev/null, -o /dev/stdout) is written directly and never truncated or
+ * removed; the default name is created new (O_EXCL|O_NOFOLLOW). On
+ * failure only what looptrace created is removed. */
 struct output {
-  const char* path;
+  const char* path;   /* as the user named it */
+  char tmp[PATH_MAX]; /* the temporary file, "" when writing directly */
   int fd;
-  int created; /* removed again if recording never starts */
+  int created;  /* path itself was created here (the default name) */
+  dev_t dev;    /* of the file looptrace created, to remove only it */
+  ino_t ino;
 };
 
-static int output_open(struct output* out, const char* path) {
-  out->path = path;
-  out->created = 0;
-  out->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out->fd >= 0) {
-    out->created = 1;
-    return 0;
-  }
-  if (errno == EEXIST)
-    out->fd = open(path, O_WRONLY | O_CLOEXEC);
-  return out->fd >= 0 ? 0 : -errno;
-}
-
-/* Empties the file for the trace (files only: -o /dev/stdout is fine). */
-static int output_start(struct output* out) {
+/* Creates `path` new, never through a symlink; notes that we made it. */
+static int output_create(struct output* out, const char* path) {
   struct stat st;
-  if (fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      ftruncate(out->fd, 0) != 0)
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0644);
+  if (fd < 0)
     return -errno;
+  if (fstat(fd, &st) != 0) {
+    int err = -errno;
+    close(fd);
+    unlink(path);
+    return err;
+  }
+  out->fd = fd;
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
   return 0;
 }
 
-static void output_close(struct output* out) {
+/* A temporary file beside `path`, made readable as a new file would be. */
+static int output_temp(struct output* out, const char* path) {
+  mode_t mask = umask(0);
+  int err = 0;
+  int i;
+  umask(mask);
+  for (i = 0; i < 100; i++) {
+    int n = snprintf(out->tmp, sizeof(out->tmp), "%s.tmp-%d-%d", path,
+                     (int) getpid(), i);
+    if (n < 0 || (size_t) n >= sizeof(out->tmp))
+      return -ENAMETOOLONG;
+    err = output_create(out, out->tmp);
+    if (err != -EEXIST)
+      break;
+  }
+  if (err != 0) {
+    out->tmp[0] = '\0';
+    return err;
+  }
+  fchmod(out->fd, 0644 & ~mask);
+  return 0;
+}
+
+/* Opens the output `path`, or (is_default) a new file of that name or
+ * of that name numbered, `path` being a buffer of PATH_MAX. */
+static int output_open(struct output* out, char* path, int is_default) {
+  struct stat st;
+  memset(out, 0, sizeof(*out));
+  out->path = path;
+  out->fd = -1;
+  if (is_default) {
+    char base[PATH_MAX];
+    int err = 0;
+    int i;
+    snprintf(base, sizeof(base), "%s", path);
+    for (i = 1; i < 100; i++) {
+      if (i > 1) /* looptrace-COMM-PID-2.json, ... */
+        snprintf(path, PATH_MAX, "%.*s-%d.json", (int) strlen(base) - 5, base,
+                 i);
+      err = output_create(out, path);
+      if (err != -EEXIST)
+        break;
+    }
+    out->created = err == 0;
+    return err;
+  }
+  if (lstat(path, &st) != 0) {
+    if (errno != ENOENT)
+      return -errno;
+    return output_temp(out, path);
+  }
+  /* Through a symlink only to a device or a pipe: -o /dev/stdout. */
+  if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+    return output_temp(out, path); /* dangling: replaced */
+  if (S_ISDIR(st.st_mode))
+    return -EISDIR;
+  if (S_ISREG(st.st_mode))
+    return output_temp(out, path);
+  out->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  return out->fd >= 0 ? 0 : -errno;
+}
+
+/* Removes `path` if it is still the file looptrace created. */
+static void remove_own(const struct output* out, const char* path) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && st.st_dev == out->dev && st.st_ino == out->ino)
+    unlink(path);
+}
+
+/* The trace is complete: puts it in place. Returns 0 or a negative
+ * errno (the temporary file is removed then). */
+static int output_commit(struct output* out) {
+  int err = 0;
+  if (out->fd >= 0 && close(out->fd) != 0)
+    err = -errno;
+  out->fd = -1;
+  if (out->tmp[0] != '\0') {
+    if (err == 0 && rename(out->tmp, out->path) != 0)
+      err = -errno;
+    if (err != 0)
+      remove_own(out, out->tmp);
+    out->tmp[0] = '\0';
+  }
+  out->created = 0;
+  return err;
+}
+
+/* No trace: removes what looptrace created, and nothing else. */
+static void output_abort(struct output* out) {
   if (out->fd >= 0)
     close(out->fd);
   out->fd = -1;
-  if (out->created)
-    unlink(out->path);
+  if (out->tmp[0] != '\0')
+    remove_own(out, out->tmp);
+  else if (out->created)
+    remove_own(out, out->path);
+  out->tmp[0] = '\0';
+  out->created = 0;
 }
 
 /* looptrace-COMM-PID.json, COMM made safe for a file name. */
@@ -368,6 +480,11 @@ static void show_progress(struct session* s, const char* what, int tty,
 static void print_target_error(int err, pid_t pid, const char* comm) {
   if (err == -ESRCH)
     fprintf(stderr, "looptrace: no process with pid %d\n", (int) pid);
+  else if (err == -ECHILD)
+    fprintf(stderr,
+            "looptrace: pid %d has exited (zombie: %s is not running, its "
+            "parent has not reaped it)\n",
+            (int) pid, comm);
   else if (err == -ENOENT)
     fprintf(stderr,
             "looptrace: pid %d (%s) has no looprt probes: not a looprt "
@@ -408,14 +525,39 @@ static int wait_child(pid_t pid, int* status) {
   }
 }
 
+/* How a program ended, as the trace's `target_exit` says it: "exited
+ * with status 3", "killed by SIGABRT". */
 static void describe_status(int status, char* buf, size_t size) {
+  const char* name = WIFSIGNALED(status) ? sigabbrev_np(WTERMSIG(status)) : 0;
   if (WIFEXITED(status))
     snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+  else if (name != NULL)
+    snprintf(buf, size, "killed by SIG%s", name);
   else if (WIFSIGNALED(status))
-    snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(status),
-             strsignal(WTERMSIG(status)));
+    snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
   else
     snprintf(buf, size, "ended");
+}
+
+/* The exit status a shell would give for a program that ended so. */
+static int shell_status(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return EXIT_CMD_FAILED;
+}
+
+/* Reaps our program if it has ended, and tells the exporter how. Returns
+ * whether it was reaped. */
+static int reap_child(pid_t pid, int* status, struct exporter* ex) {
+  char text[64];
+  if (pid <= 0 || waitpid(pid, status, WNOHANG) != pid)
+    return 0;
+  describe_status(*status, text, sizeof(text));
+  if (ex != NULL)
+    export_target_exit(ex, text);
+  return 1;
 }
 
 static void join_command(char** cmd, char* buf, size_t size) {
@@ -427,9 +569,21 @@ static void join_command(char** cmd, char* buf, size_t size) {
         (size_t) snprintf(buf + len, size - len, "%s%s", i ? " " : "", cmd[i]);
 }
 
+/* Says how our program ended (unless -q and it went well); returns the
+ * exit status a shell would give. */
+static int report_child(const struct record_args* args, int status) {
+  char text[64];
+  int code = shell_status(status);
+  describe_status(status, text, sizeof(text));
+  if (!args->quiet || code != 0)
+    fprintf(stderr, "looptrace: %s %s%s\n", args->cmd[0],
+            WIFSIGNALED(status) ? "was " : "", text);
+  return code;
+}
+
 static int run(struct record_args* args) {
   struct session s;
-  struct output out = {NULL, -1, 0};
+  struct output out = {.fd = -1};
   struct spawn child = {-1, -1, -1};
   struct probes_target target;
   struct export_opts eopts;
@@ -454,7 +608,8 @@ static int run(struct record_args* args) {
   int target_exited = 0;
   int tty = isatty(STDERR_FILENO);
   int pidfd = -1;
-  int ret = 1;
+  int fail = args->cmd != NULL ? EXIT_CMD_FAILED : 1;
+  int ret = fail;
   int err;
 
   memset(&s, 0, sizeof(s));
@@ -464,36 +619,40 @@ static int run(struct record_args* args) {
   if (args->pid != 0) {
     if (kill(args->pid, 0) != 0 && errno == ESRCH) {
       print_target_error(-ESRCH, args->pid, "");
-      return 1;
+      return fail;
     }
   }
   if (!have_privilege()) {
     fputs(no_privilege, stderr);
-    return 1;
+    return fail;
   }
   if (args->pid != 0) {
     err = probes_find(args->pid, &target);
     if (err != 0) {
       print_target_error(err, args->pid, target.comm);
-      return 1;
+      return fail;
     }
   }
 
   /* The output, before anything is attached. */
   if (args->output == NULL && args->pid != 0) {
     default_output(path, sizeof(path), target.comm, args->pid);
+    err = output_open(&out, path, 1);
     args->output = path;
   } else if (args->output == NULL && access(".", W_OK) != 0) {
     fprintf(stderr, "looptrace: cannot write the trace in %s: %s (use -o)\n",
             getcwd(command, sizeof(command)) ? command : ".", strerror(errno));
-    return 1;
+    return fail;
+  } else if (args->output != NULL) {
+    snprintf(path, sizeof(path), "%s", args->output);
+    args->output = path;
+    err = output_open(&out, path, 0);
   }
   if (args->output != NULL) {
-    err = output_open(&out, args->output);
     if (err != 0) {
       fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
               strerror(-err));
-      return 1;
+      return fail;
     }
   }
 
@@ -552,6 +711,7 @@ static int run(struct record_args* args) {
     if (err != 0) {
       fprintf(stderr, "looptrace: cannot run %s: %s\n", args->cmd[0],
               strerror(-err));
+      ret = err == -ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
       goto cleanup;
     }
     err = spawn_wait_ready(&child, READY_TIMEOUT_MS, &child_status);
@@ -559,9 +719,10 @@ static int run(struct record_args* args) {
       if (err == -ECHILD && child.pid < 0) {
         describe_status(child_status, status_text, sizeof(status_text));
         fprintf(stderr,
-                "looptrace: %s %s before its looprt runtime started: not a "
-                "looprt program?\n",
-                args->cmd[0], status_text);
+                "looptrace: %s %s%s before its looprt runtime started: not "
+                "a looprt program?\n",
+                args->cmd[0], WIFSIGNALED(child_status) ? "was " : "",
+                status_text);
         child_exited = 1;
       } else if (err == -ECHILD) {
         fprintf(stderr,
@@ -587,7 +748,7 @@ static int run(struct record_args* args) {
     if (args->output == NULL) {
       default_output(path, sizeof(path), target.comm, child.pid);
       args->output = path;
-      err = output_open(&out, args->output);
+      err = output_open(&out, path, 1);
       if (err != 0) {
         fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
                 strerror(-err));
@@ -610,20 +771,17 @@ static int run(struct record_args* args) {
    * written fails here, before anything is attached. ts 0 is now, before
    * attaching: every record comes later. */
   start = now_ns();
-  err = output_start(&out);
-  if (err == 0) {
-    memset(&eopts, 0, sizeof(eopts));
-    eopts.fd = out.fd;
-    eopts.pid = target.pid;
-    eopts.process_name = target.comm;
-    eopts.command = command;
-    eopts.start_ns = start;
-    eopts.window_ns = EXPORT_WINDOW_NS;
-    eopts.all_phases = args->all_phases;
-    err = export_new(&s.ex, &eopts);
-    if (err == 0)
-      err = export_flush(s.ex);
-  }
+  memset(&eopts, 0, sizeof(eopts));
+  eopts.fd = out.fd;
+  eopts.pid = target.pid;
+  eopts.process_name = target.comm;
+  eopts.command = command;
+  eopts.start_ns = start;
+  eopts.window_ns = EXPORT_WINDOW_NS;
+  eopts.all_phases = args->all_phases;
+  err = export_new(&s.ex, &eopts);
+  if (err == 0)
+    err = export_flush(s.ex);
   if (err != 0) {
     fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
             strerror(-err));
@@ -652,7 +810,6 @@ static int run(struct record_args* args) {
     goto cleanup;
   }
   s.skel->links.handle_flush = link;
-  out.created = 0; /* a trace now, whatever happens */
   /* Go: the started program runs on, traced from its first tick. */
   spawn_release(&child, 1);
 
@@ -681,8 +838,10 @@ static int run(struct record_args* args) {
     }
     consume(&s);
     now = now_ns();
-    if (fds[1].revents != 0)
+    if (fds[1].revents != 0) {
       target_exited = 1;
+      child_exited = reap_child(child.pid, &child_status, s.ex);
+    }
     if (now >= next_drops) {
       check_drops(&s);
       next_drops = now + 100000000ull;
@@ -736,12 +895,15 @@ static int run(struct record_args* args) {
             "looptrace: pid %d writes looprt trace format %u; this "
             "looptrace reads format %d only: use a matching looptrace\n",
             (int) target.pid, st.trace_version, LRT_TRACE_VERSION);
-    out.created = 1; /* not a trace: remove it */
-    goto cleanup;
+    goto cleanup; /* not a trace: removed */
   }
+  if (!child_exited)
+    child_exited = reap_child(child.pid, &child_status, s.ex);
   err = export_finish(s.ex, now_ns(), end_reason);
   if (s.error == 0)
     s.error = err;
+  if (s.error == 0)
+    s.error = output_commit(&out);
   if (s.error != 0) {
     fprintf(stderr, "looptrace: writing %s: %s\n", args->output,
             strerror(-s.error));
@@ -775,7 +937,7 @@ cleanup:
   export_free(s.ex);
   record_bpf__destroy(s.skel);
   free(s.drop_values);
-  output_close(&out);
+  output_abort(&out);
   if (args->pid != 0 && pidfd >= 0)
     close(pidfd);
   /* A program we started is ours to wait for. */
@@ -786,9 +948,14 @@ cleanup:
                 "looptrace: %s (pid %d) runs on untraced; waiting for it "
                 "to exit\n",
                 args->cmd[0], (int) child.pid);
-      wait_child(child.pid, &child_status);
+      if (wait_child(child.pid, &child_status) == 0)
+        child_exited = 1;
+    } else {
+      child_exited = 1;
     }
   }
+  if (ret == 0 && args->cmd != NULL && child_exited)
+    ret = report_child(args, child_status);
   spawn_close(&child);
   return ret;
 }
