@@ -385,7 +385,7 @@ const App = (() => {
       const sum = summary();
       Panels.summary($("tab-summary"), sum, Summary.chartData(app.model, 120), (i) => {
         const t = sum.longest_ticks[i];
-        const s = findSpans({ cat: "tick", ts_us: t.ts_us })[0];
+        const s = findSpans({ cat: Vocab.CAT.TICK, ts_us: t.ts_us })[0];
         if (s !== undefined) follow(s);
       });
     }

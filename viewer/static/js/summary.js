@@ -21,14 +21,9 @@ const Summary = (() => {
   const us = (ns) => (ns === null ? null : Math.round(ns) / 1000);
   const numAsc = (a, b) => a - b;
 
-  // Our kinds of span, from a cat: the cat itself, or the first of ours in
-  // a comma-separated list (as `looptrace stat` classifies them).
-  const KINDS = ["tick", "phase", "wait", "callback", "submit", "work"];
-  function kindOfCat(cat) {
-    if (KINDS.includes(cat)) return cat;
-    for (const part of cat.split(",")) if (KINDS.includes(part)) return part;
-    return null;
-  }
+  const CAT = Vocab.CAT, ARG = Vocab.ARG, META = Vocab.META;
+  // Our category of a span, by its index in model.category (0: none).
+  const CATEGORY = [null].concat(Vocab.CATEGORIES);
 
   // A string arg or null (as `looptrace stat` reads `kind`).
   function strArg(args, key) {
@@ -53,25 +48,24 @@ const Summary = (() => {
     // ended has no duration to count; async (b/e) spans belong to no thread
     // and are not counted either (as in `looptrace stat`).
     const onThread = model.lanes.map((l) => l.kind === "thread");
-    const kindById = new Map();
+    const category = (s) => CATEGORY[model.category[s]];
     let minStart = Infinity, maxEnd = -Infinity;
     const ticks = [], phases = [], callbacks = [], works = [];
     let waitNs = 0;
     const waitIn = new Map(); // tick span -> Σ dur of the waits inside it
     for (let s = 0; s < S.n; s++) {
       if (S.flags[s] & (Model.FLAG_INSTANT | Model.FLAG_UNENDED) || !onThread[S.lane[s]]) continue;
-      let kind = kindById.get(S.cat[s]);
-      if (kind === undefined) kindById.set(S.cat[s], kind = kindOfCat(model.strings[S.cat[s]]));
+      const kind = category(s);
       if (S.start[s] < minStart) minStart = S.start[s];
       if (S.end[s] > maxEnd) maxEnd = S.end[s];
-      if (kind === "tick") ticks.push(s);
-      else if (kind === "phase") phases.push(s);
-      else if (kind === "wait") {
+      if (kind === CAT.TICK) ticks.push(s);
+      else if (kind === CAT.PHASE) phases.push(s);
+      else if (kind === CAT.WAIT) {
         waitNs += S.end[s] - S.start[s];
         addToTick(s, S.end[s] - S.start[s]);
       }
-      else if (kind === "callback") callbacks.push(s);
-      else if (kind === "work") works.push(s);
+      else if (kind === CAT.CALLBACK) callbacks.push(s);
+      else if (kind === CAT.WORK) works.push(s);
     }
     const dur = (s) => S.end[s] - S.start[s];
     // A cut span counts for the time it was seen, but never as a complete
@@ -81,15 +75,15 @@ const Summary = (() => {
     // Busy time = a tick's duration minus its waits: what blocked the loop.
     function addToTick(s, ns) {
       let p = S.parent[s];
-      while (p >= 0 && kindById.get(S.cat[p]) !== "tick") p = S.parent[p];
+      while (p >= 0 && category(p) !== CAT.TICK) p = S.parent[p];
       if (p >= 0) waitIn.set(p, (waitIn.get(p) || 0) + ns);
     }
     const busy = (t) => dur(t) - Math.min(dur(t), waitIn.get(t) || 0);
 
     // Recording length: duration_us when the tracer wrote it.
     let recordingNs = null;
-    const d = Number(facts.duration_us);
-    if (facts.duration_us !== undefined && Number.isFinite(d) && d >= 0) {
+    const d = Number(facts[META.DURATION_US]);
+    if (facts[META.DURATION_US] !== undefined && Number.isFinite(d) && d >= 0) {
       recordingNs = Model.toNs(d);
     } else if (maxEnd > -Infinity) {
       recordingNs = maxEnd - minStart;
@@ -114,7 +108,7 @@ const Summary = (() => {
 
     // Phases, in libuv's order for the recorded version; names libuv does
     // not have come after, in the order they first appear.
-    const order = Theme.phaseOrder(facts.libuv_version);
+    const order = Vocab.phaseOrder(facts[META.LIBUV_VERSION]);
     const byPhase = new Map();
     for (const s of phases.slice().sort((a, b) => S.ev[a] - S.ev[b])) {
       const name = model.strings[S.name[s]];
@@ -143,7 +137,7 @@ const Summary = (() => {
     else if (tickNs === 0) missing.push("phases.share: no tick time to share");
 
     // Callbacks by (name, kind): count, total, self; the 10 heaviest.
-    const kindOf = (s) => strArg(Model.args(model, s), "kind");
+    const kindOf = (s) => strArg(Model.args(model, s), ARG.KIND);
     const groups = new Map();
     for (const s of callbacks) {
       const name = model.strings[S.name[s]];
@@ -168,7 +162,7 @@ const Summary = (() => {
 
     // The ticks that blocked the loop longest (most busy time first, then
     // earliest; cut ticks never) and their longest callbacks, at any depth.
-    const CALLBACK_CAT = (s) => kindById.get(S.cat[s]) === "callback";
+    const CALLBACK_CAT = (s) => category(s) === CAT.CALLBACK;
     const longest = wholeTicks
       .sort((a, b) => busy(b) - busy(a) || S.start[a] - S.start[b])
       .slice(0, LONGEST_TICKS)
@@ -178,7 +172,7 @@ const Summary = (() => {
           .slice(0, TICK_CALLBACKS)
           .map((s) => ({ name: model.strings[S.name[s]], kind: kindOf(s),
                          dur_us: us(dur(s)) }));
-        return { tick: intArg(Model.args(model, t), "tick"),
+        return { tick: intArg(Model.args(model, t), ARG.TICK),
                  ts_us: us(S.start[t] + model.origin), dur_us: us(dur(t)),
                  busy_us: us(busy(t)), callbacks: inside };
       });
@@ -189,14 +183,15 @@ const Summary = (() => {
     let drops = null;
     let dropInstants = 0, sawDropInstant = false;
     for (const ev of events) {
-      if ((ev.ph === "i" || ev.ph === "I") && ev.name === "dropped" &&
-          typeof ev.cat === "string" && ev.cat.includes("looptrace") && ev.args &&
-          Number.isInteger(ev.args.records) && ev.args.records >= 0) {
-        dropInstants += ev.args.records;
+      if ((ev.ph === "i" || ev.ph === "I") && ev.name === Vocab.INSTANT.DROPPED &&
+          typeof ev.cat === "string" && ev.cat.includes(Vocab.CAT_LOOPTRACE) && ev.args &&
+          Number.isInteger(ev.args[ARG.RECORDS]) && ev.args[ARG.RECORDS] >= 0) {
+        dropInstants += ev.args[ARG.RECORDS];
         sawDropInstant = true;
       }
     }
-    if (Number.isInteger(facts.drops) && facts.drops >= 0) drops = facts.drops;
+    const factDrops = facts[META.DROPS];
+    if (Number.isInteger(factDrops) && factDrops >= 0) drops = factDrops;
     else if (model.sawLooptrace || sawDropInstant) drops = dropInstants;
     else missing.push('drops: not a looptrace recording (no "looptrace" metadata)');
 
@@ -232,7 +227,7 @@ const Summary = (() => {
     }
     const waits = [];
     for (const s of works) {
-      const v = Model.args(model, s).queue_wait_us;
+      const v = Model.args(model, s)[ARG.QUEUE_WAIT_US];
       const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
       if (Number.isFinite(n) && n >= 0) waits.push(Model.toNs(n));
     }
@@ -313,8 +308,9 @@ const Summary = (() => {
   // over time in `bins` bins, the queue waits, per-worker busy time.
   function chartData(model, bins) {
     const S = model.spans;
-    const TICK = model.stringId("tick"), WAIT = model.stringId("wait"),
-      WORK = model.stringId("work");
+    const TICK = Vocab.CATEGORIES.indexOf(CAT.TICK) + 1,
+      WAIT = Vocab.CATEGORIES.indexOf(CAT.WAIT) + 1,
+      WORK = Vocab.CATEGORIES.indexOf(CAT.WORK) + 1;
     const span = Math.max(1, model.end - model.start);
     const tick = new Float64Array(bins), wait = new Float64Array(bins);
     const spread = (acc, a, b) => {
@@ -329,11 +325,11 @@ const Summary = (() => {
     };
     const waits = [];
     for (let s = 0; s < S.n; s++) {
-      const c = S.cat[s];
+      const c = model.category[s];
       if (c === TICK) spread(tick, S.start[s], S.end[s]);
       else if (c === WAIT) spread(wait, S.start[s], S.end[s]);
       else if (c === WORK) {
-        const v = Model.args(model, s).queue_wait_us;
+        const v = Model.args(model, s)[ARG.QUEUE_WAIT_US];
         if (v !== undefined && Number.isFinite(Number(v))) waits.push(Number(v));
       }
     }

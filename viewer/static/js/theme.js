@@ -1,6 +1,6 @@
-// theme.js — the one place for names and colours: libuv's phases in their
-// order, the colour of each phase, of `wait`, of each callback kind, and the
-// palette other spans draw from. Everything else asks here.
+// theme.js — the one place for colours: of each phase, of `wait`, of each
+// callback kind, and the palette other spans draw from. The names it
+// colours come from vocab.js.
 //
 // These files are classic scripts, not ES modules, on purpose: a page
 // opened straight from disk (file://) cannot load modules in Chromium, and
@@ -9,42 +9,44 @@
 "use strict";
 
 const Theme = (() => {
-  // libuv 1.44 runs timers first; 1.45+ runs them last (TRACE-FORMAT.md).
-  const PHASES_1_44 = ["timers", "pending", "idle", "prepare", "poll",
-                       "check", "close"];
-  const PHASES_1_45 = ["pending", "idle", "prepare", "poll", "check",
-                       "close", "timers"];
+  // A table name -> colour from vocab.js's names and colours in the same
+  // order; a list that does not match its names is a defect, caught at load.
+  function byName(names, colours) {
+    if (names.length !== colours.length)
+      throw new Error(`theme.js: ${colours.length} colours for ${names.length} names`);
+    return Object.freeze(Object.fromEntries(names.map((n, i) => [n, colours[i]])));
+  }
 
   // Fixed colours, chosen to be told apart at a glance: the blocking wait
   // is pale (the loop is idle), poll is blue, JS-ish phases warm.
-  const PHASE_COLOURS = {
-    timers: "#e8a33d",
-    pending: "#c96bc3",
-    idle: "#9aa5b1",
-    prepare: "#7fb77e",
-    poll: "#4a90d9",
-    check: "#e4665c",
-    close: "#8d6e63",
-    wait: "#d6e6f5",
-  };
+  const PHASE_COLOURS = byName(Vocab.PHASES_1_44.concat([Vocab.CAT.WAIT]), [
+    "#e8a33d", // timers
+    "#c96bc3", // pending
+    "#9aa5b1", // idle
+    "#7fb77e", // prepare
+    "#4a90d9", // poll
+    "#e4665c", // check
+    "#8d6e63", // close
+    "#d6e6f5", // wait
+  ]);
 
-  // Callback kinds (TRACE-FORMAT.md, "Callback kind").
-  const KIND_COLOURS = {
-    timer: "#f2c46d",
-    interval: "#f0b04f",
-    immediate: "#f08a80",
-    work: "#5fb3a1",
-    fs: "#6fbf73",
-    dns: "#8fd19e",
-    crypto: "#3fa58f",
-    connection: "#76a7e8",
-    connect: "#5d95e0",
-    read: "#8cb8ee",
-    write: "#a98be0",
-    close: "#b08a7e",
-    signal: "#e06b9a",
-    user: "#c9b458",
-  };
+  // Callback kinds, in Vocab.CALLBACK_KINDS's order.
+  const KIND_COLOURS = byName(Vocab.CALLBACK_KINDS, [
+    "#f2c46d", // timer
+    "#f0b04f", // interval
+    "#f08a80", // immediate
+    "#5fb3a1", // work
+    "#6fbf73", // fs
+    "#8fd19e", // dns
+    "#3fa58f", // crypto
+    "#76a7e8", // connection
+    "#5d95e0", // connect
+    "#8cb8ee", // read
+    "#a98be0", // write
+    "#b08a7e", // close
+    "#e06b9a", // signal
+    "#c9b458", // user
+  ]);
 
   const TICK_COLOUR = "#c7ccd3";
   const SUBMIT_COLOUR = "#2f6f9f";
@@ -72,25 +74,17 @@ const Theme = (() => {
     return palette[(h >>> 0) % palette.length];
   }
 
-  // Returns the phase order for a libuv version string such as "1.44.2";
-  // without a version, 1.44's order (the one on this Debian).
-  function phaseOrder(libuvVersion) {
-    const m = /^(\d+)\.(\d+)/.exec(String(libuvVersion || ""));
-    if (m && (+m[1] > 1 || (+m[1] === 1 && +m[2] >= 45)))
-      return PHASES_1_45;
-    return PHASES_1_44;
-  }
-
   // The colour of one span, from what the exporter writes: its cat, name
   // and, for callbacks, its kind.
   function spanColour(cat, name, kind) {
+    const C = Vocab.CAT;
     switch (cat) {
-      case "tick": return TICK_COLOUR;
-      case "phase": return PHASE_COLOURS[name] || hashColour(name);
-      case "wait": return PHASE_COLOURS.wait;
-      case "submit": return SUBMIT_COLOUR;
-      case "work": return hashColour(name, WORK_PALETTE);
-      case "callback":
+      case C.TICK: return TICK_COLOUR;
+      case C.PHASE: return PHASE_COLOURS[name] || hashColour(name);
+      case C.WAIT: return PHASE_COLOURS[C.WAIT];
+      case C.SUBMIT: return SUBMIT_COLOUR;
+      case C.WORK: return hashColour(name, WORK_PALETTE);
+      case C.CALLBACK:
         return (kind && KIND_COLOURS[kind]) || hashColour(name);
       default: return hashColour(name);
     }
@@ -98,13 +92,13 @@ const Theme = (() => {
 
   // What the legend lists: every phase and `wait`.
   function legend() {
-    return PHASES_1_44.concat(["wait"]).map((name) => ({
+    return Vocab.PHASES_1_44.concat([Vocab.CAT.WAIT]).map((name) => ({
       name, colour: PHASE_COLOURS[name],
     }));
   }
 
   return {
-    PHASES_1_44, PHASES_1_45, PHASE_COLOURS, KIND_COLOURS, TICK_COLOUR,
-    INSTANT_COLOUR, hashColour, phaseOrder, spanColour, legend,
+    PHASE_COLOURS, KIND_COLOURS, TICK_COLOUR, INSTANT_COLOUR, hashColour,
+    spanColour, legend,
   };
 })();

@@ -1,0 +1,47 @@
+// counters.js — the model's stage for counter tracks (`ph: "C"`): one
+// series per arg key of a counter, as step functions in time order; a
+// sample without a key keeps that key's last value.
+"use strict";
+
+const Counters = (() => {
+  const SERIES_COLOURS = ["#e8a33d", "#4a90d9", "#59a14f", "#e15759",
+                          "#b07aa1", "#76b7b2"];
+
+  // Fills counter lane `lane` from counter `c` (its events, in file
+  // order) of ingest result `r`.
+  function fill(r, lane, c) {
+    const list = c.events;
+    for (let i = 1; i < list.length; i++) {
+      if (r.tsNs[list[i]] < r.tsNs[list[i - 1]]) {
+        list.sort((a, b) => r.tsNs[a] - r.tsNs[b] || a - b);
+        break;
+      }
+    }
+    const keys = new Set();
+    for (const k of list) {
+      const args = r.events[k].args;
+      for (const key in args) keys.add(key);
+    }
+    const n = list.length;
+    lane.series = [...keys].map((key, i) => ({
+      key, colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
+      ts: new Float64Array(n), val: new Float64Array(n), max: 0,
+    }));
+    for (const ser of lane.series) {
+      let last = 0;
+      const key = ser.key;
+      for (let i = 0; i < n; i++) {
+        const args = r.events[list[i]].args;
+        const v = args ? Number(args[key]) : NaN;
+        if (Number.isFinite(v)) last = v;
+        ser.ts[i] = r.tsNs[list[i]] - r.origin;
+        ser.val[i] = last;
+        if (last > ser.max) ser.max = last;
+      }
+    }
+    lane.spanCount = 0;
+    lane.samples = n;
+  }
+
+  return { fill };
+})();
