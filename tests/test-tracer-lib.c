@@ -245,7 +245,8 @@ void tt_check(struct tt_trace* t) {
   ASSERT_NOT_NULL(t->end_reason);
   ASSERT(strcmp(t->end_reason, "duration") == 0 ||
          strcmp(t->end_reason, "signal") == 0 ||
-         strcmp(t->end_reason, "target-exited") == 0);
+         strcmp(t->end_reason, "target-exited") == 0 ||
+         strcmp(t->end_reason, "flight-window") == 0);
   ASSERT_GE(t->drops, 0);
   ASSERT_GE(t->records, 0);
   cJSON_ArrayForEach(ev, t->root) {
@@ -257,6 +258,12 @@ void tt_check(struct tt_trace* t) {
       ASSERT_STR_EQ(name, "threadpool");
       ASSERT_GE(cJSON_GetObjectItem(args, "queued")->valuedouble, 0);
       ASSERT_GE(cJSON_GetObjectItem(args, "running")->valuedouble, 0);
+      ASSERT_GE(us_to_ns(cJSON_GetObjectItem(ev, "ts")), 0);
+      ASSERT_LE(us_to_ns(cJSON_GetObjectItem(ev, "ts")), t->duration_ns);
+    } else if (strcmp(ph, "i") == 0 && strcmp(name, "trigger") == 0) {
+      /* A flight recorder's trigger (TRACE-FORMAT.md). */
+      ASSERT_STR_EQ(str_of(ev, "cat"), "looptrace");
+      ASSERT_NOT_NULL(str_of(cJSON_GetObjectItem(ev, "args"), "trigger"));
       ASSERT_GE(us_to_ns(cJSON_GetObjectItem(ev, "ts")), 0);
       ASSERT_LE(us_to_ns(cJSON_GetObjectItem(ev, "ts")), t->duration_ns);
     } else if (strcmp(ph, "i") == 0) {

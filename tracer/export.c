@@ -1471,6 +1471,50 @@ void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
   write_dropped(ex, ts_ns, count, DROP_RING_FULL);
 }
 
+void export_trigger(struct exporter* ex, const struct export_trigger* t) {
+  char* p = event_begin(ex);
+  if (p == NULL)
+    return;
+  PUT(p,
+      "{\"name\":\"trigger\",\"cat\":\"looptrace\",\"ph\":\"i\","
+      "\"s\":\"g\",\"ts\":");
+  p = jw_fmt_us(p, rel(ex, t->ts_ns));
+  p = put_ids(p, ex->pid_ids, ex->pid_ids_len);
+  PUT(p, ",\"args\":{\"trigger\":");
+  p = jw_fmt_string(p, t->trigger, strnlen(t->trigger, 64));
+  if (t->has_value) {
+    PUT(p, ",\"value_us\":");
+    p = jw_fmt_us(p, t->value_ns);
+  }
+  *p++ = '}';
+  event_end(ex, p);
+  if (t->dump == 0)
+    return;
+  p = meta_begin(ex, "looptrace", ex->pid_ids, ex->pid_ids_len);
+  if (p == NULL)
+    return;
+  PUT(p, "\"flight_dump\":");
+  p = jw_fmt_u64(p, t->dump);
+  PUT(p, ",\"flight_trigger\":");
+  p = jw_fmt_string(p, t->trigger, strnlen(t->trigger, 64));
+  PUT(p, ",\"flight_trigger_us\":");
+  p = jw_fmt_us(p, rel(ex, t->ts_ns));
+  PUT(p, ",\"flight_window_start_us\":");
+  p = jw_fmt_us(p, rel(ex, t->window_start_ns));
+  PUT(p, ",\"flight_window_end_us\":");
+  p = jw_fmt_us(p, rel(ex, t->window_end_ns));
+  PUT(p, ",\"flight_seconds\":");
+  p += snprintf(p, 32, "%.15g", t->seconds);
+  PUT(p, ",\"flight_after\":");
+  p += snprintf(p, 32, "%.15g", t->after);
+  if (t->window_cut != NULL) {
+    PUT(p, ",\"flight_window_cut\":");
+    p = jw_fmt_string(p, t->window_cut, strnlen(t->window_cut, 64));
+  }
+  *p++ = '}';
+  event_end(ex, p);
+}
+
 int export_flush(struct exporter* ex) {
   return jw_flush(&ex->w);
 }

@@ -96,6 +96,27 @@ int export_flush(struct exporter* ex);
  * then flushes. Returns 0 or a negative errno. Call once. */
 int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
 
+/* A flight recorder's dump (tracer/flight.h): what fired it and the
+ * window of time the file holds. */
+struct export_trigger {
+  const char* trigger;      /* as the user wrote it: "tick>50ms", "SIGUSR1" */
+  uint64_t ts_ns;           /* when it fired */
+  uint64_t value_ns;        /* what was measured (has_value) */
+  int has_value;
+  unsigned dump;            /* 1 for the first dump of a recording, ...;
+                               0 for a further trigger in the same dump */
+  uint64_t window_start_ns; /* the first moment the window holds */
+  uint64_t window_end_ns;   /* its last */
+  double seconds;           /* the window asked for before the trigger */
+  double after;             /* and after it */
+  const char* window_cut;   /* why it starts later than `seconds` before
+                               the trigger, or NULL */
+};
+
+/* Writes the trigger instant and, unless t->dump is 0, the dump's facts
+ * (a `looptrace` metadata event: the window fields are read then only). */
+void export_trigger(struct exporter* ex, const struct export_trigger* t);
+
 void export_stats(const struct exporter* ex, struct export_stats* stats);
 
 /* Frees the exporter; NULL is fine. Does not close the file. */

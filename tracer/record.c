@@ -31,6 +31,7 @@
 #include "commands.h"
 #include "export.h"
 #include "export_bench.h"
+#include "flight.h"
 #include "probes.h"
 #include "record.skel.h"
 #include "spawn.h"
@@ -75,6 +76,7 @@ struct record_args {
   int all_phases;
   uint64_t ring_size;
   uint64_t bench; /* --bench-export N */
+  struct flight_opts flight;
 };
 
 /* The signal that asked us to stop, and whether a process (rather than
@@ -82,6 +84,8 @@ struct record_args {
 static volatile sig_atomic_t exiting;
 static volatile sig_atomic_t exiting_count;
 static volatile sig_atomic_t exiting_from_process;
+/* SIGUSR1 in flight mode: dump now. */
+static volatile sig_atomic_t dump_asked;
 
 static int verbose;
 
@@ -100,9 +104,18 @@ static const char doc[] =
     "                                           start a program, trace it "
     "all\n"
     "  looptrace record -q -d 10 -- ./server --port 8080\n"
+    "  looptrace record -p 4242 --flight 10 --trigger 'tick>50ms'\n"
+    "                                           keep 10 s in memory, write "
+    "them\n"
+    "                                           when a tick takes > 50 ms\n"
     "\n"
     "A started program that is still running when the recording ends "
     "runs on untraced; looptrace waits for it (Ctrl-C passes on to it).\n"
+    "\n"
+    "With --flight, nothing is written until a trigger fires (or SIGUSR1 "
+    "is sent to looptrace); each dump is its own file: -o FILE.json gives "
+    "FILE-1.json, FILE-2.json, ...; a %d in FILE is replaced by the "
+    "dump's number instead.\n"
     "\n"
     "The trace is Chrome Trace Event JSON (tracer/TRACE-FORMAT.md): open "
     "it with `looptrace view FILE`, ui.perfetto.dev or speedscope; "
@@ -171,6 +184,9 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   struct record_args* args = state->input;
   char* end;
   switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &args->flight;
+    break;
   case 'p':
     if (cli_parse_pid(arg, &args->pid) != 0)
       argp_error(state, "-p wants a process id, not '%s'", arg);
@@ -243,6 +259,11 @@ static void on_signal(int signo, siginfo_t* info, void* ucontext) {
   exiting_count++;
   /* SI_USER, SI_QUEUE, SI_TKILL: a process sent it to us. */
   exiting_from_process = info != NULL && info->si_code <= 0;
+}
+
+static void on_dump_signal(int signo) {
+  (void) signo;
+  dump_asked = 1;
 }
 
 static uint64_t now_ns(void) {
@@ -365,6 +386,18 @@ static int output_open(struct output* out, char* path, int is_default) {
   return out->fd >= 0 ? 0 : -errno;
 }
 
+/* The output, checked before anything is attached; in flight mode only
+ * whether dumps can be written there: nothing is until a trigger. */
+static int prepare_output(const struct record_args* args, struct output* out,
+                          char* path, int is_default) {
+  if (args->flight.seconds > 0) {
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    return flight_check_output(path);
+  }
+  return output_open(out, path, is_default);
+}
+
 /* Removes `path` if it is still the file looptrace created. */
 static void remove_own(const struct output* out, const char* path) {
   struct stat st;
@@ -423,6 +456,9 @@ struct session {
   struct record_bpf* skel;
   struct ring_buffer* rb;
   struct exporter* ex;
+  struct flight* fl; /* in flight mode, instead of ex */
+  pid_t pid;         /* the traced process */
+  unsigned dumps_shown;
   int ncpus;
   uint64_t* drop_values; /* ncpus entries */
   uint64_t ring_drops;   /* as last read from the map */
@@ -431,7 +467,9 @@ struct session {
 
 static int on_batch(void* ctx, void* data, size_t size) {
   struct session* s = ctx;
-  int err = export_records(s->ex, data, size / sizeof(struct lrt_record));
+  size_t n = size / sizeof(struct lrt_record);
+  int err = s->fl != NULL ? flight_records(s->fl, data, n)
+                          : export_records(s->ex, data, n);
   if (err != 0 && s->error == 0)
     s->error = err;
   return 0;
@@ -449,7 +487,11 @@ static void check_drops(struct session* s) {
   for (i = 0; i < s->ncpus; i++)
     total += s->drop_values[i];
   if (total > s->ring_drops) {
-    export_dropped(s->ex, now_ns(), total - s->ring_drops);
+    if (s->fl != NULL)
+      flight_dropped(s->fl, now_ns(), (uint64_t) s->pid,
+                     total - s->ring_drops);
+    else
+      export_dropped(s->ex, now_ns(), total - s->ring_drops);
     s->ring_drops = total;
   }
 }
@@ -461,11 +503,40 @@ static void consume(struct session* s) {
     s->error = n;
 }
 
+static void show_flight_progress(struct session* s, int tty) {
+  struct flight_stats st;
+  flight_stats(s->fl, &st);
+  fprintf(stderr,
+          "%slooptrace: flight recorder on pid %d: %.1f s held, %" PRIu64
+          " records (%.1f of %.1f MB), %u dumps%s%s",
+          tty ? "\r" : "", (int) s->pid, (double) st.window_ns / 1e9, st.held,
+          (double) st.held_bytes / (1 << 20),
+          (double) s->args->flight.size / (1 << 20), st.dumps,
+          st.pending ? ", trigger fired" : "", tty ? "\033[K" : "\n");
+}
+
+/* Says what a dump just written holds. */
+static void show_dump(struct session* s) {
+  struct flight_stats st;
+  flight_stats(s->fl, &st);
+  if (st.dumps == s->dumps_shown)
+    return;
+  s->dumps_shown = st.dumps;
+  if (!s->args->quiet)
+    fprintf(stderr, "%slooptrace: %s fired: wrote %s\n",
+            isatty(STDERR_FILENO) ? "\r\033[K" : "", st.last_trigger,
+            st.last_path);
+}
+
 static void show_progress(struct session* s, const char* what, int tty,
                           uint64_t* last_records, uint64_t* last_ns) {
   struct export_stats st;
   uint64_t now = now_ns();
   double dt = (double) (now - *last_ns) / 1e9;
+  if (s->fl != NULL) {
+    show_flight_progress(s, tty);
+    return;
+  }
   export_stats(s->ex, &st);
   fprintf(stderr,
           "%slooptrace: recording %s: %" PRIu64 " events, %.0f/s, %" PRIu64
@@ -475,6 +546,51 @@ static void show_progress(struct session* s, const char* what, int tty,
           tty ? "\033[K" : "\n");
   *last_records = st.records;
   *last_ns = now;
+}
+
+/* Flight mode, each turn of the polling loop: a dump asked for by
+ * SIGUSR1, a dump due, the end once --max-dumps are written. */
+static void flight_step(struct session* s, uint64_t now, uint64_t* stop_at,
+                        const char** end_reason) {
+  int r;
+  if (dump_asked) {
+    dump_asked = 0;
+    flight_trigger(s->fl, now, "SIGUSR1");
+  }
+  r = flight_advance(s->fl, now);
+  if (r < 0) {
+    s->error = r;
+    return;
+  }
+  show_dump(s);
+  if (r == 1 && *stop_at == 0) {
+    *end_reason = "max-dumps";
+    *stop_at = now;
+  }
+}
+
+/* Flight mode, at the end: writes a dump still pending and says what was
+ * written. Returns 0 or a negative errno. */
+static int finish_flight(struct session* s, const char* end_reason) {
+  struct flight_stats st;
+  int err = s->error;
+  if (err == 0)
+    err = flight_finish(s->fl, now_ns(), end_reason);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: writing a dump for %s: %s\n",
+            s->args->output, strerror(-err));
+    return err;
+  }
+  show_dump(s);
+  flight_stats(s->fl, &st);
+  if (s->args->quiet)
+    return 0;
+  fprintf(stderr,
+          "looptrace: flight recorder stopped (%s): %u dump%s written%s%s\n",
+          end_reason, st.dumps, st.dumps == 1 ? "" : "s",
+          st.dumps > 0 ? ", the last " : "; no trigger fired",
+          st.dumps > 0 ? st.last_path : "");
+  return 0;
 }
 
 static void print_target_error(int err, pid_t pid, const char* comm) {
@@ -637,7 +753,7 @@ static int run(struct record_args* args) {
   /* The output, before anything is attached. */
   if (args->output == NULL && args->pid != 0) {
     default_output(path, sizeof(path), target.comm, args->pid);
-    err = output_open(&out, path, 1);
+    err = prepare_output(args, &out, path, 1);
     args->output = path;
   } else if (args->output == NULL && access(".", W_OK) != 0) {
     fprintf(stderr, "looptrace: cannot write the trace in %s: %s (use -o)\n",
@@ -646,7 +762,7 @@ static int run(struct record_args* args) {
   } else if (args->output != NULL) {
     snprintf(path, sizeof(path), "%s", args->output);
     args->output = path;
-    err = output_open(&out, path, 0);
+    err = prepare_output(args, &out, path, 0);
   }
   if (args->output != NULL) {
     if (err != 0) {
@@ -748,7 +864,7 @@ static int run(struct record_args* args) {
     if (args->output == NULL) {
       default_output(path, sizeof(path), target.comm, child.pid);
       args->output = path;
-      err = output_open(&out, path, 1);
+      err = prepare_output(args, &out, path, 1);
       if (err != 0) {
         fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
                 strerror(-err));
@@ -779,9 +895,14 @@ static int run(struct record_args* args) {
   eopts.start_ns = start;
   eopts.window_ns = EXPORT_WINDOW_NS;
   eopts.all_phases = args->all_phases;
-  err = export_new(&s.ex, &eopts);
-  if (err == 0)
-    err = export_flush(s.ex);
+  s.pid = target.pid;
+  if (args->flight.seconds > 0) {
+    err = flight_new(&s.fl, &args->flight, &eopts, args->output);
+  } else {
+    err = export_new(&s.ex, &eopts);
+    if (err == 0)
+      err = export_flush(s.ex);
+  }
   if (err != 0) {
     fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
             strerror(-err));
@@ -816,10 +937,16 @@ static int run(struct record_args* args) {
   snprintf(what, sizeof(what), "pid %d (%s) into %s", (int) target.pid,
            target.comm, args->output);
   if (!args->quiet)
-    fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) into %s\n",
+    fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) %s %s\n",
             (int) target.pid, target.comm,
             target.is_static ? "linked into" : "from", target.shown,
-            args->output);
+            s.fl != NULL ? "in flight mode, dumps to" : "into", args->output);
+  if (s.fl != NULL) {
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_dump_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+  }
   if (args->duration > 0)
     deadline = start + (uint64_t) (args->duration * 1e9);
   last_ns = now_ns();
@@ -846,7 +973,9 @@ static int run(struct record_args* args) {
       check_drops(&s);
       next_drops = now + 100000000ull;
     }
-    if (s.error == 0)
+    if (s.fl != NULL && s.error == 0)
+      flight_step(&s, now, &stop_at, &end_reason);
+    else if (s.error == 0)
       s.error = export_advance(s.ex, now);
     if (s.error != 0)
       break;
@@ -877,7 +1006,8 @@ static int run(struct record_args* args) {
         show_progress(&s, what, tty, &last_records, &last_ns);
       next_progress = now + 1000000000ull;
       /* The file on disk stays at most a second behind. */
-      export_flush(s.ex);
+      if (s.ex != NULL)
+        export_flush(s.ex);
     }
   }
 
@@ -890,15 +1020,27 @@ static int run(struct record_args* args) {
   if (!args->quiet && tty)
     fputs("\r\033[K", stderr); /* the progress line */
   if (s.error == -EPROTONOSUPPORT) {
-    export_stats(s.ex, &st);
+    unsigned version;
+    if (s.fl != NULL) {
+      struct flight_stats fst;
+      flight_stats(s.fl, &fst);
+      version = fst.trace_version;
+    } else {
+      export_stats(s.ex, &st);
+      version = st.trace_version;
+    }
     fprintf(stderr,
             "looptrace: pid %d writes looprt trace format %u; this "
             "looptrace reads format %d only: use a matching looptrace\n",
-            (int) target.pid, st.trace_version, LRT_TRACE_VERSION);
+            (int) target.pid, version, LRT_TRACE_VERSION);
     goto cleanup; /* not a trace: removed */
   }
   if (!child_exited)
     child_exited = reap_child(child.pid, &child_status, s.ex);
+  if (s.fl != NULL) {
+    ret = finish_flight(&s, end_reason) == 0 ? 0 : fail;
+    goto cleanup;
+  }
   err = export_finish(s.ex, now_ns(), end_reason);
   if (s.error == 0)
     s.error = err;
@@ -935,6 +1077,7 @@ cleanup:
   spawn_release(&child, 0);
   ring_buffer__free(s.rb);
   export_free(s.ex);
+  flight_free(s.fl);
   record_bpf__destroy(s.skel);
   free(s.drop_values);
   output_abort(&out);
@@ -962,8 +1105,11 @@ cleanup:
 
 int cmd_record(int argc, char** argv) {
   struct record_args args;
-  struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
+  static const struct argp_child children[] = {
+      {&flight_argp, 0, "Flight recorder:", 0}, {0}};
+  struct argp argp = {options, parse_opt, args_doc, doc, children, NULL, NULL};
   memset(&args, 0, sizeof(args));
+  flight_opts_init(&args.flight);
   args.ring_size = DEFAULT_RING_SIZE;
   /* argp names the program after argv[0]: "looptrace record: ...". */
   argv[0] = "looptrace record";
