@@ -41,6 +41,10 @@
 
 enum { NS_PER_S = 1000000000 };
 
+/* The kind of an LRT_REC_LOST record the recorder makes for records the
+ * BPF ring buffer dropped: replayed as export_dropped(). */
+#define RING_LOST 0xff
+
 /* A label's latest announcement, chunk by chunk. */
 struct flabel {
   uint8_t n;
@@ -686,6 +690,7 @@ void flight_dropped(struct flight* fl, uint64_t ts_ns, uint64_t pid,
   r.ts = ts_ns;
   r.tid = (uint32_t) pid;
   r.type = LRT_REC_LOST;
+  r.kind = RING_LOST;
   r.id = count;
   keep(fl, &r);
   watch(fl, NULL, &r);
@@ -767,7 +772,10 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
         r.arg > we - r.ts)
       r.arg = we - r.ts;
     fed_ts = max_u64(fed_ts, r.ts);
-    PUT_RECORD(r);
+    if (r.type == LRT_REC_LOST && r.kind == RING_LOST)
+      export_dropped(ex, r.ts, r.id);
+    else
+      PUT_RECORD(r);
   }
   if (n > 0)
     err = export_records(ex, batch, n);
