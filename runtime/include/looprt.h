@@ -191,12 +191,27 @@ LRT_EXTERN void lrt_immediate_clear(lrt_immediate_t* immediate);
  * UV_ECANCELED if lrt_work_cancel() took the task off the queue first.
  * Each task is traced at four moments: submitted, started and finished on
  * its worker, and its completion callback.
+ *
+ * Tasks start in submission order, on as many pool threads at once as
+ * uv_queue_work() would use (UV_THREADPOOL_SIZE), and each completion is
+ * handed back as soon as its task ends. They reach the pool through the
+ * loop's own queue, which one pool request drains while tasks keep
+ * coming, rather than one uv_queue_work() each. What differs from
+ * uv_queue_work(): work that other code queues on libuv's pool directly
+ * (uv_queue_work(), uv_fs_*()) while the pool's threads are draining
+ * looprt's queue waits until that queue is empty, instead of taking its
+ * turn among the tasks queued before it; and in a poll phase, looprt's
+ * completions and libuv's run as two groups, not interleaved in the
+ * order their tasks ended.
  */
 
 struct lrt_work_s {
   void* data; /* the caller's */
   /* private */
-  uv_work_t req;
+  lrt_work_t* prev; /* in the loop's queue; next: also in its done list */
+  lrt_work_t* next;
+  int state;
+  int status;
   lrt_loop_t* loop;
   lrt_work_fn work;
   lrt_work_done_cb done;

@@ -85,6 +85,7 @@ struct lrt__loop_private {
   uint64_t work_in_flight;
   _Atomic uint64_t tasks_submitted; /* also the low bits of task ids */
   struct lrt__loop_private* next_open; /* threadpool.c's list of loops */
+  struct lrt__work_queue* work_queue;  /* made on the first task */
 
   /* tcp.c: one read buffer serves every stream of the loop, since a
    * read callback consumes its data before the next read. */
@@ -138,7 +139,9 @@ int lrt__loop_flush(int now);
  * session starts with (threadpool.c). */
 void lrt__pool_snapshot(uint64_t* queued, uint64_t* running);
 void lrt__pool_after_fork(void);
-/* A loop's submissions count from lrt_loop_init() to lrt_loop_close(). */
+/* A loop's submissions count from lrt_loop_init() to lrt_loop_close();
+ * lrt__pool_loop_close() also frees the loop's task queue (its handle is
+ * closed by then). */
 void lrt__pool_loop_open(struct lrt__loop_private* p);
 void lrt__pool_loop_close(struct lrt__loop_private* p);
 
