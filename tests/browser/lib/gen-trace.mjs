@@ -8,6 +8,8 @@
 // tasks submitted at once so the fifth waits for a free worker, plus an
 // interval timer and a few immediates so every phase shows up.
 
+import fs from "node:fs";
+
 const PID = 4242;
 const LOOP_TID = 4242;
 // Worker tids are not in worker order, to prove lanes follow sort indexes.
@@ -52,6 +54,8 @@ function rng(seed) {
  *   cutEnd      the recording stopped mid-tick: a last tick (125 ms busy in
  *               a callback) with its phase and callback carry "cut":"end"
  *   legacyCut   write cutEnd's marks as the old "incomplete":true
+ *   triggers    [[ns, "tick>50ms", value_us], ...]: flight-recorder
+ *               trigger instants (global scope)
  *   seed        for the small jitter in durations
  */
 export function generateTrace(opts = {}) {
@@ -289,21 +293,45 @@ export function generateTrace(opts = {}) {
     emit(at, { name: "dropped", cat: "looptrace", ph: "i", s: "p", ts: at, pid: PID, tid: LOOP_TID,
                args: { records } });
   }
+  for (const [at, trigger, value] of o.triggers || []) {
+    emit(at, { name: "trigger", cat: "looptrace", ph: "i", s: "g", ts: at, pid: PID, tid: LOOP_TID,
+               args: { trigger, value_us: value } });
+  }
   const endNs = t + 5_000;
   emit(endNs + 1, { name: "looptrace", ph: "M", pid: PID, tid: LOOP_TID, args: {
     duration_us: Number(us(endNs)), records: out.length * 2, drops,
     end_reason: "target-exited" } });
 
   out.sort((a, b) => a.at - b.at || a.order - b.order);
+  const info = { tasks, ticks: tick, durationNs: endNs, workerTids: WORKER_TIDS.slice(0, o.workers),
+                 pid: PID, loopTid: LOOP_TID };
+  if (o.toFile) return { file: o.toFile, count: writeLines(o.toFile, out), info };
   const events = out.map((x) => x.ev);
   const lines = events.map((ev) => serialize(ev));
   const text = "[\n" + lines.join(",\n") + "\n]\n";
   // Parse back so tests see exactly what the file holds (µs as numbers).
   return {
-    text, events: JSON.parse(text),
-    info: { tasks, ticks: tick, durationNs: endNs, workerTids: WORKER_TIDS.slice(0, o.workers),
-            pid: PID, loopTid: LOOP_TID },
+    text, events: JSON.parse(text), info,
   };
+}
+
+// Writes the events of `out` to `file` in the tracer's layout, a batch of
+// lines at a time (a 5M-event trace is larger than a string can be).
+// Returns how many events it wrote.
+function writeLines(file, out) {
+  const fd = fs.openSync(file, "w");
+  try {
+    fs.writeSync(fd, "[\n");
+    const BATCH = 20_000;
+    for (let i = 0; i < out.length; i += BATCH) {
+      const lines = out.slice(i, i + BATCH).map((x) => serialize(x.ev)).join(",\n");
+      fs.writeSync(fd, (i > 0 ? ",\n" : "") + lines);
+    }
+    fs.writeSync(fd, "\n]\n");
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out.length;
 }
 
 // One event as the exporter prints it: fixed key order, ns as "µs.nnn".
@@ -323,10 +351,10 @@ function serialize(ev) {
 
 // A trace of about `n` events for the benchmark: the same program, its
 // interval firing often and submitting fs reads.
-export function generateLargeTrace(n) {
+export function generateLargeTrace(n, toFile) {
   // About 11.6 events per interval: its tick, phases, callbacks, and every
   // 2nd one an fs task (submit, work, completion, counters).
   const intervals = Math.max(10, Math.round(n / 11.6));
   return generateTrace({ intervals, intervalNs: 400_000, fsEvery: 2, fsRunNs: 150_000,
-                         runNs: 30_000_000 });
+                         runNs: 30_000_000, toFile });
 }

@@ -68,13 +68,16 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
                 ".png": "image/png", ".svg": "image/svg+xml" };
 
 // Serves `root` on 127.0.0.1 at a random port, plus `files` (url path ->
-// string or Buffer) on top. Returns {origin, requests (paths asked for),
-// setFile, removeFile, close}.
+// string, Buffer, or {body or file (a path, streamed), headers}) on top.
+// Returns {origin, requests (paths asked for), setFile, removeFile, close}.
 export function serve(root = VIEWER, files = {}) {
   const requests = [];
   // Bodies are kept as bytes: encoding a 100 MB string per request would
   // dominate what the benchmark measures.
-  const extra = new Map(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]));
+  const entry = (v) => (v && (v.body !== undefined || v.file !== undefined)
+    ? { body: v.body === undefined ? undefined : Buffer.from(v.body), file: v.file, headers: v.headers || {} }
+    : { body: Buffer.from(v), headers: {} });
+  const extra = new Map(Object.entries(files).map(([k, v]) => [k, entry(v)]));
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://localhost");
     requests.push(url.pathname + url.search);
@@ -82,7 +85,16 @@ export function serve(root = VIEWER, files = {}) {
       res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
       res.end(body);
     };
-    if (extra.has(url.pathname)) return send(200, "application/json", extra.get(url.pathname));
+    if (extra.has(url.pathname)) {
+      const e = extra.get(url.pathname);
+      const headers = { "content-type": "application/json", "cache-control": "no-store", ...e.headers };
+      if (e.file === undefined) {
+        res.writeHead(200, { ...headers, "content-length": e.body.length });
+        return res.end(e.body);
+      }
+      res.writeHead(200, { ...headers, "content-length": fs.statSync(e.file).size });
+      return fs.createReadStream(e.file).pipe(res);
+    }
     let rel = decodeURIComponent(url.pathname);
     if (rel.endsWith("/")) rel += "index.html";
     const file = path.join(root, path.normalize(rel));
@@ -95,7 +107,7 @@ export function serve(root = VIEWER, files = {}) {
       const origin = `http://127.0.0.1:${server.address().port}`;
       resolve({
         origin, requests,
-        setFile: (p, body) => extra.set(p, Buffer.from(body)),
+        setFile: (p, body) => extra.set(p, entry(body)),
         removeFile: (p) => extra.delete(p),
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
       });

@@ -60,8 +60,12 @@ const App = (() => {
         }
         throw new Error(`${res.status} ${res.statusText}`);
       }
+      // A .json.gz trace comes with Content-Encoding: gzip (`looptrace
+      // view`): fetch inflates it, and the length is the compressed one,
+      // so it always streams. A raw .gz body is found by its magic.
       const size = Number(res.headers.get("content-length")) || 0;
-      if (size > wholeTextLimit) {
+      if (size === 0 || size > wholeTextLimit || res.headers.get("content-encoding") ||
+          /\.gz$/i.test(new URL(url).pathname)) {
         await loadStream(res.body, url);
       } else {
         const text = await res.text();
@@ -78,7 +82,7 @@ const App = (() => {
     beginLoad(file.name);
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
-      if (file.size > wholeTextLimit) {
+      if (file.size > wholeTextLimit || await isGzip(file)) {
         await loadStream(file.stream(), file.name);
       } else {
         const text = await file.text();
@@ -97,17 +101,48 @@ const App = (() => {
   // stream in, which works for the tracer's one-event-per-line layout.
   let wholeTextLimit = 256e6;
 
-  // Reads a byte stream, parsing lines while the rest arrives.
+  // gzip's magic number: 1f 8b.
+  async function isGzip(file) {
+    const b = new Uint8Array(await file.slice(0, 2).arrayBuffer());
+    return b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  }
+
+  // The stream of `first` (a chunk already read) then the rest of `reader`.
+  function rejoin(first, reader) {
+    return new ReadableStream({
+      start(c) { c.enqueue(first); },
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      cancel(why) { return reader.cancel(why); },
+    });
+  }
+
+  // Reads a byte stream (gzip is inflated as it comes: a .json.gz is never
+  // whole in memory), parsing lines while the rest arrives.
   async function loadStream(stream, name) {
-    const reader = stream.getReader();
+    let reader = stream.getReader();
+    let gzip = false;
+    let first = await reader.read();
+    if (!first.done && first.value[0] === 0x1f && first.value[1] === 0x8b) {
+      gzip = true;
+      reader = rejoin(first.value, reader)
+        .pipeThrough(new DecompressionStream("gzip")).getReader();
+      first = await readOrCut(reader);
+    }
     const decoder = new TextDecoder("utf-8");
     const parser = Parse.createStreamParser();
     let bytes = 0;
     let parseMs = 0;
     let shown = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    let cut = null; // why a gzip stream ended early
+    const read = gzip ? () => readOrCut(reader) : () => reader.read();
+    for (let next = first; ; next = await read()) {
+      if (next.cut) cut = next.cut;
+      if (next.done) break;
+      const value = next.value;
       bytes += value.byteLength;
       const t = performance.now();
       parser.push(decoder.decode(value, { stream: true }));
@@ -120,10 +155,26 @@ const App = (() => {
     const t = performance.now();
     parser.push(decoder.decode());
     const parsed = parser.finish();
-    app.timings.read = parsed.lineByLine ? "stream, line by line" : "stream, whole text";
+    if (cut !== null) {
+      if (bytes === 0) parsed.error = `not a readable gzip file: ${cut}`;
+      else parsed.warnings.unshift(`the gzip data ends early (recording cut short?): ` +
+                                   `read ${(bytes / 1e6).toFixed(1)} MB of JSON (${cut})`);
+    }
+    app.timings.read = (gzip ? "gzip, " : "") +
+      (parsed.lineByLine ? "stream, line by line" : "stream, whole text");
     app.timings.parse_ms = parseMs + performance.now() - t;
     app.timings.fetch_ms = t - app.timings.start_ms;
     await showParsed(parsed);
+  }
+
+  // reader.read(), except that a stream that fails (gzip cut short or
+  // corrupt) ends instead: {done: true, cut: the reason}.
+  async function readOrCut(reader) {
+    try {
+      return await reader.read();
+    } catch (e) {
+      return { done: true, cut: e.message || String(e) };
+    }
   }
 
   // Parses a whole text (window.looptrace.loadText).
@@ -171,6 +222,7 @@ const App = (() => {
     app.model = null;
     app.view = null;
     $("app").classList.remove("has-trace");
+    $("trigger-chip").hidden = true;
     $("welcome").hidden = false;
     Panels.banners($("banners"), message, app.parseWarnings);
   }
@@ -191,6 +243,7 @@ const App = (() => {
     $("search").value = "";
     $("search-count").textContent = "";
     Panels.banners($("banners"), null, app.parseWarnings.concat(model.warnings));
+    showTriggerChip();
     resize(false); // the caller draws the first frame
     Panels.details($("tab-details"), model, flows, -1, follow);
     Panels.range($("tab-range"), null);
@@ -387,8 +440,35 @@ const App = (() => {
         const t = sum.longest_ticks[i];
         const s = findSpans({ cat: Vocab.CAT.TICK, ts_us: t.ts_us })[0];
         if (s !== undefined) follow(s);
-      });
+      }, triggers());
     }
+  }
+
+  // The trigger instants as the panels list them: {span, text, select}.
+  function triggers() {
+    const m = app.model;
+    return m.triggers.map((s) => {
+      const v = Model.args(m, s)[Vocab.ARG.VALUE_US];
+      return {
+        span: s,
+        text: `${Render.triggerText(m, s)}` +
+          (typeof v === "number" ? ` (value ${Format.duration(v * 1e3)})` : "") +
+          ` at ${Format.time(m.spans.start[s])}`,
+        select: () => follow(s),
+      };
+    });
+  }
+
+  // The toolbar's trigger button: a trace a flight recorder dumped says
+  // why at once; clicking it goes to the (first) trigger.
+  function showTriggerChip() {
+    const chip = $("trigger-chip");
+    const list = app.model ? triggers() : [];
+    chip.hidden = list.length === 0;
+    if (list.length === 0) return;
+    chip.textContent = `⚑ trigger: ${list[0].text}` +
+      (list.length > 1 ? ` (+${list.length - 1} more)` : "");
+    chip.onclick = list[0].select;
   }
 
   function summary() {
@@ -478,6 +558,9 @@ const App = (() => {
         search: app.search ? { query: app.search.query, hits: app.search.hits,
                                current: app.search.current } : null,
         facts: m ? m.facts : null,
+        triggers: m ? m.triggers.map((s) => ({
+          id: s, ts_us: toUs(m.spans.start[s]), trigger: Model.args(m, s)[Vocab.ARG.TRIGGER],
+          value_us: Model.args(m, s)[Vocab.ARG.VALUE_US] })) : [],
         timings: app.timings,
       };
     },

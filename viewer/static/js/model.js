@@ -123,6 +123,23 @@ const Model = (() => {
     return out;
   }
 
+  // The flight recorder's trigger instants (TRACE-FORMAT.md), in time
+  // order: the spans of instants named "trigger" with our cat.
+  function triggers(r, st) {
+    const out = [];
+    const scan = (list) => {
+      for (const k of list) {
+        const ev = r.events[k];
+        if (ev.name === Vocab.INSTANT.TRIGGER && typeof ev.cat === "string" &&
+            ev.cat.split(",").includes(Vocab.CAT_LOOPTRACE) && st.spanOfEvent[k] >= 0)
+          out.push(st.spanOfEvent[k]);
+      }
+    };
+    for (const list of r.markers.values()) scan(list);
+    for (const t of r.threads.values()) scan(t.inst);
+    return out.sort((a, b) => st.S.start[a] - st.S.start[b]);
+  }
+
   function assemble(r, st, lanes, spillWarnings, otherData) {
     const threadLanes = new Map(); // "pid:tid" -> lane
     for (const lane of lanes)
@@ -137,6 +154,7 @@ const Model = (() => {
       counts: { unmatchedE: st.unmatched.e, unendedB: st.unmatched.open },
       flowEvents: r.flowEvents, spanOfEvent: st.spanOfEvent, defaultPid: r.defaultPid,
       category: categories(st.S, r.strings),
+      triggers: triggers(r, st),
       start: 0, end: Math.max(0, r.maxEnd - r.origin),
       stringId: (s) => r.stringIds.get(s),
     };

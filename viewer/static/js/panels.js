@@ -154,8 +154,15 @@ const Panels = (() => {
   }
 
   // The summary panel: key figures, four charts, the tables, the JSON.
-  function summary(container, sum, chartData, selectTick) {
+  // `triggers`: the flight recorder's trigger instants, listed first
+  // ({text, select}).
+  function summary(container, sum, chartData, selectTick, triggers = []) {
     clear(container);
+    if (triggers.length > 0) {
+      container.append(el("h4", {}, "Triggers (why this trace was written)"),
+        el("ul", { class: "triggers" }, ...triggers.map((t) => el("li", {},
+          el("button", { class: "link trigger", onclick: t.select }, t.text)))));
+    }
     // ticks and threadpool are null in traces without them.
     const tp = sum.threadpool || { tasks: 0, queue_wait_us: null, peak_concurrency: 0, workers: [] };
     const ticks = sum.ticks || { count: 0, cut: 0, per_s: null, p50_us: null, p99_us: null, max_us: null };

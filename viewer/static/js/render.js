@@ -57,6 +57,7 @@ const Render = (() => {
       ctx.globalAlpha = 1;
       if (dim) drawHits(ctx, v, m, e, top, st.search);
     }
+    drawTriggers(ctx, v, m);
     drawRange(ctx, v, st.range);
     if (st.hover >= 0) outline(ctx, v, m, st.hover, "rgba(0,0,0,0.55)", 1);
     if (st.selected >= 0) outline(ctx, v, m, st.selected, "#111111", 2);
@@ -386,6 +387,36 @@ const Render = (() => {
     }
   }
 
+  // A flight recorder's trigger: a line across every lane, flagged with
+  // what fired, so the moment the dump is about cannot be missed.
+  const TRIGGER_COLOUR = "#d0342c";
+  function drawTriggers(ctx, v, m) {
+    for (const s of m.triggers) {
+      const t = m.spans.start[s];
+      if (t < v.t0 || t > v.t1) continue;
+      const x = Math.round(T.xOf(v, t)) + 0.5;
+      ctx.strokeStyle = TRIGGER_COLOUR;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x, T.RULER_H);
+      ctx.lineTo(x, v.height);
+      ctx.stroke();
+      ctx.lineWidth = 1;
+      const text = `trigger: ${triggerText(m, s)}`;
+      const w = ctx.measureText(text).width + 8;
+      ctx.fillStyle = TRIGGER_COLOUR;
+      ctx.fillRect(x + 1, T.RULER_H, w, 15);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(text, x + 5, T.RULER_H + 8);
+    }
+  }
+
+  // What fired, as the trigger instant says ("tick>50ms").
+  function triggerText(m, s) {
+    const a = Model.args(m, s)[Vocab.ARG.TRIGGER];
+    return typeof a === "string" && a !== "" ? a : "(no reason given)";
+  }
+
   function drawRange(ctx, v, range) {
     if (!range) return;
     const xa = T.xOf(v, range.t0), xb = T.xOf(v, range.t1);
@@ -513,5 +544,5 @@ const Render = (() => {
     ctx.fillText(shown, x, y);
   }
 
-  return { draw, spanBox };
+  return { draw, spanBox, triggerText };
 })();
