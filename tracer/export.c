@@ -469,6 +469,10 @@ static void write_loop_facts(struct exporter* ex, uint64_t info) {
   p = jw_fmt_u64(p, v & 0xff);
   PUT(p, "\",\"threadpool_size\":");
   p = jw_fmt_u64(p, LRT_LOOP_INFO_POOL_SIZE(info));
+  if (LRT_LOOP_INFO_CLOCK(info) == LRT_CLOCK_TSC)
+    PUT(p, ",\"timestamps\":\"tsc\"");
+  else if (LRT_LOOP_INFO_CLOCK(info) == LRT_CLOCK_GETTIME)
+    PUT(p, ",\"timestamps\":\"clock_gettime\"");
   *p++ = '}';
   event_end(ex, p);
 }

@@ -52,7 +52,7 @@ enum lrt_record_type {
   LRT_REC_LABEL = 2,
   /* A loop starts running (lrt_run) or is seen for the first time in a
    * session. id: loop id; arg: LRT_LOOP_INFO(uv_version, pool size, trace
-   * version). */
+   * version), with the clock (enum lrt_clock) in its top byte. */
   LRT_REC_LOOP_START = 3,
   /* lrt_run returns. id: loop id. */
   LRT_REC_LOOP_STOP = 4,
@@ -140,9 +140,21 @@ enum lrt_callback_kind {
 #define LRT_LOOP_INFO(uv_version, pool_size, trace_version)                   \
   (((uint64_t) (uv_version) << 32) | ((uint64_t) (trace_version) << 16) |     \
    (uint64_t) (pool_size))
-#define LRT_LOOP_INFO_UV_VERSION(arg) ((uint32_t) ((arg) >> 32))
+#define LRT_LOOP_INFO_UV_VERSION(arg) ((uint32_t) ((arg) >> 32) & 0xffffff)
 #define LRT_LOOP_INFO_TRACE_VERSION(arg) ((uint16_t) ((arg) >> 16))
 #define LRT_LOOP_INFO_POOL_SIZE(arg) ((uint16_t) (arg))
+
+/* How the runtime reads the time of its records, in bits 56-63 of the same
+ * arg (0: a runtime that does not say, which called clock_gettime()).
+ * Either way every ts is CLOCK_MONOTONIC ns. */
+enum lrt_clock {
+  LRT_CLOCK_GETTIME = 1, /* clock_gettime(CLOCK_MONOTONIC) */
+  LRT_CLOCK_TSC = 2      /* the TSC, converted to CLOCK_MONOTONIC ns with a
+                            calibration the runtime keeps (clock.c) */
+};
+#define LRT_LOOP_INFO_SET_CLOCK(info, clock)                                  \
+  ((info) | ((uint64_t) (clock) << 56))
+#define LRT_LOOP_INFO_CLOCK(arg) ((uint8_t) ((arg) >> 56))
 
 /* One event: 32 bytes, naturally aligned, no padding. */
 struct lrt_record {

@@ -110,8 +110,6 @@ extern _Atomic uint32_t lrt__session;
  * LRT_TRACING(). */
 uint32_t lrt__session_get(void);
 
-/* CLOCK_MONOTONIC in ns, the clock of every record. */
-uint64_t lrt__now(void);
 
 /* Appends a record for the calling thread. Call only when LRT_TRACING().
  * Starts a session if none is running. */
@@ -169,6 +167,18 @@ static inline void lrt__callback_end(lrt_loop_t* loop) {
   if (LRT_TRACING())
     lrt__trace_callback_end(loop);
 }
+
+/* ------------------------------------------------------------------------
+ * clock.c: the time of records.
+ */
+
+/* CLOCK_MONOTONIC in ns, the clock of every record: the TSC converted
+ * where the TSC is invariant and the kernel keeps CLOCK_MONOTONIC with
+ * it, clock_gettime() elsewhere. */
+uint64_t lrt__now(void);
+
+/* Which of the two lrt__now() uses in this process: enum lrt_clock. */
+uint8_t lrt__clock_kind(void);
 
 /* ------------------------------------------------------------------------
  * phases.c: ticks and phases.

@@ -283,7 +283,9 @@ static void send_loop_start(lrt_loop_t* loop, uint64_t ts) {
   int pool = lrt_threadpool_size();
   lrt__thread_set_role(LRT_THREAD_LOOP, loop->priv->id);
   lrt__emit(LRT_REC_LOOP_START, 0, 0, ts, loop->priv->id,
-            LRT_LOOP_INFO(version, pool, LRT_TRACE_VERSION));
+            LRT_LOOP_INFO_SET_CLOCK(
+                LRT_LOOP_INFO(version, pool, LRT_TRACE_VERSION),
+                lrt__clock_kind()));
   LRT_PROBE3(loop__start, loop->priv->id, version, pool);
 }
 

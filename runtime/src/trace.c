@@ -120,13 +120,6 @@ static struct {
   int overflowed;    /* LABEL_OVERFLOW has been handed out */
 } labels = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-
-uint64_t lrt__now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 /* The only site of looprt:flush. noinline keeps it one site, so attaching
  * it costs one uprobe. */
 __attribute__((noinline)) static void fire_batch(const struct lrt_record* rec,
