@@ -88,21 +88,26 @@ TEST_IMPL(stat_threads_figures) {
   ASSERT_STR_EQ(jstr(j, "threadpool.workers[3].name"), "worker 4");
   ASSERT_SHARE(j, "threadpool.workers[3].busy_share", 1995.0 / 2500.0);
 
-  /* What blocked the loop: tick 3, then 2, 4, 1, 5. */
+  /* What blocked the loop is busy time (the tick minus its wait): tick 4
+   * (200 of 300), then 3 (100 of 1050), 2 (50), 1 (20), 5 (10). */
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "longest_ticks")), 5);
-  ASSERT_EQ(jnum(j, "longest_ticks[0].tick"), 3);
-  ASSERT_EQ(jns(j, "longest_ticks[0].ts_us"), 1050000);
-  ASSERT_EQ(jns(j, "longest_ticks[0].dur_us"), 1050000);
-  ASSERT_EQ(cJSON_GetArraySize(jget(j, "longest_ticks[0].callbacks")), 2);
-  ASSERT_EQ(jns(j, "longest_ticks[0].callbacks[0].dur_us"), 30000);
-  ASSERT_EQ(jns(j, "longest_ticks[0].callbacks[1].dur_us"), 10000);
-  ASSERT_EQ(jnum(j, "longest_ticks[1].tick"), 2);
-  ASSERT_EQ(jnum(j, "longest_ticks[2].tick"), 4);
-  ASSERT_STR_EQ(jstr(j, "longest_ticks[2].callbacks[1].name"), "setImmediate");
-  ASSERT_STR_EQ(jstr(j, "longest_ticks[2].callbacks[1].kind"), "immediate");
+  ASSERT_EQ(jnum(j, "longest_ticks[0].tick"), 4);
+  ASSERT_EQ(jns(j, "longest_ticks[0].ts_us"), 2100000);
+  ASSERT_EQ(jns(j, "longest_ticks[0].dur_us"), 300000);
+  ASSERT_EQ(jns(j, "longest_ticks[0].busy_us"), 200000);
+  ASSERT_STR_EQ(jstr(j, "longest_ticks[0].callbacks[1].name"), "setImmediate");
+  ASSERT_STR_EQ(jstr(j, "longest_ticks[0].callbacks[1].kind"), "immediate");
+  ASSERT_EQ(jnum(j, "longest_ticks[1].tick"), 3);
+  ASSERT_EQ(jns(j, "longest_ticks[1].dur_us"), 1050000);
+  ASSERT_EQ(jns(j, "longest_ticks[1].busy_us"), 100000);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "longest_ticks[1].callbacks")), 2);
+  ASSERT_EQ(jns(j, "longest_ticks[1].callbacks[0].dur_us"), 30000);
+  ASSERT_EQ(jns(j, "longest_ticks[1].callbacks[1].dur_us"), 10000);
+  ASSERT_EQ(jnum(j, "longest_ticks[2].tick"), 2);
   ASSERT_EQ(jnum(j, "longest_ticks[3].tick"), 1);
   ASSERT_STR_EQ(jstr(j, "longest_ticks[3].callbacks[0].name"), "main");
   ASSERT_EQ(jnum(j, "longest_ticks[4].tick"), 5);
+  ASSERT_EQ(jnum(j, "ticks.cut"), 0);
 
   ASSERT_EQ(jnum(j, "drops"), 0);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
@@ -117,7 +122,8 @@ TEST_IMPL(stat_json_shape) {
   ASSERT_STR_EQ(keys(j),
                 "recording_us,loop_utilization,ticks,phases,callbacks,"
                 "threadpool,longest_ticks,drops,warnings,missing");
-  ASSERT_STR_EQ(keys(jget(j, "ticks")), "count,per_s,p50_us,p99_us,max_us");
+  ASSERT_STR_EQ(keys(jget(j, "ticks")),
+                "count,cut,per_s,p50_us,p99_us,max_us");
   ASSERT_STR_EQ(keys(jget(j, "phases[0]")),
                 "name,count,total_us,share,p50_us,p99_us,max_us");
   ASSERT_STR_EQ(keys(jget(j, "callbacks[0]")),
@@ -129,7 +135,7 @@ TEST_IMPL(stat_json_shape) {
   ASSERT_STR_EQ(keys(jget(j, "threadpool.workers[0]")),
                 "name,tid,tasks,busy_us,busy_share");
   ASSERT_STR_EQ(keys(jget(j, "longest_ticks[0]")),
-                "tick,ts_us,dur_us,callbacks");
+                "tick,ts_us,dur_us,busy_us,callbacks");
   ASSERT_STR_EQ(keys(jget(j, "longest_ticks[0].callbacks[0]")),
                 "name,kind,dur_us");
   ASSERT(cJSON_IsArray(jget(j, "warnings")));
@@ -169,10 +175,10 @@ TEST_IMPL(stat_text_report) {
   ASSERT_NOT_NULL(strstr(r.out, "  queue wait   1.5 µs  974.0 µs  974.0 µs\n"));
   ASSERT_NOT_NULL(strstr(r.out, "  worker 1  4243      2   2.08 ms  83.2%\n"));
   ASSERT_NOT_NULL(strstr(r.out,
-                         "   3  1.05 ms   1.05 ms  pbkdf2            30.0 µs"
-                         "  crypto\n"
-                         "                         pbkdf2            10.0 µs"
-                         "  crypto\n"));
+                         "   3  1.05 ms  100.0 µs   1.05 ms  pbkdf2        "
+                         "    30.0 µs  crypto\n"
+                         "                                   pbkdf2        "
+                         "    10.0 µs  crypto\n"));
   ASSERT_NOT_NULL(strstr(r.out, "\ndrops       0\n"));
   stat_run_free(&r);
   return 0;
@@ -194,8 +200,9 @@ TEST_IMPL(stat_begin_end_pairs) {
   ASSERT_EQ(jnum(j, "threadpool.peak_concurrency"), 4);
   ASSERT_EQ(jns(j, "threadpool.queue_wait_us.max"), 974000);
   ASSERT_STR_EQ(jstr(j, "threadpool.workers[0].name"), "worker 1");
-  ASSERT_EQ(jnum(j, "longest_ticks[0].tick"), 3);
-  ASSERT_EQ(jns(j, "longest_ticks[0].callbacks[0].dur_us"), 30000);
+  ASSERT_EQ(jnum(j, "longest_ticks[0].tick"), 4);
+  ASSERT_EQ(jns(j, "longest_ticks[0].busy_us"), 200000);
+  ASSERT_EQ(jns(j, "longest_ticks[1].callbacks[0].dur_us"), 30000);
   ASSERT_STR_EQ(jstr(j, "longest_ticks[3].callbacks[0].name"), "main");
   /* No looptrace metadata: drops are unknown, and said so. */
   ASSERT(jnull(j, "drops"));
@@ -371,5 +378,154 @@ TEST_IMPL(stat_usage) {
   ASSERT_EQ(r.status, 0);
   ASSERT_NOT_NULL(strstr(r.out, "--json"));
   stat_run_free(&r);
+  return 0;
+}
+
+/* cut.json (tests/fixtures/stat/README.md): ticks 1 and 4 are cut (at
+ * attach and at the end), and so are a phase in each, a callback and a
+ * task (the legacy "incomplete"). Counted, summed, never in a percentile
+ * and never among the longest ticks; those rank by busy time. */
+TEST_IMPL(stat_cut_spans) {
+  cJSON* j = stat_json(stat_fixture("cut.json"));
+
+  ASSERT_EQ(jnum(j, "ticks.count"), 4);
+  ASSERT_EQ(jnum(j, "ticks.cut"), 2);
+  /* Complete ticks 2 and 3 only: 50, 100. */
+  ASSERT_EQ(jns(j, "ticks.p50_us"), 50000);
+  ASSERT_EQ(jns(j, "ticks.p99_us"), 100000);
+  ASSERT_EQ(jns(j, "ticks.max_us"), 100000);
+  /* Sums keep what was seen of the cut spans. */
+  ASSERT_SHARE(j, "loop_utilization", 1.0 - 198.0 / 400.0);
+  ASSERT_STR_EQ(jstr(j, "phases[0].name"), "timers");
+  ASSERT_EQ(jnum(j, "phases[0].count"), 2);
+  ASSERT_EQ(jns(j, "phases[0].total_us"), 180000);
+  ASSERT_EQ(jns(j, "phases[0].max_us"), 30000);
+  ASSERT_EQ(jns(j, "phases[1].p50_us"), 20000);
+  ASSERT_EQ(jns(j, "phases[1].max_us"), 100000);
+  ASSERT_EQ(jns(j, "callbacks[0].total_us"), 149000);
+  /* The task cut at its end is in the count, not in the run times; it
+   * did start, so its queue wait is known. */
+  ASSERT_EQ(jnum(j, "threadpool.tasks"), 2);
+  ASSERT_EQ(jns(j, "threadpool.queue_wait_us.max"), 25000);
+  ASSERT_EQ(jns(j, "threadpool.run_us.p99"), 20000);
+  ASSERT_EQ(jns(j, "threadpool.workers[0].busy_us"), 290000);
+
+  /* Tick 2 (busy 32 of 50) blocked the loop more than tick 3 (busy 10 of
+   * 100, 90 of it waiting); the cut ticks 4 (150) and 1 are not listed. */
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "longest_ticks")), 2);
+  ASSERT_EQ(jnum(j, "longest_ticks[0].tick"), 2);
+  ASSERT_EQ(jns(j, "longest_ticks[0].busy_us"), 32000);
+  ASSERT_EQ(jns(j, "longest_ticks[0].dur_us"), 50000);
+  ASSERT_STR_EQ(jstr(j, "longest_ticks[0].callbacks[0].name"), "处理请求");
+  ASSERT_EQ(jnum(j, "longest_ticks[1].tick"), 3);
+  ASSERT_EQ(jns(j, "longest_ticks[1].busy_us"), 10000);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "missing")), 0);
+  cJSON_Delete(j);
+  return 0;
+}
+
+/* The text of cut.json: how many were cut, the busy ranking, and columns
+ * that line up with CJK (two columns each), combining accents (none) and
+ * a long CJK name cut between characters. */
+TEST_IMPL(stat_cut_text_utf8) {
+  struct stat_run r;
+  const char* argv[] = {"stat", stat_fixture("cut.json"), NULL};
+  stat_run(&r, argv);
+  ASSERT_EQ(r.status, 0);
+  ASSERT_STR_EQ(r.err, "");
+  ASSERT_NOT_NULL(strstr(r.out, "cut.json: 服务器\n"));
+  ASSERT_NOT_NULL(strstr(r.out,
+                         "ticks       4 (2 cut), 10000.0/s; p50 50.0 µs, "
+                         "p99 100.0 µs, max 100.0 µs\n"));
+  ASSERT_NOT_NULL(strstr(
+      r.out,
+      "callback                         kind   count     total      self\n"
+      "数据库查询结果处理回调函数非常…  timer      1  149.0 µs  149.0 µs\n"
+      "处理请求                         timer      1   28.0 µs   28.0 µs\n"
+      "re\xcc\x81sume\xcc\x81                           read       1    9.0 µs"
+      "    9.0 µs\n"
+      "onread                           read       1    8.0 µs    8.0 µs\n"));
+  ASSERT_NOT_NULL(strstr(
+      r.out,
+      "longest busy ticks (what blocked the loop: the tick minus its wait)\n"
+      "tick        at     busy      wall  callbacks inside      dur  kind\n"
+      "   2  100.0 µs  32.0 µs   50.0 µs  处理请求          28.0 µs  timer\n"
+      "   3  150.0 µs  10.0 µs  100.0 µs  re\xcc\x81sume\xcc\x81             "
+      "9.0 µs  read\n\n"));
+  ASSERT_NOT_NULL(strstr(r.out,
+                         "cut         2 ticks, 2 phases, 1 callback, 1 task "
+                         "cut by the recording's limits\n"));
+  stat_run_free(&r);
+  return 0;
+}
+
+/* Names that are not clean UTF-8: a C1 control (U+009B is a terminal's
+ * CSI) and bytes that are no UTF-8 at all (0xff, a sequence cut short) become
+ * '?', one column each. */
+TEST_IMPL(stat_text_bad_utf8) {
+  static const char trace[] =
+      "[{\"ph\":\"X\",\"cat\":\"callback\",\"name\":\"a\\u009b2Jb\","
+      "\"ts\":0,\"dur\":1,\"pid\":1,\"tid\":1,\"args\":{\"kind\":\"k\"}},\n"
+      "{\"ph\":\"X\",\"cat\":\"callback\",\"name\":\"x\xff\xe4\xb8y\","
+      "\"ts\":1,\"dur\":1,\"pid\":1,\"tid\":1,\"args\":{\"kind\":\"k\"}}]";
+  char* path = stat_temp(trace, sizeof(trace) - 1);
+  struct stat_run r;
+  const char* argv[] = {"stat", path, NULL};
+  stat_run(&r, argv);
+  ASSERT_EQ(r.status, 0);
+  ASSERT_NULL(strstr(r.out, "\xc2\x9b"));
+  ASSERT_NOT_NULL(strstr(r.out, "a?2Jb     k"));
+  ASSERT_NOT_NULL(strstr(r.out, "x???y     k"));
+  stat_run_free(&r);
+  unlink(path);
+  free(path);
+  return 0;
+}
+
+/* B/E pairs: a cut marked on the E (or the B) counts as on the span; when
+ * every tick is cut the tick percentiles are null and `missing` says
+ * why; so is a run time whose every task is cut. */
+TEST_IMPL(stat_cut_begin_end) {
+  static const char trace[] =
+      "[{\"ph\":\"B\",\"cat\":\"tick\",\"name\":\"tick\",\"ts\":0,\"pid\":1,"
+      "\"tid\":1,\"args\":{\"tick\":1}},\n"
+      "{\"ph\":\"B\",\"cat\":\"phase\",\"name\":\"poll\",\"ts\":0,\"pid\":1,"
+      "\"tid\":1},\n"
+      "{\"ph\":\"E\",\"cat\":\"phase\",\"name\":\"poll\",\"ts\":5,\"pid\":1,"
+      "\"tid\":1},\n"
+      "{\"ph\":\"E\",\"cat\":\"tick\",\"name\":\"tick\",\"ts\":9,\"pid\":1,"
+      "\"tid\":1,\"args\":{\"cut\":\"end\"}},\n"
+      "{\"ph\":\"B\",\"cat\":\"work\",\"name\":\"w\",\"ts\":1,\"pid\":1,"
+      "\"tid\":2,\"args\":{\"cut\":\"start\"}},\n"
+      "{\"ph\":\"B\",\"cat\":\"phase\",\"name\":\"check\",\"ts\":2,"
+      "\"pid\":1,\"tid\":2,\"args\":{\"incomplete\":true}},\n"
+      "{\"ph\":\"E\",\"ts\":3,\"pid\":1,\"tid\":2},\n"
+      "{\"ph\":\"E\",\"ts\":4,\"pid\":1,\"tid\":2}]";
+  char* path = stat_temp(trace, sizeof(trace) - 1);
+  cJSON* j = stat_json(path);
+  ASSERT_EQ(jnum(j, "ticks.count"), 1);
+  ASSERT_EQ(jnum(j, "ticks.cut"), 1);
+  ASSERT(jnull(j, "ticks.p50_us"));
+  ASSERT(jnull(j, "ticks.max_us"));
+  ASSERT_STR_EQ(jstr(j, "phases[0].name"), "poll");
+  ASSERT_EQ(jns(j, "phases[0].p50_us"), 5000);
+  ASSERT_STR_EQ(jstr(j, "phases[1].name"), "check");
+  ASSERT_EQ(jns(j, "phases[1].total_us"), 1000);
+  ASSERT(jnull(j, "phases[1].p50_us"));
+  ASSERT(jnull(j, "phases[1].max_us"));
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "longest_ticks")), 0);
+  ASSERT_EQ(jnum(j, "threadpool.tasks"), 1);
+  ASSERT(jnull(j, "threadpool.run_us.p50"));
+  ASSERT(jnull(j, "threadpool.run_us.p99"));
+  ASSERT(jhas_line(j, "missing",
+                   "ticks.p50_us, p99_us, max_us: every tick is cut"));
+  ASSERT(jhas_line(j, "missing",
+                   "phases.p50_us, p99_us, max_us of check: every span is "
+                   "cut"));
+  ASSERT(jhas_line(j, "missing", "threadpool.run_us: every work span is cut"));
+  cJSON_Delete(j);
+  unlink(path);
+  free(path);
   return 0;
 }

@@ -62,12 +62,13 @@ static cJSON* str_or_null(const char* s) {
   return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/* The percentiles, or nulls when no complete span gave any. */
 static void add_pcts(struct json* j, cJSON* obj, const struct stat_pcts* p,
                      const char* k50, const char* k99, const char* kmax) {
-  add(j, obj, k50, us(p->p50));
-  add(j, obj, k99, us(p->p99));
+  add(j, obj, k50, p->ok ? us(p->p50) : cJSON_CreateNull());
+  add(j, obj, k99, p->ok ? us(p->p99) : cJSON_CreateNull());
   if (kmax != NULL)
-    add(j, obj, kmax, us(p->max));
+    add(j, obj, kmax, p->ok ? us(p->max) : cJSON_CreateNull());
 }
 
 static void json_ticks(struct json* j, cJSON* root,
@@ -79,6 +80,7 @@ static void json_ticks(struct json* j, cJSON* root,
   }
   t = add(j, root, "ticks", cJSON_CreateObject());
   add(j, t, "count", num((double) f->ticks));
+  add(j, t, "cut", num((double) f->cut.ticks));
   add(j, t, "per_s",
       f->has_ticks_per_s ? num(f->ticks_per_s) : cJSON_CreateNull());
   add_pcts(j, t, &f->tick_dur, "p50_us", "p99_us", "max_us");
@@ -162,6 +164,7 @@ static void json_longest(struct json* j, cJSON* root,
     /* ts may be negative in other producers' traces. */
     add(j, o, "ts_us", us_signed(t->ts_ns));
     add(j, o, "dur_us", us(t->dur_ns));
+    add(j, o, "busy_us", us(t->busy_ns));
     cbs = add(j, o, "callbacks", cJSON_CreateArray());
     for (k = 0; k < t->ncallbacks; k++) {
       cJSON* c = add(j, cbs, NULL, cJSON_CreateObject());
@@ -225,41 +228,153 @@ static char* format_pct(double share, char* buf, size_t size) {
   return buf;
 }
 
-/* Columns on a terminal: UTF-8 continuation bytes take none. */
-static size_t display_width(const char* s) {
+/* ---------------------------------------------------------------------- */
+/* Names on a terminal: code points, not bytes, and some take two columns.
+ * The width table is a simplification of Unicode's East Asian Width
+ * (W and F) and of the zero-width marks, enough for labels; wcwidth()
+ * would depend on the user's locale. */
+
+struct range {
+  uint32_t lo;
+  uint32_t hi;
+};
+
+static const struct range zero_width[] = {
+    {0x0300, 0x036f}, {0x0483, 0x0489},   {0x0591, 0x05bd}, {0x0610, 0x061a},
+    {0x064b, 0x065f}, {0x0e31, 0x0e31},   {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e},
+    {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff},   {0x200b, 0x200f}, {0x202a, 0x202e},
+    {0x2060, 0x2064}, {0x20d0, 0x20ff},   {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f},
+    {0xfeff, 0xfeff}, {0xe0100, 0xe01ef},
+};
+
+static const struct range wide[] = {
+    {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},
+    {0x23e9, 0x23ec},   {0x2614, 0x2615},   {0x2648, 0x2653},
+    {0x26aa, 0x26ab},   {0x26bd, 0x26be},   {0x26c4, 0x26c5},
+    {0x26f2, 0x26f5},   {0x2705, 0x2705},   {0x270a, 0x270b},
+    {0x274c, 0x274c},   {0x2753, 0x2755},   {0x2795, 0x2797},
+    {0x2b1b, 0x2b1c},   {0x2e80, 0x303e},   {0x3041, 0x33ff},
+    {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+    {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},
+    {0xfe10, 0xfe19},   {0xfe30, 0xfe6f},   {0xff00, 0xff60},
+    {0xffe0, 0xffe6},   {0x16fe0, 0x18cff}, {0x1b000, 0x1b2ff},
+    {0x1f004, 0x1f004}, {0x1f0cf, 0x1f0cf}, {0x1f18e, 0x1f18e},
+    {0x1f191, 0x1f19a}, {0x1f200, 0x1f251}, {0x1f300, 0x1f64f},
+    {0x1f680, 0x1f6ff}, {0x1f7e0, 0x1f7eb}, {0x1f90c, 0x1f9ff},
+    {0x1fa70, 0x1faff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+static int in_ranges(uint32_t cp, const struct range* r, size_t n) {
+  size_t lo = 0;
+  size_t hi = n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cp < r[mid].lo)
+      hi = mid;
+    else if (cp > r[mid].hi)
+      lo = mid + 1;
+    else
+      return 1;
+  }
+  return 0;
+}
+
+/* Columns a printable code point takes: 0, 1 or 2. */
+static int cp_width(uint32_t cp) {
+  if (in_ranges(cp, zero_width, sizeof(zero_width) / sizeof(zero_width[0])))
+    return 0;
+  if (in_ranges(cp, wide, sizeof(wide) / sizeof(wide[0])))
+    return 2;
+  return 1;
+}
+
+/* Decodes the UTF-8 sequence at the start of NUL-terminated s. Returns its
+ * length and sets *cp, or returns 0 when it is not valid UTF-8 (RFC 3629:
+ * no overlong forms, surrogates or code points above U+10FFFF). */
+static size_t utf8_next(const unsigned char* s, uint32_t* cp) {
+  unsigned char c = s[0];
+  size_t n;
+  size_t i;
+  uint32_t min;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2, min = 0x80, *cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3, min = 0x800, *cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4, min = 0x10000, *cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  for (i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0; /* also stops at the NUL */
+    *cp = (*cp << 6) | (s[i] & 0x3f);
+  }
+  if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+/* Terminal columns of a string clean_name() made (or one of ours). */
+static size_t display_width(const char* str) {
+  const unsigned char* s = (const unsigned char*) str;
   size_t w = 0;
-  for (; *s != '\0'; s++)
-    if (((unsigned char) *s & 0xc0) != 0x80)
-      w++;
+  uint32_t cp;
+  while (*s != '\0') {
+    size_t n = utf8_next(s, &cp);
+    w += n > 0 ? (size_t) cp_width(cp) : 1;
+    s += n > 0 ? n : 1;
+  }
   return w;
 }
 
-/* A name from the trace, made safe to print: control characters become
- * '?', and it is cut to `max` columns with "…". */
+/* A name from the trace, made safe to print: control characters (C0, DEL,
+ * C1) and bytes that are not UTF-8 become '?', and it is cut to `max`
+ * columns with "…", between characters, never inside one. buf gets at
+ * most size - 1 bytes. */
 static void clean_name(const char* name, size_t max, char* buf, size_t size) {
+  const unsigned char* p = (const unsigned char*) name;
   size_t w = 0;
   size_t n = 0;
-  const unsigned char* p = (const unsigned char*) name;
-  for (; *p != '\0' && n + 4 < size; p++) {
-    int cont = (*p & 0xc0) == 0x80;
-    if (!cont && w == max) {
-      /* Replace the last column with the ellipsis. */
-      while (n > 0 && ((unsigned char) buf[n - 1] & 0xc0) == 0x80)
-        n--;
-      if (n > 0)
-        n--;
-      memcpy(buf + n, "…", 3);
-      n += 3;
+  size_t cut_n = 0; /* where "…" goes if the name turns out too long */
+  uint32_t cp;
+
+  while (*p != '\0') {
+    size_t len = utf8_next(p, &cp);
+    const char* bytes = (const char*) p;
+    int cw;
+    if (len == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+      bytes = "?";
+      cw = 1;
+      p += len > 0 ? len : 1;
+      len = 1;
+    } else {
+      cw = cp_width(cp);
+      p += len;
+    }
+    if (w + (size_t) cw > max || n + len + 1 > size) {
+      /* Too long: cut where "…" still fits. */
+      n = cut_n;
+      if (n + sizeof("…") <= size)
+        memcpy(buf + n, "…", sizeof("…") - 1), n += sizeof("…") - 1;
       break;
     }
-    if (!cont)
-      w++;
-    buf[n++] = *p < 0x20 || *p == 0x7f ? '?' : (char) *p;
+    memcpy(buf + n, bytes, len);
+    n += len;
+    w += (size_t) cw;
+    if (w + 1 <= max && n + sizeof("…") <= size)
+      cut_n = n;
   }
   buf[n] = '\0';
 }
 
-#define CELL 96
+/* A cell holds a name of NAME_COLS columns: up to 4 bytes each, more
+ * with zero-width marks (clean_name bounds it by the cell's size). */
+#define CELL 192
 #define MAX_COLS 8
 
 /* A table printed with every column as wide as its widest cell. */
@@ -383,8 +498,14 @@ static void text_loop(const struct stat_figures* f, FILE* out) {
     return;
   }
   fprintf(out, "ticks       %" PRIu64, f->ticks);
+  if (f->cut.ticks > 0)
+    fprintf(out, " (%" PRIu64 " cut)", f->cut.ticks);
   if (f->has_ticks_per_s)
     fprintf(out, ", %.1f/s", f->ticks_per_s);
+  if (!f->tick_dur.ok) {
+    fprintf(out, "; durations unknown: every tick is cut\n");
+    return;
+  }
   fprintf(out, "; p50 %s, p99 %s, max %s\n",
           stat_format_ns(f->tick_dur.p50, a, sizeof(a)),
           stat_format_ns(f->tick_dur.p99, b, sizeof(b)),
@@ -405,9 +526,9 @@ static void text_phases(const struct stat_figures* f, FILE* out) {
     snprintf(count, sizeof(count), "%" PRIu64, p->count);
     table_row(&t, name, count, stat_format_ns(p->total_ns, total, 32),
               p->has_share ? format_pct(p->share, share, 16) : "?",
-              stat_format_ns(p->dur.p50, p50, 32),
-              stat_format_ns(p->dur.p99, p99, 32),
-              stat_format_ns(p->dur.max, max, 32));
+              p->dur.ok ? stat_format_ns(p->dur.p50, p50, 32) : "?",
+              p->dur.ok ? stat_format_ns(p->dur.p99, p99, 32) : "?",
+              p->dur.ok ? stat_format_ns(p->dur.max, max, 32) : "?");
   }
   fputc('\n', out);
   table_print(&t, "", out);
@@ -452,9 +573,12 @@ static void text_threadpool(const struct stat_figures* f, FILE* out) {
               stat_format_ns(f->queue_wait.max, c, 32));
   else
     table_row(&t, "queue wait", "?", "?", "?");
-  table_row(&t, "run time", stat_format_ns(f->run.p50, a, 32),
-            stat_format_ns(f->run.p99, b, 32),
-            stat_format_ns(f->run.max, c, 32));
+  if (f->run.ok)
+    table_row(&t, "run time", stat_format_ns(f->run.p50, a, 32),
+              stat_format_ns(f->run.p99, b, 32),
+              stat_format_ns(f->run.max, c, 32));
+  else
+    table_row(&t, "run time", "?", "?", "?");
   table_print(&t, "  ", out);
 
   table_init(&t, 5, "lrrrr");
@@ -481,11 +605,12 @@ static void text_longest(const struct stat_figures* f, FILE* out) {
   size_t k;
   if (f->nlongest == 0)
     return;
-  table_init(&t, 6, "rrrlrl");
-  table_row(&t, "tick", "at", "dur", "callbacks inside", "dur", "kind");
+  table_init(&t, 7, "rrrrlrl");
+  table_row(&t, "tick", "at", "busy", "wall", "callbacks inside", "dur",
+            "kind");
   for (i = 0; i < f->nlongest; i++) {
     const struct stat_tick* tk = &f->longest[i];
-    char num[24], at[32], dur[32];
+    char num[24], at[32], busy[32], dur[32];
     if (tk->has_number)
       snprintf(num, sizeof(num), "%" PRId64, tk->number);
     else
@@ -494,21 +619,45 @@ static void text_longest(const struct stat_figures* f, FILE* out) {
       stat_format_ns((uint64_t) tk->ts_ns, at, sizeof(at));
     else
       snprintf(at, sizeof(at), "%.3f µs", (double) tk->ts_ns / 1e3);
+    stat_format_ns(tk->busy_ns, busy, sizeof(busy));
     stat_format_ns(tk->dur_ns, dur, sizeof(dur));
     if (tk->ncallbacks == 0)
-      table_row(&t, num, at, dur, "(no callbacks)", NULL, NULL);
+      table_row(&t, num, at, busy, dur, "(no callbacks)", NULL, NULL);
     for (k = 0; k < tk->ncallbacks; k++) {
       const struct stat_tick_callback* c = &tk->callbacks[k];
       char name[CELL], kind[CELL], cdur[32];
       clean_name(c->name, NAME_COLS, name, sizeof(name));
       clean_name(c->kind != NULL ? c->kind : "-", 16, kind, sizeof(kind));
       table_row(&t, k == 0 ? num : NULL, k == 0 ? at : NULL,
-                k == 0 ? dur : NULL, name, stat_format_ns(c->dur_ns, cdur, 32),
-                kind);
+                k == 0 ? busy : NULL, k == 0 ? dur : NULL, name,
+                stat_format_ns(c->dur_ns, cdur, 32), kind);
     }
   }
-  fprintf(out, "\nlongest ticks (what blocked the loop)\n");
+  fprintf(out,
+          "\nlongest busy ticks (what blocked the loop: the tick minus its "
+          "wait)\n");
   table_print(&t, "", out);
+}
+
+static void text_cut(const struct stat_figures* f, FILE* out) {
+  const uint64_t n[] = {f->cut.ticks, f->cut.phases, f->cut.callbacks,
+                        f->cut.tasks};
+  static const char* const what[] = {"tick", "phase", "callback", "task"};
+  const char* sep = "";
+  size_t i;
+  if (n[0] + n[1] + n[2] + n[3] == 0)
+    return;
+  fprintf(out, "\ncut         ");
+  for (i = 0; i < 4; i++)
+    if (n[i] > 0) {
+      fprintf(out, "%s%" PRIu64 " %s%s", sep, n[i], what[i],
+              n[i] == 1 ? "" : "s");
+      sep = ", ";
+    }
+  fprintf(out,
+          " cut by the recording's limits\n"
+          "            (in counts and totals; not in percentiles or the "
+          "longest ticks)\n");
 }
 
 int stat_report_text(const struct stat_figures* f, const char* title,
@@ -522,6 +671,7 @@ int stat_report_text(const struct stat_figures* f, const char* title,
   text_callbacks(f, out);
   text_threadpool(f, out);
   text_longest(f, out);
+  text_cut(f, out);
   if (f->has_drops)
     fprintf(out, "\ndrops       %" PRIu64 "%s\n", f->drops,
             f->drops > 0 ? " records lost: the figures undercount" : "");

@@ -52,8 +52,11 @@ struct tick_cb {
 struct tick_rec {
   int has_number;
   int64_t number;
+  int cut; /* cut by the recording's limits: never ranked */
   int64_t ts_ns;
   uint64_t dur_ns;
+  uint64_t wait_ns; /* Σ dur of the wait spans inside */
+  uint64_t busy_ns; /* dur - wait, set when the tick closes */
   size_t ncb;
   struct tick_cb cb[STAT_TICK_CALLBACKS];
 };
@@ -96,7 +99,8 @@ struct thread {
 struct phase_acc {
   char* name;
   uint64_t count;
-  struct stat_values dur;
+  uint64_t total_ns;      /* cut spans included */
+  struct stat_values dur; /* complete spans only */
 };
 
 struct i64vec {
@@ -130,14 +134,16 @@ struct stat_summary {
   struct phase_acc phases[STAT_MAX_PHASES];
   size_t nphases;
 
-  struct stat_values tick_dur;
+  uint64_t ticks;              /* cut ones included */
+  struct stat_values tick_dur; /* complete ticks only */
   uint64_t tick_sum_ns;
   uint64_t wait_sum_ns;
+  struct stat_cut cut;
 
   uint64_t tasks;
   uint64_t task_seq;
-  struct stat_values run;
-  struct stat_values queue_wait;
+  struct stat_values run;        /* complete work spans only */
+  struct stat_values queue_wait; /* complete work spans only */
   struct i64vec task_start;
   struct i64vec task_end;
 
@@ -474,14 +480,17 @@ static void tick_add_callback(struct tick_rec* t, size_t group, uint64_t dur_ns,
   t->cb[i].ts_ns = ts_ns;
 }
 
+/* Offers a closed tick to the longest busy ticks; a cut one never is. */
 static void longest_offer(struct stat_summary* s, const struct tick_rec* t) {
   size_t i;
+  if (t->cut)
+    return;
   if (s->nlongest == STAT_LONGEST_TICKS &&
-      !longer(t->dur_ns, t->ts_ns, s->longest[s->nlongest - 1].dur_ns,
+      !longer(t->busy_ns, t->ts_ns, s->longest[s->nlongest - 1].busy_ns,
               s->longest[s->nlongest - 1].ts_ns))
     return;
   i = s->nlongest < STAT_LONGEST_TICKS ? s->nlongest++ : s->nlongest - 1;
-  while (i > 0 && longer(t->dur_ns, t->ts_ns, s->longest[i - 1].dur_ns,
+  while (i > 0 && longer(t->busy_ns, t->ts_ns, s->longest[i - 1].busy_ns,
                          s->longest[i - 1].ts_ns)) {
     s->longest[i] = s->longest[i - 1];
     i--;
@@ -533,6 +542,7 @@ static void span_close(struct stat_summary* s, struct open_span* e) {
   } else if (e->kind == K_TICK) {
     e->tick.ts_ns = e->ts_ns;
     e->tick.dur_ns = dur;
+    e->tick.busy_ns = dur - (e->tick.wait_ns < dur ? e->tick.wait_ns : dur);
     longest_offer(s, &e->tick);
   }
   open_span_free(e);
@@ -554,15 +564,32 @@ static int phase_get(struct stat_summary* s, const char* name,
   s->phases[s->nphases].name = strdup(name);
   if (s->phases[s->nphases].name == NULL)
     return -ENOMEM;
+  s->phases[s->nphases].count = 0;
+  s->phases[s->nphases].total_ns = 0;
   stat_values_init(&s->phases[s->nphases].dur);
   *out = &s->phases[s->nphases++];
   return 0;
 }
 
-/* The figures of one complete span (ev->ts_ns, ev->dur_ns valid) of kind
- * k on thread t (NULL if untracked). Sets *group for callbacks. */
+/* Whether a span was cut by the recording's limits (TRACE-FORMAT.md,
+ * "Spans"): args.cut names the cut end(s) ("end", "start", "both"); a
+ * legacy `"incomplete": true` is a cut end. */
+static int span_is_cut(const struct trace_event* ev) {
+  const char* cut;
+  int incomplete;
+  if (trace_arg_str(ev, "cut", &cut) == 0 &&
+      (strcmp(cut, "end") == 0 || strcmp(cut, "start") == 0 ||
+       strcmp(cut, "both") == 0))
+    return 1;
+  return trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete;
+}
+
+/* The figures of one span (ev->ts_ns, ev->dur_ns valid) of kind k on
+ * thread t (NULL if untracked). A cut span counts in counts and sums
+ * (what was seen of it) but never in a percentile. Sets *group for
+ * callbacks. */
 static int span_figures(struct stat_summary* s, const struct trace_event* ev,
-                        enum kind k, struct thread* t, size_t* group) {
+                        enum kind k, int cut, struct thread* t, size_t* group) {
   int64_t end = ev->ts_ns + ev->dur_ns;
   uint64_t dur = (uint64_t) ev->dur_ns;
   int64_t qw;
@@ -577,7 +604,12 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
 
   switch (k) {
   case K_TICK:
+    s->ticks++;
     s->tick_sum_ns = sat_add(s->tick_sum_ns, dur);
+    if (cut) {
+      s->cut.ticks++;
+      return 0;
+    }
     return stat_values_add(&s->tick_dur, dur);
   case K_PHASE:
     if (phase_get(s, ev->name, &ph) != 0)
@@ -585,6 +617,11 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
     if (ph == NULL)
       return 0;
     ph->count++;
+    ph->total_ns = sat_add(ph->total_ns, dur);
+    if (cut) {
+      s->cut.phases++;
+      return 0;
+    }
     return stat_values_add(&ph->dur, dur);
   case K_WAIT:
     s->wait_sum_ns = sat_add(s->wait_sum_ns, dur);
@@ -596,18 +633,22 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
       return -ENOMEM;
     s->groups[*group].count++;
     s->groups[*group].total_ns = sat_add(s->groups[*group].total_ns, dur);
+    s->cut.callbacks += cut != 0;
     return 0;
   case K_WORK:
     s->tasks++;
+    s->cut.tasks += cut != 0;
     if (t != NULL) {
       if (t->tasks++ == 0)
         t->first_task = ++s->task_seq;
       t->busy_ns = sat_add(t->busy_ns, dur);
     }
+    /* A task cut at its end still waited what it says; one cut at its
+     * start has no queue wait. */
     if (trace_arg_us(ev, "queue_wait_us", &qw) == 0 && qw >= 0 &&
         stat_values_add(&s->queue_wait, (uint64_t) qw) != 0)
       return -ENOMEM;
-    if (stat_values_add(&s->run, dur) != 0 ||
+    if ((!cut && stat_values_add(&s->run, dur) != 0) ||
         i64vec_push(&s->task_start, ev->ts_ns) != 0 ||
         /* A zero-length task still runs at its instant. */
         i64vec_push(&s->task_end, end > ev->ts_ns ? end : ev->ts_ns + 1) != 0)
@@ -618,18 +659,32 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
   }
 }
 
-static void tick_number(const struct trace_event* ev, struct tick_rec* t) {
+static void tick_start(const struct trace_event* ev, int cut,
+                       struct tick_rec* t) {
   t->has_number = trace_arg_int(ev, "tick", &t->number) == 0;
+  t->cut = cut;
+}
+
+/* A span of kind k, of dur_ns, just nested under the open spans `st`:
+ * what the innermost open tick keeps of it. */
+static void tick_add_child(struct span_stack* st, enum kind k, size_t group,
+                           uint64_t dur_ns, int64_t ts_ns) {
+  struct tick_rec* tick = stack_tick(st);
+  if (tick == NULL)
+    return;
+  if (k == K_CALLBACK)
+    tick_add_callback(tick, group, dur_ns, ts_ns);
+  else if (k == K_WAIT)
+    tick->wait_ns = sat_add(tick->wait_ns, dur_ns);
 }
 
 /* An X span of a loop kind: find its parent among the open spans of its
  * thread, then open it. */
 static int span_nest_x(struct stat_summary* s, struct thread* t,
-                       const struct trace_event* ev, enum kind k,
+                       const struct trace_event* ev, enum kind k, int cut,
                        size_t group) {
   int64_t end = ev->ts_ns + ev->dur_ns;
   struct open_span e;
-  struct tick_rec* tick;
 
   if (t->has_last && ev->ts_ns < t->last_ts_ns && !s->disorder) {
     s->disorder = 1;
@@ -649,8 +704,7 @@ static int span_nest_x(struct stat_summary* s, struct thread* t,
     struct open_span* parent = &t->x.v[t->x.n - 1];
     parent->children_ns = sat_add(parent->children_ns, (uint64_t) ev->dur_ns);
   }
-  if (k == K_CALLBACK && (tick = stack_tick(&t->x)) != NULL)
-    tick_add_callback(tick, group, (uint64_t) ev->dur_ns, ev->ts_ns);
+  tick_add_child(&t->x, k, group, (uint64_t) ev->dur_ns, ev->ts_ns);
   if (t->x.n >= STAT_MAX_DEPTH) {
     s->too_deep++;
     return 0;
@@ -661,7 +715,7 @@ static int span_nest_x(struct stat_summary* s, struct thread* t,
   e.end_ns = end;
   e.group = group;
   if (k == K_TICK)
-    tick_number(ev, &e.tick);
+    tick_start(ev, cut, &e.tick);
   return stack_push(&t->x, &e);
 }
 
@@ -669,6 +723,7 @@ static int on_complete(struct stat_summary* s, const struct trace_event* ev) {
   enum kind k = classify(ev->cat);
   struct thread* t = NULL;
   size_t group = 0;
+  int cut = span_is_cut(ev);
 
   if ((ev->has & (TRACE_HAS_TS | TRACE_HAS_DUR)) !=
       (TRACE_HAS_TS | TRACE_HAS_DUR)) {
@@ -677,10 +732,10 @@ static int on_complete(struct stat_summary* s, const struct trace_event* ev) {
   }
   if ((k == K_WORK || is_loop_kind(k)) && thread_get(s, ev, &t) != 0)
     return -ENOMEM;
-  if (span_figures(s, ev, k, t, &group) != 0)
+  if (span_figures(s, ev, k, cut, t, &group) != 0)
     return -ENOMEM;
   if (t != NULL && is_loop_kind(k))
-    return span_nest_x(s, t, ev, k, group);
+    return span_nest_x(s, t, ev, k, cut, group);
   return 0;
 }
 
@@ -723,9 +778,9 @@ static int on_end(struct stat_summary* s, const struct trace_event* ev) {
   struct thread* t;
   struct open_span e;
   struct trace_event span;
-  struct tick_rec* tick;
   size_t i;
   size_t group = 0;
+  int cut;
   int rc;
 
   if (!(ev->has & TRACE_HAS_TS)) {
@@ -764,19 +819,25 @@ static int on_end(struct stat_summary* s, const struct trace_event* ev) {
   /* When both carry args, the E's win. */
   span.args = ev->args != NULL ? ev->args : e.args;
   e.end_ns = ev->ts_ns;
+  /* Cut when the B or the E says so. */
+  cut = span_is_cut(&span);
+  if (!cut && span.args != e.args) {
+    span.args = e.args;
+    cut = span_is_cut(&span);
+    span.args = ev->args;
+  }
 
-  rc = span_figures(s, &span, e.kind, e.kind == K_WORK ? t : NULL, &group);
+  rc = span_figures(s, &span, e.kind, cut, e.kind == K_WORK ? t : NULL, &group);
   if (rc == 0 && is_loop_kind(e.kind)) {
     if (t->b.n > 0) {
       struct open_span* parent = &t->b.v[t->b.n - 1];
       parent->children_ns =
           sat_add(parent->children_ns, (uint64_t) span.dur_ns);
     }
-    if (e.kind == K_CALLBACK && (tick = stack_tick(&t->b)) != NULL)
-      tick_add_callback(tick, group, (uint64_t) span.dur_ns, span.ts_ns);
+    tick_add_child(&t->b, e.kind, group, (uint64_t) span.dur_ns, span.ts_ns);
     e.group = group;
     if (e.kind == K_TICK)
-      tick_number(&span, &e.tick);
+      tick_start(&span, cut, &e.tick);
     span_close(s, &e);
   } else {
     open_span_free(&e);
@@ -986,10 +1047,10 @@ static int phase_figures(struct stat_summary* s) {
       out = &s->fig_phases[n++];
       out->name = p->name;
       out->count = p->count;
-      out->total_ns = p->dur.sum;
+      out->total_ns = p->total_ns;
       if (s->tick_sum_ns > 0) {
         out->has_share = 1;
-        out->share = (double) p->dur.sum / (double) s->tick_sum_ns;
+        out->share = (double) p->total_ns / (double) s->tick_sum_ns;
       }
       pcts(&p->dur, &out->dur);
     }
@@ -1103,6 +1164,7 @@ static void longest_figures(struct stat_summary* s) {
     out->number = t->number;
     out->ts_ns = t->ts_ns;
     out->dur_ns = t->dur_ns;
+    out->busy_ns = t->busy_ns;
     out->ncallbacks = t->ncb;
     for (j = 0; j < t->ncb; j++) {
       out->callbacks[j].name = s->groups[t->cb[j].group].name;
@@ -1206,6 +1268,7 @@ static int span_warnings(struct stat_summary* s) {
 static int missing_figures(struct stat_summary* s) {
   struct stat_figures* f = &s->fig;
   struct lines* m = &s->missing;
+  size_t i;
   int rc = 0;
   if (!f->has_recording)
     rc |= lines_add(m, "recording_us: no spans and no duration_us");
@@ -1217,7 +1280,15 @@ static int missing_figures(struct stat_summary* s) {
       rc |= lines_add(m, "loop_utilization: the ticks last no time");
     if (!f->has_ticks_per_s)
       rc |= lines_add(m, "ticks.per_s: the recording length is unknown or 0");
+    if (!f->tick_dur.ok)
+      rc |= lines_add(m, "ticks.p50_us, p99_us, max_us: every tick is cut");
   }
+  for (i = 0; i < f->nphases; i++)
+    if (!f->phases[i].dur.ok)
+      rc |= lines_add(m,
+                      "phases.p50_us, p99_us, max_us of %s: every span is "
+                      "cut",
+                      f->phases[i].name);
   if (f->nphases == 0)
     rc |= lines_add(m, "phases: no spans with cat \"phase\"");
   else if (s->tick_sum_ns == 0)
@@ -1231,6 +1302,8 @@ static int missing_figures(struct stat_summary* s) {
       rc |= lines_add(m,
                       "threadpool.queue_wait_us: no work span has "
                       "queue_wait_us");
+    if (!f->run.ok)
+      rc |= lines_add(m, "threadpool.run_us: every work span is cut");
     if (f->nworkers > 0 && !f->workers[0].has_share)
       rc |= lines_add(m,
                       "threadpool.workers.busy_share: the recording length "
@@ -1272,7 +1345,8 @@ int stat_summary_finish(struct stat_summary* s, const struct trace_reader* r,
     f->recording_ns = (uint64_t) (s->max_end_ns - s->min_ts_ns);
   }
 
-  f->ticks = s->tick_dur.n;
+  f->ticks = s->ticks;
+  f->cut = s->cut;
   if (s->tick_sum_ns > 0) {
     double u = 1.0 - (double) s->wait_sum_ns / (double) s->tick_sum_ns;
     f->has_utilization = 1;

@@ -25,15 +25,16 @@
 #include "trace_reader.h"
 
 #define STAT_TOP_CALLBACKS 10 /* callbacks listed, most total time first */
-#define STAT_LONGEST_TICKS 5  /* ticks listed, longest first */
+#define STAT_LONGEST_TICKS 5  /* ticks listed, most busy first */
 #define STAT_TICK_CALLBACKS 5 /* callbacks listed per tick, longest first */
 #define STAT_MAX_THREADS 65536
 #define STAT_MAX_DEPTH 256 /* open spans per thread */
 #define STAT_MAX_PHASES 64 /* distinct phase names */
 
-/* Nearest-rank percentiles of a set of durations, in ns. */
+/* Nearest-rank percentiles of a set of durations, in ns. Only complete
+ * spans enter one: a span cut by the recording's limits never does. */
 struct stat_pcts {
-  int ok; /* 0: the set was empty, the rest is meaningless */
+  int ok; /* 0: the set was empty (or all cut), the rest is meaningless */
   uint64_t p50;
   uint64_t p99;
   uint64_t max;
@@ -71,13 +72,25 @@ struct stat_tick_callback {
   uint64_t dur_ns;
 };
 
+/* A tick that blocked the loop. Cut ticks are never listed. */
 struct stat_tick {
   int has_number;
   int64_t number; /* args.tick */
   int64_t ts_ns;
-  uint64_t dur_ns;
+  uint64_t dur_ns;  /* wall time */
+  uint64_t busy_ns; /* dur minus the wait spans inside: what blocked */
   size_t ncallbacks;
   struct stat_tick_callback callbacks[STAT_TICK_CALLBACKS];
+};
+
+/* Spans cut by the recording's limits (args.cut, or the legacy
+ * args.incomplete), by kind. They count in counts and sums, never in a
+ * percentile nor among the longest ticks. */
+struct stat_cut {
+  uint64_t ticks;
+  uint64_t phases;
+  uint64_t callbacks;
+  uint64_t tasks; /* work spans */
 };
 
 /* Every figure `looptrace stat` shows. A has_* flag at 0 means the figure
@@ -97,7 +110,8 @@ struct stat_figures {
   int has_utilization;
   double utilization;
 
-  uint64_t ticks; /* 0: no tick spans, the tick figures are null */
+  uint64_t ticks; /* 0: no tick spans, the tick figures are null; cut
+                     ticks included (cut.ticks of them) */
   int has_ticks_per_s;
   double ticks_per_s;
   struct stat_pcts tick_dur;
@@ -115,8 +129,10 @@ struct stat_figures {
   size_t nworkers; /* sorted by thread_sort_index, then first task */
   const struct stat_worker* workers;
 
-  size_t nlongest;
+  size_t nlongest; /* most busy first, then earliest */
   struct stat_tick longest[STAT_LONGEST_TICKS];
+
+  struct stat_cut cut;
 
   int has_drops;
   uint64_t drops;
