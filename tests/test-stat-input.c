@@ -372,3 +372,79 @@ TEST_IMPL(stat_input_unpaired_begin_end) {
   cJSON_Delete(j);
   return 0;
 }
+
+/* gzip input that holds no usable trace: one line, exit 1. A file is gzip
+ * by its first byte (0x1f), whatever its name. */
+TEST_IMPL(stat_input_gzip_unusable) {
+  REFUSED("\x1f", "gzip file cut short before any data");
+  REFUSED("\x1f\x8b\x08\x00garbage", "gzip file cut short before any data");
+  REFUSED("\x1f\x00",
+          "gzip data is broken (incorrect header check) after 0 "
+          "bytes of JSON");
+  REFUSED("\x1f\x8b\x07\x00\x00\x00\x00\x00\x00\x03xx",
+          "gzip data is broken (unknown compression method) after 0 bytes "
+          "of JSON");
+  /* gzip -n of "hello": the inflated bytes are judged as any file. */
+  REFUSED(
+      "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9\xc9\x07"
+      "\x00\x86\xa6\x10\x36\x05\x00\x00\x00",
+      "not a trace: expected '[' or '{' at byte 0, found 'h'");
+  return 0;
+}
+
+/* gzip read as plain JSON is: the same summary; cut short, the figures of
+ * what was read and a warning; corrupt after some events, those events
+ * and a warning. */
+TEST_IMPL(stat_input_gzip) {
+  size_t gz_len;
+  char* gz;
+  char* path;
+  cJSON* plain = stat_json(stat_fixture("threads.json"));
+  cJSON* j = stat_json(stat_fixture("corpus/seed-threads.json.gz"));
+  char* a = cJSON_PrintUnformatted(plain);
+  char* b = cJSON_PrintUnformatted(j);
+  ASSERT_STR_EQ(a, b);
+  free(a);
+  free(b);
+  cJSON_Delete(j);
+  cJSON_Delete(plain);
+
+  gz = stat_slurp(stat_fixture("corpus/seed-threads.json.gz"), &gz_len);
+  /* Cut in the middle. */
+  path = stat_temp(gz, gz_len / 2);
+  j = stat_json(path);
+  ASSERT_GT(jnum(j, "ticks.count"), 0);
+  ASSERT(jhas_line(j, "warnings",
+                   "file ends without ']' (recording cut short?); read "));
+  cJSON_Delete(j);
+  unlink(path);
+  free(path);
+  /* Only the 8-byte trailer missing: the JSON is whole, the gzip is not. */
+  path = stat_temp(gz, gz_len - 8);
+  j = stat_json(path);
+  ASSERT_EQ(jnum(j, "ticks.count"), 5);
+  ASSERT(jhas_line(j, "warnings",
+                   "gzip stream ends early (recording cut short?); read 51 "
+                   "events"));
+  cJSON_Delete(j);
+  unlink(path);
+  free(path);
+  /* Corrupt past the middle: what came before, and where it stopped. */
+  gz[gz_len * 3 / 4] ^= 0x55;
+  gz[gz_len * 3 / 4 + 1] ^= 0xaa;
+  path = stat_temp(gz, gz_len);
+  {
+    struct stat_run r;
+    const char* argv[] = {"stat", "--json", path, NULL};
+    stat_run(&r, argv);
+    /* Either deflate notices (a warning, exit 0) or the bytes still
+     * inflate to something: never a crash. */
+    ASSERT(r.status == 0 || r.status == 1);
+    ASSERT_EQ(r.status == 1, strstr(r.err, "looptrace: ") == r.err);
+    stat_run_free(&r);
+  }
+  unlink(path);
+  free(path);
+  free(gz);
+  return 0;
+}

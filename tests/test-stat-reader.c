@@ -2,7 +2,9 @@
  * percentiles (stat_values.h), called directly.
  */
 #include <errno.h>
+#include <unistd.h>
 
+#include "json_writer.h"
 #include "stat_values.h"
 #include "test-stat.h"
 #include "test.h"
@@ -231,5 +233,98 @@ TEST_IMPL(stat_values_percentiles) {
   ASSERT_EQ(stat_values_pct(&v, 99, &out), 0);
   ASSERT_UINT_EQ(out, 5);
   stat_values_free(&v);
+  return 0;
+}
+
+/* The events a reader finds in data[0..len) read `chunk` bytes at a time;
+ * *rc gets what the reader returned. r is left for the caller to inspect
+ * and close. */
+static int count_events(struct trace_reader* r, const char* data, size_t len,
+                        size_t chunk, int* rc) {
+  struct seen s;
+  memset(&s, 0, sizeof(s));
+  trace_reader_init(r, on_event, &s);
+  *rc = feed(r, data, len, chunk);
+  return s.n;
+}
+
+/* gzip written by json_writer (the recorder's writer) is read back by
+ * trace_reader whatever the read size; a file cut just after a flush (a
+ * sync point) gives every event written before it, and says it is cut. */
+TEST_IMPL(stat_reader_gzip) {
+  char path[] = "/tmp/looptrace-stat-gz-XXXXXX";
+  struct json_writer w;
+  struct trace_reader r;
+  size_t plain_len;
+  size_t gz_len;
+  size_t half;
+  uint64_t at_flush;
+  char* plain = stat_slurp(stat_fixture("threads.json"), &plain_len);
+  char* gz;
+  int fd = mkstemp(path);
+  int all;
+  int before;
+  int rc;
+  size_t chunks[] = {1, 7, 4093, 1 << 20};
+  size_t i;
+
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(jw_init_gzip(&w, fd), 0);
+  /* The first half, a flush (as record does every second), the rest. */
+  half = (size_t) (strstr(plain,
+                          "\n{\"name\":\"tick\",\"cat\":\"tick\","
+                          "\"ph\":\"X\",\"ts\":2100") -
+                   plain) +
+         1;
+  jw_raw(&w, plain, half);
+  ASSERT_EQ(jw_flush(&w), 0);
+  at_flush = w.written;
+  jw_raw(&w, plain + half, plain_len - half);
+  ASSERT_EQ(jw_finish(&w), 0);
+  ASSERT_UINT_EQ(w.total, plain_len);
+  jw_free(&w);
+  close(fd);
+  gz = stat_slurp(path, &gz_len);
+  unlink(path);
+  ASSERT_UINT_EQ(gz_len, w.written);
+  ASSERT_EQ((unsigned char) gz[0], 0x1f);
+  ASSERT_EQ((unsigned char) gz[1], 0x8b);
+  ASSERT_LT(gz_len * 3, plain_len);
+
+  all = count_events(&r, plain, plain_len, plain_len, &rc);
+  trace_reader_close(&r);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(all, 51);
+  for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+    ASSERT_EQ(count_events(&r, gz, gz_len, chunks[i], &rc), all);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(r.gzip, 1);
+    ASSERT_EQ(r.gzip_cut, 0);
+    ASSERT_EQ(r.truncated, 0);
+    ASSERT_UINT_EQ(r.bytes, plain_len);
+    trace_reader_close(&r);
+  }
+
+  /* Cut at the sync point: the first half's events, all of them. */
+  before = count_events(&r, gz, (size_t) at_flush, 4093, &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(r.gzip_cut, 1);
+  ASSERT_EQ(r.truncated, 1);
+  ASSERT_EQ(before, 40);
+  trace_reader_close(&r);
+  /* Cut anywhere: never more than there was; a failure only when nothing
+   * could be read (the cut is inside the first deflate block). */
+  for (i = 1; i < gz_len; i += 97) {
+    int n = count_events(&r, gz, i, 512, &rc);
+    ASSERT_LE(n, all);
+    ASSERT_EQ(r.gzip_cut, 1);
+    if (rc != 0) {
+      ASSERT_EQ(rc, -EINVAL);
+      ASSERT_EQ(n, 0);
+    }
+    trace_reader_close(&r);
+  }
+  free(gz);
+  free(plain);
   return 0;
 }

@@ -1,9 +1,12 @@
 /* test-stat-record.c — `looptrace stat` on a real recording: the threads
  * example (five pbkdf2 tasks on a pool of four) recorded with
- * `looptrace record`. Needs BPF privilege.
+ * `looptrace record`, as JSON and as gzip. Needs BPF privilege.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-stat.h"
@@ -55,6 +58,19 @@ static int on_event(const struct trace_event* ev, void* arg) {
   return 0;
 }
 
+/* Skips unless BPF tracing can work here. */
+#define REQUIRE_BPF()                                                          \
+  do {                                                                         \
+    struct stat st_;                                                           \
+    if (geteuid() != 0)                                                        \
+      TEST_SKIP_NO_BPF("needs root (CAP_BPF and CAP_PERFMON)");                \
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)                          \
+      TEST_SKIP_NO_BPF("no BTF at /sys/kernel/btf/vmlinux");                   \
+    if (stat("/sys/kernel/tracing/uprobe_events", &st_) != 0 &&                \
+        system("mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null") != 0) \
+      TEST_SKIP_NO_BPF("tracefs is not mounted and cannot be");                \
+  } while (0)
+
 TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   char trace[] = "/tmp/looptrace-stat-threads-XXXXXX";
   /* Longer tasks than the default: the fifth task then waits far longer
@@ -66,20 +82,13 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   struct stat_run r;
   struct trace_reader reader;
   struct tasks tasks;
-  struct stat st;
   char* data;
   size_t len;
   cJSON* j;
   int64_t last_wait;
   int fd;
 
-  if (geteuid() != 0)
-    TEST_SKIP_NO_BPF("needs root (CAP_BPF and CAP_PERFMON)");
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-    TEST_SKIP_NO_BPF("no BTF at /sys/kernel/btf/vmlinux");
-  if (stat("/sys/kernel/tracing/uprobe_events", &st) != 0 &&
-      system("mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null") != 0)
-    TEST_SKIP_NO_BPF("tracefs is not mounted and cannot be");
+  REQUIRE_BPF();
 
   fd = mkstemp(trace);
   ASSERT_GE(fd, 0);
@@ -119,5 +128,173 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
 
   cJSON_Delete(j);
   unlink(trace);
+  return 0;
+}
+
+/* Starts argv[0] with stdin from /dev/null and stdout and stderr to
+ * `out` (a path, or NULL for /dev/null). Returns its pid. */
+static pid_t start(const char* const* argv, const char* out) {
+  pid_t pid;
+  fflush(stdout);
+  fflush(stderr);
+  pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int fd = open(out != NULL ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+                  0600);
+    dup2(in, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execv(argv[0], (char* const*) argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Waits for pid to exit; returns its exit status, or 128 + signal. */
+static int finish(pid_t pid) {
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Waits (up to 20 s) until the file at path holds `needle`. */
+static void wait_for_text(const char* path, const char* needle) {
+  int i;
+  for (i = 0; i < 400; i++) {
+    char* text = stat_slurp(path, NULL);
+    int found = strstr(text, needle) != NULL;
+    free(text);
+    if (found)
+      return;
+    usleep(50000);
+  }
+  TEST_FAIL_("%s never said \"%s\"", path, needle);
+}
+
+/* Whether Python's gzip and json modules read the file as one JSON array
+ * whose last event is the final `looptrace` metadata. */
+static int python_reads(const char* path) {
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd),
+           "python3 -c 'import gzip, json, sys; "
+           "d = json.load(gzip.open(sys.argv[1])); "
+           "sys.exit(0 if d[-1][\"name\"] == \"looptrace\" and "
+           "\"drops\" in d[-1][\"args\"] else 3)' '%s'",
+           path);
+  return system(cmd) == 0;
+}
+
+/* Copies the first `len` bytes of src (all when len is 0) to a new
+ * temporary file. */
+static char* copy_of(const char* src, size_t len) {
+  size_t n;
+  char* data = stat_slurp(src, &n);
+  char* path = stat_temp(data, len != 0 && len < n ? len : n);
+  free(data);
+  return path;
+}
+
+/* `record -o FILE.json.gz` writes gzip while it streams: read back by stat
+ * and by Python whether the recording ends with the program, on SIGINT or
+ * after -d; a copy taken while recording (cut after a periodic flush) and
+ * a file cut in half give stat's "cut short" summary, not an error. */
+TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
+  char gz[] = "/tmp/looptrace-stat-XXXXXX.json.gz";
+  char err[] = "/tmp/looptrace-stat-err-XXXXXX";
+  const char* rec[] = {
+      "record", "-o", gz, "--", test_build_path("examples/threads"), NULL};
+  const char* echo[] = {test_build_path("examples/echo"), NULL};
+  char pid_arg[24];
+  char tmp[sizeof(gz) + 32];
+  const char* rec_pid[] = {test_build_path("looptrace"),
+                           "record",
+                           "-p",
+                           pid_arg,
+                           "-o",
+                           gz,
+                           NULL,
+                           NULL,
+                           NULL};
+  struct stat_run r;
+  char* data;
+  char* cut;
+  size_t len;
+  pid_t server;
+  pid_t tracer;
+  cJSON* j;
+  int fd;
+
+  REQUIRE_BPF();
+  fd = mkstemps(gz, 8);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  fd = mkstemp(err);
+  ASSERT_GE(fd, 0);
+  close(fd);
+
+  /* Until the program exits. */
+  setenv("UV_THREADPOOL_SIZE", "4", 1);
+  stat_run(&r, rec);
+  if (r.status != 0)
+    TEST_FAIL_("looptrace record: status %d: %s", r.status, r.err);
+  stat_run_free(&r);
+  data = stat_slurp(gz, &len);
+  ASSERT_EQ((unsigned char) data[0], 0x1f);
+  ASSERT_EQ((unsigned char) data[1], 0x8b);
+  free(data);
+  ASSERT(python_reads(gz));
+  j = stat_json(gz);
+  ASSERT_EQ(jnum(j, "threadpool.tasks"), 5);
+  ASSERT_EQ(jnum(j, "drops"), 0);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
+  cJSON_Delete(j);
+  /* Cut in half: stat's usual "cut short", and what came before. */
+  cut = copy_of(gz, len / 2);
+  j = stat_json(cut);
+  ASSERT(jhas_line(j, "warnings", "(recording cut short?)"));
+  cJSON_Delete(j);
+  unlink(cut);
+  free(cut);
+
+  /* Attached to a running server, stopped by SIGINT; a copy taken while
+   * it records (record writes beside the name, then renames) decodes up
+   * to the last periodic flush. */
+  server = start(echo, NULL);
+  snprintf(pid_arg, sizeof(pid_arg), "%d", (int) server);
+  tracer = start(rec_pid, err);
+  wait_for_text(err, "tracing pid");
+  sleep(2); /* a flush a second */
+  snprintf(tmp, sizeof(tmp), "%s.tmp-%d-0", gz, (int) tracer);
+  cut = copy_of(tmp, 0);
+  /* (An idle server's tick stays open: the events are the facts.) */
+  j = stat_json(cut);
+  ASSERT(jhas_line(j, "warnings", "(recording cut short?)"));
+  cJSON_Delete(j);
+  unlink(cut);
+  free(cut);
+  kill(tracer, SIGINT);
+  ASSERT_EQ(finish(tracer), 0);
+  ASSERT(python_reads(gz));
+  j = stat_json(gz);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
+  ASSERT_EQ(jnum(j, "drops"), 0);
+  cJSON_Delete(j);
+
+  /* Stopped by -d. */
+  rec_pid[6] = "-d";
+  rec_pid[7] = "0.5";
+  tracer = start(rec_pid, err);
+  ASSERT_EQ(finish(tracer), 0);
+  ASSERT(python_reads(gz));
+  j = stat_json(gz);
+  ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
+  cJSON_Delete(j);
+
+  kill(server, SIGTERM);
+  finish(server);
+  unlink(err);
+  unlink(gz);
   return 0;
 }

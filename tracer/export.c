@@ -1378,7 +1378,7 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
   ex->labels = calloc(LABEL_IDS, sizeof(*ex->labels));
   if (ex->index == NULL || ex->tasks == NULL || ex->labels == NULL)
     goto cleanup;
-  err = jw_init(&ex->w, opts->fd);
+  err = opts->gzip ? jw_init_gzip(&ex->w, opts->fd) : jw_init(&ex->w, opts->fd);
   if (err != 0)
     goto cleanup;
 
@@ -1560,7 +1560,7 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
     JW_LIT(&ex->w, "}}");
   }
   JW_LIT(&ex->w, "\n]\n");
-  return jw_flush(&ex->w);
+  return jw_finish(&ex->w);
 }
 
 void export_target_exit(struct exporter* ex, const char* text) {

@@ -46,6 +46,7 @@ struct export_opts {
   uint64_t start_ns;        /* CLOCK_MONOTONIC ns that is ts 0 */
   uint64_t window_ns;       /* see above; 0 handles records at once */
   int all_phases;           /* keep empty sub-microsecond phases */
+  int gzip;                 /* write gzip (json_writer.h), not plain JSON */
 };
 
 struct export_stats {

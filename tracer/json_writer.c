@@ -1,9 +1,15 @@
-/* json_writer.c — buffered JSON output: numbers and escaped strings. */
+/* json_writer.c — buffered JSON output: numbers and escaped strings,
+ * plain or gzip. */
 #include "json_writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <zlib.h>
+
+/* deflate's output buffer in gzip mode. */
+#define GZ_OUT_SIZE (64 * 1024)
 
 int jw_init(struct json_writer* w, int fd) {
   memset(w, 0, sizeof(*w));
@@ -12,7 +18,37 @@ int jw_init(struct json_writer* w, int fd) {
   return w->buf != NULL ? 0 : -ENOMEM;
 }
 
+int jw_init_gzip(struct json_writer* w, int fd) {
+  if (jw_init(w, fd) != 0)
+    return -ENOMEM;
+  w->gz = calloc(1, sizeof(*w->gz));
+  w->gz_out = malloc(GZ_OUT_SIZE);
+  /* windowBits 15 + 16: a gzip header and trailer around the deflate
+   * data. */
+  if (w->gz == NULL || w->gz_out == NULL ||
+      deflateInit2(w->gz, JW_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    free(w->gz);
+    w->gz = NULL;
+    jw_free(w);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+int jw_gzip_name(const char* path) {
+  size_t n = path != NULL ? strlen(path) : 0;
+  return n > 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
 void jw_free(struct json_writer* w) {
+  if (w->gz != NULL) {
+    deflateEnd(w->gz);
+    free(w->gz);
+    w->gz = NULL;
+  }
+  free(w->gz_out);
+  w->gz_out = NULL;
   free(w->buf);
   w->buf = NULL;
   w->len = 0;
@@ -33,23 +69,74 @@ static int write_all(int fd, const char* s, size_t n) {
   return 0;
 }
 
-int jw_flush(struct json_writer* w) {
+/* Compresses n bytes of s (n may be 0) with deflate's `flush` mode and
+ * writes what deflate gives back. Returns 0 or a negative errno. */
+static int gz_write(struct json_writer* w, const char* s, size_t n, int flush) {
+  z_stream* z = w->gz;
+  int zrc;
+  z->next_in = (Bytef*) s;
+  z->avail_in = (uInt) n;
+  do {
+    size_t out;
+    z->next_out = (Bytef*) w->gz_out;
+    z->avail_out = GZ_OUT_SIZE;
+    zrc = deflate(z, flush);
+    if (zrc == Z_STREAM_ERROR)
+      return -EIO;
+    out = GZ_OUT_SIZE - z->avail_out;
+    if (out > 0 && w->fd >= 0) {
+      int err = write_all(w->fd, w->gz_out, out);
+      if (err != 0)
+        return err;
+      w->written += out;
+    }
+    /* Output that filled the buffer may have more behind it. */
+  } while (z->avail_in > 0 || z->avail_out == 0);
+  return 0;
+}
+
+/* Writes n bytes of s to the output, plain or compressed. */
+static int emit(struct json_writer* w, const char* s, size_t n, int flush) {
+  int err;
+  if (w->gz != NULL)
+    return gz_write(w, s, n, flush);
+  if (n == 0 || w->fd < 0)
+    return 0;
+  err = write_all(w->fd, s, n);
+  if (err == 0)
+    w->written += n;
+  return err;
+}
+
+/* Hands the buffer to the output with deflate's `flush` mode. */
+static int drain(struct json_writer* w, int flush) {
   if (w->error)
     return w->error;
-  if (w->len > 0 && w->fd >= 0)
-    w->error = write_all(w->fd, w->buf, w->len);
+  w->error = emit(w, w->buf, w->len, flush);
   w->len = 0;
   return w->error;
 }
 
+int jw_drain(struct json_writer* w) {
+  return drain(w, Z_NO_FLUSH);
+}
+
+int jw_flush(struct json_writer* w) {
+  return drain(w, Z_SYNC_FLUSH);
+}
+
+int jw_finish(struct json_writer* w) {
+  return drain(w, Z_FINISH);
+}
+
 void jw_raw_slow(struct json_writer* w, const char* s, size_t n) {
-  if (jw_flush(w) != 0)
+  if (jw_drain(w) != 0)
     return;
   if (n <= JW_BUFFER_SIZE) {
     memcpy(w->buf, s, n);
     w->len = n;
-  } else if (w->fd >= 0) {
-    w->error = write_all(w->fd, s, n);
+  } else {
+    w->error = emit(w, s, n, Z_NO_FLUSH);
   }
   w->total += n;
 }

@@ -32,6 +32,7 @@
 #include "export.h"
 #include "export_bench.h"
 #include "flight.h"
+#include "json_writer.h"
 #include "probes.h"
 #include "record.skel.h"
 #include "spawn.h"
@@ -136,7 +137,9 @@ static const char args_doc[] = "-p PID\n-- CMD [ARGS...]";
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace the running process PID", 0},
     {"output", 'o', "FILE", 0,
-     "Write the trace to FILE (default: looptrace-COMM-PID.json)", 0},
+     "Write the trace to FILE (default: looptrace-COMM-PID.json); a name "
+     "ending in .gz writes gzip",
+     0},
     {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (fractions allowed)",
      0},
     {"quiet", 'q', NULL, 0, "No progress line on stderr", 0},
@@ -895,6 +898,7 @@ static int run(struct record_args* args) {
   eopts.start_ns = start;
   eopts.window_ns = EXPORT_WINDOW_NS;
   eopts.all_phases = args->all_phases;
+  eopts.gzip = jw_gzip_name(args->output);
   s.pid = target.pid;
   if (args->flight.seconds > 0) {
     err = flight_new(&s.fl, &args->flight, &eopts, args->output);

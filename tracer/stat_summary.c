@@ -1204,6 +1204,11 @@ static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
                     "file ends inside the trace (recording cut short?); "
                     "read %" PRIu64 " events",
                     r->events);
+  if (r->gzip_cut && !r->truncated)
+    rc |= lines_add(w,
+                    "gzip stream ends early (recording cut short?); read "
+                    "%" PRIu64 " events",
+                    r->events);
   if (r->error[0] != '\0')
     rc |= lines_add(w, "stopped reading: %s; read %" PRIu64 " events", r->error,
                     r->events);

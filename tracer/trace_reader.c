@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 /* Where the scanner is in the container. */
 enum {
   S_START,   /* before the container (whitespace, a UTF-8 BOM) */
@@ -77,6 +79,13 @@ void trace_reader_close(struct trace_reader* r) {
   r->buf = NULL;
   r->len = 0;
   r->cap = 0;
+  if (r->gz != NULL) {
+    inflateEnd(r->gz);
+    free(r->gz);
+    r->gz = NULL;
+  }
+  free(r->gz_out);
+  r->gz_out = NULL;
 }
 
 /* Appends bytes of the current element, or gives up on keeping it when it
@@ -346,7 +355,8 @@ static int value_end(struct trace_reader* r) {
   return rc;
 }
 
-int trace_reader_feed(struct trace_reader* r, const void* data, size_t len) {
+/* Reads `len` bytes of JSON. */
+static int scan(struct trace_reader* r, const void* data, size_t len) {
   const unsigned char* p = data;
   const unsigned char* end = p + len;
   const unsigned char* kept = p; /* start of the element bytes in this chunk */
@@ -513,11 +523,75 @@ out:
   return rc;
 }
 
+/* The input starts with gzip's first byte: inflate from now on. */
+static int gz_begin(struct trace_reader* r) {
+  r->gzip = 1;
+  r->gz = calloc(1, sizeof(*r->gz));
+  r->gz_out = malloc(TRACE_READER_GZ_OUT);
+  /* windowBits 15 + 16: gzip only (a zlib stream is no trace file). */
+  if (r->gz == NULL || r->gz_out == NULL ||
+      inflateInit2(r->gz, 15 + 16) != Z_OK) {
+    free(r->gz);
+    r->gz = NULL;
+    return r->failed = -ENOMEM;
+  }
+  return 0;
+}
+
+/* Inflates `len` bytes of gzip and reads the JSON they hold. A file may
+ * hold several gzip members one after the other (`cat a.gz b.gz`). */
+static int gz_feed(struct trace_reader* r, const void* data, size_t len) {
+  z_stream* z = r->gz;
+  int zrc;
+  int rc;
+  z->next_in = (Bytef*) data;
+  z->avail_in = (uInt) len;
+  do {
+    size_t out;
+    if (r->gz_member_end && z->avail_in > 0) {
+      inflateReset(z);
+      r->gz_member_end = 0;
+    }
+    z->next_out = r->gz_out;
+    z->avail_out = TRACE_READER_GZ_OUT;
+    zrc = inflate(z, Z_NO_FLUSH);
+    if (zrc == Z_MEM_ERROR)
+      return r->failed = -ENOMEM;
+    if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+      return fail(r, "gzip data is broken (%s) after %" PRIu64
+                  " bytes of JSON", z->msg != NULL ? z->msg : "inflate failed",
+                  r->bytes);
+    out = TRACE_READER_GZ_OUT - z->avail_out;
+    if (out > 0 && (rc = scan(r, r->gz_out, out)) != 0)
+      return rc;
+    if (zrc == Z_STREAM_END)
+      r->gz_member_end = 1;
+    else if (zrc == Z_BUF_ERROR && out == 0)
+      break; /* needs more input */
+  } while (z->avail_in > 0 || z->avail_out == 0);
+  return 0;
+}
+
+int trace_reader_feed(struct trace_reader* r, const void* data, size_t len) {
+  if (r->failed)
+    return r->failed;
+  if (r->gz == NULL && !r->gzip && r->bytes == 0 && r->state == S_START &&
+      len > 0 && *(const unsigned char*) data == 0x1f && gz_begin(r) != 0)
+    return r->failed;
+  if (r->gz != NULL)
+    return gz_feed(r, data, len);
+  return scan(r, data, len);
+}
+
 int trace_reader_end(struct trace_reader* r) {
   if (r->failed)
     return r->failed;
+  if (r->gz != NULL && !r->gz_member_end)
+    r->gzip_cut = 1;
   switch (r->state) {
   case S_START:
+    if (r->gzip_cut && r->bytes == 0)
+      return fail(r, "gzip file cut short before any data");
     if (r->bytes == 0)
       return fail(r, "empty file");
     return fail(r, "no trace in the file (only whitespace)");

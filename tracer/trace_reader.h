@@ -13,6 +13,10 @@
  *   ... r.events, r.truncated, r.error ...
  *   trace_reader_close(&r);
  *
+ * Gzip input (`.json.gz`, known by its first byte 0x1f) is inflated on
+ * the way, a piece at a time, never whole: the same events, the same
+ * bounded memory. A gzip stream cut short is read up to where it stops.
+ *
  * Both container forms are read: the array form `[ev, ...]` (the closing
  * `]` may be missing: a recording cut short) and the object form
  * `{"traceEvents": [ev, ...], ...}`. A small scanner splits the events
@@ -67,10 +71,14 @@ enum trace_form {
   TRACE_FORM_OBJECT,      /* {"traceEvents": [ev, ...]} */
 };
 
+struct z_stream_s;
+
 struct trace_reader {
   /* Read-only for the caller. */
   enum trace_form form;
-  uint64_t bytes;       /* bytes fed so far */
+  uint64_t bytes;       /* bytes of JSON read so far (inflated if gzip) */
+  int gzip;             /* the input is gzip */
+  int gzip_cut;         /* trace_reader_end(): the gzip stream had not ended */
   uint64_t events;      /* events handed to the callback */
   uint64_t not_objects; /* events-array elements that are not objects */
   uint64_t bad_json;    /* objects cJSON could not parse */
@@ -96,15 +104,22 @@ struct trace_reader {
   char* buf; /* the current event's bytes (+ NUL) */
   size_t len;
   size_t cap;
-  int failed; /* a previous call failed; feed does nothing */
+  int failed;            /* a previous call failed; feed does nothing */
+  struct z_stream_s* gz; /* gzip input: the inflate stream */
+  unsigned char* gz_out; /* gzip input: inflated bytes, TRACE_READER_GZ_OUT */
+  int gz_member_end;     /* a gzip member just ended */
 };
+
+/* Bytes inflated at a time from gzip input. */
+#define TRACE_READER_GZ_OUT (64 * 1024)
 
 /* Prepares `r` to read one trace, delivering events to cb(ev, arg). Does
  * not allocate. Returns 0. */
 int trace_reader_init(struct trace_reader* r, trace_event_cb cb, void* arg);
 
 /* Reads the next `len` bytes of the trace (any split is fine; data may
- * hold NUL bytes). Calls the callback for each event completed. Returns 0,
+ * hold NUL bytes), plain JSON or gzip (decided by the first byte).
+ * Calls the callback for each event completed. Returns 0,
  * the callback's non-zero value, -ENOMEM, or -EINVAL when the input is
  * not a trace or its structure breaks (r->error says where and why;
  * events read before that stay counted). After an error, further calls do
@@ -112,9 +127,10 @@ int trace_reader_init(struct trace_reader* r, trace_event_cb cb, void* arg);
 int trace_reader_feed(struct trace_reader* r, const void* data, size_t len);
 
 /* Ends the input. Sets r->truncated when the trace was cut short (the
- * partial last event is dropped). Returns 0, or -EINVAL with r->error set
- * when the input held no trace at all (empty, only whitespace) or a
- * previous call failed with that error. */
+ * partial last event is dropped), and r->gzip_cut when gzip input ended
+ * inside its stream. Returns 0, or -EINVAL with r->error set when the
+ * input held no trace at all (empty, only whitespace) or a previous call
+ * failed with that error. */
 int trace_reader_end(struct trace_reader* r);
 
 /* Frees what the reader holds. `r` may be reused after trace_reader_init.

@@ -22,7 +22,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer -Itracer -Itracer/fuzz \
   $(shell $(PKG_CONFIG) --cflags libcjson)
-FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libcjson) -lm
+FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libcjson zlib) -lm
 
 $(FUZZ_BIN): $(FUZZ_SRCS) tracer/fuzz/stat_fuzz.h $(wildcard tracer/*.h)
 	$(call msg,FUZZ,$@)
