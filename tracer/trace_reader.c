@@ -557,13 +557,14 @@ static int gz_feed(struct trace_reader* r, const void* data, size_t len) {
     zrc = inflate(z, Z_NO_FLUSH);
     if (zrc == Z_MEM_ERROR)
       return r->failed = -ENOMEM;
-    if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
-      return fail(r, "gzip data is broken (%s) after %" PRIu64
-                  " bytes of JSON", z->msg != NULL ? z->msg : "inflate failed",
-                  r->bytes);
+    /* What inflated before an error is read first, so that where the
+     * reading stops does not depend on how the input was split. */
     out = TRACE_READER_GZ_OUT - z->avail_out;
     if (out > 0 && (rc = scan(r, r->gz_out, out)) != 0)
       return rc;
+    if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+      return fail(r, "gzip data is broken (%s) after %" PRIu64 " bytes of JSON",
+                  z->msg != NULL ? z->msg : "inflate failed", r->bytes);
     if (zrc == Z_STREAM_END)
       r->gz_member_end = 1;
     else if (zrc == Z_BUF_ERROR && out == 0)

@@ -20,7 +20,7 @@ FUZZ_SRCS := tracer/fuzz/fuzz_stat.c tracer/trace_reader.c \
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
   -Wno-unused-parameter -Wno-unused-function \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer -Itracer -Itracer/fuzz \
+  -fno-omit-frame-pointer -Itracer -Itracer/fuzz -Iruntime/include \
   $(shell $(PKG_CONFIG) --cflags libcjson)
 FUZZ_LIBS := $(shell $(PKG_CONFIG) --libs libcjson zlib) -lm
 
