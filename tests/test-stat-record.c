@@ -159,12 +159,15 @@ static int finish(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Waits (up to 20 s) until the file at path holds `needle`. */
-static void wait_for_text(const char* path, const char* needle) {
+/* Waits (up to 60 s: attaching is slow on a loaded machine) until the
+ * file at path, written by process pid, holds `needle`. */
+static void wait_for_text(pid_t pid, const char* path, const char* needle) {
   int i;
-  for (i = 0; i < 400; i++) {
+  for (i = 0; i < 1200; i++) {
     char* text = stat_slurp(path, NULL);
     int found = strstr(text, needle) != NULL;
+    if (!found && waitpid(pid, NULL, WNOHANG) == pid)
+      TEST_FAIL_("it ended before saying \"%s\": %s", needle, text);
     free(text);
     if (found)
       return;
@@ -264,7 +267,7 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   server = start(echo, NULL);
   snprintf(pid_arg, sizeof(pid_arg), "%d", (int) server);
   tracer = start(rec_pid, err);
-  wait_for_text(err, "tracing pid");
+  wait_for_text(tracer, err, "tracing pid");
   sleep(2); /* a flush a second */
   snprintf(tmp, sizeof(tmp), "%s.tmp-%d-0", gz, (int) tracer);
   cut = copy_of(tmp, 0);
