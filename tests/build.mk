@@ -30,7 +30,30 @@ $(BUILD)/tests/progs/%: $(OBJ)/progs/%.o $(RUNTIME_SO)
 	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $< -L$(BUILD) -l:liblooprt.so.0 \
 	  -Wl,-rpath,'$$ORIGIN/../..' $(RUNTIME_LIBS)
 
-ALL_TARGETS += $(BUILD)/tests/runner $(PROGS)
+# Plain libuv programs, no looprt, linked statically with Debian's
+# libuv_a.a (libuv 1.44): what the libuv source traces besides node.
+UVPROG_SRCS := $(wildcard tests/uvprogs/*.c)
+UVPROGS := $(UVPROG_SRCS:tests/uvprogs/%.c=$(BUILD)/tests/uvprogs/%)
+.SECONDARY: $(UVPROG_SRCS:tests/uvprogs/%.c=$(OBJ)/uvprogs/%.o)
+
+$(OBJ)/uvprogs/%.o: tests/uvprogs/%.c
+	$(call compile_c,$@,$<,$(CFLAGS_COMMON) \
+	  $(shell $(PKG_CONFIG) --cflags libuv-static))
+
+$(BUILD)/tests/uvprogs/%: $(OBJ)/uvprogs/%.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs --static libuv-static)
+
+# The same program on Debian's shared libuv.so.1, which is stripped: the
+# libuv source refuses it, naming the missing symbols.
+$(BUILD)/tests/uvprogs/%-shared: $(OBJ)/uvprogs/%.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $< $(shell $(PKG_CONFIG) --libs libuv)
+
+ALL_TARGETS += $(BUILD)/tests/runner $(PROGS) $(UVPROGS) \
+  $(UVPROGS:%=%-shared)
 
 # `make test` = dependencies, build, run. TEST_ARGS passes patterns or -j.
 .PHONY: test test-run

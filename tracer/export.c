@@ -1402,6 +1402,19 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
       JW_LIT(&ex->w, ",\"command\":");
       jw_string(&ex->w, opts->command, strlen(opts->command));
     }
+    JW_LIT(&ex->w, ",\"source\":");
+    p = (char*) (opts->source != NULL ? opts->source : "looprt");
+    jw_string(&ex->w, p, strlen(p));
+    if (opts->fallbacks != NULL && opts->fallbacks[0] != NULL) {
+      size_t i;
+      JW_LIT(&ex->w, ",\"fallbacks\":[");
+      for (i = 0; opts->fallbacks[i] != NULL; i++) {
+        if (i > 0)
+          JW_LIT(&ex->w, ",");
+        jw_string(&ex->w, opts->fallbacks[i], strlen(opts->fallbacks[i]));
+      }
+      JW_LIT(&ex->w, "]");
+    }
     JW_LIT(&ex->w, "}}");
   }
   err = jw_error(&ex->w);

@@ -47,6 +47,8 @@ struct export_opts {
   uint64_t window_ns;       /* see above; 0 handles records at once */
   int all_phases;           /* keep empty sub-microsecond phases */
   int gzip;                 /* write gzip (json_writer.h), not plain JSON */
+  const char* source;       /* "looprt" (NULL) or "libuv" */
+  const char* const* fallbacks; /* what could not be seen; NULL-ended */
 };
 
 struct export_stats {

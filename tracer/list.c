@@ -1,5 +1,7 @@
-/* list.c — `looptrace list`: which processes run looprt, and the looprt
- * probes of a process or a file (read from their ELF notes). */
+/* list.c — `looptrace list`: which processes looptrace can trace (looprt
+ * programs through their probes, stock libuv programs such as node
+ * through libuv's functions), and the looprt probes of a process or a
+ * file (read from their ELF notes). */
 #include <argp.h>
 #include <dirent.h>
 #include <errno.h>
@@ -8,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "libuv_source.h"
 #include "probes.h"
 
 struct list_args {
@@ -20,10 +24,14 @@ struct list_args {
 };
 
 static const char doc[] =
-    "Show the processes that run looprt, or the looprt probes of one.\n"
+    "Show the processes looptrace can trace, or the probes of one.\n"
+    "\n"
+    "A looprt program is traced through its runtime's probes; a stock "
+    "program whose symbol table holds libuv (node, or a program linked "
+    "with libuv) through uprobes on libuv's own functions.\n"
     "\v"
     "Examples:\n"
-    "  looptrace list                       running processes with looprt\n"
+    "  looptrace list                       running processes to trace\n"
     "  looptrace list -p 4242               the probes pid 4242 has\n"
     "  looptrace list build/liblooprt.so.0  the probes of a file\n"
     "  looptrace list build/examples/threads\n"
@@ -104,9 +112,51 @@ static int print_probes(const char* path, const char* shown, const char* how) {
   return 0;
 }
 
+/* What `list` found in one executable, kept for the other processes
+ * running the same file (node's symbols are read once). */
+struct seen_exe {
+  dev_t dev;
+  ino_t ino;
+  char what[48]; /* "libuv 1.46.0", or "" when not traceable */
+};
+
+#define SEEN_MAX 64
+
+/* "libuv VERSION" if process `pid` can be traced through its libuv. */
+static const char* libuv_of(pid_t pid, struct seen_exe* seen, int* nseen) {
+  static char what[48];
+  struct libuv_source* src;
+  struct stat st;
+  char exe[64];
+  char why[PATH_MAX + 128];
+  int i;
+  int err;
+  snprintf(exe, sizeof(exe), "/proc/%d/exe", (int) pid);
+  if (stat(exe, &st) == 0) {
+    for (i = 0; i < *nseen; i++)
+      if (seen[i].dev == st.st_dev && seen[i].ino == st.st_ino)
+        return seen[i].what[0] ? seen[i].what : NULL;
+  }
+  err = libuv_source_find(pid, &src, why, sizeof(why));
+  what[0] = '\0';
+  if (err == 0) {
+    snprintf(what, sizeof(what), "libuv %s", libuv_source_version(src));
+    libuv_source_free(src);
+  }
+  if (*nseen < SEEN_MAX && stat(exe, &st) == 0) {
+    seen[*nseen].dev = st.st_dev;
+    seen[*nseen].ino = st.st_ino;
+    snprintf(seen[*nseen].what, sizeof(seen[*nseen].what), "%s", what);
+    (*nseen)++;
+  }
+  return what[0] ? what : NULL;
+}
+
 static int list_processes(void) {
   DIR* dir = opendir("/proc");
   struct dirent* e;
+  struct seen_exe seen[SEEN_MAX];
+  int nseen = 0;
   int found = 0;
   int hidden = 0;
   pid_t self = getpid();
@@ -116,6 +166,9 @@ static int list_processes(void) {
   }
   while ((e = readdir(dir)) != NULL) {
     struct probes_target target;
+    char exe[PATH_MAX];
+    const char* source;
+    const char* file = target.shown;
     char* end;
     long pid = strtol(e->d_name, &end, 10);
     int err;
@@ -124,19 +177,57 @@ static int list_processes(void) {
     err = probes_find((pid_t) pid, &target);
     if (err == -EACCES || err == -EPERM)
       hidden++;
-    if (err != 0)
+    if (err == 0) {
+      source = target.is_static ? "looprt (static)" : "looprt (shared)";
+    } else if (err == -ENOENT &&
+               (source = libuv_of((pid_t) pid, seen, &nseen)) != NULL) {
+      snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+      ssize_t n = readlink(exe, target.shown, sizeof(target.shown) - 1);
+      target.shown[n > 0 ? n : 0] = '\0';
+    } else {
       continue;
+    }
     if (found++ == 0)
-      printf("%-8s %-16s %-7s %s\n", "PID", "COMM", "LOOPRT", "FILE");
-    printf("%-8ld %-16s %-7s %s\n", pid, target.comm,
-           target.is_static ? "static" : "shared", target.shown);
+      printf("%-8s %-16s %-16s %s\n", "PID", "COMM", "SOURCE", "FILE");
+    printf("%-8ld %-16s %-16s %s\n", pid, target.comm, source, file);
   }
   closedir(dir);
   if (found == 0)
-    fprintf(stderr, "looptrace: no running process has looprt\n");
+    fprintf(stderr,
+            "looptrace: no running process has looprt or libuv with "
+            "symbols\n");
+  else
+    printf(
+        "\ntrace one with: looptrace record -p PID (looprt: its "
+        "runtime's probes; libuv: uprobes on libuv's functions, ~1.5 us "
+        "a hit)\n");
   if (hidden > 0)
     fprintf(stderr, "looptrace: %d processes could not be inspected%s\n",
             hidden, geteuid() != 0 ? " (root sees them)" : "");
+  return 0;
+}
+
+/* `list -p` of a process without looprt: its libuv, if traceable. */
+static int list_libuv(pid_t pid, const char* comm) {
+  struct libuv_source* src;
+  char why[PATH_MAX + 128];
+  int err = libuv_source_find(pid, &src, why, sizeof(why));
+  if (err == -ENOEXEC) {
+    fprintf(stderr, "looptrace: pid %d (%s): %s\n", (int) pid, comm, why);
+    return 1;
+  }
+  if (err != 0) {
+    fprintf(stderr,
+            "looptrace: pid %d (%s) has no looprt probes and no libuv "
+            "symbols: not a looprt or libuv program?\n",
+            (int) pid, comm);
+    return 1;
+  }
+  printf("pid %d (%s): libuv %s in %s\n", (int) pid, comm,
+         libuv_source_version(src), libuv_source_shown(src));
+  libuv_source_print(src, stdout);
+  printf("trace it with: looptrace record -p %d\n", (int) pid);
+  libuv_source_free(src);
   return 0;
 }
 
@@ -148,13 +239,8 @@ static int list_pid(pid_t pid) {
     fprintf(stderr, "looptrace: no process with pid %d\n", (int) pid);
     return 1;
   }
-  if (err == -ENOENT) {
-    fprintf(stderr,
-            "looptrace: pid %d (%s) has no looprt probes: not a looprt "
-            "program?\n",
-            (int) pid, target.comm);
-    return 1;
-  }
+  if (err == -ENOENT)
+    return list_libuv(pid, target.comm);
   if (err != 0) {
     fprintf(stderr, "looptrace: cannot inspect pid %d: %s%s\n", (int) pid,
             strerror(-err),

@@ -31,6 +31,7 @@
 #include "commands.h"
 #include "export.h"
 #include "export_bench.h"
+#include "libuv_source.h"
 #include "flight.h"
 #include "json_writer.h"
 #include "probes.h"
@@ -465,6 +466,8 @@ struct session {
   int ncpus;
   uint64_t* drop_values; /* ncpus entries */
   uint64_t ring_drops;   /* as last read from the map */
+  struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
+  uint64_t uv_drops;       /* as last read from it */
   int error;             /* a negative errno that stopped the recording */
 };
 
@@ -489,6 +492,10 @@ static void check_drops(struct session* s) {
     return;
   for (i = 0; i < s->ncpus; i++)
     total += s->drop_values[i];
+  if (s->uv != NULL && libuv_source_drops(s->uv) > s->uv_drops) {
+    total += libuv_source_drops(s->uv) - s->uv_drops;
+    s->uv_drops = libuv_source_drops(s->uv);
+  }
   if (total > s->ring_drops) {
     if (s->fl != NULL)
       flight_dropped(s->fl, now_ns(), (uint64_t) s->pid,
@@ -606,8 +613,9 @@ static void print_target_error(int err, pid_t pid, const char* comm) {
             (int) pid, comm);
   else if (err == -ENOENT)
     fprintf(stderr,
-            "looptrace: pid %d (%s) has no looprt probes: not a looprt "
-            "program? (see: looptrace list)\n",
+            "looptrace: pid %d (%s) has no looprt probes and no libuv "
+            "symbols: not a looprt or libuv program? (see: looptrace "
+            "list)\n",
             (int) pid, comm);
   else if (err == -EACCES || err == -EPERM)
     fprintf(stderr,
@@ -700,6 +708,52 @@ static int report_child(const struct record_args* args, int status) {
   return code;
 }
 
+/* Fills `target` for the libuv source `uv` in process `pid`. */
+static void libuv_target(struct probes_target* target, pid_t pid,
+                         const char* cmd, struct libuv_source* uv) {
+  const char* base = strrchr(cmd, '/');
+  memset(target, 0, sizeof(*target));
+  target->pid = pid;
+  if (probes_comm(pid, target->comm, sizeof(target->comm)) != 0 ||
+      strcmp(target->comm, "looptrace") == 0)
+    snprintf(target->comm, sizeof(target->comm), "%s",
+             base != NULL ? base + 1 : cmd);
+  snprintf(target->shown, sizeof(target->shown), "%s",
+           libuv_source_shown(uv));
+}
+
+/* A process with no looprt probes: traced through its libuv, if it has
+ * one that can be. Returns 0, -ENOEXEC after saying why its libuv cannot
+ * be traced, or the error of finding it (-ENOENT: none). */
+static int find_libuv(struct session* s, pid_t pid,
+                      struct probes_target* target) {
+  char why[PATH_MAX + 128];
+  int err = libuv_source_find(pid, &s->uv, why, sizeof(why));
+  if (err == 0) {
+    libuv_target(target, pid, target->comm, s->uv);
+    return 0;
+  }
+  if (err == -ENOEXEC) {
+    fprintf(stderr, "looptrace: pid %d (%s): %s\n", (int) pid, target->comm,
+            why);
+    return -ENOEXEC;
+  }
+  return err == -ESRCH || err == -EACCES || err == -EPERM ? err : -ENOENT;
+}
+
+/* `record -- CMD`: CMD holds libuv and no looprt (the libuv source is
+ * set), or not (left to looprt's handshake). Returns 0, or -1 after
+ * saying why CMD cannot be traced. */
+static int open_libuv_cmd(struct session* s, const char* cmd) {
+  char why[PATH_MAX + 128];
+  int err = libuv_source_open_cmd(cmd, &s->uv, why, sizeof(why));
+  if (err == -ENOEXEC) {
+    fprintf(stderr, "looptrace: %s: %s\n", cmd, why);
+    return -1;
+  }
+  return 0;
+}
+
 static int run(struct record_args* args) {
   struct session s;
   struct output out = {.fd = -1};
@@ -747,8 +801,12 @@ static int run(struct record_args* args) {
   }
   if (args->pid != 0) {
     err = probes_find(args->pid, &target);
+    if (err == -ENOENT)
+      err = find_libuv(&s, args->pid, &target);
     if (err != 0) {
-      print_target_error(err, args->pid, target.comm);
+      if (err != -ENOEXEC)
+        print_target_error(err, args->pid, target.comm);
+      libuv_source_free(s.uv);
       return fail;
     }
   }
@@ -823,8 +881,32 @@ static int run(struct record_args* args) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  /* The program started here waits in its runtime for us. */
-  if (args->cmd != NULL) {
+  /* A stock libuv program is held before its exec, a looprt program in
+   * its runtime, until we are attached. */
+  if (args->cmd != NULL && open_libuv_cmd(&s, args->cmd[0]) != 0)
+    goto cleanup;
+  if (args->cmd != NULL && s.uv != NULL) {
+    join_command(args->cmd, command, sizeof(command));
+    err = spawn_start_held(&child, args->cmd, libuv_source_exe_fd(s.uv));
+    if (err != 0) {
+      fprintf(stderr, "looptrace: cannot run %s: %s\n", args->cmd[0],
+              strerror(-err));
+      ret = EXIT_CMD_CANNOT_RUN;
+      goto cleanup;
+    }
+    libuv_target(&target, child.pid, args->cmd[0], s.uv);
+    if (args->output == NULL) {
+      default_output(path, sizeof(path), target.comm, child.pid);
+      args->output = path;
+      err = prepare_output(args, &out, path, 1);
+      if (err != 0) {
+        fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
+                strerror(-err));
+        goto cleanup;
+      }
+    }
+    pidfd = child.pidfd;
+  } else if (args->cmd != NULL) {
     join_command(args->cmd, command, sizeof(command));
     err = spawn_start(&child, args->cmd);
     if (err != 0) {
@@ -899,6 +981,10 @@ static int run(struct record_args* args) {
   eopts.window_ns = EXPORT_WINDOW_NS;
   eopts.all_phases = args->all_phases;
   eopts.gzip = jw_gzip_name(args->output);
+  if (s.uv != NULL) {
+    eopts.source = "libuv";
+    eopts.fallbacks = libuv_source_fallbacks(s.uv);
+  }
   s.pid = target.pid;
   if (args->flight.seconds > 0) {
     err = flight_new(&s.fl, &args->flight, &eopts, args->output);
@@ -919,10 +1005,19 @@ static int run(struct record_args* args) {
             strerror(errno));
     goto cleanup;
   }
-  link = bpf_program__attach_usdt(s.skel->progs.handle_flush, target.pid,
-                                  target.path, PROBES_PROVIDER, PROBES_FLUSH,
-                                  NULL);
-  if (link == NULL) {
+  if (s.uv != NULL) {
+    err = libuv_source_attach(s.uv, target.pid, s.rb, on_batch, &s);
+    if (err != 0) {
+      if (args->cmd != NULL)
+        fprintf(stderr, "looptrace: %s runs on untraced\n", args->cmd[0]);
+      goto cleanup;
+    }
+  } else {
+    link = bpf_program__attach_usdt(s.skel->progs.handle_flush, target.pid,
+                                    target.path, PROBES_PROVIDER, PROBES_FLUSH,
+                                    NULL);
+  }
+  if (link == NULL && s.uv == NULL) {
     err = -errno;
     if (err == -ESRCH)
       print_target_error(-ESRCH, target.pid, target.comm);
@@ -940,7 +1035,12 @@ static int run(struct record_args* args) {
 
   snprintf(what, sizeof(what), "pid %d (%s) into %s", (int) target.pid,
            target.comm, args->output);
-  if (!args->quiet)
+  if (!args->quiet && s.uv != NULL) {
+    libuv_source_describe(s.uv, stderr);
+    fprintf(stderr, "looptrace: tracing pid %d (%s) %s %s\n",
+            (int) target.pid, target.comm,
+            s.fl != NULL ? "in flight mode, dumps to" : "into", args->output);
+  } else if (!args->quiet)
     fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) %s %s\n",
             (int) target.pid, target.comm,
             target.is_static ? "linked into" : "from", target.shown,
@@ -1016,6 +1116,8 @@ static int run(struct record_args* args) {
   }
 
   /* Detach; what the ring buffer still holds is ours. */
+  if (s.uv != NULL)
+    libuv_source_detach(s.uv);
   bpf_link__destroy(link);
   s.skel->links.handle_flush = NULL;
   link = NULL;
@@ -1080,6 +1182,7 @@ cleanup:
   }
   spawn_release(&child, 0);
   ring_buffer__free(s.rb);
+  libuv_source_free(s.uv);
   export_free(s.ex);
   flight_free(s.fl);
   record_bpf__destroy(s.skel);

@@ -89,6 +89,46 @@ int spawn_start(struct spawn* s, char* const* argv) {
   return 0;
 }
 
+int spawn_start_held(struct spawn* s, char* const* argv, int exe_fd) {
+  extern char** environ;
+  int sv[2];
+  s->pid = -1;
+  s->pidfd = -1;
+  s->sync_fd = -1;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return -errno;
+  s->pid = fork();
+  if (s->pid < 0) {
+    int err = -errno;
+    close(sv[0]);
+    close(sv[1]);
+    return err;
+  }
+  if (s->pid == 0) {
+    /* The child: wait for the word (or the tracer's end closing), then
+     * run the very file the tracer opened. */
+    sigset_t none;
+    char c;
+    close(sv[0]);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    while (read(sv[1], &c, 1) < 0 && errno == EINTR)
+      ;
+    close(sv[1]);
+    syscall(SYS_execveat, exe_fd, "", argv, environ, AT_EMPTY_PATH);
+    _exit(127);
+  }
+  close(sv[1]);
+  s->sync_fd = sv[0];
+  s->pidfd = spawn_pidfd_open(s->pid);
+  if (s->pidfd < 0) {
+    int err = s->pidfd;
+    s->pidfd = -1;
+    return err;
+  }
+  return 0;
+}
+
 static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

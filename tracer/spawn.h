@@ -25,6 +25,13 @@ struct spawn {
  * system call's. */
 int spawn_start(struct spawn* s, char* const* argv);
 
+/* Starts argv[0] from the open executable `exe_fd` (execveat(2), so the
+ * file run is the one the tracer inspected), held before the exec until
+ * spawn_release(): a program with no looprt runtime (a stock libuv
+ * program) is attached to before it runs. Returns 0 or a negative errno;
+ * an exec that fails after the release shows as exit status 127. */
+int spawn_start_held(struct spawn* s, char* const* argv, int exe_fd);
+
 /* Waits up to `timeout_ms` for the runtime's 'R'. Returns 0 when it came;
  * -ETIMEDOUT; -ECHILD when the program exited first (its wait status in
  * *status) or closed the socket; or another negative errno. */
