@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,16 +32,10 @@
 #include "libuv_source.h"
 #include "flight.h"
 #include "json_writer.h"
+#include "privilege.h"
 #include "probes.h"
 #include "record.skel.h"
 #include "spawn.h"
-
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 #define DEFAULT_RING_SIZE (16u << 20)
 /* How long a started program has to reach its runtime. */
@@ -131,7 +123,8 @@ static const char doc[] =
     "found. Usage errors: 2. The trace's `target_exit` fact says how CMD "
     "ended.\n"
     "\n"
-    "Needs CAP_BPF and CAP_PERFMON (or root).";
+    "Needs root: CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON on kernels "
+    "before Linux 6.16 (since then uprobes need CAP_SYS_ADMIN).";
 
 static const char args_doc[] = "-p PID\n-- CMD [ARGS...]";
 
@@ -276,21 +269,9 @@ static uint64_t now_ns(void) {
   return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
-/* Whether this process may load BPF and attach uprobes. */
-static int have_privilege(void) {
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
-  memset(data, 0, sizeof(data));
-  if (syscall(SYS_capget, &hdr, data) != 0)
-    return geteuid() == 0;
-#define HAS(cap) ((data[(cap) / 32].effective >> ((cap) % 32)) & 1)
-  return (HAS(CAP_BPF) && HAS(CAP_PERFMON)) || HAS(CAP_SYS_ADMIN);
-#undef HAS
+static void print_no_privilege(void) {
+  fprintf(stderr, "looptrace: %s\n", privilege_needed());
 }
-
-static const char no_privilege[] =
-    "looptrace: recording needs CAP_BPF and CAP_PERFMON (or root); try "
-    "sudo\n";
 
 /* The output. It is opened before anything is attached, so that a path
  * that cannot be written fails first, and it never harms what the user
@@ -795,8 +776,8 @@ static int run(struct record_args* args) {
       return fail;
     }
   }
-  if (!have_privilege()) {
-    fputs(no_privilege, stderr);
+  if (privilege_check() != 0) {
+    print_no_privilege();
     return fail;
   }
   if (args->pid != 0) {
@@ -853,7 +834,7 @@ static int run(struct record_args* args) {
   err = record_bpf__load(s.skel);
   if (err != 0) {
     if (err == -EPERM || err == -EACCES)
-      fputs(no_privilege, stderr);
+      print_no_privilege();
     else
       fprintf(stderr,
               "looptrace: cannot load the BPF program: %s (-v shows "
