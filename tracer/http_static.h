@@ -1,42 +1,32 @@
-/* http_static.h — a small HTTP server for a fixed set of files, on looprt.
- *
- * It answers GET and HEAD for exactly the URL paths in its table and 404
- * for everything else: a request path is only ever compared with the
- * table, never turned into a file name, so no spelling of "..", however
- * encoded, reaches another file. Requests must name the server itself in
- * their Host header (127.0.0.1:PORT or localhost:PORT), which keeps pages
- * elsewhere from reading it through DNS rebinding. One request per
- * connection (Connection: close); files are streamed in chunks.
+/* http_static.h — files for http_server.c to serve, as they were when
+ * the server started: each is opened once, checked to be a regular file,
+ * and its descriptor kept; requests read it with pread(). Renaming,
+ * replacing or swapping the path for a symlink afterwards changes nothing
+ * that is served.
  */
 #ifndef LOOPTRACE_HTTP_STATIC_H
 #define LOOPTRACE_HTTP_STATIC_H
 
-#include <stddef.h>
-
-#include "looprt.h"
+#include "http_server.h"
 
 struct http_file {
-  char* url;        /* "/js/main.js": exact path, no query */
-  char* path;       /* file to send */
-  const char* type; /* Content-Type */
+  char* url;           /* "/js/main.js": exact path, no query */
+  int fd;              /* the file, open for reading */
+  const char* type;    /* Content-Type */
+  const char* headers; /* extra header lines ("...\r\n"), or NULL */
 };
 
-struct http_static {
-  lrt_loop_t* loop;
-  lrt_tcp_t server;
-  const struct http_file* files; /* the caller's, valid while serving */
-  size_t nfiles;
-  int port;
-  unsigned long requests; /* answered, any status */
-};
+/* Opens `path` to be served at `url`, with the Content-Type its name
+ * gives. Returns 0, -EINVAL if it is not a regular file, or another
+ * negative errno (-ENOENT, -EACCES, -ENOMEM, ...). */
+int http_file_open(struct http_file* f, const char* url, const char* path);
 
-/* Listens on 127.0.0.1:`port` (0: any free port) and serves `files`.
- * Returns 0 or a negative errno (UV_EADDRINUSE, ...). */
-int http_static_start(struct http_static* s, lrt_loop_t* loop, int port,
-                      const struct http_file* files, size_t nfiles);
+/* Closes the file and frees what http_file_open() allocated. */
+void http_file_close(struct http_file* f);
 
-/* Stops listening; connections in progress finish. */
-void http_static_stop(struct http_static* s);
+/* A route handler (struct http_route) whose data is a struct http_file:
+ * sends the file. */
+void http_file_send(http_conn_t* conn, void* file);
 
 /* The Content-Type for a file name, by its extension. */
 const char* http_content_type(const char* name);

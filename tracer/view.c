@@ -1,10 +1,11 @@
 /* view.c — `looptrace view FILE`: serve the viewer and one trace on
  * 127.0.0.1, and open a browser on it.
  *
- * The server (http_static.c, on looprt) knows a fixed table: the viewer's
- * files, found next to the executable, at their paths under /, and the
- * trace at /trace.json, which the viewer loads when served. Nothing else
- * is served.
+ * The server (http_server.c, on looprt) knows a fixed table: the trace at
+ * /trace.json, which the viewer loads when served, and the viewer's
+ * files, found next to the executable, at their paths under /. Each is
+ * opened once at start and served from that descriptor (http_static.c).
+ * Nothing else is served.
  */
 #include <argp.h>
 #include <errno.h>
@@ -22,6 +23,12 @@
 #include "http_static.h"
 
 #define TRACE_URL "/trace.json"
+/* The viewer's own policy (the <meta> in viewer/static/index.html), and
+ * no framing, which only a header can forbid. */
+#define VIEWER_CSP                                                \
+  "default-src 'self'; script-src 'self'; img-src 'self' data:; " \
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; "      \
+  "form-action 'none'; frame-ancestors 'none'"
 
 struct view_args {
   const char* file;
@@ -36,7 +43,9 @@ static const char doc[] =
     "The viewer is a static page that draws the trace in the browser; "
     "nothing leaves this machine. The server answers only for the "
     "viewer's files and the trace, and only to requests addressed to "
-    "127.0.0.1 or localhost. Stop it with Ctrl-C.\n"
+    "127.0.0.1 or localhost. Each file is opened once, when it starts. "
+    "A FILE ending .gz (gzip) is sent as it is, and the browser inflates "
+    "it. Stop it with Ctrl-C.\n"
     "\v"
     "Examples:\n"
     "  looptrace view t.json                 serve on port 7878, open a "
@@ -69,8 +78,7 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   case OPT_PORT:
     errno = 0;
     port = strtol(arg, &end, 10);
-    if (errno != 0 || *arg == '\0' || *end != '\0' || port < 0 ||
-        port > 65535)
+    if (errno != 0 || *arg == '\0' || *end != '\0' || port < 0 || port > 65535)
       argp_error(state, "--port wants a port number, not '%s'", arg);
     args->port = (int) port;
     break;
@@ -93,18 +101,20 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
 }
 
 /* ------------------------------------------------------------------------
- * The table of files.
+ * The table of files: each opened once, at start (http_static.h).
  */
 
 static struct {
   struct http_file* files;
+  struct http_route* routes; /* one per file, made once all are open */
   size_t n;
   size_t cap;
   size_t root_len; /* length of the viewer directory's path */
 } table;
 
+/* Opens `path` to serve at `url`. Returns 0 or a negative errno. */
 static int table_add(const char* url, const char* path) {
-  struct http_file* f;
+  int err;
   if (table.n == table.cap) {
     size_t cap = table.cap ? table.cap * 2 : 32;
     struct http_file* files = realloc(table.files, cap * sizeof(*files));
@@ -113,17 +123,10 @@ static int table_add(const char* url, const char* path) {
     table.files = files;
     table.cap = cap;
   }
-  f = &table.files[table.n];
-  f->url = strdup(url);
-  f->path = strdup(path);
-  f->type = http_content_type(path);
-  if (f->url == NULL || f->path == NULL) {
-    free(f->url);
-    free(f->path);
-    return -ENOMEM;
-  }
-  table.n++;
-  return 0;
+  err = http_file_open(&table.files[table.n], url, path);
+  if (err == 0)
+    table.n++;
+  return err;
 }
 
 static int add_viewer_file(const char* path, const struct stat* st, int type,
@@ -134,14 +137,56 @@ static int add_viewer_file(const char* path, const struct stat* st, int type,
   return table_add(path + table.root_len, path);
 }
 
+static int table_routes(void) {
+  size_t i;
+  table.routes = calloc(table.n, sizeof(*table.routes));
+  if (table.routes == NULL)
+    return -ENOMEM;
+  for (i = 0; i < table.n; i++) {
+    table.routes[i].path = table.files[i].url;
+    table.routes[i].handler = http_file_send;
+    table.routes[i].data = &table.files[i];
+  }
+  return 0;
+}
+
 static void table_free(void) {
   size_t i;
-  for (i = 0; i < table.n; i++) {
-    free(table.files[i].url);
-    free(table.files[i].path);
-  }
+  for (i = 0; i < table.n; i++)
+    http_file_close(&table.files[i]);
   free(table.files);
+  free(table.routes);
   memset(&table, 0, sizeof(table));
+}
+
+/* Whether `name` ends with `suffix`. */
+static int ends_with(const char* name, const char* suffix) {
+  size_t n = strlen(name), k = strlen(suffix);
+  return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* Opens the trace, the first entry of the table. A gzip trace
+ * (FILE.json.gz) is sent as it is, with Content-Encoding: gzip, and the
+ * browser inflates it. Prints what is wrong and returns -1, or 0. */
+static int add_trace(const char* file) {
+  unsigned char magic[2];
+  struct http_file* f;
+  int err = table_add(TRACE_URL, file);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: %s: %s\n", file,
+            err == -EINVAL ? "not a regular file" : strerror(-err));
+    return -1;
+  }
+  f = &table.files[0];
+  f->type = http_content_type(TRACE_URL);
+  if (!ends_with(file, ".gz"))
+    return 0;
+  if (pread(f->fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+    fprintf(stderr, "looptrace: %s: named .gz but not gzip-compressed\n", file);
+    return -1;
+  }
+  f->headers = "Content-Encoding: gzip\r\n";
+  return 0;
 }
 
 /* Finds the viewer's directory (see doc above) into `dir`. */
@@ -181,12 +226,12 @@ static int find_viewer(char* dir, size_t size) {
  */
 
 static lrt_loop_t loop;
-static struct http_static server;
+static struct http_server server;
 static lrt_signal_t sigint;
 static lrt_signal_t sigterm;
 
 static void on_signal(lrt_signal_t* sig, int signum) {
-  http_static_stop(&server);
+  http_server_stop(&server);
   lrt_stop(&loop);
 }
 
@@ -230,48 +275,32 @@ int cmd_view(int argc, char** argv) {
   struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
   char viewer[PATH_MAX];
   char index[PATH_MAX + 16];
-  char trace[PATH_MAX];
   char url[64];
-  struct stat st;
-  int fd;
   int r;
   int ret = 1;
 
+  /* argp names the program after argv[0]: "looptrace view: ...". */
+  argv[0] = "looptrace view";
   argp_err_exit_status = 2;
   argp_parse(&argp, argc, argv, 0, NULL, &args);
 
-  /* The trace must be a readable file now, not at the first request. */
-  fd = open(args.file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    fprintf(stderr, "looptrace: %s: %s\n", args.file, strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    return 1;
-  }
-  close(fd);
-  if (!S_ISREG(st.st_mode)) {
-    fprintf(stderr, "looptrace: %s: not a regular file\n", args.file);
-    return 1;
-  }
-  if (realpath(args.file, trace) == NULL) {
-    fprintf(stderr, "looptrace: %s: %s\n", args.file, strerror(errno));
-    return 1;
-  }
+  /* The trace is opened now and served from this descriptor: what was
+   * checked is what is served. */
+  if (add_trace(args.file) != 0)
+    goto cleanup;
   if (find_viewer(viewer, sizeof(viewer)) != 0) {
     fprintf(stderr,
             "looptrace: cannot find the viewer's files (index.html); set "
             "LOOPTRACE_VIEWER_DIR\n");
-    return 1;
+    goto cleanup;
   }
 
-  /* The viewer's files at their paths, its index page also at "/", and
-   * the trace. */
+  /* The viewer's files at their paths, its index page also at "/". */
   snprintf(index, sizeof(index), "%s/index.html", viewer);
   table.root_len = strlen(viewer);
   if (nftw(viewer, add_viewer_file, 16, FTW_PHYS) != 0 ||
-      table_add("/", index) != 0 || table_add(TRACE_URL, trace) != 0) {
-    fprintf(stderr, "looptrace: %s: cannot list the viewer's files\n",
-            viewer);
+      table_add("/", index) != 0 || table_routes() != 0) {
+    fprintf(stderr, "looptrace: %s: cannot open the viewer's files\n", viewer);
     goto cleanup;
   }
 
@@ -280,24 +309,27 @@ int cmd_view(int argc, char** argv) {
     fprintf(stderr, "looptrace: %s\n", uv_strerror(r));
     goto cleanup;
   }
-  r = http_static_start(&server, &loop, args.port, table.files, table.n);
+  server.csp = VIEWER_CSP;
+  r = http_server_start(&server, &loop, "127.0.0.1", args.port, table.routes,
+                        table.n);
   if (r != 0) {
-    fprintf(stderr, "looptrace: cannot listen on 127.0.0.1:%d: %s\n",
-            args.port, uv_strerror(r));
+    fprintf(stderr, "looptrace: cannot listen on 127.0.0.1:%d: %s\n", args.port,
+            uv_strerror(r));
     lrt_loop_close(&loop);
     goto cleanup;
   }
   lrt_signal_start(&loop, &sigint, SIGINT, on_signal, "SIGINT");
   lrt_signal_start(&loop, &sigterm, SIGTERM, on_signal, "SIGTERM");
 
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/", server.port);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/", http_server_port(&server));
   printf("looptrace: serving %s at %s (Ctrl-C to stop)\n", args.file, url);
   fflush(stdout);
   if (!args.no_open) {
     ignore_children();
     if (!open_browser(url))
-      printf("looptrace: no display to open a browser on; open the URL "
-             "yourself\n");
+      printf(
+          "looptrace: no display to open a browser on; open the URL "
+          "yourself\n");
     fflush(stdout);
   }
 
