@@ -8,7 +8,7 @@ trace=$build/demo/threads.json
 mkdir -p "$build/demo"
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "looptrace: recording needs root (or CAP_BPF and CAP_PERFMON): sudo make demo" >&2
+  echo "looptrace: recording needs root (CAP_SYS_ADMIN since Linux 6.16): sudo make demo" >&2
   exit 1
 fi
 

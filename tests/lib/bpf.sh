@@ -14,7 +14,7 @@ skip_or_fail() {
 }
 
 require_bpf() {
-  [ "$(id -u)" = 0 ] || skip_or_fail "needs root (CAP_BPF and CAP_PERFMON)"
+  [ "$(id -u)" = 0 ] || skip_or_fail "needs root (CAP_SYS_ADMIN; CAP_BPF and CAP_PERFMON before Linux 6.16)"
   [ -r /sys/kernel/btf/vmlinux ] || skip_or_fail "no BTF at /sys/kernel/btf/vmlinux"
   if [ ! -e /sys/kernel/tracing/uprobe_events ]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
