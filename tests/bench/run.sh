@@ -738,6 +738,35 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+section "long recording and the flight recorder (tests/bench/long.sh)"
+# A busy program (workloads spans, 250,000 records/s) recorded for
+# long_args' --seconds: the tracer's RSS over time and its CPU; then
+# --flight on it: bytes written before a trigger, memory against the cap.
+case $mode in
+  full) long_args=(--seconds 600 --interval 60 --flight-seconds 30
+                   --flight-size 64M --after 1) ;;
+  quick) long_args=(--seconds 6 --interval 2 --flight-seconds 3
+                    --flight-size 16M --after 0.2) ;;
+  smoke) long_args=(--seconds 1 --interval 0.5 --flight-seconds 1
+                    --flight-size 4M --after 0.1) ;;
+esac
+long_figures="long_records_per_s long_tracer_rss_mb_first
+  long_tracer_rss_mb_last long_tracer_cpu_pct long_tracer_cpu_s_per_hour
+  long_json_gb_per_hour flight_bytes_before_trigger flight_cap_mb
+  flight_rss_anon_mb_before_trigger flight_rss_anon_mb_with_dump
+  flight_window_s"
+if [ $tracer_ok = 1 ]; then
+  say "   tests/bench/long.sh ${long_args[*]}"
+  LOOPTRACE=$looptrace "$top/tests/bench/long.sh" --build "$build" \
+    "${long_args[@]}" > "$tmp/long.out" 2>&1 ||
+    fail "long.sh failed: $(tail -n 5 "$tmp/long.out")"
+  grep -v '^[a-z0-9_]*: ' "$tmp/long.out"
+  for name in $long_figures; do
+    put "$name" "$(field "$name" "$tmp/long.out")"
+  done
+fi
+
+# ---------------------------------------------------------------------------
 section "viewer: first render of a big trace in headless Chromium"
 say "   node tests/browser/bench-render.mjs --events $viewer_events"
 viewer_script=$top/tests/browser/bench-render.mjs
