@@ -778,7 +778,8 @@ TEST_IMPL(tracer_flight_window) {
   /* Times in the past: the recorder takes no record from the future. */
   base = (uint64_t) mono_ns() - 200 * 1000000000ull;
   flight_opts_init(&opts);
-  opts.seconds = 2;
+  /* 2 s less 0.5 ms: the window starts in the middle of a tick. */
+  opts.seconds = 1.9995;
   opts.after = 0.5;
   opts.max_dumps = 2;
   ASSERT_EQ(flight_parse_trigger("tick>50ms", &opts.triggers[0]), 0);
@@ -817,9 +818,9 @@ TEST_IMPL(tracer_flight_window) {
   tt_load(in_dir(dir, "w-1.json"), &t);
   tt_check(&t);
   ASSERT_EQ((int64_t) fact_num(&t, "clock_offset_ns"),
-            (int64_t) (base + 8080000000ull - 2000000000));
-  ASSERT_EQ(us_ns(fact(&t, "flight_trigger_us")), 2000000000);
-  ASSERT_EQ(t.duration_ns, 2500000000);
+            (int64_t) (base + 8080000000ull - 1999500000));
+  ASSERT_EQ(us_ns(fact(&t, "flight_trigger_us")), 1999500000);
+  ASSERT_EQ(t.duration_ns, 2499500000);
   ASSERT_NULL(fact(&t, "flight_window_cut"));
   ASSERT_STR_EQ(tt_thread_name(&t, LOOP), "event loop");
   ASSERT_STR_EQ(tt_thread_name(&t, WORKER), "worker 1");
@@ -834,9 +835,19 @@ TEST_IMPL(tracer_flight_window) {
     if (strcmp(sp->cat, "work") == 0)
       ASSERT_STR_EQ(sp->name, "task");
   }
-  /* 6.08 s to 8.58 s: the ticks from 609 (at 6.08 s) to 801 (the slow
-   * one, 8.00 to 8.08 s), then 802 (8.081 s) to 851 (8.571 s). */
+  /* 6.0805 s to 8.5805 s: the ticks from 609 (at 6.08 s, cut by the
+   * window's start) to 801 (the slow one, 8.00 to 8.08 s), then 802
+   * (8.081 s) to 851 (8.571 s). */
   ASSERT_EQ(ticks, 851 - 609 + 1);
+  /* The cut tick is drawn from the window's start, in its phase; the
+   * callback it was running when the window began is left out. */
+  ASSERT_STR_EQ(t.spans[0].cat, "tick");
+  ASSERT_EQ(t.spans[0].ts, 0);
+  ASSERT_EQ(t.spans[0].dur, 500000);
+  ASSERT_EQ(tt_arg_num(&t.spans[0], "tick"), 609);
+  ASSERT_STR_EQ(t.spans[1].name, "timers");
+  ASSERT_EQ(t.spans[1].ts, 0);
+  ASSERT(strcmp(t.spans[2].cat, "tick") == 0);
   tt_free(&t);
   flight_free(fl);
 

@@ -58,6 +58,10 @@ struct fthread {
   uint8_t has_intro;
   uint8_t has_loop;
   uint8_t seen; /* it has records in the window being dumped */
+  /* At the start of the window being dumped: its tick in progress. */
+  uint8_t open_at_start;
+  uint8_t phase_at_start; /* 0 if none */
+  uint64_t tick_at_start;
   uint8_t tick_open;
   struct lrt_record intro; /* LRT_REC_THREAD */
   struct lrt_record loop;  /* LRT_REC_LOOP_START */
@@ -700,6 +704,29 @@ void flight_trigger(struct flight* fl, uint64_t ts_ns, const char* what) {
   fire(fl, what, ts_ns, 0, 0);
 }
 
+/* Follows the tick of a loop thread over records before a window. */
+static void note_tick(struct flight* fl, const struct lrt_record* r) {
+  struct fthread* t;
+  if (r->type != LRT_REC_TICK_BEGIN && r->type != LRT_REC_PHASE &&
+      r->type != LRT_REC_TICK_END && r->type != LRT_REC_LOOP_STOP)
+    return;
+  t = thread_get(fl, r->tid);
+  if (t == NULL)
+    return;
+  if (r->type == LRT_REC_TICK_BEGIN) {
+    t->open_at_start = 1;
+    t->tick_at_start = r->id;
+    t->phase_at_start = 0;
+  } else if (r->type == LRT_REC_PHASE && r->kind < LRT_PHASE_MAX) {
+    /* The tick's begin may have left the ring. */
+    t->open_at_start = 1;
+    t->tick_at_start = r->id;
+    t->phase_at_start = r->kind;
+  } else if (r->type == LRT_REC_LOOP_STOP || t->tick_at_start == r->id) {
+    t->open_at_start = 0;
+  }
+}
+
 /* The records of one dump, handed to its exporter: first what is kept
  * apart (labels; intros, loop facts of the threads in the window; the
  * threadpool's counts where it starts), all at its start, then the
@@ -727,8 +754,10 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
     }                                     \
   } while (0)
 
-  for (i = 0; i < fl->nthreads; i++)
+  for (i = 0; i < fl->nthreads; i++) {
     fl->threads[i].seen = 0;
+    fl->threads[i].open_at_start = 0;
+  }
   for (i = 0; i < fl->len; i++) {
     const struct lrt_record* r = &fl->ring[(fl->head + i) % fl->cap];
     if (r->ts < ws) {
@@ -736,6 +765,7 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
         pool_apply(&pool, r);
         has_pool = 1;
       }
+      note_tick(fl, r);
     } else if (r->ts <= we) {
       struct fthread* t = thread_get(fl, r->tid);
       if (t != NULL)
@@ -757,6 +787,24 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
     if (t->seen && t->has_loop) {
       t->loop.ts = ws;
       PUT_RECORD(t->loop);
+    }
+    /* A tick in progress at the window's start begins there, marked as
+     * begun earlier: as the runtime says of one in progress when a
+     * tracer attaches. */
+    if (t->seen && t->open_at_start) {
+      struct lrt_record b;
+      memset(&b, 0, sizeof(b));
+      b.ts = ws;
+      b.tid = t->tid;
+      b.type = LRT_REC_TICK_BEGIN;
+      b.id = t->tick_at_start;
+      b.arg = LRT_BEGUN_EARLIER;
+      PUT_RECORD(b);
+      if (t->phase_at_start != 0) {
+        b.type = LRT_REC_PHASE;
+        b.kind = t->phase_at_start;
+        PUT_RECORD(b);
+      }
     }
   }
   if (has_pool) {
