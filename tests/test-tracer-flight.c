@@ -645,6 +645,63 @@ TEST_IMPL(tracer_flight_memory_cap) {
   return 0;
 }
 
+/* Hostile streams (tests/progs/flood): a new thread id every batch, a
+ * record from the far future, a tick that never ends. The recorder keeps
+ * up (SIGUSR1 is answered), and the dump holds the window. */
+TEST_IMPL(tracer_flight_hostile) {
+  static const char* const shapes[] = {"tids", "future", "endless"};
+  size_t k;
+
+  tt_require_bpf();
+  for (k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+    const char* dir = make_dir();
+    const char* log = tt_tmp(".out");
+    char pid_text[16];
+    char* fargv[] = {(char*) test_build_path("tests/progs/flood"),
+                     (char*) shapes[k], NULL};
+    char* argv[] = {(char*) LOOPTRACE,
+                    "record",
+                    "-q",
+                    "-p",
+                    pid_text,
+                    "--flight",
+                    "5",
+                    "--flight-size",
+                    "4M",
+                    "--after",
+                    "0.1",
+                    "--max-dumps",
+                    "1",
+                    "-o",
+                    (char*) in_dir(dir, "h.json"),
+                    NULL};
+    struct tt_trace t;
+    pid_t flood = tt_spawn(fargv, NULL, log);
+    pid_t tracer;
+    int status;
+
+    ASSERT_EQ(tt_wait_for_text(log, "flood: ready", 10000), 0);
+    snprintf(pid_text, sizeof(pid_text), "%d", (int) flood);
+    tracer = tt_spawn(argv, NULL, NULL);
+    usleep(1500000);
+    ASSERT_EQ(kill(tracer, SIGUSR1), 0);
+    status = tt_wait(tracer, 20000);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      TEST_FAIL_("%s: looptrace --flight ended with status %d", shapes[k],
+                 status);
+    tt_load(in_dir(dir, "h-1.json"), &t);
+    ASSERT_GT(t.duration_ns, 0);
+    ASSERT_GT(t.nspans, 100);
+    ASSERT_GT(t.records, 1000);
+    tt_free(&t);
+    kill(flood, SIGKILL);
+    tt_wait(flood, 5000);
+    unlink(log);
+    remove_dir(dir);
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------------------
  * No BPF: options, names, the window logic fed by hand
  */

@@ -38,6 +38,7 @@
 #define LABEL_CHUNKS ((LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) / LRT_LABEL_CHUNK)
 #define LABEL_IDS 65536
 #define MAX_THREADS 4096
+#define INDEX_SLOTS (2 * MAX_THREADS)
 
 enum { NS_PER_S = 1000000000 };
 
@@ -124,6 +125,7 @@ struct flight {
   struct fthread* threads;
   size_t nthreads;
   size_t threads_cap;
+  uint32_t* index; /* INDEX_SLOTS: 1 + a thread's place, or 0 */
   struct fthread* last;
   struct lrt_record pool; /* the counts where the ring starts */
   int has_pool;
@@ -383,9 +385,10 @@ static struct fthread* thread_get(struct flight* fl, uint32_t tid) {
   size_t i;
   if (fl->last != NULL && fl->last->tid == tid)
     return fl->last;
-  for (i = 0; i < fl->nthreads; i++)
-    if (fl->threads[i].tid == tid)
-      return fl->last = &fl->threads[i];
+  for (i = (tid * 2654435761u) % INDEX_SLOTS; fl->index[i] != 0;
+       i = (i + 1) % INDEX_SLOTS)
+    if (fl->threads[fl->index[i] - 1].tid == tid)
+      return fl->last = &fl->threads[fl->index[i] - 1];
   if (fl->nthreads == MAX_THREADS)
     return NULL;
   if (fl->nthreads == fl->threads_cap) {
@@ -396,7 +399,8 @@ static struct fthread* thread_get(struct flight* fl, uint32_t tid) {
     fl->threads = t;
     fl->threads_cap = cap;
   }
-  fl->last = &fl->threads[fl->nthreads++];
+  fl->index[i] = (uint32_t) ++fl->nthreads;
+  fl->last = &fl->threads[fl->nthreads - 1];
   memset(fl->last, 0, sizeof(*fl->last));
   fl->last->tid = tid;
   return fl->last;
@@ -446,13 +450,15 @@ static void pool_apply(struct lrt_record* pool, const struct lrt_record* r) {
 
 static void evict(struct flight* fl, int early) {
   const struct lrt_record* r = &fl->ring[fl->head];
+  /* A time from the future moves no window. */
+  uint64_t ts = r->ts < fl->newest_ts ? r->ts : fl->newest_ts;
   if (r->type == LRT_REC_POOL || fl->has_pool) {
     pool_apply(&fl->pool, r);
     fl->has_pool = 1;
   }
-  fl->evicted_ts = max_u64(fl->evicted_ts, r->ts);
+  fl->evicted_ts = max_u64(fl->evicted_ts, ts);
   if (early) {
-    fl->cap_evicted_ts = max_u64(fl->cap_evicted_ts, r->ts);
+    fl->cap_evicted_ts = max_u64(fl->cap_evicted_ts, ts);
     fl->evicted_for_size++;
   }
   fl->head = fl->head + 1 == fl->cap ? 0 : fl->head + 1;
@@ -467,7 +473,8 @@ static void keep(struct flight* fl, const struct lrt_record* r) {
     if (fl->pending.on && r->ts > fl->pending.first.ts + fl->after_ns) {
       if (fl->has_pool && r->type != LRT_REC_POOL)
         pool_apply(&fl->pool, r);
-      fl->skipped_ts = max_u64(fl->skipped_ts, r->ts);
+      fl->skipped_ts = max_u64(fl->skipped_ts,
+                               r->ts < fl->newest_ts ? r->ts : fl->newest_ts);
       fl->evicted_for_size++;
       return;
     }
@@ -624,6 +631,7 @@ int flight_new(struct flight** out, const struct flight_opts* opts,
   /* Untouched pages cost nothing: the ring's memory grows as it fills. */
   fl->ring = malloc(fl->cap * sizeof(struct lrt_record));
   fl->labels = calloc(LABEL_IDS, sizeof(*fl->labels));
+  fl->index = calloc(INDEX_SLOTS, sizeof(*fl->index));
   fl->output = strdup(output);
   fl->process_name = strdup(dump->process_name ? dump->process_name : "");
   fl->command = dump->command ? strdup(dump->command) : NULL;
@@ -633,8 +641,9 @@ int flight_new(struct flight** out, const struct flight_opts* opts,
       if (opts->triggers[i].what == FLIGHT_QUEUE)
         fl->tasks = calloc(TASK_SLOTS, sizeof(*fl->tasks));
   }
-  if (fl->ring == NULL || fl->labels == NULL || fl->output == NULL ||
-      fl->process_name == NULL || (dump->command && fl->command == NULL)) {
+  if (fl->ring == NULL || fl->labels == NULL || fl->index == NULL ||
+      fl->output == NULL || fl->process_name == NULL ||
+      (dump->command && fl->command == NULL)) {
     flight_free(fl);
     return -ENOMEM;
   }
@@ -980,6 +989,7 @@ void flight_free(struct flight* fl) {
   free(fl->labels);
   free(fl->ring);
   free(fl->threads);
+  free(fl->index);
   free(fl->tasks);
   free(fl->output);
   free(fl->process_name);
