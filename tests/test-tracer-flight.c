@@ -436,12 +436,13 @@ TEST_IMPL(tracer_flight_max_dumps) {
                   "--max-dumps",
                   "2",
                   "-o",
-                  (char*) in_dir(dir, "m.json"),
+                  (char*) in_dir(dir, "m.json.gz"),
                   NULL};
   char* output;
   pid_t target = start_target(log, extra);
   int64_t started = mono_ns();
   int status;
+  int i;
 
   tt_require_bpf();
   snprintf(pid_text, sizeof(pid_text), "%d", (int) target);
@@ -451,8 +452,19 @@ TEST_IMPL(tracer_flight_max_dumps) {
   /* It stopped after the second slow tick, long before the program. */
   ASSERT_LT(mono_ns() - started, 12000000000);
   ASSERT_EQ(kill(target, 0), 0);
-  ASSERT(exists(in_dir(dir, "m-1.json")));
-  ASSERT(exists(in_dir(dir, "m-2.json")));
+  /* Numbered before the .json.gz, and gzip as the name says. */
+  for (i = 1; i <= 2; i++) {
+    char name[32];
+    char* text;
+    size_t len = 0;
+    snprintf(name, sizeof(name), "m-%d.json.gz", i);
+    text = tt_read_file(in_dir(dir, name), &len);
+    ASSERT_NOT_NULL(text);
+    ASSERT_GT(len, 100);
+    ASSERT_EQ((unsigned char) text[0], 0x1f);
+    ASSERT_EQ((unsigned char) text[1], 0x8b);
+    free(text);
+  }
   ASSERT_EQ(count_files(dir), 2);
   ASSERT_NOT_NULL(strstr(output, "tick>120ms fired: wrote"));
   ASSERT_NOT_NULL(strstr(output, "(max-dumps): 2 dumps written"));

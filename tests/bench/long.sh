@@ -85,6 +85,18 @@ now() {
   date +%s.%N
 }
 
+# Waits until PID runs the workload with its runtime loaded (taskset has
+# exec'd it, the loader has mapped liblooprt).
+wait_target() {
+  local i
+  for i in $(seq 200); do
+    grep -q liblooprt "/proc/$1/maps" 2>/dev/null && return 0
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "the workload did not start"
+}
+
 # ---------------------------------------------------------------------------
 echo "   long: looptrace record -p PID -d $seconds -o /dev/stdout | wc -c;" \
   "PID: workloads spans $rate"
@@ -93,7 +105,7 @@ echo "   long: looptrace record -p PID -d $seconds -o /dev/stdout | wc -c;" \
   > "$tmp/target.out" &
 target=$!
 pids+=("$target")
-sleep 0.3
+wait_target "$target"
 "${tools[@]}" "$looptrace" record -p "$target" -d "$seconds" \
   -o /dev/stdout 2> "$tmp/long.err" > >(wc -c > "$tmp/long.bytes") &
 tracer=$!
@@ -148,7 +160,7 @@ echo "   flight: looptrace record -p PID --flight 10 --flight-size" \
   > "$tmp/target.out" &
 target=$!
 pids+=("$target")
-sleep 0.3
+wait_target "$target"
 "${tools[@]}" "$looptrace" record -q -p "$target" --flight 10 \
   --flight-size "$flight_size" --after "$after" --max-dumps 1 \
   -o "$tmp/flight.json" 2> "$tmp/flight.err" &
