@@ -64,6 +64,13 @@ static int find(const struct tt_trace* t, const char* cat, const char* name,
   return n;
 }
 
+/* The "cut" arg of a span, "" when it has none. */
+static const char* cut_of(const struct tt_span* s) {
+  const cJSON* c =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
+  return cJSON_IsString(c) ? c->valuestring : "";
+}
+
 static void session(struct tt_stream* s) {
   tt_add(s, 1050, LOOP, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 1, 0);
   tt_add(s, 1051, LOOP, LRT_REC_LOOP_START, 0, 0, 1,
@@ -142,7 +149,8 @@ TEST_IMPL(tracer_export_tick) {
   tt_load(path, &t);
   tt_check(&t);
 
-  ASSERT_EQ(t.duration_ns, 70000 - START);
+  /* It ends with the last record, not when the tracer stopped. */
+  ASSERT_EQ(t.duration_ns, 61000 - START);
   ASSERT_STR_EQ(t.end_reason, "duration");
   ASSERT_EQ(t.uv_version, 0x012c02);
   ASSERT_STR_EQ(tt_thread_name(&t, LOOP), "event loop");
@@ -239,14 +247,15 @@ TEST_IMPL(tracer_export_counters) {
     char step[32];
     if (strcmp(cJSON_GetObjectItem(ev, "ph")->valuestring, "C") != 0)
       continue;
-    ASSERT_EQ(cJSON_GetObjectItem(ev, "tid")->valuedouble, LOOP);
-    snprintf(step, sizeof(step), "%g/%g ",
+    /* Each carries the thread whose event moved it. */
+    snprintf(step, sizeof(step), "%g/%g@%g ",
              cJSON_GetObjectItem(args, "queued")->valuedouble,
-             cJSON_GetObjectItem(args, "running")->valuedouble);
+             cJSON_GetObjectItem(args, "running")->valuedouble,
+             cJSON_GetObjectItem(ev, "tid")->valuedouble - LOOP);
     strncat(seen, step, sizeof(seen) - strlen(seen) - 1);
   }
   /* POOL, submit 7, start 7, end 7, submit 8, cancel 8. */
-  ASSERT_STR_EQ(seen, "0/0 1/0 0/1 0/0 1/0 0/0 ");
+  ASSERT_STR_EQ(seen, "0/0@0 1/0@0 0/1@1 0/0@1 1/0@0 0/0@0 ");
   /* The cancelled task's completion has a flow from its submit. */
   {
     const struct tt_span* s[4];
@@ -387,14 +396,18 @@ TEST_IMPL(tracer_export_incomplete_and_drops) {
   tt_check(&t);
   ASSERT_EQ(t.drops, 8);
   ASSERT_STR_EQ(t.end_reason, "signal");
+  /* Nothing past the last record (2400, not 5000). */
+  ASSERT_EQ(t.duration_ns, 2400 - START);
   ASSERT_EQ(find(&t, "tick", NULL, found, 8), 1);
-  ASSERT_EQ(found[0]->ts + found[0]->dur, 5000 - START);
-  ASSERT(tt_has_flag(found[0], "incomplete"));
+  ASSERT_EQ(found[0]->ts + found[0]->dur, 2400 - START);
+  ASSERT_STR_EQ(cut_of(found[0]), "end");
   ASSERT_EQ(find(&t, "callback", NULL, found, 8), 1);
-  ASSERT(tt_has_flag(found[0], "incomplete"));
-  ASSERT_EQ(found[0]->ts + found[0]->dur, 5000 - START);
+  ASSERT_STR_EQ(cut_of(found[0]), "end");
+  ASSERT_GE(found[0]->ts + found[0]->dur, 2400 - START - 2); /* see
+                                                                printed_dur */
   ASSERT_EQ(find(&t, "work", NULL, found, 8), 1);
-  ASSERT(tt_has_flag(found[0], "incomplete"));
+  ASSERT_STR_EQ(cut_of(found[0]), "end");
+  ASSERT_EQ(found[0]->ts + found[0]->dur, 2400 - START);
   tt_free(&t);
   unlink(path);
   free(s.r);
@@ -816,6 +829,80 @@ TEST_IMPL(tracer_export_lost_reasons) {
   ASSERT_NULL(strstr(text, "1000000000000000"));
   ASSERT_NULL(strstr(text, "18446744073709551615"));
   free(text);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* A task submitted from main before lrt_run: the loop thread's batch
+ * holds the submit after records stamped later (its introduction), and
+ * the worker's batch with the start comes first. The flow and the queue
+ * wait are whole all the same. */
+TEST_IMPL(tracer_export_submit_stamped_early) {
+  struct tt_stream all = {0};
+  const char* path = tt_tmp(".json");
+  const struct tt_span* s[4];
+  struct tt_trace t;
+  tt_add(&all, 1100, WORKER, LRT_REC_THREAD, LRT_THREAD_WORKER, 0, 1, 0);
+  tt_add(&all, 3000, WORKER, LRT_REC_WORK_START, 0, 0, 7, 0);
+  tt_add(&all, 3500, WORKER, LRT_REC_WORK_END, 0, 0, 7, 0);
+  tt_add(&all, 5000, LOOP, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 1, 0);
+  tt_add(&all, 5000, LOOP, LRT_REC_LOOP_START, 0, 0, 1,
+         LRT_LOOP_INFO(0x012c02, 4, LRT_TRACE_VERSION));
+  tt_add(&all, 2000, LOOP, LRT_REC_WORK_SUBMIT, LRT_CB_WORK, 0, 7, 100);
+  tt_add(&all, 6000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+  tt_add(&all, 6100, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
+  tt_add(&all, 6200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WORK, 0, 7, 0);
+  tt_add(&all, 6300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_WORK, 0, 7, 0);
+  tt_add(&all, 6400, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
+  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0, 7000);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(find(&t, "work", NULL, s, 4), 1);
+  ASSERT(tt_has_flag(s[0], "flow_in"));
+  ASSERT_DOUBLE_GE(tt_arg_num(s[0], "queue_wait_us"), 0.9995);
+  ASSERT_DOUBLE_LE(tt_arg_num(s[0], "queue_wait_us"), 1.0005);
+  ASSERT_EQ(find(&t, "callback", NULL, s, 4), 1);
+  ASSERT(tt_has_flag(s[0], "flow_in"));
+  tt_free(&t);
+  unlink(path);
+  free(all.r);
+  return 0;
+}
+
+/* The tick in progress when the session began: the runtime says so
+ * (LRT_BEGUN_EARLIER), or only a phase of it is seen. Either way it is
+ * a tick cut at its start, with its callbacks inside. */
+TEST_IMPL(tracer_export_begun_earlier) {
+  struct tt_stream s = {0};
+  const char* path = tt_tmp(".json");
+  const struct tt_span* found[8];
+  struct tt_trace t;
+  session(&s);
+  tt_add(&s, 2000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 41, LRT_BEGUN_EARLIER);
+  tt_add(&s, 2000, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 41,
+         LRT_BEGUN_EARLIER);
+  tt_add(&s, 2100, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_READ, L_READ, 0, 0);
+  tt_add(&s, 2200, LOOP, LRT_REC_CALLBACK_END, LRT_CB_READ, 0, 0, 0);
+  tt_add(&s, 2300, LOOP, LRT_REC_PHASE, LRT_PHASE_CHECK, 0, 41, 0);
+  tt_add(&s, 2400, LOOP, LRT_REC_TICK_END, 0, 0, 41, 0);
+  /* Another loop whose tick is seen from its check phase on. */
+  tt_add(&s, 2500, LOOP + 5, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 2, 0);
+  tt_add(&s, 2600, LOOP + 5, LRT_REC_PHASE, LRT_PHASE_CHECK, 0, 9, 0);
+  tt_add(&s, 2700, LOOP + 5, LRT_REC_TICK_END, 0, 0, 9, 0);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 1, 3000);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(find(&t, "tick", NULL, found, 8), 2);
+  ASSERT_STR_EQ(cut_of(found[0]), "start");
+  ASSERT_STR_EQ(cut_of(found[1]), "start");
+  ASSERT_EQ(find(&t, "phase", "poll", found, 8), 1);
+  ASSERT_STR_EQ(cut_of(found[0]), "start");
+  ASSERT_EQ(find(&t, "phase", "check", found, 8), 2);
+  ASSERT_STR_EQ(cut_of(found[0]), "");
+  ASSERT_EQ(find(&t, "callback", NULL, found, 8), 1);
+  ASSERT_STR_EQ(t.spans[found[0]->parent].name, "poll");
+  tt_free(&t);
   unlink(path);
   free(s.r);
   return 0;

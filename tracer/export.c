@@ -40,10 +40,11 @@ enum span_type {
 
 enum span_flag {
   SPAN_OPEN = 1,
-  SPAN_INCOMPLETE = 2,
+  SPAN_CUT_END = 2, /* had not ended when it could no longer be seen */
   SPAN_AFTER_POLL = 4, /* a pending phase after poll */
   SPAN_HAS_CHILD = 8,
-  SPAN_SKIP = 16, /* not written */
+  SPAN_SKIP = 16,     /* not written */
+  SPAN_CUT_START = 32 /* began before it could be seen */
 };
 
 /* Spans nest at most this deep on a thread; deeper begins are counted as
@@ -93,6 +94,19 @@ struct task {
   uint32_t flags;
 };
 
+/* A record waiting in its thread's queue, with its place in the merge
+ * across threads: the earliest ts of it and of the records after it in
+ * the queue (bounded by REORDER_MAX), so that a record stamped earlier
+ * than the ones before it on its thread (the thread's order is kept)
+ * still comes before other threads' later records. */
+struct queued {
+  struct lrt_record r;
+  uint64_t key;
+};
+
+/* How far back in a thread's queue an early record pulls the keys. */
+#define REORDER_MAX 1024
+
 struct thread {
   uint32_t tid;
   uint8_t role;  /* enum lrt_thread_role, 0 while unknown */
@@ -100,7 +114,7 @@ struct thread {
   uint8_t ids_len;
   char ids[48]; /* ,"pid":P,"tid":T */
   /* Records waiting to be handled: a ring of q_cap (a power of 2). */
-  struct lrt_record* q;
+  struct queued* q;
   uint32_t q_head;
   uint32_t q_len;
   uint32_t q_cap;
@@ -114,6 +128,7 @@ struct thread {
   uint32_t stack_cap;
   uint32_t overflow; /* begins ignored beyond MAX_DEPTH */
   uint32_t seq;
+  uint64_t last_ts;  /* the last moment its records handled show */
   uint64_t floor;    /* where the last written top-level span ended */
   int32_t tick;      /* index of the open tick span, -1 */
   int32_t last_poll; /* index of the open tick's latest poll phase, -1 */
@@ -133,7 +148,8 @@ struct exporter {
   int finished;
   int fatal;        /* stop handling records: see export_records */
   char target_exit[64]; /* how the process ended, "" when not known */
-  uint64_t max_ts;  /* the latest record timestamp handled */
+  uint64_t seen_ts; /* the last moment a record received shows */
+  uint64_t now_ns;  /* the latest now given to export_advance() */
   char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
   struct export_stats stats;
@@ -146,7 +162,6 @@ struct exporter {
   struct thread* last;
   unsigned loops;       /* loop threads named so far */
   unsigned workers;     /* worker threads named so far */
-  uint32_t counter_tid; /* the thread that carries the threadpool counter */
   /* Ordering: threads with queued records, a min-heap by oldest record. */
   struct thread** heap;
   size_t heap_len;
@@ -215,6 +230,23 @@ static void set_error(struct exporter* ex, int err) {
 static char* put(char* p, const char* s, size_t n) {
   memcpy(p, s, n);
   return p + n;
+}
+
+/* The "cut" arg of a span whose ends were not seen (`flags` of enum
+ * span_flag), after a comma if `comma`. */
+static char* put_cut(char* p, unsigned flags, int comma) {
+  unsigned cut = flags & (SPAN_CUT_START | SPAN_CUT_END);
+  if (cut == 0)
+    return p;
+  if (comma)
+    *p++ = ',';
+  if (cut == SPAN_CUT_START)
+    PUT(p, "\"cut\":\"start\"");
+  else if (cut == SPAN_CUT_END)
+    PUT(p, "\"cut\":\"end\"");
+  else
+    PUT(p, "\"cut\":\"both\"");
+  return p;
 }
 
 /* ns since the start of the recording. */
@@ -367,8 +399,6 @@ static void ensure_loop(struct exporter* ex, struct thread* t) {
   if (t->named || t->role != LRT_THREAD_LOOP)
     return;
   ex->loops++;
-  if (ex->counter_tid == 0)
-    ex->counter_tid = t->tid;
   name_thread(ex, t, "event loop", ex->loops, ex->loops - 1);
 }
 
@@ -391,7 +421,7 @@ static void write_counter(struct exporter* ex, uint64_t ts, uint32_t tid) {
   PUT(p, ",\"pid\":");
   p = jw_fmt_u64(p, (uint64_t) ex->pid);
   PUT(p, ",\"tid\":");
-  p = jw_fmt_u64(p, ex->counter_tid ? ex->counter_tid : tid);
+  p = jw_fmt_u64(p, tid);
   PUT(p, ",\"args\":{\"queued\":");
   p = jw_fmt_u64(p, ex->queued);
   PUT(p, ",\"running\":");
@@ -665,11 +695,7 @@ static void write_span(struct exporter* ex, struct thread* t,
     p = put_label(ex, p, s->label, kind_name(s->kind));
     break;
   }
-  if (s->flags & SPAN_INCOMPLETE) {
-    if (s->type != SPAN_WAIT)
-      *p++ = ',';
-    PUT(p, "\"incomplete\":true");
-  }
+  p = put_cut(p, s->flags, s->type != SPAN_WAIT);
   PUT(p, "}");
   event_end(ex, p);
 }
@@ -705,6 +731,12 @@ static int skip_phase(const struct exporter* ex, const struct span* s) {
   return s->type == SPAN_PHASE && !ex->all_phases &&
          s->kind != LRT_PHASE_POLL && !(s->flags & SPAN_HAS_CHILD) &&
          s->end - s->ts < 1000;
+}
+
+/* A span left out: it began at the very moment its enclosing span was
+ * cut, so it would seem to lie after it. */
+static int skip_empty_cut(const struct span* s) {
+  return (s->flags & SPAN_CUT_END) && s->depth > 0 && s->end == s->ts;
 }
 
 /* Marks wait `w` to be left out if it overlaps another span of its poll
@@ -765,7 +797,7 @@ static void flush_group(struct exporter* ex, struct thread* t) {
    * outlives its parent is cut at the parent's end. */
   for (i = 0; i < n; i++) {
     struct span* s = &t->group[ex->order[i]];
-    if (skip_phase(ex, s))
+    if (skip_phase(ex, s) || skip_empty_cut(s))
       continue;
     while (sp > 0 && ex->ends[sp - 1] <= s->ts)
       sp--;
@@ -860,16 +892,20 @@ static void close_all(struct exporter* ex, struct thread* t, uint64_t ts,
 static void close_to_tick(struct thread* t, uint64_t ts) {
   while (t->depth > 1) {
     const struct span* s = &t->group[t->stack[t->depth - 1]];
-    close_top(t, ts, s->type == SPAN_PHASE ? 0 : SPAN_INCOMPLETE);
+    close_top(t, ts, s->type == SPAN_PHASE ? 0 : SPAN_CUT_END);
   }
 }
 
 static void tick_begin(struct exporter* ex, struct thread* t,
                        const struct lrt_record* r) {
   if (t->depth > 0)
-    close_all(ex, t, r->ts, SPAN_INCOMPLETE);
+    close_all(ex, t, r->ts, SPAN_CUT_END);
   t->tick = add_span(ex, t, -1, SPAN_TICK, 0, 0, r->id, r->ts, 1);
   t->last_poll = -1;
+  /* Running when the session began: ts is when the runtime first saw it
+   * (LRT_BEGUN_EARLIER). */
+  if (t->tick >= 0 && (r->arg & LRT_BEGUN_EARLIER))
+    t->group[t->tick].flags |= SPAN_CUT_START;
 }
 
 static void tick_end(struct exporter* ex, struct thread* t,
@@ -878,7 +914,7 @@ static void tick_end(struct exporter* ex, struct thread* t,
     return;
   if (t->group[t->tick].id != r->id) {
     /* Not this tick's end: the records between were lost. */
-    close_all(ex, t, r->ts, SPAN_INCOMPLETE);
+    close_all(ex, t, r->ts, SPAN_CUT_END);
     return;
   }
   close_to_tick(t, r->ts);
@@ -895,16 +931,19 @@ static void phase_begin(struct exporter* ex, struct thread* t,
     return;
   }
   if (t->tick < 0 || t->group[t->tick].id != r->id) {
-    /* The phase of a tick whose begin was lost (records were dropped):
-     * the tick is written from here, marked incomplete. */
+    /* The phase of a tick whose begin was not seen (records were lost,
+     * or the tick was running when the recording began): the tick is
+     * written from here, cut at its start. */
     tick_begin(ex, t, r);
     if (t->tick < 0)
       return;
-    t->group[t->tick].flags |= SPAN_INCOMPLETE;
+    t->group[t->tick].flags |= SPAN_CUT_START;
   }
   close_to_tick(t, r->ts);
   if (r->kind == LRT_PHASE_PENDING && t->last_poll >= 0)
     flags = SPAN_AFTER_POLL;
+  if (r->arg & LRT_BEGUN_EARLIER)
+    flags |= SPAN_CUT_START;
   i = add_span(ex, t, t->tick, SPAN_PHASE, r->kind, 0, t->group[t->tick].id,
                r->ts, 1);
   if (i < 0)
@@ -1003,7 +1042,7 @@ static void submit(struct exporter* ex, struct thread* t,
  */
 
 static void write_work(struct exporter* ex, struct thread* t, uint64_t end,
-                       int incomplete) {
+                       unsigned cut) {
   struct task* tk = task_find(ex, t->work_task);
   uint64_t ts = max_u64(t->work_ts, max_u64(ex->start_ns, t->floor));
   char* p = event_begin(ex);
@@ -1034,8 +1073,7 @@ static void write_work(struct exporter* ex, struct thread* t, uint64_t end,
     PUT(p, ",\"queue_wait_us\":");
     p = jw_fmt_us(p, t->work_ts - tk->submit_ts);
   }
-  if (incomplete)
-    PUT(p, ",\"incomplete\":true");
+  p = put_cut(p, cut, 1);
   PUT(p, "}");
   event_end(ex, p);
 }
@@ -1045,7 +1083,7 @@ static void work_start(struct exporter* ex, struct thread* t,
   struct task* tk;
   ensure_worker(ex, t);
   if (t->work_open)
-    write_work(ex, t, r->ts, 1);
+    write_work(ex, t, r->ts, SPAN_CUT_END);
   t->work_open = r->id != 0;
   t->work_ts = r->ts;
   t->work_task = r->id;
@@ -1139,6 +1177,26 @@ static struct thread* thread_get(struct exporter* ex, uint32_t tid) {
   return ex->last = t;
 }
 
+/* The last moment record `r` shows: its ts, or for a wait or a submit
+ * (reported once over) the end of what it measured. */
+static uint64_t observed_at(const struct lrt_record* r) {
+  if (r->type != LRT_REC_WAIT && r->type != LRT_REC_WORK_SUBMIT)
+    return r->ts;
+  return r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
+}
+
+/* Whether record `r` lies in the recording: not before its start, not
+ * later than EXPORT_FUTURE_NS past the latest now the caller gave. The
+ * clock is the target's too: anything else is forged or corrupt, and
+ * would stall its thread's queue or stretch the recording. */
+static int in_recording(const struct exporter* ex,
+                        const struct lrt_record* r) {
+  uint64_t last = observed_at(r);
+  if (last < ex->start_ns || (r->type != LRT_REC_WAIT && r->ts < ex->start_ns))
+    return 0;
+  return last <= ex->now_ns + EXPORT_FUTURE_NS;
+}
+
 /* A thread is a loop or a worker, never both: its spans could not nest.
  * Records of the other role are ignored. */
 static int wrong_role(const struct thread* t, const struct lrt_record* r) {
@@ -1161,10 +1219,7 @@ static void handle(struct exporter* ex, struct thread* t,
     ex->stats.invalid++;
     return;
   }
-  ex->max_ts = max_u64(ex->max_ts, r->ts);
-  if (r->type == LRT_REC_WAIT || r->type == LRT_REC_WORK_SUBMIT)
-    ex->max_ts = max_u64(
-        ex->max_ts, r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg);
+  t->last_ts = max_u64(t->last_ts, observed_at(r));
   switch (r->type) {
   case LRT_REC_THREAD:
     if (r->kind >= LRT_THREAD_LOOP && r->kind <= LRT_THREAD_OTHER && !t->named)
@@ -1178,7 +1233,7 @@ static void handle(struct exporter* ex, struct thread* t,
     break;
   case LRT_REC_LOOP_STOP:
     if (t->depth > 0)
-      close_all(ex, t, r->ts, SPAN_INCOMPLETE);
+      close_all(ex, t, r->ts, SPAN_CUT_END);
     break;
   case LRT_REC_TICK_BEGIN:
     ensure_loop(ex, t);
@@ -1234,7 +1289,7 @@ static void handle(struct exporter* ex, struct thread* t,
 }
 
 static uint64_t head_ts(const struct thread* t) {
-  return t->q[t->q_head].ts;
+  return t->q[t->q_head].key;
 }
 
 static void heap_set(struct exporter* ex, size_t i, struct thread* t) {
@@ -1270,12 +1325,31 @@ static void heap_down(struct exporter* ex, size_t i) {
   heap_set(ex, i, t);
 }
 
+/* Appends `r` to the thread's ring (which has room) with its merge key.
+ * A wait is reported after the records that followed its start; its
+ * key is its end, so that it pulls nothing earlier. */
+static void enqueue_keyed(struct thread* t, const struct lrt_record* r) {
+  uint32_t mask = t->q_cap - 1;
+  uint32_t i = (t->q_head + t->q_len) & mask;
+  uint64_t key = r->type == LRT_REC_WAIT ? observed_at(r) : r->ts;
+  uint32_t back;
+  t->q[i].r = *r;
+  t->q[i].key = key;
+  for (back = 0; back < t->q_len && back < REORDER_MAX; back++) {
+    i = (i - 1) & mask;
+    if (t->q[i].key <= key)
+      break;
+    t->q[i].key = key;
+  }
+  t->q_len++;
+}
+
 static int enqueue(struct exporter* ex, struct thread* t,
                    const struct lrt_record* r) {
   if (t->q_len == t->q_cap) {
     /* Grow the ring, unrolling it. */
     uint32_t cap = t->q_cap ? t->q_cap * 2 : 256;
-    struct lrt_record* q = malloc((size_t) cap * sizeof(*q));
+    struct queued* q = malloc((size_t) cap * sizeof(*q));
     uint32_t i;
     if (q == NULL)
       return -ENOMEM;
@@ -1286,12 +1360,13 @@ static int enqueue(struct exporter* ex, struct thread* t,
     t->q_cap = cap;
     t->q_head = 0;
   }
-  t->q[(t->q_head + t->q_len) & (t->q_cap - 1)] = *r;
-  t->q_len++;
+  enqueue_keyed(t, r);
   if (t->q_len == 1) {
     ex->heap[ex->heap_len] = t;
     t->heap_pos = (int32_t) ex->heap_len++;
     heap_up(ex, ex->heap_len - 1);
+  } else if (t->q[t->q_head].key == r->ts && t->heap_pos >= 0) {
+    heap_up(ex, (size_t) t->heap_pos); /* its head came earlier */
   }
   return 0;
 }
@@ -1330,7 +1405,7 @@ static void handle_until(struct exporter* ex, uint64_t limit) {
     if (head_ts(t) >= limit)
       break;
     do {
-      struct lrt_record* r = &t->q[t->q_head];
+      struct lrt_record* r = &t->q[t->q_head].r;
       if (limit != UINT64_MAX && label_pending(ex, r) &&
           r->ts + EXPORT_LABEL_WAIT_NS >= limit)
         return;
@@ -1363,6 +1438,7 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
     return -ENOMEM;
   ex->pid = opts->pid;
   ex->start_ns = opts->start_ns;
+  ex->now_ns = opts->start_ns;
   ex->window_ns = opts->window_ns;
   ex->all_phases = opts->all_phases;
   p = ex->pid_ids;
@@ -1447,10 +1523,12 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
       ex->fatal = 1;
       return -EPROTONOSUPPORT;
     }
-    if (r->tid == 0 || r->type == 0 || r->type >= LRT_REC_TYPE_MAX) {
+    if (r->tid == 0 || r->type == 0 || r->type >= LRT_REC_TYPE_MAX ||
+        !in_recording(ex, r)) {
       ex->stats.invalid++;
       continue;
     }
+    ex->seen_ts = max_u64(ex->seen_ts, observed_at(r));
     t = thread_get(ex, r->tid);
     if (t == NULL) {
       set_error(ex, -ENOMEM);
@@ -1476,6 +1554,7 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
 }
 
 int export_advance(struct exporter* ex, uint64_t now_ns) {
+  ex->now_ns = max_u64(ex->now_ns, now_ns);
   if (now_ns > ex->window_ns)
     handle_until(ex, now_ns - ex->window_ns);
   return jw_error(&ex->w);
@@ -1485,7 +1564,9 @@ void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
   if (count == 0)
     return;
   ex->stats.drops += count;
-  write_dropped(ex, ts_ns, count, DROP_RING_FULL);
+  /* Noticed now, lost before the last record seen at the latest. */
+  write_dropped(ex, min_u64(ts_ns, max_u64(ex->seen_ts, ex->start_ns)), count,
+                DROP_RING_FULL);
 }
 
 void export_trigger(struct exporter* ex, const struct export_trigger* t) {
@@ -1545,13 +1626,19 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
   ex->finished = 1;
   if (!ex->fatal)
     handle_until(ex, UINT64_MAX);
-  end_ns = max_u64(max_u64(end_ns, ex->max_ts), ex->start_ns);
+  /* The recording ends at the last moment seen, not at `end_ns`: what
+   * happened after the last record received is not known. The spans
+   * still open end there too (a thread blocked in poll or busy in a
+   * task says nothing meanwhile; its records are flushed within 20 ms of
+   * being written). */
+  (void) end_ns; /* records later than now are refused already */
+  end_ns = max_u64(ex->seen_ts, ex->start_ns);
   for (i = 0; i < ex->nthreads; i++) {
     struct thread* t = ex->threads[i];
     if (t->depth > 0)
-      close_all(ex, t, end_ns, SPAN_INCOMPLETE);
+      close_all(ex, t, end_ns, SPAN_CUT_END);
     if (t->work_open) {
-      write_work(ex, t, end_ns, 1);
+      write_work(ex, t, end_ns, SPAN_CUT_END);
       t->work_open = 0;
     }
   }

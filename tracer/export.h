@@ -34,6 +34,10 @@
  * runtime flushes a thread's records at most ~20 ms after writing them. */
 #define EXPORT_WINDOW_NS (100 * 1000 * 1000ull)
 
+/* Records stamped later than this past the latest now given to
+ * export_advance() are refused (counted as invalid). */
+#define EXPORT_FUTURE_NS (1000 * 1000 * 1000ull)
+
 /* How much longer a record naming a label not announced yet waits for
  * it; after that the label is written as "label N". */
 #define EXPORT_LABEL_WAIT_NS (1000 * 1000 * 1000ull)
@@ -56,7 +60,8 @@ struct export_stats {
   uint64_t events;        /* trace events written */
   uint64_t bytes;         /* bytes of JSON produced */
   uint64_t drops;         /* records lost: ring buffer + runtime */
-  uint64_t invalid;       /* records ignored as malformed */
+  uint64_t invalid;       /* records ignored as malformed or stamped
+                             outside the recording */
   uint64_t memory;        /* bytes the exporter holds in buffers */
   unsigned trace_version; /* set when export_records() refused one */
 };
@@ -94,9 +99,10 @@ void export_target_exit(struct exporter* ex, const char* text);
 int export_flush(struct exporter* ex);
 
 /* Ends the file: handles every queued record, writes the spans still
- * open as ending at `end_ns` (marked incomplete), the final facts
- * (`end_reason` is "duration", "signal" or "target-exited"), and `]`,
- * then flushes. Returns 0 or a negative errno. Call once. */
+ * open as ending at the last moment the records showed (`end_ns`, the
+ * time now, is not used: the records tell), marked "cut":"end", the final facts (`duration_us` up to
+ * that moment; `end_reason` is "duration", "signal" or "target-exited"),
+ * and `]`, then flushes. Returns 0 or a negative errno. Call once. */
 int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
 
 /* A flight recorder's dump (tracer/flight.h): what fired it and the
