@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_writer.h"
 #include "trace_names.h"
@@ -149,7 +150,6 @@ struct exporter {
   int fatal;        /* stop handling records: see export_records */
   char target_exit[64]; /* how the process ended, "" when not known */
   uint64_t seen_ts; /* the last moment a record received shows */
-  uint64_t now_ns;  /* the latest now given to export_advance() */
   char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
   struct export_stats stats;
@@ -1185,16 +1185,23 @@ static uint64_t observed_at(const struct lrt_record* r) {
   return r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
 }
 
-/* Whether record `r` lies in the recording: not before its start, not
- * later than EXPORT_FUTURE_NS past the latest now the caller gave. The
- * clock is the target's too: anything else is forged or corrupt, and
+/* CLOCK_MONOTONIC now, the clock of the records. */
+static uint64_t mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* Whether record `r` lies in the recording: not before its start, nor
+ * later than `limit` (now, and a little). Records are stamped with this
+ * machine's CLOCK_MONOTONIC: anything else is forged or corrupt, and
  * would stall its thread's queue or stretch the recording. */
-static int in_recording(const struct exporter* ex,
-                        const struct lrt_record* r) {
+static int in_recording(const struct exporter* ex, const struct lrt_record* r,
+                        uint64_t limit) {
   uint64_t last = observed_at(r);
   if (last < ex->start_ns || (r->type != LRT_REC_WAIT && r->ts < ex->start_ns))
     return 0;
-  return last <= ex->now_ns + EXPORT_FUTURE_NS;
+  return last <= limit;
 }
 
 /* A thread is a loop or a worker, never both: its spans could not nest.
@@ -1438,7 +1445,6 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
     return -ENOMEM;
   ex->pid = opts->pid;
   ex->start_ns = opts->start_ns;
-  ex->now_ns = opts->start_ns;
   ex->window_ns = opts->window_ns;
   ex->all_phases = opts->all_phases;
   p = ex->pid_ids;
@@ -1506,6 +1512,7 @@ cleanup:
 
 int export_records(struct exporter* ex, const struct lrt_record* records,
                    size_t n) {
+  uint64_t limit = mono_now() + EXPORT_FUTURE_NS;
   size_t i;
   if (ex->fatal)
     return -EPROTONOSUPPORT;
@@ -1524,7 +1531,7 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
       return -EPROTONOSUPPORT;
     }
     if (r->tid == 0 || r->type == 0 || r->type >= LRT_REC_TYPE_MAX ||
-        !in_recording(ex, r)) {
+        !in_recording(ex, r, limit)) {
       ex->stats.invalid++;
       continue;
     }
@@ -1554,7 +1561,6 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
 }
 
 int export_advance(struct exporter* ex, uint64_t now_ns) {
-  ex->now_ns = max_u64(ex->now_ns, now_ns);
   if (now_ns > ex->window_ns)
     handle_until(ex, now_ns - ex->window_ns);
   return jw_error(&ex->w);
@@ -1626,13 +1632,12 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
   ex->finished = 1;
   if (!ex->fatal)
     handle_until(ex, UINT64_MAX);
-  /* The recording ends at the last moment seen, not at `end_ns`: what
-   * happened after the last record received is not known. The spans
-   * still open end there too (a thread blocked in poll or busy in a
-   * task says nothing meanwhile; its records are flushed within 20 ms of
-   * being written). */
-  (void) end_ns; /* records later than now are refused already */
-  end_ns = max_u64(ex->seen_ts, ex->start_ns);
+  /* The recording ends at the last moment seen: what happened after the
+   * last record received (or the moment the caller vouches for) is not
+   * known. The spans still open end there too (a thread blocked in poll
+   * or busy in a task says nothing meanwhile; its records are flushed
+   * within 20 ms of being written). */
+  end_ns = max_u64(max_u64(ex->seen_ts, end_ns), ex->start_ns);
   for (i = 0; i < ex->nthreads; i++) {
     struct thread* t = ex->threads[i];
     if (t->depth > 0)

@@ -34,9 +34,10 @@
  * runtime flushes a thread's records at most ~20 ms after writing them. */
 #define EXPORT_WINDOW_NS (100 * 1000 * 1000ull)
 
-/* Records stamped later than this past the latest now given to
- * export_advance() are refused (counted as invalid). */
-#define EXPORT_FUTURE_NS (1000 * 1000 * 1000ull)
+/* Records stamped later than this past the moment they are received
+ * (CLOCK_MONOTONIC, the records' clock) or before opts->start_ns are
+ * refused (counted as invalid). */
+#define EXPORT_FUTURE_NS (50 * 1000 * 1000ull)
 
 /* How much longer a record naming a label not announced yet waits for
  * it; after that the label is written as "label N". */
@@ -99,10 +100,13 @@ void export_target_exit(struct exporter* ex, const char* text);
 int export_flush(struct exporter* ex);
 
 /* Ends the file: handles every queued record, writes the spans still
- * open as ending at the last moment the records showed (`end_ns`, the
- * time now, is not used: the records tell), marked "cut":"end", the final facts (`duration_us` up to
- * that moment; `end_reason` is "duration", "signal" or "target-exited"),
- * and `]`, then flushes. Returns 0 or a negative errno. Call once. */
+ * open as ending at the last moment observed, marked "cut":"end", the
+ * final facts (`duration_us` up to that moment; `end_reason` is
+ * "duration", "signal" or "target-exited"), and `]`, then flushes. The
+ * last moment observed is the last one the records received show, or
+ * `end_ns` if later: pass 0 unless the caller itself knows the target
+ * was observed until then (a flight recorder's window end), never the
+ * time the recording stopped. Returns 0 or a negative errno. Call once. */
 int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
 
 /* A flight recorder's dump (tracer/flight.h): what fired it and the

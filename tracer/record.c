@@ -1128,7 +1128,7 @@ static int run(struct record_args* args) {
     ret = finish_flight(&s, end_reason) == 0 ? 0 : fail;
     goto cleanup;
   }
-  err = export_finish(s.ex, now_ns(), end_reason);
+  err = export_finish(s.ex, 0, end_reason);
   if (s.error == 0)
     s.error = err;
   if (s.error == 0)
