@@ -60,7 +60,7 @@ case $mode in
     collector_seconds=10 collector_steps=3
     rss_short=10 rss_long=60
     export_records=20000000 export_rounds=3
-    viewer_events=1000000 viewer_rounds=3
+    viewer_events=1000000 viewer_rounds=3 viewer_big_events=5000000
     callgrind_n=100000 ;;
   quick)
     rounds=3 tracer_rounds=1
@@ -70,7 +70,7 @@ case $mode in
     collector_seconds=0.5 collector_steps=0
     rss_short=1 rss_long=3
     export_records=2000000 export_rounds=1
-    viewer_events=1000000 viewer_rounds=1
+    viewer_events=1000000 viewer_rounds=1 viewer_big_events=0
     callgrind_n=20000 ;;
   smoke)
     rounds=1 tracer_rounds=1
@@ -80,7 +80,7 @@ case $mode in
     collector_seconds=0.2 collector_steps=0
     rss_short=0.5 rss_long=1
     export_records=20000 export_rounds=1
-    viewer_events=10000 viewer_rounds=1
+    viewer_events=10000 viewer_rounds=1 viewer_big_events=0
     callgrind_n=1000 ;;
 esac
 echo_connections=32
@@ -768,28 +768,38 @@ fi
 
 # ---------------------------------------------------------------------------
 section "viewer: first render of a big trace in headless Chromium"
-say "   node tests/browser/bench-render.mjs --events $viewer_events"
+# Each size: first render (median of the rounds), then the last round's
+# pan/zoom frame p95, tab memory (renderer RSS) and JS heap.
 viewer_script=$top/tests/browser/bench-render.mjs
-v=()
-name=
-if [ -f "$viewer_script" ]; then
-  for r in $(seq $viewer_rounds); do
-    if node "$viewer_script" --events "$viewer_events" --frames 10 \
+viewer_bench() { # EVENTS ROUNDS
+  local r line name= v=()
+  say "   node tests/browser/bench-render.mjs --events $1 --frames 40"
+  [ -f "$viewer_script" ] || return 1
+  for r in $(seq "$2"); do
+    if node "$viewer_script" --events "$1" --frames 40 \
         > "$tmp/viewer.out" 2>&1; then
       line=$(grep '^viewer_first_render_ms_' "$tmp/viewer.out" | head -n 1)
       name=${line%%:*}
       v+=("$(echo "${line#*: }" | awk '{ print $1 }')")
-      say "   round $r: ${v[-1]} ms"
+      say "   round $r: ${v[-1]} ms ($(grep '^load average' "$tmp/viewer.out"))"
     else
       say "   round $r failed: $(tail -n 3 "$tmp/viewer.out")"
     fi
   done
-fi
-if [ ${#v[@]} -gt 0 ]; then
+  [ ${#v[@]} -gt 0 ] || return 1
   put "$name" "$(printf '%s\n' "${v[@]}" | median)"
-else
+  for k in viewer_frame_ms_p95_ viewer_tab_memory_mb_ viewer_js_heap_mb_; do
+    line=$(grep "^$k" "$tmp/viewer.out" | head -n 1)
+    [[ ${line#*: } =~ ^[0-9]+(\.[0-9]+)?$ ]] && put "${line%%:*}" "${line#*: }"
+  done
+  return 0
+}
+viewer_bench "$viewer_events" "$viewer_rounds" ||
   put viewer_first_render_ms_1m \
     "n/a (no tests/browser/bench-render.mjs, or it failed)"
+if [ "$viewer_big_events" -gt 0 ]; then
+  viewer_bench "$viewer_big_events" 1 ||
+    put viewer_first_render_ms_5m "n/a (bench-render.mjs failed on $viewer_big_events events)"
 fi
 
 # ---------------------------------------------------------------------------

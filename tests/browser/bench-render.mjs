@@ -1,95 +1,172 @@
-// bench-render.mjs — how fast the viewer shows a big trace. Not a test (no
-// speed target lives in a timed test): run it by hand or from `make bench`.
+// bench-render.mjs — how fast the viewer shows a big trace, and how much
+// memory its tab then holds. Not a test (no speed target lives in a timed
+// test): run it by hand or from `make bench`.
 //
-//   node tests/browser/bench-render.mjs [--events N] [--frames K]
+//   node tests/browser/bench-render.mjs [--events N] [--frames K] [--trace FILE]
 //
 // Generates a looptrace-format trace of about N events (1,000,000 by
-// default), serves it as /trace.json next to build/viewer/, loads it in
-// headless Chromium (1920×1080) and prints:
+// default; above 1.5M it is written to a temporary file, as a string cannot
+// hold it), or takes FILE, serves it as /trace.json next to build/viewer/,
+// loads it in headless Chromium (1920×1080) and prints:
 //
 //   viewer_first_render_ms_1m: N   navigation start → first timeline frame
 //                                  drawn (fetch + parse + model + draw)
-//   viewer_frame_ms_p95: N         95th percentile of zoom/pan frames, each
+//   viewer_frame_ms_p95_1m: N      95th percentile of zoom/pan frames, each
 //                                  timed from the start of drawing until the
 //                                  canvas is rasterized (a pixel read forces it)
+//   viewer_tab_memory_mb_1m: N     the tab's renderer process, resident (RSS)
+//   viewer_js_heap_mb_1m: N        of which the JS heap in use (CDP)
 //
-// The suffix of the first figure names the size (1m, 10k, ...).
+// The suffix names the size (1m, 5m, 10k, ...). When the viewer refuses a
+// trace too big for the tab, it prints the viewer's message and
+// viewer_first_render_ms_<size>: refused, and exits with status 2.
 
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { launch, serve, waitLoads } from "./lib/harness.mjs";
 import { generateLargeTrace } from "./lib/gen-trace.mjs";
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-const target = arg("events", 1_000_000);
-const frames = arg("frames", 120);
-const label = target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
-  : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target);
+const traceFile = arg("trace", null);
+const frames = Number(arg("frames", 120));
+let target = Number(arg("events", 1_000_000));
 
 const pct = (v, p) => {
   const s = v.slice().sort((a, b) => a - b);
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
 };
 
+// The trace: in memory up to 1.5M events, else in a file (removed at exit
+// unless it was given).
+let body;
 const t0 = Date.now();
-const trace = generateLargeTrace(target);
-console.log(`trace: ${trace.events.length} events, ${(trace.text.length / 1e6).toFixed(1)} MB ` +
-            `(generated in ${Date.now() - t0} ms)`);
-trace.events = null; // only the text is served
+if (traceFile) {
+  body = { file: traceFile };
+  target = Number(arg("events", 0)) || 0;
+  console.log(`trace: ${traceFile}, ${(fs.statSync(traceFile).size / 1e6).toFixed(1)} MB`);
+} else if (target > 1_500_000) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-bench-render-"));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "trace.json");
+  const r = generateLargeTrace(target, file);
+  body = { file };
+  console.log(`trace: ${r.count} events, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB ` +
+              `(generated in ${Date.now() - t0} ms)`);
+} else {
+  const trace = generateLargeTrace(target);
+  console.log(`trace: ${trace.events.length} events, ${(trace.text.length / 1e6).toFixed(1)} MB ` +
+              `(generated in ${Date.now() - t0} ms)`);
+  body = trace.text;
+}
+const label = !target ? "file" : target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
+  : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target);
 
-const server = await serve(undefined, { "/trace.json": trace.text });
+// The resident memory of the tab: the largest renderer process of this
+// browser (found by its profile directory), in MB.
+function tabRssMb(profile) {
+  const procs = new Map(); // pid -> {ppid, cmd}
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      procs.set(Number(d), { ppid, cmd: fs.readFileSync(`/proc/${d}/cmdline`, "utf8") });
+    } catch (e) { /* gone */ }
+  }
+  const root = [...procs].find(([, p]) => p.cmd.includes(profile) && !p.cmd.includes("--type="));
+  if (!root) return null;
+  const ours = (pid) => {
+    for (let p = pid, i = 0; p > 1 && i < 10; p = procs.get(p)?.ppid ?? 0, i++)
+      if (p === root[0]) return true;
+    return false;
+  };
+  let best = 0;
+  for (const [pid, p] of procs) {
+    if (!p.cmd.includes("--type=renderer") || !ours(pid)) continue;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (m) best = Math.max(best, Number(m[1]) / 1024);
+    } catch (e) { /* gone */ }
+  }
+  return best || null;
+}
+
+const server = await serve(undefined, { "/trace.json": body });
 const browser = await launch({ viewport: { width: 1920, height: 1080 } });
 try {
   const page = await browser.context.newPage();
   const wall0 = Date.now();
   await page.goto(server.origin + "/");
-  const st = await waitLoads(page, 1, 180_000);
+  const st = await Promise.race([
+    waitLoads(page, 1, 600_000),
+    new Promise((_, reject) => page.on("crash", () => reject(new Error("the tab crashed")))),
+  ]);
   const wall = Date.now() - wall0;
-  if (!st.loaded) throw new Error(`the trace did not load: ${st.error}`);
-  const tm = st.timings;
-  console.log(`loaded ${st.spans} spans in ${st.lanes.length} lanes, ${st.flows.arrows} flow arrows`);
-  console.log(`  fetch ${tm.fetch_ms.toFixed(0)} ms, parse ${tm.parse_ms.toFixed(0)} ms, ` +
-              `model ${tm.model_ms.toFixed(0)} ms, first draw ${tm.first_frame_ms.toFixed(1)} ms; ` +
-              `wall clock from goto ${wall} ms`);
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send("Performance.enable");
+  const metric = async (name) => (await cdp.send("Performance.getMetrics")).metrics
+    .find((m) => m.name === name)?.value;
+  const memory = async () => ({ rss: tabRssMb(browser.profile), heap: (await metric("JSHeapUsedSize")) / 1e6 });
+  if (!st.loaded) {
+    const mem = await memory();
+    console.log(`the viewer refused the trace after ${wall} ms: ${st.error}`);
+    console.log(`viewer_first_render_ms_${label}: refused`);
+    console.log(`viewer_tab_memory_mb_${label}: ${mem.rss === null ? "n/a" : mem.rss.toFixed(0)}`);
+    process.exitCode = 2; // no figures to take
+  } else {
+    const tm = st.timings;
+    console.log(`loaded ${st.events} events: ${st.spans} spans in ${st.lanes.length} lanes, ` +
+                `${st.flows.arrows} flow arrows (${tm.read})`);
+    console.log(`  fetch ${tm.fetch_ms.toFixed(0)} ms, parse ${tm.parse_ms.toFixed(0)} ms, ` +
+                `model ${tm.model_ms.toFixed(0)} ms, first draw ${tm.first_frame_ms.toFixed(1)} ms; ` +
+                `wall clock from goto ${wall} ms`);
+    const mem = await memory();
 
-  // Zoom and pan through the real input paths (keys, wheel, drag): a sweep
-  // from the whole trace down to about a thousandth of it and back, panning
-  // at each depth. Every frame is timed with its raster.
-  await page.evaluate(() => window.looptrace.setMeasure(true));
-  const before = (await page.evaluate(() => window.looptrace.frameTimes)).length;
-  await page.mouse.move(960, 300);
-  const settle = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
-  const depth = 16; // 16 zoom steps of 0.8, then of 0.5 with Shift
-  for (let i = 0; i < frames; i++) {
-    const phase = Math.floor(i / 4) % (2 * depth); // zooming in, then out
-    const inward = phase < depth;
-    switch (i % 4) {
-      case 0: // zoom: keys and the wheel in turn
-        if (phase % 2) await page.keyboard.press(inward ? "Shift+W" : "Shift+S");
-        else await page.mouse.wheel(0, inward ? -240 : 240);
-        break;
-      case 1:
-        await page.keyboard.press(i % 8 === 1 ? "d" : "a");
-        break;
-      case 2: // drag to pan
-        await page.mouse.down();
-        await page.mouse.move(760 + (i % 3) * 100, 320, { steps: 2 });
-        await page.mouse.up();
-        await page.mouse.move(960, 300);
-        break;
-      default:
-        await page.keyboard.press(i % 8 === 3 ? "Shift+D" : "Shift+A");
+    // Zoom and pan through the real input paths (keys, wheel, drag): a sweep
+    // from the whole trace down to about a thousandth of it and back, panning
+    // at each depth. Every frame is timed with its raster.
+    await page.evaluate(() => window.looptrace.setMeasure(true));
+    const before = (await page.evaluate(() => window.looptrace.frameTimes)).length;
+    await page.mouse.move(960, 300);
+    const settle = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    const depth = 16; // 16 zoom steps of 0.8, then of 0.5 with Shift
+    for (let i = 0; i < frames; i++) {
+      const phase = Math.floor(i / 4) % (2 * depth); // zooming in, then out
+      const inward = phase < depth;
+      switch (i % 4) {
+        case 0: // zoom: keys and the wheel in turn
+          if (phase % 2) await page.keyboard.press(inward ? "Shift+W" : "Shift+S");
+          else await page.mouse.wheel(0, inward ? -240 : 240);
+          break;
+        case 1:
+          await page.keyboard.press(i % 8 === 1 ? "d" : "a");
+          break;
+        case 2: // drag to pan
+          await page.mouse.down();
+          await page.mouse.move(760 + (i % 3) * 100, 320, { steps: 2 });
+          await page.mouse.up();
+          await page.mouse.move(960, 300);
+          break;
+        default:
+          await page.keyboard.press(i % 8 === 3 ? "Shift+D" : "Shift+A");
+      }
+      await settle();
     }
-    await settle();
+    const times = (await page.evaluate(() => window.looptrace.frameTimes)).slice(before);
+    if (process.argv.includes("--verbose")) console.log(times.map((t) => t.toFixed(1)).join(" "));
+    console.log(`frames: ${times.length}, p50 ${pct(times, 50).toFixed(2)} ms, ` +
+                `max ${Math.max(...times).toFixed(2)} ms`);
+    console.log(`load average: ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+    console.log(`viewer_first_render_ms_${label}: ${Math.round(tm.first_frame_at_ms)}`);
+    console.log(`viewer_frame_ms_p95_${label}: ${pct(times, 95).toFixed(2)}`);
+    console.log(`viewer_tab_memory_mb_${label}: ${mem.rss === null ? "n/a" : mem.rss.toFixed(0)}`);
+    console.log(`viewer_js_heap_mb_${label}: ${mem.heap.toFixed(0)}`);
   }
-  const times = (await page.evaluate(() => window.looptrace.frameTimes)).slice(before);
-  if (process.argv.includes("--verbose")) console.log(times.map((t) => t.toFixed(1)).join(" "));
-  console.log(`frames: ${times.length}, p50 ${pct(times, 50).toFixed(2)} ms, ` +
-              `max ${Math.max(...times).toFixed(2)} ms`);
-  console.log(`viewer_first_render_ms_${label}: ${Math.round(tm.first_frame_at_ms)}`);
-  console.log(`viewer_frame_ms_p95: ${pct(times, 95).toFixed(2)}`);
 } finally {
   await browser.close();
   await server.close();

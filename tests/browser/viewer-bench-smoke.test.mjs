@@ -25,10 +25,15 @@ const out = await new Promise((resolve, reject) => {
 });
 process.stdout.write(out);
 const first = out.match(/^viewer_first_render_ms_10k: (\d+)$/m);
-const frame = out.match(/^viewer_frame_ms_p95: (\d+(\.\d+)?)$/m);
+const frame = out.match(/^viewer_frame_ms_p95_10k: (\d+(\.\d+)?)$/m);
+const rss = out.match(/^viewer_tab_memory_mb_10k: (\d+)$/m);
+const heap = out.match(/^viewer_js_heap_mb_10k: (\d+)$/m);
 assert.ok(first, "prints viewer_first_render_ms_10k");
-assert.ok(frame, "prints viewer_frame_ms_p95");
+assert.ok(frame, "prints viewer_frame_ms_p95_10k");
+assert.ok(rss && heap, "prints the tab's memory and its JS heap");
 assert.ok(+first[1] > 0 && +frame[1] > 0);
-const loaded = out.match(/^loaded (\d+) spans in (\d+) lanes, (\d+) flow arrows$/m);
-assert.ok(loaded && +loaded[1] > 5000 && +loaded[2] === 6 && +loaded[3] > 100, "the 10k trace loaded whole");
+// A tab holding a 10k-event trace: more than its heap, less than a GB.
+assert.ok(+rss[1] > +heap[1] && +rss[1] < 1000, `tab ${rss[1]} MB, heap ${heap[1]} MB`);
+const loaded = out.match(/^loaded (\d+) events: (\d+) spans in (\d+) lanes, (\d+) flow arrows/m);
+assert.ok(loaded && +loaded[2] > 5000 && +loaded[3] === 6 && +loaded[4] > 100, "the 10k trace loaded whole");
 console.log("viewer-bench-smoke: ok");

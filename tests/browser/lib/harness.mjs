@@ -54,6 +54,7 @@ export async function launch(opts = {}) {
   });
   return {
     context,
+    profile, // the browser's --user-data-dir: finds its processes in /proc
     async close() {
       await context.close().catch(() => {});
       fs.rmSync(profile, { recursive: true, force: true });

@@ -150,6 +150,13 @@ const App = (() => {
       if (t - shown > 250) {
         shown = t;
         status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
+        const full = heapFull();
+        if (full !== null) {
+          reader.cancel().catch(() => {});
+          tooBig(`${(bytes / 1e6).toFixed(0)} MB in (${parser.count().toLocaleString("en-US")} ` +
+                 `events), ${full}`);
+          return;
+        }
       }
     }
     const t = performance.now();
@@ -165,6 +172,30 @@ const App = (() => {
     app.timings.parse_ms = parseMs + performance.now() - t;
     app.timings.fetch_ms = t - app.timings.start_ms;
     await showParsed(parsed);
+  }
+
+  // The tab can hold this share of its JS heap limit in parsed events: the
+  // model needs about the rest to build. Past it the load stops with a
+  // message instead of the tab running out of memory (a crash, or minutes
+  // of garbage collection that look like a hang).
+  let heapShare = 0.55;
+
+  // Null while the JS heap has room; else how full it is, in words.
+  function heapFull() {
+    const m = performance.memory; // Chromium's; elsewhere, no guard
+    if (!m || !m.jsHeapSizeLimit || m.usedJSHeapSize < heapShare * m.jsHeapSizeLimit) return null;
+    return `the tab's memory holds ${(m.usedJSHeapSize / 1e6).toFixed(0)} MB of its ` +
+      `${(m.jsHeapSizeLimit / 1e6).toFixed(0)} MB`;
+  }
+
+  // Ends a load that cannot fit, saying what to do instead.
+  function tooBig(what) {
+    app.timings.read = "refused: too big";
+    fail(`this trace is too big for a browser tab to hold (${what}). Record less: ` +
+         "a shorter window (looptrace record -d SECONDS), or only the moments " +
+         "that matter (looptrace record --flight SECONDS); looptrace stat FILE " +
+         "summarizes a trace of any size");
+    endLoad();
   }
 
   // reader.read(), except that a stream that fails (gzip cut short or
@@ -211,6 +242,13 @@ const App = (() => {
       app.timings.first_frame_ms = performance.now() - t;
       app.timings.first_frame_at_ms = performance.now();
     } catch (e) {
+      // Out of memory shows as a RangeError ("Array buffer allocation
+      // failed", "Invalid array length").
+      if (e instanceof RangeError) {
+        app.model = null;
+        tooBig(`${parsed.events.length.toLocaleString("en-US")} events: ${e.message}`);
+        return;
+      }
       console.error(e);
       fail(`internal error while loading: ${e.message}`);
     }
@@ -613,6 +651,8 @@ const App = (() => {
     setMeasure(on) { app.measure = !!on; },
     // Tests lower it to send small files down the streaming path.
     setWholeTextLimit(bytes) { wholeTextLimit = bytes; },
+    // Tests lower it to see the "too big" message on a small trace.
+    setHeapShare(share) { heapShare = share; },
     showTab,
     loadText(text, name) {
       beginLoad(name || "text");

@@ -298,7 +298,10 @@ const Parse = (() => {
       return parseTrace(chunks.join(""));
     }
 
-    return { push, finish };
+    // How many events the line-by-line path has parsed so far.
+    const count = () => events.length;
+
+    return { push, finish, count };
   }
 
   function isSpace(ch) {
