@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "json_writer.h"
+#include "stat_summary.h"
 #include "stat_values.h"
 #include "test-stat.h"
 #include "test.h"
@@ -326,5 +327,66 @@ TEST_IMPL(stat_reader_gzip) {
   }
   free(gz);
   free(plain);
+  return 0;
+}
+
+/* A live source (no JSON) feeds the summary with stat_event values, spans
+ * as they open and close, and gets the same figures the file would. */
+TEST_IMPL(stat_summary_live_events) {
+  struct stat_summary* s;
+  const struct stat_figures* f;
+  struct stat_event ev;
+  /* tick 1 [0, 10) ms holding poll [0, 9), wait [1, 8), a read callback
+   * [8, 9); then tick 2 [10, 12), cut at its end. */
+  static const struct {
+    enum stat_event_type type;
+    enum stat_kind kind;
+    const char* name;
+    int64_t ms;
+    int cut;
+  } live[] = {
+      {STAT_EV_BEGIN, STAT_KIND_TICK, "tick", 0, 0},
+      {STAT_EV_BEGIN, STAT_KIND_PHASE, "poll", 0, 0},
+      {STAT_EV_BEGIN, STAT_KIND_WAIT, "wait", 1, 0},
+      {STAT_EV_END, STAT_KIND_WAIT, "wait", 8, 0},
+      {STAT_EV_BEGIN, STAT_KIND_CALLBACK, "onread", 8, 0},
+      {STAT_EV_END, STAT_KIND_CALLBACK, "onread", 9, 0},
+      {STAT_EV_END, STAT_KIND_PHASE, "poll", 9, 0},
+      {STAT_EV_END, STAT_KIND_TICK, "tick", 10, 0},
+      {STAT_EV_BEGIN, STAT_KIND_TICK, "tick", 10, 0},
+      {STAT_EV_END, STAT_KIND_TICK, "tick", 12, 1},
+  };
+  size_t i;
+
+  ASSERT_EQ(stat_summary_new(&s), 0);
+  for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+    memset(&ev, 0, sizeof(ev));
+    ev.type = live[i].type;
+    ev.kind = live[i].kind;
+    ev.pid = ev.tid = 1;
+    ev.has_ts = 1;
+    ev.ts_ns = live[i].ms * 1000000;
+    ev.name = live[i].name;
+    ev.cat = "";
+    ev.has_args = live[i].kind == STAT_KIND_CALLBACK || live[i].cut;
+    ev.args.cb_kind = live[i].kind == STAT_KIND_CALLBACK ? "read" : NULL;
+    ev.args.cut = live[i].cut;
+    ASSERT_EQ(stat_summary_add(s, &ev), 0);
+  }
+  ASSERT_EQ(stat_summary_finish(s, NULL, &f), 0);
+  ASSERT_UINT_EQ(f->ticks, 2);
+  ASSERT_UINT_EQ(f->cut.ticks, 1);
+  ASSERT_UINT_EQ(f->tick_dur.max, 10000000);
+  ASSERT_UINT_EQ(f->nlongest, 1);
+  ASSERT_UINT_EQ(f->longest[0].busy_ns, 3000000);
+  ASSERT_UINT_EQ(f->longest[0].ncallbacks, 1);
+  ASSERT_STR_EQ(f->longest[0].callbacks[0].kind, "read");
+  ASSERT_UINT_EQ(f->ncallbacks, 1);
+  ASSERT_UINT_EQ(f->callbacks[0].total_ns, 1000000);
+  ASSERT_UINT_EQ(f->nphases, 1);
+  ASSERT_UINT_EQ(f->phases[0].dur.p50, 9000000);
+  ASSERT(f->has_utilization);
+  ASSERT(f->utilization > 0.41 && f->utilization < 0.42); /* 1 - 7/12 */
+  stat_summary_free(s);
   return 0;
 }

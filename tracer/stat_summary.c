@@ -17,20 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stat_event.h"
 #include "stat_values.h"
-#include "trace_names.h"
 #include "looprt_trace.h"
-
-/* What a span is, from its cat. */
-enum kind { K_OTHER, K_TICK, K_PHASE, K_WAIT, K_CALLBACK, K_SUBMIT, K_WORK };
-
-/* The cats of TRACE-FORMAT.md, "Spans". */
-static const char* const kind_cat[] = {
-    [K_TICK] = TRACE_CAT_TICK,     [K_PHASE] = TRACE_CAT_PHASE,
-    [K_WAIT] = TRACE_CAT_WAIT,     [K_CALLBACK] = TRACE_CAT_CALLBACK,
-    [K_SUBMIT] = TRACE_CAT_SUBMIT, [K_WORK] = TRACE_CAT_WORK,
-};
-#define NKINDS (sizeof(kind_cat) / sizeof(kind_cat[0]))
 
 /* One callback group: (name, kind). */
 struct group {
@@ -63,16 +52,18 @@ struct tick_rec {
 
 /* A span that may still have spans nested in it. */
 struct open_span {
-  enum kind kind;
+  enum stat_kind kind;
   int64_t ts_ns;
   int64_t end_ns;       /* X: ts + dur; B: set when the E arrives */
   uint64_t children_ns; /* Σ dur of the spans directly inside */
-  size_t group;         /* K_CALLBACK: its group */
-  struct tick_rec tick; /* K_TICK */
+  size_t group;         /* STAT_KIND_CALLBACK: its group */
+  struct tick_rec tick; /* STAT_KIND_TICK */
   /* B only: what the E needs to make the span. */
   char* name;
   char* cat;
-  cJSON* args;
+  int has_args;
+  struct stat_span_args args; /* args.cb_kind is cb_kind */
+  char* cb_kind;
 };
 
 struct span_stack {
@@ -267,31 +258,9 @@ static int set_str(char** dst, const char* src) {
   return 0;
 }
 
-/* Our kind of span, from a cat (a comma-separated list: the first of our
- * cats in it counts). */
-static enum kind classify(const char* cat) {
-  const char* p;
-  size_t k;
-  for (k = 1; k < NKINDS; k++)
-    if (strcmp(cat, kind_cat[k]) == 0)
-      return (enum kind) k;
-  if (strchr(cat, ',') == NULL)
-    return K_OTHER;
-  for (p = cat; *p != '\0';) {
-    size_t n = strcspn(p, ",");
-    for (k = 1; k < NKINDS; k++)
-      if (strlen(kind_cat[k]) == n && memcmp(p, kind_cat[k], n) == 0)
-        return (enum kind) k;
-    p += n;
-    if (*p == ',')
-      p++;
-  }
-  return K_OTHER;
-}
-
-static int is_loop_kind(enum kind k) {
-  return k == K_TICK || k == K_PHASE || k == K_WAIT || k == K_CALLBACK ||
-         k == K_SUBMIT;
+static int is_loop_kind(enum stat_kind k) {
+  return k == STAT_KIND_TICK || k == STAT_KIND_PHASE || k == STAT_KIND_WAIT ||
+         k == STAT_KIND_CALLBACK || k == STAT_KIND_SUBMIT;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -339,7 +308,7 @@ static int thread_index_grow(struct stat_summary* s) {
 
 /* The thread (pid, tid), created on first use. Sets *out to NULL when
  * there are already STAT_MAX_THREADS. Returns 0 or -ENOMEM. */
-static int thread_get(struct stat_summary* s, const struct trace_event* ev,
+static int thread_get(struct stat_summary* s, const struct stat_event* ev,
                       struct thread** out) {
   int64_t pid = ev->pid;
   int64_t tid = ev->tid;
@@ -502,7 +471,7 @@ static void longest_offer(struct stat_summary* s, const struct tick_rec* t) {
 static struct tick_rec* stack_tick(struct span_stack* st) {
   size_t i = st->n;
   while (i-- > 0)
-    if (st->v[i].kind == K_TICK)
+    if (st->v[i].kind == STAT_KIND_TICK)
       return &st->v[i].tick;
   return NULL;
 }
@@ -526,20 +495,20 @@ static int stack_push(struct span_stack* st, const struct open_span* e) {
 static void open_span_free(struct open_span* e) {
   free(e->name);
   free(e->cat);
-  cJSON_Delete(e->args);
+  free(e->cb_kind);
   e->name = NULL;
   e->cat = NULL;
-  e->args = NULL;
+  e->cb_kind = NULL;
 }
 
 /* A span is over: no more spans can nest in it. */
 static void span_close(struct stat_summary* s, struct open_span* e) {
   uint64_t dur = (uint64_t) (e->end_ns - e->ts_ns);
-  if (e->kind == K_CALLBACK) {
+  if (e->kind == STAT_KIND_CALLBACK) {
     uint64_t child = e->children_ns < dur ? e->children_ns : dur;
     struct group* g = &s->groups[e->group];
     g->self_ns = sat_add(g->self_ns, dur - child);
-  } else if (e->kind == K_TICK) {
+  } else if (e->kind == STAT_KIND_TICK) {
     e->tick.ts_ns = e->ts_ns;
     e->tick.dur_ns = dur;
     e->tick.busy_ns = dur - (e->tick.wait_ns < dur ? e->tick.wait_ns : dur);
@@ -571,29 +540,15 @@ static int phase_get(struct stat_summary* s, const char* name,
   return 0;
 }
 
-/* Whether a span was cut by the recording's limits (TRACE-FORMAT.md,
- * "Spans"): args.cut names the cut end(s) ("end", "start", "both"); a
- * legacy `"incomplete": true` is a cut end. */
-static int span_is_cut(const struct trace_event* ev) {
-  const char* cut;
-  int incomplete;
-  if (trace_arg_str(ev, "cut", &cut) == 0 &&
-      (strcmp(cut, "end") == 0 || strcmp(cut, "start") == 0 ||
-       strcmp(cut, "both") == 0))
-    return 1;
-  return trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete;
-}
-
 /* The figures of one span (ev->ts_ns, ev->dur_ns valid) of kind k on
  * thread t (NULL if untracked). A cut span counts in counts and sums
  * (what was seen of it) but never in a percentile. Sets *group for
  * callbacks. */
-static int span_figures(struct stat_summary* s, const struct trace_event* ev,
-                        enum kind k, int cut, struct thread* t, size_t* group) {
+static int span_figures(struct stat_summary* s, const struct stat_event* ev,
+                        struct thread* t, size_t* group) {
   int64_t end = ev->ts_ns + ev->dur_ns;
   uint64_t dur = (uint64_t) ev->dur_ns;
-  int64_t qw;
-  const char* kind;
+  int cut = ev->args.cut;
   struct phase_acc* ph;
 
   if (!s->have_span || ev->ts_ns < s->min_ts_ns)
@@ -602,8 +557,8 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
     s->max_end_ns = end;
   s->have_span = 1;
 
-  switch (k) {
-  case K_TICK:
+  switch (ev->kind) {
+  case STAT_KIND_TICK:
     s->ticks++;
     s->tick_sum_ns = sat_add(s->tick_sum_ns, dur);
     if (cut) {
@@ -611,7 +566,7 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
       return 0;
     }
     return stat_values_add(&s->tick_dur, dur);
-  case K_PHASE:
+  case STAT_KIND_PHASE:
     if (phase_get(s, ev->name, &ph) != 0)
       return -ENOMEM;
     if (ph == NULL)
@@ -623,19 +578,17 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
       return 0;
     }
     return stat_values_add(&ph->dur, dur);
-  case K_WAIT:
+  case STAT_KIND_WAIT:
     s->wait_sum_ns = sat_add(s->wait_sum_ns, dur);
     return 0;
-  case K_CALLBACK:
-    if (trace_arg_str(ev, "kind", &kind) != 0 || kind[0] == '\0')
-      kind = NULL;
-    if (group_get(s, ev->name, kind, group) != 0)
+  case STAT_KIND_CALLBACK:
+    if (group_get(s, ev->name, ev->args.cb_kind, group) != 0)
       return -ENOMEM;
     s->groups[*group].count++;
     s->groups[*group].total_ns = sat_add(s->groups[*group].total_ns, dur);
     s->cut.callbacks += cut != 0;
     return 0;
-  case K_WORK:
+  case STAT_KIND_WORK:
     s->tasks++;
     s->cut.tasks += cut != 0;
     if (t != NULL) {
@@ -645,8 +598,8 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
     }
     /* A task cut at its end still waited what it says; one cut at its
      * start has no queue wait. */
-    if (trace_arg_us(ev, "queue_wait_us", &qw) == 0 && qw >= 0 &&
-        stat_values_add(&s->queue_wait, (uint64_t) qw) != 0)
+    if (ev->args.has_queue_wait &&
+        stat_values_add(&s->queue_wait, (uint64_t) ev->args.queue_wait_ns) != 0)
       return -ENOMEM;
     if ((!cut && stat_values_add(&s->run, dur) != 0) ||
         i64vec_push(&s->task_start, ev->ts_ns) != 0 ||
@@ -659,30 +612,30 @@ static int span_figures(struct stat_summary* s, const struct trace_event* ev,
   }
 }
 
-static void tick_start(const struct trace_event* ev, int cut,
-                       struct tick_rec* t) {
-  t->has_number = trace_arg_int(ev, "tick", &t->number) == 0;
-  t->cut = cut;
+static void tick_start(const struct stat_span_args* a, struct tick_rec* t) {
+  t->has_number = a->has_tick;
+  t->number = a->tick;
+  t->cut = a->cut;
 }
 
 /* A span of kind k, of dur_ns, just nested under the open spans `st`:
  * what the innermost open tick keeps of it. */
-static void tick_add_child(struct span_stack* st, enum kind k, size_t group,
-                           uint64_t dur_ns, int64_t ts_ns) {
+static void tick_add_child(struct span_stack* st, enum stat_kind k,
+                           size_t group, uint64_t dur_ns, int64_t ts_ns) {
   struct tick_rec* tick = stack_tick(st);
   if (tick == NULL)
     return;
-  if (k == K_CALLBACK)
+  if (k == STAT_KIND_CALLBACK)
     tick_add_callback(tick, group, dur_ns, ts_ns);
-  else if (k == K_WAIT)
+  else if (k == STAT_KIND_WAIT)
     tick->wait_ns = sat_add(tick->wait_ns, dur_ns);
 }
 
 /* An X span of a loop kind: find its parent among the open spans of its
  * thread, then open it. */
 static int span_nest_x(struct stat_summary* s, struct thread* t,
-                       const struct trace_event* ev, enum kind k, int cut,
-                       size_t group) {
+                       const struct stat_event* ev, size_t group) {
+  enum stat_kind k = ev->kind;
   int64_t end = ev->ts_ns + ev->dur_ns;
   struct open_span e;
 
@@ -714,36 +667,34 @@ static int span_nest_x(struct stat_summary* s, struct thread* t,
   e.ts_ns = ev->ts_ns;
   e.end_ns = end;
   e.group = group;
-  if (k == K_TICK)
-    tick_start(ev, cut, &e.tick);
+  if (k == STAT_KIND_TICK)
+    tick_start(&ev->args, &e.tick);
   return stack_push(&t->x, &e);
 }
 
-static int on_complete(struct stat_summary* s, const struct trace_event* ev) {
-  enum kind k = classify(ev->cat);
+static int on_complete(struct stat_summary* s, const struct stat_event* ev) {
+  enum stat_kind k = ev->kind;
   struct thread* t = NULL;
   size_t group = 0;
-  int cut = span_is_cut(ev);
 
-  if ((ev->has & (TRACE_HAS_TS | TRACE_HAS_DUR)) !=
-      (TRACE_HAS_TS | TRACE_HAS_DUR)) {
+  if (!ev->has_ts || !ev->has_dur) {
     s->no_time++;
     return 0;
   }
-  if ((k == K_WORK || is_loop_kind(k)) && thread_get(s, ev, &t) != 0)
+  if ((k == STAT_KIND_WORK || is_loop_kind(k)) && thread_get(s, ev, &t) != 0)
     return -ENOMEM;
-  if (span_figures(s, ev, k, cut, t, &group) != 0)
+  if (span_figures(s, ev, t, &group) != 0)
     return -ENOMEM;
   if (t != NULL && is_loop_kind(k))
-    return span_nest_x(s, t, ev, k, cut, group);
+    return span_nest_x(s, t, ev, group);
   return 0;
 }
 
-static int on_begin(struct stat_summary* s, const struct trace_event* ev) {
+static int on_begin(struct stat_summary* s, const struct stat_event* ev) {
   struct open_span e;
   struct thread* t;
 
-  if (!(ev->has & TRACE_HAS_TS)) {
+  if (!ev->has_ts) {
     s->no_time++;
     return 0;
   }
@@ -756,15 +707,17 @@ static int on_begin(struct stat_summary* s, const struct trace_event* ev) {
     return 0;
   }
   memset(&e, 0, sizeof(e));
-  e.kind = classify(ev->cat);
+  e.kind = ev->kind;
   e.ts_ns = ev->ts_ns;
   e.name = strdup(ev->name);
   e.cat = strdup(ev->cat);
-  /* Only our kinds read args; keep nothing else. */
-  if (e.kind != K_OTHER && ev->args != NULL)
-    e.args = cJSON_Duplicate(ev->args, 1);
+  e.has_args = ev->has_args;
+  e.args = ev->args;
+  e.args.cb_kind = NULL;
+  if (ev->args.cb_kind != NULL)
+    e.args.cb_kind = e.cb_kind = strdup(ev->args.cb_kind);
   if (e.name == NULL || e.cat == NULL ||
-      (e.kind != K_OTHER && ev->args != NULL && e.args == NULL) ||
+      (ev->args.cb_kind != NULL && e.cb_kind == NULL) ||
       stack_push(&t->b, &e) != 0) {
     open_span_free(&e);
     return -ENOMEM;
@@ -774,16 +727,15 @@ static int on_begin(struct stat_summary* s, const struct trace_event* ev) {
 
 /* An E closes the innermost open B whose name and cat match those it
  * gives (Perfetto's rule); B events above that one never ended. */
-static int on_end(struct stat_summary* s, const struct trace_event* ev) {
+static int on_end(struct stat_summary* s, const struct stat_event* ev) {
   struct thread* t;
   struct open_span e;
-  struct trace_event span;
+  struct stat_event span;
   size_t i;
   size_t group = 0;
-  int cut;
   int rc;
 
-  if (!(ev->has & TRACE_HAS_TS)) {
+  if (!ev->has_ts) {
     s->no_time++;
     return 0;
   }
@@ -808,26 +760,21 @@ static int on_end(struct stat_summary* s, const struct trace_event* ev) {
   e = t->b.v[--t->b.n];
 
   memset(&span, 0, sizeof(span));
-  span.ph = 'X';
-  span.has = ev->has | TRACE_HAS_DUR;
-  span.name = e.name;
-  span.cat = e.cat;
-  span.ts_ns = e.ts_ns;
-  span.dur_ns = ev->ts_ns - e.ts_ns;
+  span.type = STAT_EV_SPAN;
   span.pid = ev->pid;
   span.tid = ev->tid;
-  /* When both carry args, the E's win. */
-  span.args = ev->args != NULL ? ev->args : e.args;
+  span.has_ts = span.has_dur = 1;
+  span.name = e.name;
+  span.cat = e.cat;
+  span.kind = e.kind;
+  span.ts_ns = e.ts_ns;
+  span.dur_ns = ev->ts_ns - e.ts_ns;
+  /* When both carry args, the E's win; cut when either says so. */
+  span.args = ev->has_args ? ev->args : e.args;
+  span.args.cut = ev->args.cut || e.args.cut;
   e.end_ns = ev->ts_ns;
-  /* Cut when the B or the E says so. */
-  cut = span_is_cut(&span);
-  if (!cut && span.args != e.args) {
-    span.args = e.args;
-    cut = span_is_cut(&span);
-    span.args = ev->args;
-  }
 
-  rc = span_figures(s, &span, e.kind, cut, e.kind == K_WORK ? t : NULL, &group);
+  rc = span_figures(s, &span, e.kind == STAT_KIND_WORK ? t : NULL, &group);
   if (rc == 0 && is_loop_kind(e.kind)) {
     if (t->b.n > 0) {
       struct open_span* parent = &t->b.v[t->b.n - 1];
@@ -836,8 +783,8 @@ static int on_end(struct stat_summary* s, const struct trace_event* ev) {
     }
     tick_add_child(&t->b, e.kind, group, (uint64_t) span.dur_ns, span.ts_ns);
     e.group = group;
-    if (e.kind == K_TICK)
-      tick_start(&span, cut, &e.tick);
+    if (e.kind == STAT_KIND_TICK)
+      tick_start(&span.args, &e.tick);
     span_close(s, &e);
   } else {
     open_span_free(&e);
@@ -848,103 +795,84 @@ static int on_end(struct stat_summary* s, const struct trace_event* ev) {
 /* ---------------------------------------------------------------------- */
 /* Metadata and instants. */
 
-/* Merges the args of a `looptrace` metadata event: a later key wins. */
-static int looptrace_facts(struct stat_summary* s,
-                           const struct trace_event* ev) {
-  const char* str;
-  int64_t v;
-
+/* Merges facts about the recording: a later one wins. */
+static int on_facts(struct stat_summary* s, const struct stat_facts* f) {
   s->looptrace_meta = 1;
-  if (trace_arg_us(ev, "duration_us", &v) == 0 && v >= 0) {
+  if (f->has_duration) {
     s->has_duration = 1;
-    s->duration_ns = v;
+    s->duration_ns = f->duration_ns;
   }
-  if (trace_arg_int(ev, "drops", &v) == 0 && v >= 0) {
+  if (f->has_drops) {
     s->has_drops_meta = 1;
-    s->drops_meta = v;
+    s->drops_meta = f->drops;
   }
-  if (trace_arg_int(ev, "threadpool_size", &v) == 0) {
+  if (f->has_threadpool_size) {
     s->has_threadpool_size = 1;
-    s->threadpool_size = v;
+    s->threadpool_size = f->threadpool_size;
   }
-  if (trace_arg_str(ev, "libuv_version", &str) == 0 &&
-      set_str(&s->libuv_version, str) != 0)
+  if (f->libuv_version != NULL &&
+      set_str(&s->libuv_version, f->libuv_version) != 0)
     return -ENOMEM;
-  if (trace_arg_str(ev, "command", &str) == 0 && set_str(&s->command, str) != 0)
+  if (f->command != NULL && set_str(&s->command, f->command) != 0)
     return -ENOMEM;
   return 0;
 }
 
-static int on_metadata(struct stat_summary* s, const struct trace_event* ev) {
-  const char* str;
-  int64_t v;
+/* A thread's name or sort index. */
+static int on_thread_fact(struct stat_summary* s, const struct stat_event* ev) {
   struct thread* t;
-
-  if (strcmp(ev->name, "looptrace") == 0)
-    return looptrace_facts(s, ev);
-  if (strcmp(ev->name, "process_name") == 0) {
-    if (s->process_name == NULL && trace_arg_str(ev, "name", &str) == 0)
-      return set_str(&s->process_name, str);
+  if (thread_get(s, ev, &t) != 0)
+    return -ENOMEM;
+  if (t == NULL)
     return 0;
-  }
-  if (strcmp(ev->name, "thread_name") == 0) {
-    if (trace_arg_str(ev, "name", &str) != 0)
-      return 0;
-    if (thread_get(s, ev, &t) != 0)
-      return -ENOMEM;
-    return t != NULL ? set_str(&t->name, str) : 0;
-  }
-  if (strcmp(ev->name, "thread_sort_index") == 0) {
-    if (trace_arg_int(ev, "sort_index", &v) != 0)
-      return 0;
-    if (thread_get(s, ev, &t) != 0)
-      return -ENOMEM;
-    if (t != NULL) {
-      t->has_sort = 1;
-      t->sort = v;
-    }
-  }
+  if (ev->type == STAT_EV_THREAD_NAME)
+    return set_str(&t->name, ev->name);
+  t->has_sort = 1;
+  t->sort = ev->value;
   return 0;
 }
 
-static int on_instant(struct stat_summary* s, const struct trace_event* ev) {
-  int64_t records;
-  const char* p = strstr(ev->cat, "looptrace");
-  if (strcmp(ev->name, "dropped") != 0 || p == NULL)
-    return 0;
-  if (trace_arg_int(ev, "records", &records) == 0 && records >= 0) {
-    s->has_drop_instant = 1;
-    s->drops_instants = sat_add(s->drops_instants, (uint64_t) records);
-  }
-  return 0;
-}
-
-int stat_summary_event(const struct trace_event* ev, void* arg) {
-  struct stat_summary* s = arg;
+int stat_summary_add(struct stat_summary* s, const struct stat_event* ev) {
   int rc = 0;
   if (s->failed)
     return s->failed;
-  switch (ev->ph) {
-  case 'X':
+  switch (ev->type) {
+  case STAT_EV_SPAN:
     rc = on_complete(s, ev);
     break;
-  case 'B':
+  case STAT_EV_BEGIN:
     rc = on_begin(s, ev);
     break;
-  case 'E':
+  case STAT_EV_END:
     rc = on_end(s, ev);
     break;
-  case 'M':
-    rc = on_metadata(s, ev);
+  case STAT_EV_PROCESS_NAME:
+    if (s->process_name == NULL)
+      rc = set_str(&s->process_name, ev->name);
     break;
-  case 'i':
-  case 'I':
-    rc = on_instant(s, ev);
+  case STAT_EV_THREAD_NAME:
+  case STAT_EV_THREAD_SORT:
+    rc = on_thread_fact(s, ev);
+    break;
+  case STAT_EV_FACTS:
+    rc = on_facts(s, &ev->facts);
+    break;
+  case STAT_EV_DROPPED:
+    s->has_drop_instant = 1;
+    s->drops_instants = sat_add(s->drops_instants, (uint64_t) ev->value);
+    break;
+  case STAT_EV_NONE:
     break;
   }
   if (rc != 0)
     s->failed = rc;
   return rc;
+}
+
+int stat_summary_event(const struct trace_event* ev, void* arg) {
+  struct stat_event se;
+  stat_event_from_trace(ev, &se);
+  return stat_summary_add(arg, &se);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -5,6 +5,7 @@
  *   const struct stat_figures* f;
  *   stat_summary_new(&s);
  *   trace_reader_init(&r, stat_summary_event, s);  ... feed, end ...
+ *     (or stat_summary_add(s, &event) per event from a live source)
  *   stat_summary_finish(s, &r, &f);
  *   ... stat_report_json(f) / stat_report_text(f, ...) ...
  *   stat_summary_free(s);
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stat_event.h"
 #include "trace_reader.h"
 
 #define STAT_TOP_CALLBACKS 10 /* callbacks listed, most total time first */
@@ -149,9 +151,14 @@ struct stat_summary;
  * frees it with stat_summary_free(). */
 int stat_summary_new(struct stat_summary** out);
 
-/* Adds one event; a trace_event_cb, `arg` is the summary. Returns 0 or
- * -ENOMEM (the summary is then unusable but safe to free). Events that do
- * not fit what a figure needs are counted and reported by finish. */
+/* Adds one event (stat_event.h), from a file or a live source. Returns 0
+ * or -ENOMEM (the summary is then unusable but safe to free). Events
+ * that do not fit what a figure needs are counted and reported by
+ * finish. */
+int stat_summary_add(struct stat_summary* s, const struct stat_event* ev);
+
+/* Adds one event read from JSON; a trace_event_cb, `arg` is the summary.
+ * stat_event_from_trace() then stat_summary_add(). */
 int stat_summary_event(const struct trace_event* ev, void* arg);
 
 /* Computes the figures once every event was added. `r` is the reader

@@ -16,7 +16,8 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_BIN := $(FUZZ_DIR)/fuzz_stat
 FUZZ_CORPUS := tests/fixtures/stat/corpus
 FUZZ_SRCS := tracer/fuzz/fuzz_stat.c tracer/trace_reader.c \
-  tracer/stat_summary.c tracer/stat_values.c tracer/stat_report.c
+  tracer/stat_event.c tracer/stat_summary.c tracer/stat_values.c \
+  tracer/stat_report.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
   -Wno-unused-parameter -Wno-unused-function \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -1,0 +1,140 @@
+/* stat_event.c — a trace event from JSON as the summary reads it (see
+ * stat_event.h). Every decision about what the JSON means for the figures
+ * (which cat is which kind, which args count, what marks a span cut) is
+ * made here, once. */
+#include "stat_event.h"
+
+#include <string.h>
+
+#include "trace_names.h"
+
+/* The cats of TRACE-FORMAT.md, "Spans". */
+static const char* const kind_cat[] = {
+    [STAT_KIND_TICK] = TRACE_CAT_TICK,
+    [STAT_KIND_PHASE] = TRACE_CAT_PHASE,
+    [STAT_KIND_WAIT] = TRACE_CAT_WAIT,
+    [STAT_KIND_CALLBACK] = TRACE_CAT_CALLBACK,
+    [STAT_KIND_SUBMIT] = TRACE_CAT_SUBMIT,
+    [STAT_KIND_WORK] = TRACE_CAT_WORK,
+};
+#define NKINDS (sizeof(kind_cat) / sizeof(kind_cat[0]))
+
+enum stat_kind stat_kind_of_cat(const char* cat) {
+  const char* p;
+  size_t k;
+  for (k = 1; k < NKINDS; k++)
+    if (strcmp(cat, kind_cat[k]) == 0)
+      return (enum stat_kind) k;
+  if (strchr(cat, ',') == NULL)
+    return STAT_KIND_OTHER;
+  for (p = cat; *p != '\0';) {
+    size_t n = strcspn(p, ",");
+    for (k = 1; k < NKINDS; k++)
+      if (strlen(kind_cat[k]) == n && memcmp(p, kind_cat[k], n) == 0)
+        return (enum stat_kind) k;
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return STAT_KIND_OTHER;
+}
+
+/* Whether a span was cut by the recording's limits (TRACE-FORMAT.md,
+ * "Spans"): args.cut names the cut end(s) ("end", "start", "both"); a
+ * legacy `"incomplete": true` is a cut end. */
+static int span_is_cut(const struct trace_event* ev) {
+  const char* cut;
+  int incomplete;
+  if (trace_arg_str(ev, "cut", &cut) == 0 &&
+      (strcmp(cut, "end") == 0 || strcmp(cut, "start") == 0 ||
+       strcmp(cut, "both") == 0))
+    return 1;
+  return trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete;
+}
+
+static void span_args(const struct trace_event* ev, struct stat_span_args* a) {
+  const char* kind;
+  int64_t qw;
+  memset(a, 0, sizeof(*a));
+  if (trace_arg_str(ev, "kind", &kind) == 0 && kind[0] != '\0')
+    a->cb_kind = kind;
+  a->has_tick = trace_arg_int(ev, "tick", &a->tick) == 0;
+  if (trace_arg_us(ev, "queue_wait_us", &qw) == 0 && qw >= 0) {
+    a->has_queue_wait = 1;
+    a->queue_wait_ns = qw;
+  }
+  a->cut = span_is_cut(ev);
+}
+
+static void facts(const struct trace_event* ev, struct stat_facts* f) {
+  int64_t v;
+  if (trace_arg_us(ev, "duration_us", &v) == 0 && v >= 0) {
+    f->has_duration = 1;
+    f->duration_ns = v;
+  }
+  if (trace_arg_int(ev, "drops", &v) == 0 && v >= 0) {
+    f->has_drops = 1;
+    f->drops = v;
+  }
+  if (trace_arg_int(ev, "threadpool_size", &v) == 0) {
+    f->has_threadpool_size = 1;
+    f->threadpool_size = v;
+  }
+  if (trace_arg_str(ev, "libuv_version", &f->libuv_version) != 0)
+    f->libuv_version = NULL;
+  if (trace_arg_str(ev, "command", &f->command) != 0)
+    f->command = NULL;
+}
+
+/* Metadata (ph M): the names and facts the summary shows. */
+static void metadata(const struct trace_event* ev, struct stat_event* out) {
+  if (strcmp(ev->name, "looptrace") == 0) {
+    out->type = STAT_EV_FACTS;
+    facts(ev, &out->facts);
+  } else if (strcmp(ev->name, "process_name") == 0) {
+    if (trace_arg_str(ev, "name", &out->name) == 0)
+      out->type = STAT_EV_PROCESS_NAME;
+  } else if (strcmp(ev->name, "thread_name") == 0) {
+    if (trace_arg_str(ev, "name", &out->name) == 0)
+      out->type = STAT_EV_THREAD_NAME;
+  } else if (strcmp(ev->name, "thread_sort_index") == 0) {
+    if (trace_arg_int(ev, "sort_index", &out->value) == 0)
+      out->type = STAT_EV_THREAD_SORT;
+  }
+}
+
+void stat_event_from_trace(const struct trace_event* ev,
+                           struct stat_event* out) {
+  memset(out, 0, sizeof(*out));
+  out->pid = ev->pid;
+  out->tid = ev->tid;
+  out->has_ts = (ev->has & TRACE_HAS_TS) != 0;
+  out->has_dur = (ev->has & TRACE_HAS_DUR) != 0;
+  out->ts_ns = ev->ts_ns;
+  out->dur_ns = ev->dur_ns;
+  out->name = ev->name;
+  out->cat = ev->cat;
+  switch (ev->ph) {
+  case 'X':
+  case 'B':
+  case 'E':
+    out->type = ev->ph == 'X'   ? STAT_EV_SPAN
+                : ev->ph == 'B' ? STAT_EV_BEGIN
+                                : STAT_EV_END;
+    out->kind = stat_kind_of_cat(ev->cat);
+    out->has_args = ev->args != NULL;
+    span_args(ev, &out->args);
+    break;
+  case 'M':
+    metadata(ev, out);
+    break;
+  case 'i':
+  case 'I':
+    /* Records lost: `dropped` instants of ours. */
+    if (strcmp(ev->name, "dropped") == 0 &&
+        strstr(ev->cat, "looptrace") != NULL &&
+        trace_arg_int(ev, "records", &out->value) == 0 && out->value >= 0)
+      out->type = STAT_EV_DROPPED;
+    break;
+  }
+}
