@@ -14,6 +14,8 @@
 //   viewer_frame_ms_p95_1m: N      95th percentile of zoom/pan frames, each
 //                                  timed from the start of drawing until the
 //                                  canvas is rasterized (a pixel read forces it)
+//   viewer_first_render_cpu_ms_1m: N  the tab's CPU time (user + system)
+//                                  until then: the cost, whatever the load
 //   viewer_tab_memory_mb_1m: N     the tab's renderer process, resident (RSS)
 //   viewer_js_heap_mb_1m: N        of which the JS heap in use (CDP)
 //
@@ -66,9 +68,9 @@ if (traceFile) {
 const label = !target ? "file" : target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
   : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target);
 
-// The resident memory of the tab: the largest renderer process of this
-// browser (found by its profile directory), in MB.
-function tabRssMb(profile) {
+// The tab: the largest renderer process of this browser (found by its
+// profile directory): {rss (MB), cpu (ms of user + system time so far)}.
+function tabProcess(profile) {
   const procs = new Map(); // pid -> {ppid, cmd}
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -85,15 +87,18 @@ function tabRssMb(profile) {
       if (p === root[0]) return true;
     return false;
   };
-  let best = 0;
+  let best = null;
   for (const [pid, p] of procs) {
     if (!p.cmd.includes("--type=renderer") || !ours(pid)) continue;
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) best = Math.max(best, Number(m[1]) / 1024);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[11], f[12]: utime, stime
+      const rss = m ? Number(m[1]) / 1024 : 0;
+      if (!best || rss > best.rss) best = { rss, cpu: (Number(f[11]) + Number(f[12])) * 10 };
     } catch (e) { /* gone */ }
   }
-  return best || null;
+  return best;
 }
 
 const server = await serve(undefined, { "/trace.json": body });
@@ -111,7 +116,8 @@ try {
   await cdp.send("Performance.enable");
   const metric = async (name) => (await cdp.send("Performance.getMetrics")).metrics
     .find((m) => m.name === name)?.value;
-  const memory = async () => ({ rss: tabRssMb(browser.profile), heap: (await metric("JSHeapUsedSize")) / 1e6 });
+  const tab = tabProcess(browser.profile); // right after the first render
+  const memory = async () => ({ rss: tab ? tab.rss : null, heap: (await metric("JSHeapUsedSize")) / 1e6 });
   if (!st.loaded) {
     const mem = await memory();
     console.log(`the viewer refused the trace after ${wall} ms: ${st.error}`);
@@ -163,6 +169,10 @@ try {
                 `max ${Math.max(...times).toFixed(2)} ms`);
     console.log(`load average: ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
     console.log(`viewer_first_render_ms_${label}: ${Math.round(tm.first_frame_at_ms)}`);
+    // The tab's CPU time up to its first frame: what the first render costs
+    // whatever else the machine is doing (on a loaded machine the wall
+    // clock above is much longer).
+    if (tab) console.log(`viewer_first_render_cpu_ms_${label}: ${Math.round(tab.cpu)}`);
     console.log(`viewer_frame_ms_p95_${label}: ${pct(times, 95).toFixed(2)}`);
     console.log(`viewer_tab_memory_mb_${label}: ${mem.rss === null ? "n/a" : mem.rss.toFixed(0)}`);
     console.log(`viewer_js_heap_mb_${label}: ${mem.heap.toFixed(0)}`);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import zlib from "node:zlib";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -124,6 +125,28 @@ t.test("the viewer opened at the printed URL shows the trace", async ({ view, br
   assertClean(page);
   await screenshot(page, "looptrace-view");
   await page.close();
+});
+
+t.test("a .json.gz trace is sent gzip-encoded and the viewer streams it in", async ({ browser }) => {
+  const gzPath = path.join(dir, "threads.json.gz");
+  fs.writeFileSync(gzPath, zlib.gzipSync(trace.text));
+  const view = await startView(gzPath);
+  try {
+    const r = await get(view.port, "/trace.json");
+    assert.equal(r.status, 200);
+    assert.match(r.head, /Content-Encoding: gzip/i);
+    assert.ok(r.body.equals(fs.readFileSync(gzPath)), "sent as it is on disk");
+    const page = await openViewer(browser.context, `http://127.0.0.1:${view.port}`, "/");
+    const st = await page.evaluate(() => window.looptrace.state());
+    assert.equal(st.loaded, true, st.error);
+    assert.equal(st.events, trace.events.length);
+    assert.equal(st.timings.read, "stream, line by line", "inflated by fetch, parsed as it came");
+    assert.equal(st.flows.chains, 5);
+    assertClean(page);
+    await page.close();
+  } finally {
+    view.proc.kill("SIGKILL");
+  }
 });
 
 t.test("bad command lines: one line, non-zero exit", async () => {

@@ -8,7 +8,11 @@
 
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { launch, serve, openViewer, openFile, waitLoads, assertClean, suite } from "./lib/harness.mjs";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { launch, serve, openViewer, openFile, waitLoads, assertClean, suite, BUILD } from "./lib/harness.mjs";
 import { generateTrace } from "./lib/gen-trace.mjs";
 
 const trace = generateTrace({ intervals: 300, intervalNs: 400_000, fsEvery: 2 });
@@ -99,6 +103,37 @@ t.test("gzip's magic followed by garbage: one clear error", async ({ page }) => 
   assert.match(st.error, /^not a readable gzip file: /);
   assert.match(await page.textContent("#banners .banner.error"), /not a readable gzip file/);
   assertClean(page);
+});
+
+// A real recording written gzip by the tracer (record -o FILE.json.gz).
+const LOOPTRACE = process.env.LOOPTRACE_BIN || path.join(BUILD, "looptrace");
+const THREADS = path.join(BUILD, "examples/threads");
+t.test("a recording written by record -o FILE.json.gz opens as its JSON", async ({ page }) => {
+  if (process.getuid() !== 0 || !fs.existsSync(THREADS)) {
+    if (process.env.LOOPTRACE_REQUIRE_BPF === "1") throw new Error("BPF required: root and build/examples/threads");
+    console.log("        (not root or no build/examples/threads: real recording left out)");
+    return;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-gzip-"));
+  try {
+    const file = path.join(tmp, "threads.json.gz");
+    const rec = spawnSync(LOOPTRACE, ["record", "-q", "-o", file, "--", THREADS],
+                          { encoding: "utf8", timeout: 60_000 });
+    assert.equal(rec.status, 0, `record: ${rec.stderr}`);
+    const bytes = fs.readFileSync(file);
+    assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], "the tracer wrote gzip");
+    const events = JSON.parse(zlib.gunzipSync(bytes).toString("utf8"));
+    const before = await L(page, () => window.looptrace.loads);
+    await page.setInputFiles("#open", { name: "threads.json.gz", mimeType: "application/gzip", buffer: bytes });
+    const st = await waitLoads(page, before + 1);
+    assert.equal(st.loaded, true, st.error);
+    assert.equal(st.events, events.length);
+    assert.deepEqual(st.warnings, []);
+    assert.equal(st.flows.chains, 5);
+    assert.equal(st.spans, events.filter((e) => e.ph === "X").length);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 await t.run(async () => {
