@@ -187,3 +187,102 @@ TEST_IMPL(runtime_fidelity_attach_mid_tick) {
   unlink(out);
   return 0;
 }
+
+/* Waits until process `tracer` has a uprobe attached (bpftool perf
+ * list); fails the test after 20 s. */
+static void wait_attached(pid_t tracer) {
+  char want[32];
+  int i;
+  snprintf(want, sizeof(want), "pid %d ", (int) tracer);
+  for (i = 0; i < 400; i++) {
+    char* argv[] = {"bpftool", "perf", "list", NULL};
+    char* output;
+    int found;
+    tt_run(argv, NULL, 10000, &output);
+    found = strstr(output, want) != NULL &&
+            strstr(strstr(output, want), "uprobe") != NULL;
+    free(output);
+    if (found)
+      return;
+    usleep(50 * 1000);
+  }
+  TEST_FAIL_("looptrace (pid %d) did not attach", (int) tracer);
+}
+
+/* Runs `rt_fidelity MODE`, and, if `trace` is not NULL, `looptrace record
+ * -p` on it into `trace` until it dies; returns its wait status. */
+static int run_to_death(const char* mode, const char* counts, const char* out,
+                        const char* trace) {
+  char* prog[] = {(char*) PROG, (char*) mode, (char*) counts, NULL};
+  char pid_text[32];
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q",          "-p",
+                  pid_text,          "-o",     (char*) trace, NULL};
+  pid_t pid;
+  pid_t tracer = -1;
+  int status;
+
+  pid = tt_spawn(prog, NULL, out);
+  ASSERT_EQ(tt_wait_for_text(out, "ready", 10000), 0);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) pid);
+  if (trace != NULL) {
+    tracer = tt_spawn(argv, NULL, NULL);
+    wait_attached(tracer);
+    usleep(100 * 1000); /* and the session announced */
+  }
+  kill(pid, SIGUSR1);
+  status = tt_wait(pid, 20000);
+  ASSERT(status != -1);
+  if (tracer != -1)
+    ASSERT(tt_wait(tracer, 20000) != -1);
+  return status;
+}
+
+/* A traced program that dies in a callback: every callback it ran is in
+ * the trace (its records waited in its buffers: a fatal signal hands them
+ * over, and for SIGKILL or _exit the tracer takes them as the process
+ * exits), nothing is reported lost, and it dies exactly as it does
+ * untraced (its own handler runs, then the default action). */
+static void record_death(const char* mode) {
+  const char* path = tt_tmp(".json");
+  const char* counts = tt_tmp(".counts");
+  const char* out = tt_tmp(".out");
+  struct tt_trace t;
+  int untraced;
+  int traced;
+
+  tt_require_bpf();
+  untraced = run_to_death(mode, counts, out, NULL);
+  unlink(out);
+  traced = run_to_death(mode, counts, out, path);
+  ASSERT_EQ(traced, untraced);
+  if (strcmp(mode, "abort") == 0)
+    ASSERT_EQ(tt_wait_for_text(out, "own handler ran", 1000), 0);
+  tt_load(path, &t);
+  check_counts(&t, counts);
+  ASSERT_EQ(spans_named(&t, "dying"), 200);
+  ASSERT_EQ(t.drops, 0);
+  tt_free(&t);
+  unlink(path);
+  unlink(counts);
+  unlink(out);
+}
+
+TEST_IMPL(runtime_fidelity_abort) {
+  record_death("abort");
+  return 0;
+}
+
+TEST_IMPL(runtime_fidelity_segv) {
+  record_death("segv");
+  return 0;
+}
+
+TEST_IMPL(runtime_fidelity_sigkill) {
+  record_death("kill");
+  return 0;
+}
+
+TEST_IMPL(runtime_fidelity_exit) {
+  record_death("exit");
+  return 0;
+}

@@ -8,6 +8,14 @@
  * thread id); one batch becomes at most 9 entries, of 2^k records each,
  * because a reservation must have a size known when the program is
  * verified. Records that do not fit are counted in `drops`.
+ *
+ * A process can die with records still in its rings (SIGKILL, _exit, a
+ * signal it did not hand them over in): the flush probe also says which
+ * ring a batch comes from, so this program knows each thread's ring, and
+ * as each of the process's threads exits (sched_process_exit, which runs
+ * before the thread lets go of its memory since Linux 6.16) it copies
+ * what the ring still holds, or, if it cannot, says how many records
+ * were lost at exit (LRT_REC_LOST, LRT_LOST_AT_EXIT).
  */
 #include "vmlinux.h"
 
@@ -39,7 +47,22 @@ struct {
   __type(value, __u64);
 } drops SEC(".maps");
 
+/* Where each thread of the traced process keeps its records: its ring,
+ * by thread id, learned from the flush probe. */
+struct ring_ref {
+  __u64 addr; /* struct lrt_ring_view* in the process */
+  __u32 tgid;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct ring_ref);
+} rings SEC(".maps");
+
 #define RECORD_SIZE sizeof(struct lrt_record)
+
 
 static __always_inline void count_drops(__u64 n) {
   __u32 key = 0;
@@ -55,12 +78,12 @@ static __always_inline void count_drops(__u64 n) {
     void* entry = bpf_ringbuf_reserve(&records, RECORD_SIZE << (shift), 0); \
     if (entry == NULL) {                                                    \
       count_drops(n);                                                       \
-      return 0;                                                             \
+      return -1;                                                            \
     }                                                                       \
     if (bpf_probe_read_user(entry, RECORD_SIZE << (shift), src) != 0) {     \
       bpf_ringbuf_discard(entry, BPF_RB_NO_WAKEUP);                         \
       count_drops(n);                                                       \
-      return 0;                                                             \
+      return -1;                                                            \
     }                                                                       \
     bpf_ringbuf_submit(entry, wakeup_flags());                              \
     src += RECORD_SIZE << (shift);                                          \
@@ -73,16 +96,13 @@ static __always_inline __u64 wakeup_flags(void) {
              : BPF_RB_NO_WAKEUP;
 }
 
-SEC("usdt")
-int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes) {
-  const char* src = (const char*) batch;
-  __u32 n;
-  if (bytes <= 0)
-    return 0;
-  /* The runtime never sends more; anything beyond is not read. */
-  if (bytes > LRT_BATCH_MAX_RECORDS * RECORD_SIZE)
-    bytes = LRT_BATCH_MAX_RECORDS * RECORD_SIZE;
-  n = (__u32) bytes / RECORD_SIZE;
+_Static_assert(LRT_BATCH_MAX_RECORDS == 1 << 8,
+               "copy_batch copies chunks of up to 2^8 records");
+
+/* Copies `n` (at most LRT_BATCH_MAX_RECORDS) records from `src` in the
+ * traced process into the ring buffer. Returns 0, or -1 when it could
+ * not (the rest is counted in drops). */
+static __always_inline int copy_batch_inline(const char* src, __u32 n) {
   COPY_CHUNK(8)
   COPY_CHUNK(7)
   COPY_CHUNK(6)
@@ -92,5 +112,110 @@ int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes) {
   COPY_CHUNK(2)
   COPY_CHUNK(1)
   COPY_CHUNK(0)
+  return 0;
+}
+
+/* copy_batch_inline(), verified once: the exit hand-over calls it in a
+ * loop. */
+__noinline int copy_batch(__u64 src, __u32 n) {
+  if (n > LRT_BATCH_MAX_RECORDS)
+    return -1;
+  return copy_batch_inline((const char*) src, n);
+}
+
+/* Remembers that thread `r->tid` keeps its records at `r`. */
+static __always_inline void learn_ring(const struct lrt_ring_view* r) {
+  struct ring_ref ref = {(__u64) r, (__u32) (bpf_get_current_pid_tgid() >> 32)};
+  __u32 tid;
+  if (bpf_probe_read_user(&tid, sizeof(tid), &r->tid) != 0)
+    return;
+  bpf_map_update_elem(&rings, &tid, &ref, BPF_ANY);
+}
+
+SEC("usdt")
+int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes,
+             const struct lrt_ring_view* ring) {
+  /* Only an empty batch announces a ring: one lookup per thread and
+   * session, none per batch. */
+  if (bytes == 0 && ring != NULL)
+    learn_ring(ring);
+  if (bytes <= 0)
+    return 0;
+  /* The runtime never sends more; anything beyond is not read. */
+  if (bytes > LRT_BATCH_MAX_RECORDS * RECORD_SIZE)
+    bytes = LRT_BATCH_MAX_RECORDS * RECORD_SIZE;
+  copy_batch_inline((const char*) batch, (__u32) bytes / RECORD_SIZE);
+  return 0;
+}
+
+/* An LRT_REC_LOST record of thread `tid`: `n` records lost for `reason`. */
+static __always_inline void emit_lost(__u32 tid, __u64 n, __u8 reason) {
+  struct lrt_record* rec;
+  if (n == 0)
+    return;
+  rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+  if (rec == NULL) {
+    count_drops(n);
+    return;
+  }
+  __builtin_memset(rec, 0, sizeof(*rec));
+  rec->ts = bpf_ktime_get_ns();
+  rec->tid = tid;
+  rec->type = LRT_REC_LOST;
+  rec->kind = reason;
+  rec->id = n;
+  bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+}
+
+/* Copies what ring `v` still holds; returns how many records it did not
+ * try to. */
+static __always_inline __u64 copy_ring(const struct lrt_ring_view* v) {
+  __u64 tail = v->tail;
+  __u64 left = v->head - v->tail;
+  int i;
+
+  if (v->size == 0 || v->size > LRT_RING_MAX_RECORDS ||
+      (v->size & (v->size - 1)) != 0 || left > v->size)
+    return left > v->size ? v->size : left;
+  for (i = 0; i < LRT_RING_MAX_RECORDS / LRT_BATCH_MAX_RECORDS && left > 0;
+       i++) {
+    __u64 index = tail & (v->size - 1);
+    __u64 n = left;
+    if (n > v->size - index)
+      n = v->size - index;
+    if (n > LRT_BATCH_MAX_RECORDS)
+      n = LRT_BATCH_MAX_RECORDS;
+    /* When it fails it counts the chunk's records in drops. */
+    if (copy_batch(v->records + index * RECORD_SIZE, (__u32) n) != 0)
+      return left - n;
+    tail += n;
+    left -= n;
+  }
+  return left;
+}
+
+SEC("tp/sched/sched_process_exit")
+int handle_exit(void* ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tid = (__u32) id;
+  struct ring_ref* ref = bpf_map_lookup_elem(&rings, &tid);
+  struct lrt_ring_view v;
+  __u64 lost;
+
+  if (ref == NULL)
+    return 0;
+  if (ref->tgid != (__u32) (id >> 32)) {
+    bpf_map_delete_elem(&rings, &tid);
+    return 0;
+  }
+  if (bpf_probe_read_user(&v, sizeof(v), (const void*) ref->addr) != 0 ||
+      v.tid != tid) {
+    bpf_map_delete_elem(&rings, &tid);
+    return 0;
+  }
+  emit_lost(tid, v.lost, LRT_LOST_FULL);
+  lost = copy_ring(&v);
+  emit_lost(tid, lost, LRT_LOST_AT_EXIT);
+  bpf_map_delete_elem(&rings, &tid);
   return 0;
 }

@@ -1011,6 +1011,9 @@ static int run(struct record_args* args) {
     goto cleanup;
   }
   s.skel->links.handle_flush = link;
+  /* Records the target still buffers when it dies (record.bpf.c); without
+   * it they are lost unannounced, so a failure is not fatal. */
+  s.skel->links.handle_exit = bpf_program__attach(s.skel->progs.handle_exit);
   /* Go: the started program runs on, traced from its first tick. */
   spawn_release(&child, 1);
 

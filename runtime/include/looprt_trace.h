@@ -9,7 +9,14 @@
  * fixed-size records to a thread-local buffer, and the runtime hands whole
  * batches to the tracer through one USDT probe:
  *
- *   looprt:flush(const struct lrt_record* records, long bytes)
+ *   looprt:flush(const struct lrt_record* records, long bytes,
+ *                const struct lrt_ring_view* ring)
+ *
+ * `ring` is the thread ring the records come from (0 for labels and the
+ * pool snapshot, which come from elsewhere); a ring is also announced by a
+ * hit with no records when its thread introduces itself, so that a tracer
+ * knows where each thread's unflushed records are should the process die
+ * before it hands them over (struct lrt_ring_view).
  *
  * A batch holds records of one thread, oldest first. Batches of different
  * threads arrive in no particular order; a reader orders a thread's events
@@ -36,8 +43,11 @@
  * LRT_REC_LOOP_START so that a reader can refuse what it does not know. */
 #define LRT_TRACE_VERSION 1
 
-/* The most bytes one flush probe hit carries. */
+/* The most records one flush probe hit carries. */
 #define LRT_BATCH_MAX_RECORDS 256
+
+/* The most records a thread's ring holds (struct lrt_ring_view). */
+#define LRT_RING_MAX_RECORDS 4096
 
 enum lrt_record_type {
   /* A thread says what it is. kind: enum lrt_thread_role; id: index of the
@@ -85,10 +95,16 @@ enum lrt_record_type {
    * are right from a reader's first event. id: tasks queued; arg: tasks
    * running. */
   LRT_REC_POOL = 14,
-  /* The runtime could not buffer this many records of this thread (its
-   * buffer was full). id: count. */
+  /* This many records of this thread were lost. id: count; kind: enum
+   * lrt_lost_reason. */
   LRT_REC_LOST = 15,
   LRT_REC_TYPE_MAX = 16
+};
+
+/* Why records were lost: kind of LRT_REC_LOST. */
+enum lrt_lost_reason {
+  LRT_LOST_FULL = 0,   /* runtime buffer full */
+  LRT_LOST_AT_EXIT = 1 /* records still buffered when the process died */
 };
 
 enum lrt_thread_role {
@@ -173,6 +189,23 @@ struct lrt_record {
 };
 
 _Static_assert(sizeof(struct lrt_record) == 32, "record layout");
+
+/* The start of a thread's record ring in the traced process, as a reader
+ * of that process's memory sees it (the tracer's hand-over when the
+ * process dies: tracer/record.bpf.c). The records from `tail` to `head`
+ * (indexes modulo `size`) have not been handed over yet; `lost` records
+ * did not fit and have not been reported yet. The owner thread writes
+ * head and lost, whoever flushes writes tail. */
+struct lrt_ring_view {
+  uint64_t head;    /* next record to write */
+  uint64_t tail;    /* next record to hand over */
+  uint64_t lost;    /* records that did not fit, not yet reported */
+  uint64_t records; /* address of the first of `size` records */
+  uint32_t size;    /* a power of two */
+  uint32_t tid;     /* the owner thread */
+};
+
+_Static_assert(sizeof(struct lrt_ring_view) == 40, "ring view layout");
 
 /* Phase names, as they appear in traces. NULL for an unknown phase. */
 static inline const char* lrt_phase_name(unsigned phase) {

@@ -127,6 +127,17 @@ uint8_t lrt__thread_role(void);
 /* Hands every buffered record to the tracer now. */
 void lrt__flush_all(void);
 
+/* lrt__flush_all() from a fatal signal's handler (fatal.c): async-signal
+ * safe, waits on no lock for long, leaves alone a ring another thread is
+ * flushing. */
+void lrt__flush_fatal(void);
+
+/* While a session runs, fatal signals hand the buffers over before the
+ * program's own handler and the default action (fatal.c). Called with
+ * the session lock held. */
+void lrt__fatal_install(void);
+void lrt__fatal_uninstall(void);
+
 /* In a single-threaded program the loop flushes (trace.c): call before
  * each poll (`now` 0: when the flush interval has passed) and from the
  * timer it arms (`now` 1). Returns whether the calling thread still has

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #define RING_RECORDS 4096 /* a power of two: 128 KiB per thread */
 #define RING_MASK (RING_RECORDS - 1)
+_Static_assert(RING_RECORDS <= LRT_RING_MAX_RECORDS, "a tracer reads it all");
 #define RING_HIGH_WATER (RING_RECORDS / 2)
 #define FLUSH_INTERVAL_NS (20 * 1000000ull)
 /* How often a running session is announced again (see flusher_pass). */
@@ -54,19 +56,36 @@ struct label_cache_entry {
 };
 
 /* One thread's records. Small TLS: the thread-local part is a pointer to
- * this (initial-exec TLS must stay small in a shared library). */
+ * this (initial-exec TLS must stay small in a shared library). It begins
+ * as struct lrt_ring_view, for a tracer that reads it when the process
+ * dies. */
 struct ring {
-  _Atomic uint64_t head; /* next record to write; the owner's */
-  _Atomic uint64_t tail; /* next record to flush; under flush_lock */
-  pthread_mutex_t flush_lock;
+  _Atomic uint64_t head;   /* next record to write; the owner's */
+  _Atomic uint64_t tail;   /* next record to flush; under flush_lock */
+  uint64_t lost;           /* records the owner could not buffer */
+  struct lrt_record* recs; /* rec, for the view */
+  uint32_t size;           /* RING_RECORDS, for the view */
   uint32_t tid;
+  pthread_mutex_t flush_lock;
   uint32_t session;     /* last session the owner introduced itself in */
-  uint64_t lost;        /* records the owner could not buffer */
   _Atomic int orphaned; /* the owner thread has exited */
   struct ring* next;    /* in the registry */
   struct label_cache_entry label_cache[LABEL_CACHE_SIZE];
   struct lrt_record rec[RING_RECORDS] __attribute__((aligned(64)));
 };
+
+#define VIEW_FIELD(ring_f, view_f)                                            \
+  _Static_assert(offsetof(struct ring, ring_f) ==                             \
+                         offsetof(struct lrt_ring_view, view_f) &&            \
+                     sizeof(((struct ring*) 0)->ring_f) ==                    \
+                         sizeof(((struct lrt_ring_view*) 0)->view_f),         \
+                 "struct ring begins as struct lrt_ring_view")
+VIEW_FIELD(head, head);
+VIEW_FIELD(tail, tail);
+VIEW_FIELD(lost, lost);
+VIEW_FIELD(recs, records);
+VIEW_FIELD(size, size);
+VIEW_FIELD(tid, tid);
 
 /* Rings of all threads, for the flusher. Lock order: registry_lock, then
  * a ring's flush_lock. */
@@ -121,10 +140,11 @@ static struct {
 } labels = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The only site of looprt:flush. noinline keeps it one site, so attaching
- * it costs one uprobe. */
+ * it costs one uprobe. `r`: the ring the records are in, or NULL. */
 __attribute__((noinline)) static void fire_batch(const struct lrt_record* rec,
-                                                 long count) {
-  LRT_PROBE2(flush, rec, count * (long) sizeof(*rec));
+                                                 long count,
+                                                 const struct ring* r) {
+  LRT_PROBE3(flush, rec, count * (long) sizeof(*rec), r);
 }
 
 /* ------------------------------------------------------------------------
@@ -151,10 +171,12 @@ static void ring_flush(struct ring* r, int wait) {
       n = to_end;
     if (n > LRT_BATCH_MAX_RECORDS)
       n = LRT_BATCH_MAX_RECORDS;
-    fire_batch(&r->rec[tail & RING_MASK], (long) n);
+    fire_batch(&r->rec[tail & RING_MASK], (long) n, r);
     tail += n;
+    /* Batch by batch: should the process die now, a reader of the ring
+     * finds no batch that was handed over already. */
+    atomic_store_explicit(&r->tail, tail, memory_order_release);
   }
-  atomic_store_explicit(&r->tail, tail, memory_order_release);
   pthread_mutex_unlock(&r->flush_lock);
 }
 
@@ -185,6 +207,8 @@ static struct ring* ring_create(void) {
     return NULL;
   memset(r, 0, offsetof(struct ring, rec));
   pthread_mutex_init(&r->flush_lock, NULL);
+  r->recs = r->rec;
+  r->size = RING_RECORDS;
   r->tid = (uint32_t) syscall(SYS_gettid);
   pthread_once(&ring_key_once, ring_key_create);
   pthread_setspecific(ring_key, r);
@@ -284,7 +308,7 @@ static void label_announce(uint32_t id, const char* text, uint64_t ts,
     n++;
   } while (off < len);
   rec[n - 1].kind |= LRT_LABEL_LAST;
-  fire_batch(rec, (long) n);
+  fire_batch(rec, (long) n, NULL);
 }
 
 /* Doubles the slot array. Called with labels.lock held. */
@@ -422,7 +446,7 @@ static void session_announce(uint32_t session) {
   lrt__pool_snapshot(&queued, &running);
   pool.id = queued;
   pool.arg = running;
-  fire_batch(&pool, 1);
+  fire_batch(&pool, 1, NULL);
 
   atomic_store_explicit(&lrt__session, session, memory_order_release);
 }
@@ -471,6 +495,7 @@ static uint32_t session_start(void) {
   if (s == 0) {
     s = ++session_counter;
     session_announce(s);
+    lrt__fatal_install();
     if (single_threaded()) {
       loop_flusher.seen = LRT_LISTENERS();
       loop_flusher.started = lrt__now();
@@ -503,6 +528,7 @@ static void session_stop(void) {
     ring_discard(r);
   pthread_mutex_unlock(&registry_lock);
   atomic_store(&flusher, FLUSHER_NONE);
+  lrt__fatal_uninstall();
   pthread_mutex_unlock(&session_lock);
 }
 
@@ -595,6 +621,26 @@ static void flush_at_exit(void) {
   lrt__flush_all();
 }
 
+void lrt__flush_fatal(void) {
+  struct ring* r;
+  int locked = 0;
+  int i;
+
+  if (atomic_load_explicit(&lrt__session, memory_order_acquire) == 0)
+    return;
+  /* The flusher holds the registry only briefly. Should it never come
+   * free (the dying thread holds it), nobody else can free a ring: the
+   * list is safe to walk without it. */
+  for (i = 0; i < 1000 && !locked; i++)
+    if (!(locked = pthread_mutex_trylock(&registry_lock) == 0))
+      sched_yield();
+  /* A ring somebody is flushing is theirs (or the tracer's at exit). */
+  for (r = registry; r != NULL; r = r->next)
+    ring_flush(r, 0);
+  if (locked)
+    pthread_mutex_unlock(&registry_lock);
+}
+
 /* In a forked child only the forking thread exists: its session, locks and
  * other threads' rings are the parent's. Start afresh. XXX: the child
  * inherits the semaphore's value but not the parent's probes, so while the
@@ -640,6 +686,8 @@ static struct ring* ring_for_session(uint64_t ts) {
     return NULL;
   if (r->session != s) {
     r->session = s;
+    /* Where the thread's records wait, should the process die. */
+    fire_batch(NULL, 0, r);
     ring_put(r, LRT_REC_THREAD, tls_role ? tls_role : LRT_THREAD_OTHER, 0,
              ts, tls_role_index, 0);
   }

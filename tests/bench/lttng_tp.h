@@ -85,9 +85,10 @@ LTTNG_UST_TRACEPOINT_EVENT(looprt, work__done,
 /* The batch probe. The bench never enables it: with LTTng the runtime's
  * buffers are emptied for nobody. */
 LTTNG_UST_TRACEPOINT_EVENT(looprt, flush,
-  LTTNG_UST_TP_ARGS(const void*, records, int64_t, bytes),
+  LTTNG_UST_TP_ARGS(const void*, records, int64_t, bytes, const void*, ring),
   LTTNG_UST_TP_FIELDS(PTR(records)
-                      lttng_ust_field_integer(int64_t, bytes, bytes)))
+                      lttng_ust_field_integer(int64_t, bytes, bytes)
+                      PTR(ring)))
 
 #endif /* BENCH_LTTNG_TP_H */
 

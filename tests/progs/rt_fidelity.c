@@ -9,7 +9,9 @@
  *   attach   ticks that each run a 30 ms timer callback, until SIGTERM:
  *            a tracer attaching (-p) lands mid-tick.
  *   abort, segv, kill, exit
- *            immediates, each a span, then the last one dies: abort(),
+ *            prints "ready", then on SIGUSR1 runs immediates, each a
+ *            span, and the last one dies: abort() (the program has a
+ *            SIGABRT handler of its own, which says "own handler ran"),
  *            a write through NULL, SIGKILL to itself, _exit(0).
  *
  * COUNTS_FILE gets one line per label, "COUNT LABEL", of the callbacks the
@@ -285,14 +287,32 @@ static void dying_cb(lrt_immediate_t* i) {
   check(lrt_immediate(&loop, i, dying_cb, "dying"), "immediate");
 }
 
-static void start_dying(lrt_timer_t* t) {
+static lrt_signal_t go;
+
+static void start_dying(lrt_signal_t* sig, int signum) {
+  lrt_signal_stop(sig);
+  lrt_timer_clear(&tick_timer);
   check(lrt_immediate(&loop, &imm, dying_cb, "dying"), "immediate");
+}
+
+static void own_abort_handler(int sig) {
+  static const char text[] = "own handler ran\n";
+  if (write(STDOUT_FILENO, text, sizeof(text) - 1) < 0)
+    _exit(3);
+}
+
+static void never_cb(lrt_timer_t* t) {
 }
 
 static void run_dying(const char* how) {
   death = how;
-  /* A little later than the start: the tracer is surely attached. */
-  check(lrt_timeout(&loop, &tick_timer, 50, start_dying, "start"), "timeout");
+  if (strcmp(how, "abort") == 0)
+    signal(SIGABRT, own_abort_handler);
+  check(lrt_signal_start(&loop, &go, SIGUSR1, start_dying, "go"), "signal");
+  /* Keeps the loop alive until the signal. */
+  check(lrt_timeout(&loop, &tick_timer, 60000, never_cb, "idle"), "timeout");
+  printf("ready\n");
+  fflush(stdout);
   lrt_run(&loop);
 }
 
