@@ -24,7 +24,7 @@ struct lrt__pending {
 };
 
 /* How looptrace sees a loop: the sentinels that mark phase boundaries
- * (phases.c) and the stack of open callback spans (trace.c). */
+ * (phases.c) and the stack of open callback spans (spans.c). */
 struct lrt__phases {
   uint32_t session;  /* tracing session these sentinels serve, 0: none */
   int in_tick;       /* a tick began and has not ended */
@@ -100,7 +100,9 @@ struct lrt__loop_private {
 };
 
 /* ------------------------------------------------------------------------
- * trace.c: records, thread buffers, sessions.
+ * trace.c: the transport: thread buffers of records, labels, sessions,
+ * the batch probe. It knows records, not loops or phases; what each event
+ * records and which probe it fires is events.h's.
  */
 
 /* The current tracing session: 0 when no tracer is attached. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "internal.h"
 
 static _Atomic uint32_t next_loop_id = 1;
@@ -44,8 +45,7 @@ int lrt_run(lrt_loop_t* loop) {
   loop->priv->running = 0;
   if (LRT_TRACING()) {
     lrt__phases_run_end(loop);
-    lrt__emit(LRT_REC_LOOP_STOP, 0, 0, lrt__now(), loop->priv->id, 0);
-    LRT_PROBE1(loop__stop, loop->priv->id);
+    lrt__ev_loop_stop(loop->priv->id, lrt__now());
   }
   return r != 0 ? 1 : 0;
 }

@@ -53,6 +53,7 @@
  */
 #include <string.h>
 
+#include "events.h"
 #include "internal.h"
 #include "uvqueue.h"
 
@@ -89,15 +90,13 @@ static void tick_begin(lrt_loop_t* loop, uint64_t ts, uint64_t flags) {
   p->tick_ts = ts;
   p->phase = 0;
   p->past_poll = 0;
-  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, p->tick, flags);
-  LRT_PROBE2(tick__begin, loop->priv->id, p->tick);
+  lrt__ev_tick_begin(loop->priv->id, p->tick, ts, flags);
 }
 
 static void phase_end(lrt_loop_t* loop, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
   if (p->phase != 0)
-    LRT_PROBE5(phase__end, loop->priv->id, p->tick, lrt_phase_name(p->phase),
-               p->phase, ts - p->phase_ts);
+    lrt__ev_phase_end(loop->priv->id, p->tick, p->phase, ts - p->phase_ts);
   p->phase = 0;
 }
 
@@ -113,9 +112,7 @@ static void phase_begin_as(lrt_loop_t* loop, uint8_t phase, uint64_t ts,
   p->phase_ts = ts;
   if (phase == LRT_PHASE_POLL)
     p->past_poll = 1;
-  lrt__emit(LRT_REC_PHASE, phase, 0, ts, p->tick, flags);
-  LRT_PROBE4(phase__begin, loop->priv->id, p->tick, lrt_phase_name(phase),
-             phase);
+  lrt__ev_phase_begin(loop->priv->id, p->tick, phase, ts, flags);
 }
 
 static void phase_begin(lrt_loop_t* loop, uint8_t phase, uint64_t ts) {
@@ -128,8 +125,7 @@ static void tick_end(lrt_loop_t* loop, uint64_t ts) {
     return;
   phase_end(loop, ts);
   p->in_tick = 0;
-  lrt__emit(LRT_REC_TICK_END, 0, 0, ts, p->tick, 0);
-  LRT_PROBE3(tick__end, loop->priv->id, p->tick, ts - p->tick_ts);
+  lrt__ev_tick_end(loop->priv->id, p->tick, ts, ts - p->tick_ts);
 }
 
 /* Sends the poll's wait, once per poll; `poll_end` is when poll's I/O
@@ -150,8 +146,7 @@ static void send_wait(lrt_loop_t* loop, uint64_t poll_end) {
   if (blocked > end - p->phase_ts)
     blocked = end - p->phase_ts;
   begin = end - blocked;
-  lrt__emit(LRT_REC_WAIT, 0, 0, begin, p->tick, blocked);
-  LRT_PROBE3(poll__wait, loop->priv->id, p->tick, blocked);
+  lrt__ev_wait(loop->priv->id, p->tick, begin, blocked);
 }
 
 /* ------------------------------------------------------------------------
@@ -279,14 +274,8 @@ static void disarm(lrt_loop_t* loop) {
 }
 
 static void send_loop_start(lrt_loop_t* loop, uint64_t ts) {
-  uint32_t version = uv_version();
-  int pool = lrt_threadpool_size();
   lrt__thread_set_role(LRT_THREAD_LOOP, loop->priv->id);
-  lrt__emit(LRT_REC_LOOP_START, 0, 0, ts, loop->priv->id,
-            LRT_LOOP_INFO_SET_CLOCK(
-                LRT_LOOP_INFO(version, pool, LRT_TRACE_VERSION),
-                lrt__clock_kind()));
-  LRT_PROBE3(loop__start, loop->priv->id, version, pool);
+  lrt__ev_loop_start(loop->priv->id, ts, uv_version(), lrt_threadpool_size());
 }
 
 /* lrt__phases_sync() for a record about a callback of `kind` (0: none). */

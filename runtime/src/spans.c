@@ -2,19 +2,17 @@
  * dispatches and the user's lrt_span_begin/end, kept on a small stack so
  * that an end knows what it ends.
  */
+#include "events.h"
 #include "internal.h"
 
 void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
                                const char* label, uint64_t task) {
   struct lrt__loop_private* p = loop->priv;
   uint64_t ts = lrt__now();
-  uint16_t id;
 
   /* The tick and phase go first: the callback lies inside them. */
   lrt__phases_callback(loop, kind, ts);
-  id = lrt__label_id(label);
-  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, id, ts, task, 0);
-  LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
+  lrt__ev_callback_begin(kind, label, task, ts);
   if (p->span_depth < LRT_SPAN_STACK) {
     struct lrt__span* s = &p->spans[p->span_depth];
     s->ts = ts;
@@ -36,13 +34,11 @@ void lrt__trace_callback_end(lrt_loop_t* loop) {
   p->span_depth--;
   ts = lrt__now();
   if (p->span_depth >= LRT_SPAN_STACK) {
-    lrt__emit(LRT_REC_CALLBACK_END, 0, 0, ts, 0, 0);
+    lrt__ev_callback_end(0, NULL, 0, ts, 0);
     return;
   }
   s = &p->spans[p->span_depth];
-  lrt__emit(LRT_REC_CALLBACK_END, s->kind, 0, ts, s->task, 0);
-  LRT_PROBE4(callback__end, lrt_callback_kind_name(s->kind), s->label, s->task,
-             ts - s->ts);
+  lrt__ev_callback_end(s->kind, s->label, s->task, ts, ts - s->ts);
 }
 
 void lrt__spans_reset(lrt_loop_t* loop) {

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "internal.h"
 
 /* Task ids are unique in the process and never reused, so that trace
@@ -135,10 +136,8 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
                          atomic_fetch_add(&next_worker_index, 1));
   start = lrt__now();
   count(&counts()->started);
-  lrt__emit(LRT_REC_WORK_START, (uint8_t) w->kind, lrt__label_id(w->label),
-            start, w->task_id, 0);
-  LRT_PROBE3(work__start, w->task_id, w->label,
-             w->submit_ts != 0 ? start - w->submit_ts : 0);
+  lrt__ev_work_start((uint8_t) w->kind, w->label, w->task_id, start,
+                     w->submit_ts != 0 ? start - w->submit_ts : 0);
   return start;
 }
 
@@ -148,24 +147,21 @@ static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
                                                      uint64_t start) {
   uint64_t end = lrt__now();
   count(&counts()->finished);
-  lrt__emit(LRT_REC_WORK_END, (uint8_t) w->kind, lrt__label_id(w->label), end,
-            w->task_id, 0);
-  LRT_PROBE3(work__end, w->task_id, w->label, start != 0 ? end - start : 0);
+  lrt__ev_work_end((uint8_t) w->kind, w->label, w->task_id, end,
+                   start != 0 ? end - start : 0);
 }
 
 /* `work` was queued; its submit_ts is when lrt__work_submit() began. */
 static __attribute__((noinline)) void trace_work_submit(lrt_work_t* work) {
   lrt__phases_sync(work->loop, work->submit_ts);
-  lrt__emit(LRT_REC_WORK_SUBMIT, (uint8_t) work->kind,
-            lrt__label_id(work->label), work->submit_ts, work->task_id,
-            lrt__now() - work->submit_ts);
-  LRT_PROBE2(work__submit, work->task_id, work->label);
+  lrt__ev_work_submit((uint8_t) work->kind, work->label, work->task_id,
+                      work->submit_ts, lrt__now() - work->submit_ts);
 }
 
 /* `w`'s completion callback is about to run. */
 static __attribute__((noinline)) void trace_work_done(lrt_work_t* w,
                                                       int status) {
-  LRT_PROBE3(work__done, w->task_id, w->label, status);
+  lrt__ev_work_done(w->label, w->task_id, status);
   lrt__trace_callback_begin(w->loop, (uint8_t) w->kind, w->label, w->task_id);
 }
 
