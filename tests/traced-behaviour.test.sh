@@ -28,8 +28,23 @@ attach() { # counts every probe hit of every looprt process
   wait_uprobe_on "$LIB" || fail "bpftrace did not attach: $(cat "$tmp/bt")"
 }
 
+# Returns 2 if bpftrace did not stop on SIGINT (bpftrace 0.17 has been
+# seen to hang so, more often under load: probes.test.sh); it is then
+# killed, which detaches it all the same.
 detach() {
+  local i
   kill -INT -- -$bt
+  for i in $(seq 200); do
+    kill -0 $bt 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 $bt 2>/dev/null; then
+    kill -KILL -- -$bt
+    wait $bt
+    bt=
+    echo "note: bpftrace did not stop on SIGINT"
+    return 2
+  fi
   wait $bt
   bt=
 }
@@ -40,9 +55,11 @@ flusher_running() { # is the runtime's flusher thread alive in $1?
 
 # 1. The phases example prints the same lines, in the same order, traced.
 "$ex/phases" > "$tmp/plain" || fail "phases failed untraced"
-attach
-"$ex/phases" > "$tmp/traced" || fail "phases failed traced"
-detach
+for try in 1 2; do
+  attach
+  "$ex/phases" > "$tmp/traced" || fail "phases failed traced"
+  detach && break
+done
 diff -u "$tmp/plain" "$tmp/traced" || fail "phases output changed when traced"
 grep -q 'looprt:flush' "$tmp/bt" || fail "the tracer saw no batches: $(cat "$tmp/bt")"
 grep -q 'looprt:phase__begin' "$tmp/bt" || fail "the tracer saw no phases"

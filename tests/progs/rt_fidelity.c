@@ -12,7 +12,9 @@
  *            prints "ready", then on SIGUSR1 runs immediates, each a
  *            span, and the last one dies: abort() (the program has a
  *            SIGABRT handler of its own, which says "own handler ran"),
- *            a write through NULL, SIGKILL to itself, _exit(0).
+ *            a write through NULL, SIGKILL to itself, _exit(0). segv and
+ *            exit run a pool task first: those programs have threads
+ *            (pool workers, looprt's flusher), the others have one.
  *
  * COUNTS_FILE gets one line per label, "COUNT LABEL", of the callbacks the
  * program ran; written as they run (dying modes) or at the end.
@@ -304,8 +306,15 @@ static void own_abort_handler(int sig) {
 static void never_cb(lrt_timer_t* t) {
 }
 
+/* Before the tracer attaches: not counted. */
+static void uncounted_done(lrt_work_t* w, int status) {
+}
+
 static void run_dying(const char* how) {
   death = how;
+  if (strcmp(how, "segv") == 0 || strcmp(how, "exit") == 0)
+    check(lrt_work_submit(&loop, &work, short_task, uncounted_done, "pool"),
+          "work");
   if (strcmp(how, "abort") == 0)
     signal(SIGABRT, own_abort_handler);
   check(lrt_signal_start(&loop, &go, SIGUSR1, start_dying, "go"), "signal");
