@@ -1214,6 +1214,7 @@ static int wrong_role(const struct thread* t, const struct lrt_record* r) {
   case LRT_REC_THREAD:
   case LRT_REC_POOL:
   case LRT_REC_LOST:
+  case LRT_REC_EXIT:
     return 0;
   default:
     return t->role == LRT_THREAD_WORKER;
@@ -1289,6 +1290,8 @@ static void handle(struct exporter* ex, struct thread* t,
     }
     ex->stats.drops += r->id;
     write_dropped(ex, r->ts, r->id, r->kind <= DROP_AT_EXIT ? r->kind : ~0u);
+    break;
+  case LRT_REC_EXIT: /* only a moment seen */
     break;
   default:
     ex->stats.invalid++;

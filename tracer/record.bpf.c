@@ -15,7 +15,8 @@
  * as each of the process's threads exits (sched_process_exit, which runs
  * before the thread lets go of its memory since Linux 6.16) it copies
  * what the ring still holds, or, if it cannot, says how many records
- * were lost at exit (LRT_REC_LOST, LRT_LOST_AT_EXIT).
+ * were lost at exit (LRT_REC_LOST, LRT_LOST_AT_EXIT), then that the
+ * thread ended then (LRT_REC_EXIT).
  */
 #include "vmlinux.h"
 
@@ -167,6 +168,20 @@ static __always_inline void emit_lost(__u32 tid, __u64 n, __u8 reason) {
   bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 
+/* Thread `tid` exits now (LRT_REC_EXIT). */
+static __always_inline void emit_exit(__u32 tid) {
+  struct lrt_record* rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+  if (rec == NULL) {
+    count_drops(1);
+    return;
+  }
+  __builtin_memset(rec, 0, sizeof(*rec));
+  rec->ts = bpf_ktime_get_ns();
+  rec->tid = tid;
+  rec->type = LRT_REC_EXIT;
+  bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+}
+
 /* Copies what ring `v` still holds; returns how many records it did not
  * try to. */
 static __always_inline __u64 copy_ring(const struct lrt_ring_view* v) {
@@ -216,6 +231,7 @@ int handle_exit(void* ctx) {
   emit_lost(tid, v.lost, LRT_LOST_FULL);
   lost = copy_ring(&v);
   emit_lost(tid, lost, LRT_LOST_AT_EXIT);
+  emit_exit(tid);
   bpf_map_delete_elem(&rings, &tid);
   return 0;
 }

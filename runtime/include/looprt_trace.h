@@ -98,7 +98,12 @@ enum lrt_record_type {
   /* This many records of this thread were lost. id: count; kind: enum
    * lrt_lost_reason. */
   LRT_REC_LOST = 15,
-  LRT_REC_TYPE_MAX = 16
+  /* The thread exited, seen by the tracer as it did (tracer/record.bpf.c:
+   * the process died, or the thread ended, while it had a ring): the last
+   * moment of the thread anybody saw. ts: then. Added in version 1;
+   * readers that do not know it skip it. */
+  LRT_REC_EXIT = 16,
+  LRT_REC_TYPE_MAX = 17
 };
 
 /* Why records were lost: kind of LRT_REC_LOST. */
