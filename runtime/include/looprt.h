@@ -22,6 +22,11 @@
  *   the object using it (string literals are ideal); NULL picks a default
  *   for the kind of callback. Traces carry at most LRT_LABEL_MAX_LEN (127)
  *   bytes of a label (looprt_trace.h): longer labels are cut there.
+ * - While a tracer is attached, looprt handles the fatal signals (SIGABRT,
+ *   SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) to hand its buffered
+ *   records over first; then the handler the program had installed runs,
+ *   or the default action happens, as without looprt. A handler the
+ *   program installs while traced replaces looprt's.
  */
 #ifndef LOOPRT_H
 #define LOOPRT_H
