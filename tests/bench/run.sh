@@ -777,8 +777,9 @@ viewer_bench() { # EVENTS ROUNDS
   say "   node tests/browser/bench-render.mjs --events $1 --frames 40"
   [ -f "$viewer_script" ] || return 1
   for r in $(seq "$2"); do
-    if node "$viewer_script" --events "$1" --frames 40 \
-        > "$tmp/viewer.out" 2>&1; then
+    # The generator holds a 5M-event trace's events (about 3 GB) in Node.
+    if node --max-old-space-size=8192 "$viewer_script" --events "$1" \
+        --frames 40 > "$tmp/viewer.out" 2>&1; then
       line=$(grep '^viewer_first_render_ms_' "$tmp/viewer.out" | head -n 1)
       name=${line%%:*}
       v+=("$(echo "${line#*: }" | awk '{ print $1 }')")
