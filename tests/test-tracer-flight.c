@@ -312,6 +312,51 @@ TEST_IMPL(tracer_flight_tick) {
   return 0;
 }
 
+/* The program ends while a dump waits for its --after seconds: the dump
+ * is written then, with what came, and says how the program ended. */
+TEST_IMPL(tracer_flight_pending_at_exit) {
+  const char* dir = make_dir();
+  char* argv[] = {(char*) LOOPTRACE,
+                  "record",
+                  "-q",
+                  "--flight",
+                  "1",
+                  "--after",
+                  "10",
+                  "--trigger",
+                  "tick>50ms",
+                  "-o",
+                  (char*) in_dir(dir, "e.json"),
+                  "--",
+                  (char*) TARGET,
+                  "--seconds",
+                  "2",
+                  "--slow-at",
+                  "1",
+                  NULL};
+  struct tt_trace t;
+  char* output;
+  int status;
+
+  tt_require_bpf();
+  status = tt_run(argv, NULL, 30000, &output);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    TEST_FAIL_("looptrace record --flight failed: %s", output);
+  free(output);
+  tt_load(in_dir(dir, "e-1.json"), &t);
+  tt_check(&t);
+  ASSERT_STR_EQ(t.end_reason, "target-exited");
+  ASSERT_STR_EQ(fact(&t, "target_exit")->valuestring, "exited with status 0");
+  ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
+                "tick>50ms");
+  /* About a second after the trigger, not ten. */
+  ASSERT_LT(t.duration_ns, 1000000000 + 3000000000);
+  ASSERT_EQ(count_files(dir), 1);
+  tt_free(&t);
+  remove_dir(dir);
+  return 0;
+}
+
 /* ------------------------------------------------------------------------
  * SIGUSR1 and --max-dumps, attached by pid
  */
@@ -660,7 +705,7 @@ TEST_IMPL(tracer_flight_memory_cap) {
 /* Hostile streams (tests/progs/flood): a new thread id every batch, a
  * record from the far future, a tick that never ends. The recorder keeps
  * up (SIGUSR1 is answered), and the dump holds the window. */
-TEST_IMPL(tracer_flight_hostile) {
+TEST_IMPL_TIMEOUT(tracer_flight_hostile, 150) {
   static const char* const shapes[] = {"tids", "future", "endless"};
   size_t k;
 

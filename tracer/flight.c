@@ -137,6 +137,7 @@ struct flight {
   unsigned trace_version;
   char last_path[4096];
   char last_trigger[48];
+  char target_exit[96]; /* for a dump at the end, or "" */
 };
 
 /* ------------------------------------------------------------------------
@@ -916,6 +917,8 @@ static int write_dump(struct flight* fl, uint64_t we, const char* end_reason) {
       export_trigger(ex, &trig);
     }
     err = replay(fl, ex, ws, we);
+    if (err == 0 && fl->target_exit[0] != '\0')
+      export_target_exit(ex, fl->target_exit);
     if (err == 0)
       err = export_finish(ex, we, end_reason);
   }
@@ -953,6 +956,10 @@ int flight_advance(struct flight* fl, uint64_t now) {
     return err;
   }
   return fl->dumps >= fl->opts.max_dumps ? 1 : 0;
+}
+
+void flight_target_exit(struct flight* fl, const char* text) {
+  snprintf(fl->target_exit, sizeof(fl->target_exit), "%s", text);
 }
 
 int flight_finish(struct flight* fl, uint64_t now, const char* end_reason) {

@@ -122,6 +122,10 @@ void flight_trigger(struct flight* fl, uint64_t ts_ns, const char* what);
  * errno from writing the dump (it is then removed). */
 int flight_advance(struct flight* fl, uint64_t now_ns);
 
+/* Notes how the traced program ended ("exited with status 3"), for a
+ * dump flight_finish() writes. */
+void flight_target_exit(struct flight* fl, const char* text);
+
 /* Ends the recording at `now_ns`: a pending dump is written with what
  * came (its end_reason is `end_reason`). Returns 0 or a negative errno. */
 int flight_finish(struct flight* fl, uint64_t now_ns, const char* end_reason);

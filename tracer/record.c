@@ -499,11 +499,11 @@ static void show_flight_progress(struct session* s, int tty) {
   flight_stats(s->fl, &st);
   fprintf(stderr,
           "%slooptrace: flight recorder on pid %d: %.1f s held, %" PRIu64
-          " records (%.1f of %.1f MB), %u dumps%s%s",
+          " records (%.1f of %.1f MB), %u dump%s%s%s",
           tty ? "\r" : "", (int) s->pid, (double) st.window_ns / 1e9, st.held,
           (double) st.held_bytes / (1 << 20),
           (double) s->args->flight.size / (1 << 20), st.dumps,
-          st.pending ? ", trigger fired" : "", tty ? "\033[K" : "\n");
+          st.dumps == 1 ? "" : "s", st.pending ? ", trigger fired" : "", tty ? "\033[K" : "\n");
 }
 
 /* Says what a dump just written holds. */
@@ -1128,6 +1128,10 @@ static int run(struct record_args* args) {
   if (!child_exited)
     child_exited = reap_child(child.pid, &child_status, s.ex);
   if (s.fl != NULL) {
+    if (child_exited) {
+      describe_status(child_status, status_text, sizeof(status_text));
+      flight_target_exit(s.fl, status_text);
+    }
     ret = finish_flight(&s, end_reason) == 0 ? 0 : fail;
     goto cleanup;
   }
