@@ -876,7 +876,7 @@ static int feed(struct flight* fl, struct tt_stream* s, uint64_t now) {
 
 /* The window logic without BPF: names and the pool's counts from before
  * the window; the window placed exactly; and a ring too small for it. */
-TEST_IMPL(tracer_flight_window) {
+TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
   const char* dir = make_dir();
   struct flight_opts opts;
   struct export_opts eo;
@@ -989,6 +989,56 @@ TEST_IMPL(tracer_flight_window) {
   ASSERT_GT(us_ns(fact(&t, "flight_trigger_us")), 60000000000);
   ASSERT_LE(t.records, 32768 + 100);
   ASSERT_STR_EQ(tt_thread_name(&t, LOOP), "event loop");
+  tt_free(&t);
+  flight_free(fl);
+
+  /* A window of 212,000 records is written in steps, one a call of
+   * flight_advance (the recording goes on meanwhile); a slow tick while
+   * it is written makes the next dump. */
+  opts.seconds = 1000;
+  opts.size = 64 << 20;
+  opts.max_dumps = 10;
+  now = 0;
+  tick = 1;
+  ASSERT_EQ(flight_new(&fl, &opts, &eo, in_dir(dir, "big.json")), 0);
+  tt_add_label(&s, LOOP, L_BEAT, "beat", 4);
+  tt_add(&s, base, LOOP, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 1, 0);
+  for (i = 0; i < 400; i++) {
+    add_ticks(&s, base, &now, &tick, 100, 40001);
+    ASSERT_EQ(feed(fl, &s, base + now), 0);
+  }
+  /* 0.5 s after the trigger, and 0.2 s more: writing begins. */
+  add_ticks(&s, base, &now, &tick, 71, 40001);
+  ASSERT_EQ(feed(fl, &s, base + now), 0);
+  ASSERT_EQ(count_files(dir), 2 + 1); /* its temporary file */
+  {
+    struct flight_stats st;
+    flight_stats(fl, &st);
+    ASSERT_EQ(st.pending, 1);
+    ASSERT_EQ(st.dumps, 0);
+  }
+  /* The next ticks come as it is written, one of them slow. */
+  for (i = 0; i < 20; i++) {
+    add_ticks(&s, base, &now, &tick, 5, tick + 2);
+    ASSERT_EQ(feed(fl, &s, base + now), 0);
+  }
+  ASSERT(exists(in_dir(dir, "big-1.json")));
+  tt_load(in_dir(dir, "big-1.json"), &t);
+  tt_check(&t);
+  /* All of it: the recording began less than 1000 s before. */
+  ASSERT_STR_EQ(fact(&t, "flight_window_cut")->valuestring,
+                "recording-start");
+  ASSERT_GT(t.records, 200000);
+  tt_free(&t);
+  /* The slow tick during the writing: its own dump, once its --after is
+   * over. */
+  for (i = 0; i < 100 && !exists(in_dir(dir, "big-2.json")); i++) {
+    add_ticks(&s, base, &now, &tick, 10, 0);
+    ASSERT_EQ(feed(fl, &s, base + now), 0);
+  }
+  tt_load(in_dir(dir, "big-2.json"), &t);
+  tt_check(&t);
+  ASSERT_EQ(trigger_value_us(find_event(&t, "trigger", "i", NULL)), 80000);
   tt_free(&t);
   flight_free(fl);
   free(s.r);

@@ -33,8 +33,11 @@
 #define WATCH_DEPTH 64
 /* Tasks in flight the queue trigger follows, direct-mapped by task id. */
 #define TASK_SLOTS 16384
-/* Records handed to the dump's exporter at a time. */
+/* Records handed to the dump's exporter at a time, and in one step of
+ * writing a dump (the polling loop takes a step every turn, so that it
+ * keeps consuming the BPF ring buffer while a big dump is written). */
 #define REPLAY_CHUNK 4096
+#define REPLAY_STEP 65536
 #define LABEL_CHUNKS ((LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) / LRT_LABEL_CHUNK)
 #define LABEL_IDS 65536
 #define MAX_THREADS 4096
@@ -78,6 +81,21 @@ struct ftask {
   uint64_t id; /* 0: free */
   uint64_t submit_ts;
   uint64_t start_ts;
+};
+
+/* A dump being written, in steps. */
+struct writing {
+  int on;
+  struct exporter* ex;
+  int fd;
+  char path[4096];
+  char tmp[4096 + 32];
+  uint64_t ws; /* its window */
+  uint64_t we;
+  uint64_t fed_ts; /* the latest record handed over */
+  size_t pos;      /* the ring's next record to hand over (from head) */
+  size_t end;      /* where the ring ended when writing began */
+  const char* end_reason;
 };
 
 /* Triggers marked in a dump beyond the one that made it. */
@@ -132,6 +150,9 @@ struct flight {
   struct ftask* tasks; /* with a queue trigger only */
   /* Triggers and dumps. */
   struct pending pending;
+  struct writing w;
+  struct fired next; /* fired after the pending dump's window */
+  int has_next;
   uint64_t last_end; /* of the last dump's window */
   unsigned dumps;
   unsigned trace_version;
@@ -471,7 +492,8 @@ static void keep(struct flight* fl, const struct lrt_record* r) {
     /* While a dump waits to be written, a record past its window makes
      * no room: the window keeps what it holds, and the next one starts
      * after the records let go. */
-    if (fl->pending.on && r->ts > fl->pending.first.ts + fl->after_ns) {
+    if (fl->w.on ||
+        (fl->pending.on && r->ts > fl->pending.first.ts + fl->after_ns)) {
       if (fl->has_pool && r->type != LRT_REC_POOL)
         pool_apply(&fl->pool, r);
       fl->skipped_ts = max_u64(fl->skipped_ts,
@@ -490,7 +512,7 @@ static void keep(struct flight* fl, const struct lrt_record* r) {
 static void evict_old(struct flight* fl) {
   uint64_t from = fl->pending.on ? fl->pending.first.ts : fl->newest_ts;
   uint64_t keep_ns = fl->seconds_ns + EVICT_MARGIN_NS;
-  if (from <= keep_ns)
+  if (from <= keep_ns || fl->w.on)
     return;
   while (fl->len > 0 && fl->ring[fl->head].ts < from - keep_ns)
     evict(fl, 0);
@@ -507,9 +529,14 @@ static void fire(struct flight* fl, const char* trigger, uint64_t ts,
   struct pending* p = &fl->pending;
   struct fired f = {trigger, ts, value_ns, has_value};
   if (p->on) {
-    if (ts <= p->first.ts + fl->after_ns &&
-        ts + fl->seconds_ns >= p->first.ts && p->nmore < MAX_MORE)
-      p->more[p->nmore++] = f;
+    if (ts <= p->first.ts + fl->after_ns) {
+      if (!fl->w.on && ts + fl->seconds_ns >= p->first.ts &&
+          p->nmore < MAX_MORE)
+        p->more[p->nmore++] = f;
+    } else if (!fl->has_next) {
+      fl->next = f;
+      fl->has_next = 1;
+    }
     return;
   }
   if (fl->dumps >= fl->opts.max_dumps || (fl->dumps > 0 && ts <= fl->last_end))
@@ -648,6 +675,7 @@ int flight_new(struct flight** out, const struct flight_opts* opts,
     flight_free(fl);
     return -ENOMEM;
   }
+  fl->w.fd = -1;
   fl->dump.process_name = fl->process_name;
   fl->dump.command = fl->command;
   *out = fl;
@@ -737,31 +765,27 @@ static void note_tick(struct flight* fl, const struct lrt_record* r) {
   }
 }
 
-/* The records of one dump, handed to its exporter: first what is kept
- * apart (labels; intros, loop facts of the threads in the window; the
- * threadpool's counts where it starts), all at its start, then the
- * window's records in the order they came. */
-static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
-                  uint64_t we) {
-  struct lrt_record batch[REPLAY_CHUNK];
+/* The start of a dump's records: what is kept apart (labels; the intros,
+ * loop facts and tick in progress of the threads in the window; the
+ * threadpool's counts where it starts), all at the window's start. */
+static int replay_head(struct flight* fl) {
+  struct writing* w = &fl->w;
+  struct lrt_record batch[256];
   struct lrt_record pool = fl->pool;
   int has_pool = fl->has_pool;
-  uint64_t fed_ts = ws;
   size_t n = 0;
   size_t i;
   int err = 0;
 
-#define PUT_RECORD(rec)                   \
-  do {                                    \
-    batch[n++] = (rec);                   \
-    if (n == REPLAY_CHUNK) {              \
-      err = export_records(ex, batch, n); \
-      if (err == 0)                       \
-        err = export_advance(ex, fed_ts); \
-      n = 0;                              \
-      if (err != 0)                       \
-        return err;                       \
-    }                                     \
+#define PUT_RECORD(rec)                      \
+  do {                                       \
+    batch[n++] = (rec);                      \
+    if (n == 256) {                          \
+      err = export_records(w->ex, batch, n); \
+      n = 0;                                 \
+      if (err != 0)                          \
+        return err;                          \
+    }                                        \
   } while (0)
 
   for (i = 0; i < fl->nthreads; i++) {
@@ -770,13 +794,13 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
   }
   for (i = 0; i < fl->len; i++) {
     const struct lrt_record* r = &fl->ring[(fl->head + i) % fl->cap];
-    if (r->ts < ws) {
+    if (r->ts < w->ws) {
       if (r->type == LRT_REC_POOL || has_pool) {
         pool_apply(&pool, r);
         has_pool = 1;
       }
       note_tick(fl, r);
-    } else if (r->ts <= we) {
+    } else if (r->ts <= w->we) {
       struct fthread* t = thread_get(fl, r->tid);
       if (t != NULL)
         t->seen = 1;
@@ -791,11 +815,11 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
   for (i = 0; i < fl->nthreads; i++) {
     struct fthread* t = &fl->threads[i];
     if (t->seen && t->has_intro) {
-      t->intro.ts = ws;
+      t->intro.ts = w->ws;
       PUT_RECORD(t->intro);
     }
     if (t->seen && t->has_loop) {
-      t->loop.ts = ws;
+      t->loop.ts = w->ws;
       PUT_RECORD(t->loop);
     }
     /* A tick in progress at the window's start begins there, marked as
@@ -804,7 +828,7 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
     if (t->seen && t->open_at_start) {
       struct lrt_record b;
       memset(&b, 0, sizeof(b));
-      b.ts = ws;
+      b.ts = w->ws;
       b.tid = t->tid;
       b.type = LRT_REC_TICK_BEGIN;
       b.id = t->tick_at_start;
@@ -818,27 +842,52 @@ static int replay(struct flight* fl, struct exporter* ex, uint64_t ws,
     }
   }
   if (has_pool) {
-    pool.ts = ws;
+    pool.ts = w->ws;
     PUT_RECORD(pool);
   }
-  for (i = 0; i < fl->len; i++) {
-    struct lrt_record r = fl->ring[(fl->head + i) % fl->cap];
-    if (r.ts < ws || r.ts > we)
+  if (n > 0)
+    err = export_records(w->ex, batch, n);
+  return err;
+#undef PUT_RECORD
+}
+
+/* Hands the exporter up to `max` more records of the ring (those in the
+ * window), in the order they came. Returns 1 once all are, 0 while more
+ * are left, or a negative errno. */
+static int replay_step(struct flight* fl, size_t max) {
+  struct writing* w = &fl->w;
+  struct lrt_record batch[REPLAY_CHUNK];
+  size_t n = 0;
+  int err = 0;
+  while (w->pos < w->end && max > 0 && err == 0) {
+    struct lrt_record r = fl->ring[(fl->head + w->pos++) % fl->cap];
+    max--;
+    if (r.ts < w->ws || r.ts > w->we)
       continue;
     /* A wait or a submit call lasting past the window ends with it. */
     if ((r.type == LRT_REC_WAIT || r.type == LRT_REC_WORK_SUBMIT) &&
-        r.arg > we - r.ts)
-      r.arg = we - r.ts;
-    fed_ts = max_u64(fed_ts, r.ts);
-    if (r.type == LRT_REC_LOST && r.kind == RING_LOST)
-      export_dropped(ex, r.ts, r.id);
-    else
-      PUT_RECORD(r);
+        r.arg > w->we - r.ts)
+      r.arg = w->we - r.ts;
+    w->fed_ts = max_u64(w->fed_ts, r.ts);
+    if (r.type == LRT_REC_LOST && r.kind == RING_LOST) {
+      export_dropped(w->ex, r.ts, r.id);
+      continue;
+    }
+    batch[n++] = r;
+    if (n == REPLAY_CHUNK) {
+      err = export_records(w->ex, batch, n);
+      if (err == 0)
+        err = export_advance(w->ex, w->fed_ts);
+      n = 0;
+    }
   }
-  if (n > 0)
-    err = export_records(ex, batch, n);
-  return err;
-#undef PUT_RECORD
+  if (err == 0 && n > 0)
+    err = export_records(w->ex, batch, n);
+  if (err == 0)
+    err = export_advance(w->ex, w->fed_ts);
+  if (err != 0)
+    return err;
+  return w->pos == w->end ? 1 : 0;
 }
 
 /* A new file beside `path` (never through a symlink), renamed into
@@ -866,96 +915,157 @@ static void set_trigger(struct export_trigger* t, const struct fired* f) {
   t->has_value = f->has_value;
 }
 
-/* Writes the pending dump, its window ending at `we`. */
-static int write_dump(struct flight* fl, uint64_t we, const char* end_reason) {
+/* Gives up the dump being written: its file goes, the recorder watches
+ * on. */
+static void dump_abort(struct flight* fl) {
+  struct writing* w = &fl->w;
+  export_free(w->ex);
+  w->ex = NULL;
+  if (w->fd >= 0) {
+    close(w->fd);
+    unlink(w->tmp);
+  }
+  w->fd = -1;
+  w->on = 0;
+  fl->pending.on = 0;
+  fl->has_next = 0;
+}
+
+/* Starts writing the pending dump, its window ending at `we`: the file,
+ * its head, the trigger instants and what is kept apart. The ring's
+ * records follow in steps (dump_step); until the dump is whole, none
+ * leaves the ring. */
+static int dump_begin(struct flight* fl, uint64_t we, const char* end_reason) {
+  struct writing* w = &fl->w;
   struct export_trigger trig;
   struct export_opts eo = fl->dump;
-  struct exporter* ex = NULL;
   uint64_t nominal = fl->pending.first.ts > fl->seconds_ns
                          ? fl->pending.first.ts - fl->seconds_ns
                          : 0;
-  uint64_t ws = nominal;
-  char path[sizeof(fl->last_path)];
-  char tmp[sizeof(fl->last_path) + 32];
-  int fd;
   int err;
+  int i;
 
   memset(&trig, 0, sizeof(trig));
-  if (fl->evicted_ts >= ws) {
-    ws = fl->evicted_ts + 1;
+  w->ws = nominal;
+  w->we = we;
+  if (fl->evicted_ts >= w->ws) {
+    w->ws = fl->evicted_ts + 1;
     if (fl->cap_evicted_ts >= nominal)
       trig.window_cut = "flight-size";
   }
-  if (fl->dump.start_ns > ws) {
-    ws = fl->dump.start_ns;
+  if (fl->dump.start_ns > w->ws) {
+    w->ws = fl->dump.start_ns;
     trig.window_cut = "recording-start";
   }
-  err = flight_dump_path(fl->output, fl->dumps + 1, path, sizeof(path));
+  w->fed_ts = w->ws;
+  w->pos = 0;
+  w->end = fl->len;
+  w->end_reason = end_reason;
+  w->ex = NULL;
+  w->fd = -1;
+  err = flight_dump_path(fl->output, fl->dumps + 1, w->path, sizeof(w->path));
   if (err != 0)
     return err;
-  fd = open_temp(path, tmp, sizeof(tmp));
-  if (fd < 0)
-    return fd;
-  eo.fd = fd;
-  eo.start_ns = ws;
-  eo.window_ns = EXPORT_WINDOW_NS;
-  err = export_new(&ex, &eo);
-  if (err == 0) {
-    int i;
-    set_trigger(&trig, &fl->pending.first);
-    trig.dump = fl->dumps + 1;
-    trig.window_start_ns = ws;
-    trig.window_end_ns = we;
-    trig.seconds = fl->opts.seconds;
-    trig.after = fl->opts.after;
-    export_trigger(ex, &trig);
-    for (i = 0; i < fl->pending.nmore; i++) {
-      if (fl->pending.more[i].ts < ws || fl->pending.more[i].ts > we)
-        continue;
-      set_trigger(&trig, &fl->pending.more[i]);
-      trig.dump = 0;
-      export_trigger(ex, &trig);
-    }
-    err = replay(fl, ex, ws, we);
-    if (err == 0 && fl->target_exit[0] != '\0')
-      export_target_exit(ex, fl->target_exit);
-    if (err == 0)
-      err = export_finish(ex, we, end_reason);
+  w->fd = open_temp(w->path, w->tmp, sizeof(w->tmp));
+  if (w->fd < 0) {
+    err = w->fd;
+    w->fd = -1;
+    return err;
   }
-  export_free(ex);
-  if (close(fd) != 0 && err == 0)
-    err = -errno;
-  if (err == 0 && rename(tmp, path) != 0)
-    err = -errno;
+  w->on = 1;
+  eo.fd = w->fd;
+  eo.start_ns = w->ws;
+  eo.window_ns = EXPORT_WINDOW_NS;
+  err = export_new(&w->ex, &eo);
   if (err != 0) {
-    unlink(tmp);
+    w->ex = NULL;
+    return err;
+  }
+  set_trigger(&trig, &fl->pending.first);
+  trig.dump = fl->dumps + 1;
+  trig.window_start_ns = w->ws;
+  trig.window_end_ns = we;
+  trig.seconds = fl->opts.seconds;
+  trig.after = fl->opts.after;
+  export_trigger(w->ex, &trig);
+  for (i = 0; i < fl->pending.nmore; i++) {
+    if (fl->pending.more[i].ts < w->ws || fl->pending.more[i].ts > we)
+      continue;
+    set_trigger(&trig, &fl->pending.more[i]);
+    trig.dump = 0;
+    export_trigger(w->ex, &trig);
+  }
+  return replay_head(fl);
+}
+
+/* Ends the dump whose records are all handed over: its final facts, the
+ * file put in place. A trigger that fired meanwhile is pending then. */
+static int dump_end(struct flight* fl) {
+  struct writing* w = &fl->w;
+  int err = 0;
+  if (fl->target_exit[0] != '\0')
+    export_target_exit(w->ex, fl->target_exit);
+  err = export_finish(w->ex, w->we, w->end_reason);
+  export_free(w->ex);
+  w->ex = NULL;
+  if (close(w->fd) != 0 && err == 0)
+    err = -errno;
+  w->fd = -1;
+  if (err == 0 && rename(w->tmp, w->path) != 0)
+    err = -errno;
+  w->on = 0;
+  if (err != 0) {
+    unlink(w->tmp);
+    fl->pending.on = 0;
+    fl->has_next = 0;
     return err;
   }
   /* The next window starts after what was let go. */
   fl->evicted_ts = max_u64(fl->evicted_ts, fl->skipped_ts);
   fl->cap_evicted_ts = max_u64(fl->cap_evicted_ts, fl->skipped_ts);
   fl->dumps++;
-  fl->last_end = we;
-  fl->pending.on = 0;
-  snprintf(fl->last_path, sizeof(fl->last_path), "%s", path);
+  fl->last_end = w->we;
+  snprintf(fl->last_path, sizeof(fl->last_path), "%s", w->path);
   snprintf(fl->last_trigger, sizeof(fl->last_trigger), "%s",
            fl->pending.first.trigger);
+  fl->pending.on = 0;
+  if (fl->has_next && fl->dumps < fl->opts.max_dumps) {
+    fl->pending.on = 1;
+    fl->pending.first = fl->next;
+    fl->pending.nmore = 0;
+  }
+  fl->has_next = 0;
+  evict_old(fl);
   return 0;
 }
 
+/* Writes up to `max` more records of the dump being written, and ends it
+ * once all are. Returns 0 or a negative errno (the dump is given up). */
+static int dump_step(struct flight* fl, size_t max) {
+  int r = replay_step(fl, max);
+  if (r == 1)
+    return dump_end(fl);
+  if (r < 0)
+    dump_abort(fl);
+  return r;
+}
+
 int flight_advance(struct flight* fl, uint64_t now) {
-  uint64_t we = fl->pending.first.ts + fl->after_ns;
-  int err;
-  if (!fl->pending.on)
-    return fl->dumps >= fl->opts.max_dumps ? 1 : 0;
-  if (now < we + SETTLE_NS)
-    return 0;
-  err = write_dump(fl, we, "flight-window");
-  if (err != 0) {
-    fl->pending.on = 0;
-    return err;
+  int err = 0;
+  if (fl->w.on) {
+    err = dump_step(fl, REPLAY_STEP);
+  } else if (fl->pending.on &&
+             now >= fl->pending.first.ts + fl->after_ns + SETTLE_NS) {
+    err = dump_begin(fl, fl->pending.first.ts + fl->after_ns, "flight-window");
+    if (err == 0)
+      err = dump_step(fl, REPLAY_STEP);
+    else
+      dump_abort(fl);
   }
-  return fl->dumps >= fl->opts.max_dumps ? 1 : 0;
+  if (err != 0)
+    return err;
+  return !fl->w.on && !fl->pending.on && fl->dumps >= fl->opts.max_dumps ? 1
+                                                                         : 0;
 }
 
 void flight_target_exit(struct flight* fl, const char* text) {
@@ -963,12 +1073,21 @@ void flight_target_exit(struct flight* fl, const char* text) {
 }
 
 int flight_finish(struct flight* fl, uint64_t now, const char* end_reason) {
-  uint64_t we = fl->pending.first.ts + fl->after_ns;
-  if (!fl->pending.on)
-    return 0;
-  if (now >= we)
-    return write_dump(fl, we, "flight-window");
-  return write_dump(fl, now, end_reason);
+  int err = 0;
+  while (fl->w.on && err == 0)
+    err = dump_step(fl, (size_t) -1);
+  if (err == 0 && fl->pending.on) {
+    uint64_t we = fl->pending.first.ts + fl->after_ns;
+    if (now >= we)
+      err = dump_begin(fl, we, "flight-window");
+    else
+      err = dump_begin(fl, now, end_reason);
+    while (err == 0 && fl->w.on)
+      err = dump_step(fl, (size_t) -1);
+    if (err != 0 && fl->w.on)
+      dump_abort(fl);
+  }
+  return err;
 }
 
 void flight_stats(const struct flight* fl, struct flight_stats* st) {
@@ -990,6 +1109,8 @@ void flight_free(struct flight* fl) {
   size_t i;
   if (fl == NULL)
     return;
+  if (fl->w.on)
+    dump_abort(fl);
   if (fl->labels != NULL)
     for (i = 0; i < LABEL_IDS; i++)
       free(fl->labels[i]);
