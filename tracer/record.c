@@ -861,6 +861,14 @@ static int run(struct record_args* args) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* In flight mode SIGUSR1 asks for a dump, even one sent while
+   * looptrace starts (that dump holds what comes after it). */
+  if (args->flight.seconds > 0) {
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_dump_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+  }
 
   /* A stock libuv program is held before its exec, a looprt program in
    * its runtime, until we are attached. */
@@ -1029,12 +1037,6 @@ static int run(struct record_args* args) {
             (int) target.pid, target.comm,
             target.is_static ? "linked into" : "from", target.shown,
             s.fl != NULL ? "in flight mode, dumps to" : "into", args->output);
-  if (s.fl != NULL) {
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_dump_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-  }
   if (args->duration > 0)
     deadline = start + (uint64_t) (args->duration * 1e9);
   last_ns = now_ns();
