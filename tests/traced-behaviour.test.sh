@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# timeout: 120
+# timeout: 300
 # Attaching a tracer to every looprt probe, and detaching it, leaves a
 # program's behaviour and output unchanged, and the runtime's tracing
 # machinery (its flusher thread) is gone again after the detach.
@@ -23,9 +23,20 @@ set -m # so that SIGINT reaches bpftrace (see probes.test.sh)
 fail() { echo "FAILED: $*"; exit 1; }
 
 attach() { # counts every probe hit of every looprt process
+  local n i
   bpftrace -e "usdt:$LIB:looprt:* { @[probe] = count(); }" > "$tmp/bt" 2>&1 &
   bt=$!
-  wait_uprobe_on "$LIB" || fail "bpftrace did not attach: $(cat "$tmp/bt")"
+  wait_uprobe_on "$LIB" 60 || fail "bpftrace did not attach: $(cat "$tmp/bt")"
+  # bpftrace plants its probes one by one (over seconds on a loaded
+  # machine): wait until all it announced are in place.
+  n=$(sed -n 's/^Attaching \([0-9]*\) probes.*/\1/p' "$tmp/bt")
+  for i in $(seq 1200); do
+    [ -n "$n" ] && [ "$(bpftool perf list 2>/dev/null |
+      grep -c "^pid $bt .* filename $LIB ")" -ge "$n" ] && return 0
+    n=${n:-$(sed -n 's/^Attaching \([0-9]*\) probes.*/\1/p' "$tmp/bt")}
+    sleep 0.05
+  done
+  fail "bpftrace did not plant its probes within 60 s: $(cat "$tmp/bt")"
 }
 
 # Returns 2 if bpftrace did not stop on SIGINT (bpftrace 0.17 has been
@@ -76,8 +87,11 @@ for cycle in 1 2 3; do
   sleep 1
   flusher_running $target || fail "no flusher thread while traced (cycle $cycle)"
   detach
-  # The flusher notices within its 20 ms period.
-  sleep 0.3
+  # The flusher notices within its 20 ms period (give a loaded machine 5 s).
+  for i in $(seq 100); do
+    flusher_running $target || break
+    sleep 0.05
+  done
   flusher_running $target && fail "flusher still running after detach (cycle $cycle)"
   kill -0 $target || fail "threads died during cycle $cycle"
 done
