@@ -28,10 +28,11 @@
 #define MAX_FALLBACKS 8
 #define RING_SIZE (16u << 20)
 
-/* Measured on this project's machine (README, make bench): an uprobe hit
- * on a function entry and a uretprobe's extra. */
-#define COST_ENTRY_US 1.7
-#define COST_RETURN_US 1.4
+/* What a probe hit costs the traced thread, from `make bench`'s node
+ * figures on this project's machine (kernel 6.18): a setImmediate loop
+ * (5 entries and 3 returns a tick) pays about 4 us a tick more. */
+#define COST_ENTRY_US 0.45
+#define COST_RETURN_US 0.25
 
 /* The functions the source probes, by the role each plays. */
 enum sym_id {
@@ -839,11 +840,11 @@ void libuv_source_describe(const struct libuv_source* src, FILE* out) {
   double task = 3 * COST_ENTRY_US + 2 * (COST_ENTRY_US + COST_RETURN_US);
   fprintf(out,
           "looptrace: libuv %s in %s: %d probes on its functions, in %.0f "
-          "ms; expected cost ~%.0f us per loop tick",
+          "ms; expected cost ~%.1f us per loop tick",
           src->version, src->shown, src->nprobes,
           (double) (src->ready_ns - src->began_ns) / 1e6, tick);
   if (src->pool)
-    fprintf(out, ", ~%.0f us per threadpool task", task);
+    fprintf(out, ", ~%.1f us per threadpool task", task);
   fputc('\n', out);
 }
 

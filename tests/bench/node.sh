@@ -69,7 +69,7 @@ now_ns() { date +%s%N; }
 immediates() {
   local out=$2 np rp
   case $1 in
-    plain) "${pin[@]}" node "$js" "$ticks" --now > "$out" ;;
+    plain) timeout 300 "${pin[@]}" node "$js" "$ticks" --now > "$out" ;;
     trace-events)
       (cd "$tmp" && "${pin[@]}" node --trace-event-categories \
          node.async_hooks "$js" "$ticks" --now > "$out")
@@ -138,7 +138,7 @@ http_run() {
     done
     sleep 0.2
   fi
-  "${tools[@]}" node "$load" "$(awk '{print $2}' "$tmp/srv.out")" \
+  timeout 300 "${tools[@]}" node "$load" "$(awk '{print $2}' "$tmp/srv.out")" \
     "$requests" 8 > "$tmp/load.out"
   grep -q '^ok' "$tmp/load.out" || { echo "load: $(cat "$tmp/load.out")" >&2; return 1; }
   [ "$1" = traced ] && { kill -INT $rp; wait $rp; }
@@ -150,13 +150,13 @@ hr=()
 for r in $(seq "$rounds"); do
   u=$(http_run plain) || exit 1
   t=$(http_run traced) || exit 1
-  hr+=("$(calc "$t / $u" 3)")
+  hr+=("$(calc "($u == 0 ? 0 : $t / $u)" 3)")
   echo "   round $r: untraced $u/s, traced $t/s: ${hr[-1]}"
 done
 
 echo "figures:"
 echo "node_attach_us_per_tick: $o"
 echo "node_trace_events_us_per_tick: $e"
-echo "node_vs_trace_events_ratio: $(calc "$o / $e" 3)"
+echo "node_vs_trace_events_ratio: $(calc "($e == 0 ? 0 : $o / $e)" 3)"
 echo "node_http_traced_ratio: $(printf '%s\n' "${hr[@]}" | median)"
 echo "node_attach_s: $(printf '%s\n' "${attach_s[@]}" | median)"

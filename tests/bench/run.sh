@@ -806,6 +806,27 @@ if [ "$viewer_big_events" -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------------------
+section "node: looptrace on stock Node.js through its libuv (node.sh)"
+# What the libuv source costs node, side by side with Node's own trace
+# events (tests/bench/node.sh says how). Left out where node is absent.
+case $mode in
+  full) node_args=(--rounds 5 --ticks 200000 --requests 4000) ;;
+  quick) node_args=(--rounds 1 --ticks 50000 --requests 1000) ;;
+  smoke) node_args=(--rounds 1 --ticks 2000 --requests 100) ;;
+esac
+if command -v node > /dev/null && [ $tracer_ok = 1 ]; then
+  LOOPTRACE=$looptrace "$top/tests/bench/node.sh" --build "$build" \
+    "${node_args[@]}" > "$tmp/node.out" 2>&1
+  sed -n '/^figures:$/q; s/^/   /p' "$tmp/node.out"
+  for name in node_attach_us_per_tick node_trace_events_us_per_tick \
+      node_vs_trace_events_ratio node_http_traced_ratio node_attach_s; do
+    v=$(field $name "$tmp/node.out")
+    [ -n "$v" ] || fail "tests/bench/node.sh gave no $name: $(tail -n 5 "$tmp/node.out")"
+    put $name "$v"
+  done
+fi
+
+# ---------------------------------------------------------------------------
 section "done"
 say "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "figures:"
