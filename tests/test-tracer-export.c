@@ -909,3 +909,220 @@ TEST_IMPL(tracer_export_begun_earlier) {
   free(s.r);
   return 0;
 }
+
+/* ------------------------------------------------------------------------
+ * Bounds: whatever the target sends, the exporter holds a bounded amount
+ * (export.h), drops and counts what it cannot hold, and stalls on
+ * nothing.
+ */
+
+static struct exporter* bounded_exporter(const char* path, int* fd) {
+  struct exporter* ex = NULL;
+  struct export_opts opts;
+  *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(*fd, 0);
+  memset(&opts, 0, sizeof(opts));
+  opts.fd = *fd;
+  opts.pid = LOOP;
+  opts.start_ns = START;
+  opts.window_ns = EXPORT_WINDOW_NS;
+  ASSERT_EQ(export_new(&ex, &opts), 0);
+  return ex;
+}
+
+/* One record stamped 2^63 does not hold back the records after it. */
+TEST_IMPL(tracer_export_future_record) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  const struct tt_span* found[64];
+  struct export_stats st;
+  struct tt_trace t;
+  uint64_t tick;
+
+  session(&s);
+  tt_add(&s, 1ull << 63, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+  for (tick = 2; tick < 40; tick++) {
+    uint64_t ts = START + tick * 1000000;
+    tt_add(&s, ts, LOOP, LRT_REC_TICK_BEGIN, 0, 0, tick, 0);
+    tt_add(&s, ts + 100, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, tick, 0);
+    tt_add(&s, ts + 200, LOOP, LRT_REC_TICK_END, 0, 0, tick, 0);
+  }
+  st = export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 0);
+  ASSERT_GE(st.invalid, 1);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(find(&t, "tick", NULL, found, 64), 38);
+  ASSERT_LE(t.duration_ns, 40 * 1000000);
+  tt_free(&t);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* Threads that come and go (each runs a loop for a few ticks, as
+ * short-lived threads with a loop of their own do) are forgotten once
+ * idle: memory stays flat over 30000 of them. */
+TEST_IMPL(tracer_export_thread_churn) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct export_stats st;
+  struct exporter* ex;
+  uint64_t memory[3];
+  uint64_t clock = START + 1000;
+  uint32_t tid = 1000;
+  int fd;
+  int round;
+  int i;
+
+  ex = bounded_exporter(path, &fd);
+  for (round = 0; round < 3; round++) {
+    for (i = 0; i < 10000; i++, tid++, clock += 1000000) {
+      s.n = 0;
+      tt_add(&s, clock, tid, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, tid, 0);
+      tt_add(&s, clock + 10, tid, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+      tt_add(&s, clock + 20, tid, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
+      tt_add(&s, clock + 30, tid, LRT_REC_TICK_END, 0, 0, 1, 0);
+      ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
+      ASSERT_EQ(export_advance(ex, clock + 30), 0);
+    }
+    export_stats(ex, &st);
+    memory[round] = st.memory;
+  }
+  ASSERT_UINT_LE(memory[2], memory[0] + memory[0] / 10);
+  ASSERT_UINT_LE(memory[0], 16 << 20);
+  ASSERT_EQ(st.drops, 0);
+  ASSERT_EQ(export_finish(ex, 0, "duration"), 0);
+  export_free(ex);
+  close(fd);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* A new thread id per record, faster than threads could go idle: past
+ * EXPORT_THREADS_MAX at once their records are dropped and counted,
+ * with a reason. */
+TEST_IMPL(tracer_export_tid_flood) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct export_stats st;
+  struct exporter* ex;
+  struct tt_trace t;
+  int fd;
+  int i;
+  char* text;
+
+  ex = bounded_exporter(path, &fd);
+  for (i = 0; i < 3 * EXPORT_THREADS_MAX; i++) {
+    s.n = 0;
+    tt_add(&s, START + 1000 + (uint64_t) i, 5000 + (uint32_t) i,
+           LRT_REC_WORK_START, 0, 0, (uint64_t) i + 1, 0);
+    ASSERT_EQ(export_records(ex, s.r, 1), 0);
+  }
+  ASSERT_EQ(export_advance(ex, START + 1000 + 3 * EXPORT_THREADS_MAX), 0);
+  export_stats(ex, &st);
+  ASSERT_EQ(st.drops, 2 * EXPORT_THREADS_MAX);
+  ASSERT_UINT_LE(st.memory, 32 << 20);
+  ASSERT_EQ(export_finish(ex, 0, "duration"), 0);
+  export_free(ex);
+  close(fd);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(t.drops, 2 * EXPORT_THREADS_MAX);
+  tt_free(&t);
+  text = tt_read_file(path, NULL);
+  ASSERT_NOT_NULL(strstr(text, "\"reason\":\"too many threads at once\""));
+  free(text);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* A tick that never ends, with callbacks in it forever: the spans held
+ * stay bounded; the tick is written in pieces cut at their ends and
+ * starts, every callback in its phase. */
+TEST_IMPL(tracer_export_endless_tick) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct export_stats st;
+  struct exporter* ex;
+  struct tt_trace t;
+  uint64_t clock = START + 1000;
+  uint64_t peak = 0;
+  int callbacks = 0;
+  int cut_ticks = 0;
+  int fd;
+  int i;
+
+  ex = bounded_exporter(path, &fd);
+  session(&s);
+  tt_add(&s, clock, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+  tt_add(&s, clock + 10, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
+  ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
+  for (i = 0; i < 3 * EXPORT_SPANS_MAX; i++) {
+    clock += 100;
+    s.n = 0;
+    tt_add(&s, clock, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_READ, L_READ, 0, 0);
+    tt_add(&s, clock + 50, LOOP, LRT_REC_CALLBACK_END, LRT_CB_READ, 0, 0, 0);
+    ASSERT_EQ(export_records(ex, s.r, 2), 0);
+    if (i % 1024 == 0) {
+      ASSERT_EQ(export_advance(ex, clock), 0);
+      export_stats(ex, &st);
+      if (st.memory > peak)
+        peak = st.memory;
+    }
+  }
+  ASSERT_EQ(export_finish(ex, 0, "duration"), 0);
+  export_free(ex);
+  close(fd);
+  ASSERT_UINT_LE(peak, 48 << 20);
+  tt_load(path, &t);
+  tt_check(&t);
+  for (i = 0; i < t.nspans; i++) {
+    const struct tt_span* sp = &t.spans[i];
+    if (strcmp(sp->cat, "callback") == 0) {
+      callbacks++;
+      ASSERT(sp->parent >= 0);
+      ASSERT_STR_EQ(t.spans[sp->parent].name, "poll");
+    }
+    if (strcmp(sp->cat, "tick") == 0 && cut_of(sp)[0] != '\0')
+      cut_ticks++;
+  }
+  ASSERT_EQ(callbacks, 3 * EXPORT_SPANS_MAX);
+  ASSERT_GE(cut_ticks, 3);
+  tt_free(&t);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* A flood of one thread's records that nothing lets the window pass:
+ * the records waiting stay within EXPORT_QUEUE_MAX. */
+TEST_IMPL(tracer_export_queue_bound) {
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct export_stats st;
+  struct exporter* ex;
+  uint64_t clock = START + 1000;
+  int fd;
+  int i;
+
+  ex = bounded_exporter(path, &fd);
+  for (i = 0; i < 4 * EXPORT_QUEUE_MAX / 3; i++) {
+    s.n = 0;
+    tt_add(&s, clock, LOOP, LRT_REC_TICK_BEGIN, 0, 0, (uint64_t) i + 1, 0);
+    tt_add(&s, clock + 1, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0,
+           (uint64_t) i + 1, 0);
+    tt_add(&s, clock + 2, LOOP, LRT_REC_TICK_END, 0, 0, (uint64_t) i + 1, 0);
+    clock += 3;
+    ASSERT_EQ(export_records(ex, s.r, 3), 0);
+  }
+  export_stats(ex, &st);
+  ASSERT_UINT_LE(st.memory, (EXPORT_QUEUE_MAX * 48) + (8 << 20));
+  ASSERT_EQ(export_finish(ex, 0, "duration"), 0);
+  export_free(ex);
+  close(fd);
+  unlink(path);
+  free(s.r);
+  return 0;
+}

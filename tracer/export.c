@@ -41,7 +41,7 @@ enum span_type {
 
 enum span_flag {
   SPAN_OPEN = 1,
-  SPAN_CUT_END = 2, /* had not ended when it could no longer be seen */
+  SPAN_CUT_END = 2,    /* had not ended when it could no longer be seen */
   SPAN_AFTER_POLL = 4, /* a pending phase after poll */
   SPAN_HAS_CHILD = 8,
   SPAN_SKIP = 16,     /* not written */
@@ -140,6 +140,35 @@ struct thread {
   uint64_t work_task;
 };
 
+/* Why records were lost, as the `dropped` instant says it: the reasons
+ * of LRT_REC_LOST's kind (looprt_trace.h), then the tracer's own. */
+enum drop_reason {
+  DROP_RUNTIME_FULL = 0, /* LRT_REC_LOST kind 0 */
+  DROP_AT_EXIT = 1,      /* LRT_REC_LOST kind 1 */
+  DROP_RING_FULL,
+  DROP_TOO_MANY_THREADS,
+  DROP_REASONS
+};
+
+static const char* const drop_reasons[DROP_REASONS] = {
+    [DROP_RUNTIME_FULL] = "runtime buffer full",
+    [DROP_AT_EXIT] = "buffered at exit (process killed)",
+    [DROP_RING_FULL] = "ring buffer full",
+    [DROP_TOO_MANY_THREADS] = "too many threads at once",
+};
+
+/* A LRT_REC_LOST record counting more is forged or corrupt: a thread's
+ * buffer cannot lose that much between two flushes. */
+#define LOST_MAX (1ull << 32)
+
+/* A forgotten thread: it was named, in this role. */
+struct thread_memo {
+  uint32_t tid; /* 0: empty */
+  uint8_t role;
+};
+
+#define MEMO_SIZE 4096 /* a power of 2 */
+
 struct exporter {
   struct json_writer w;
   pid_t pid;
@@ -147,8 +176,19 @@ struct exporter {
   uint64_t window_ns;
   int all_phases;
   int finished;
-  int fatal;        /* stop handling records: see export_records */
+  int fatal;            /* stop handling records: see export_records */
   char target_exit[64]; /* how the process ended, "" when not known */
+  /* What is held, against the bounds of export.h. */
+  size_t queued_records; /* in all threads' queues */
+  size_t held_spans;     /* in all loop threads' groups */
+  uint64_t next_sweep;   /* when idle threads are looked for next */
+  uint64_t forgot_floor; /* where spans of the threads forgotten ended */
+  /* Records the tracer itself dropped, not written yet: by reason. */
+  uint64_t pending_drops[DROP_REASONS];
+  uint64_t pending_drop_ts;
+  /* The roles of threads forgotten while idle, so that one coming back
+   * keeps its name: direct-mapped by tid. */
+  struct thread_memo* memo;
   uint64_t seen_ts; /* the last moment a record received shows */
   char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
@@ -160,8 +200,8 @@ struct exporter {
   struct thread** index;
   size_t index_cap; /* a power of 2, at least twice nthreads */
   struct thread* last;
-  unsigned loops;       /* loop threads named so far */
-  unsigned workers;     /* worker threads named so far */
+  unsigned loops;   /* loop threads named so far */
+  unsigned workers; /* worker threads named so far */
   /* Ordering: threads with queued records, a min-heap by oldest record. */
   struct thread** heap;
   size_t heap_len;
@@ -444,27 +484,6 @@ static void pool_change(struct exporter* ex, uint64_t ts, uint32_t tid, int dq,
   write_counter(ex, ts, tid);
 }
 
-/* Why records were lost, as the `dropped` instant says it: the reasons
- * of LRT_REC_LOST's kind (looprt_trace.h), then the tracer's own. */
-enum drop_reason {
-  DROP_RUNTIME_FULL = 0, /* LRT_REC_LOST kind 0 */
-  DROP_AT_EXIT = 1,      /* LRT_REC_LOST kind 1 */
-  DROP_RING_FULL,
-  DROP_QUEUE_FULL,
-  DROP_REASONS
-};
-
-static const char* const drop_reasons[DROP_REASONS] = {
-    [DROP_RUNTIME_FULL] = "runtime buffer full",
-    [DROP_AT_EXIT] = "buffered at exit (process killed)",
-    [DROP_RING_FULL] = "ring buffer full",
-    [DROP_QUEUE_FULL] = "tracer queue full",
-};
-
-/* A LRT_REC_LOST record counting more is forged or corrupt: a thread's
- * buffer cannot lose that much between two flushes. */
-#define LOST_MAX (1ull << 32)
-
 static void write_dropped(struct exporter* ex, uint64_t ts, uint64_t count,
                           unsigned reason) {
   char* p = event_begin(ex);
@@ -558,6 +577,10 @@ static struct task* task_get(struct exporter* ex, uint64_t id) {
   size_t i;
   if (tk != NULL || id == 0)
     return tk;
+  if (ex->ntasks >= EXPORT_TASKS_MAX) {
+    ex->stats.invalid++; /* its flow is not drawn */
+    return NULL;
+  }
   if ((ex->ntasks + 1) * 2 > ex->tasks_cap &&
       task_rehash(ex, ex->tasks_cap * 2) != 0) {
     set_error(ex, -ENOMEM);
@@ -770,6 +793,7 @@ static void flush_group(struct exporter* ex, struct thread* t) {
       grow(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) != 0 ||
       grow(&ex->sums, &ex->sums_cap, n, sizeof(*ex->sums)) != 0) {
     set_error(ex, -ENOMEM);
+    ex->held_spans -= t->group_len;
     t->group_len = 0;
     return;
   }
@@ -819,6 +843,7 @@ static void flush_group(struct exporter* ex, struct thread* t) {
     t->floor = max_u64(t->floor, s->end);
     write_span(ex, t, s, dur);
   }
+  ex->held_spans -= t->group_len;
   t->group_len = 0;
   t->seq = 0;
   t->tick = -1;
@@ -868,6 +893,7 @@ static int32_t add_span(struct exporter* ex, struct thread* t, int32_t parent,
   s->flags = open ? SPAN_OPEN : 0;
   if (open)
     t->stack[t->depth++] = (int32_t) t->group_len;
+  ex->held_spans++;
   return (int32_t) t->group_len++;
 }
 
@@ -894,6 +920,58 @@ static void close_to_tick(struct thread* t, uint64_t ts) {
     const struct span* s = &t->group[t->stack[t->depth - 1]];
     close_top(t, ts, s->type == SPAN_PHASE ? 0 : SPAN_CUT_END);
   }
+}
+
+/* Writes the group of thread `t` now, though spans are open (a tick that
+ * does not end, or too many spans held): they are cut at `ts` and go on
+ * as new spans cut at their start, nested as before. */
+static void split_group(struct exporter* ex, struct thread* t, uint64_t ts) {
+  struct {
+    uint64_t id;
+    uint16_t label;
+    uint8_t type;
+    uint8_t kind;
+    uint8_t flags;
+    uint8_t poll;
+  } open[MAX_DEPTH];
+  uint32_t n = t->depth;
+  uint32_t overflow = t->overflow;
+  int32_t parent = -1;
+  uint32_t i;
+  for (i = 0; i < n; i++) {
+    const struct span* s = &t->group[t->stack[i]];
+    open[i].id = s->id;
+    open[i].label = s->label;
+    open[i].type = s->type;
+    open[i].kind = s->kind;
+    open[i].flags = s->flags & SPAN_AFTER_POLL;
+    open[i].poll = t->stack[i] == t->last_poll;
+  }
+  close_all(ex, t, ts, SPAN_CUT_END);
+  t->overflow = overflow;
+  for (i = 0; i < n; i++) {
+    parent = add_span(ex, t, parent, open[i].type, open[i].kind, open[i].label,
+                      open[i].id, ts, 1);
+    if (parent < 0)
+      return;
+    t->group[parent].flags |= SPAN_CUT_START | open[i].flags;
+    if (open[i].type == SPAN_TICK)
+      t->tick = parent;
+    if (open[i].poll)
+      t->last_poll = parent;
+  }
+}
+
+/* Keeps the spans held within EXPORT_SPANS_MAX: the largest group is
+ * written, cut, at its thread's last moment seen. */
+static void bound_spans(struct exporter* ex) {
+  struct thread* big = NULL;
+  size_t i;
+  for (i = 0; i < ex->nthreads; i++)
+    if (big == NULL || ex->threads[i]->group_len > big->group_len)
+      big = ex->threads[i];
+  if (big != NULL && big->group_len > 0)
+    split_group(ex, big, big->last_ts);
 }
 
 static void tick_begin(struct exporter* ex, struct thread* t,
@@ -1130,6 +1208,76 @@ static uint32_t tid_hash(uint32_t tid) {
   return tid * 2654435761u;
 }
 
+static int index_insert(struct thread** index, size_t cap, struct thread* t);
+
+static struct thread_memo* memo_slot(struct exporter* ex, uint32_t tid) {
+  return &ex->memo[(tid_hash(tid) >> 16) & (MEMO_SIZE - 1)];
+}
+
+/* A thread forgotten while idle and seen again keeps its role and name
+ * (unless another took its memo since). */
+static void memo_recall(struct exporter* ex, struct thread* t) {
+  struct thread_memo* m = memo_slot(ex, t->tid);
+  if (m->tid == t->tid) {
+    t->role = m->role;
+    t->named = 1;
+  }
+}
+
+static void thread_free(struct thread* t) {
+  free(t->q);
+  free(t->group);
+  free(t->stack);
+  free(t);
+}
+
+/* Whether thread `t` holds nothing and said nothing since `cutoff`. */
+static int thread_idle(const struct thread* t, uint64_t cutoff) {
+  return t->q_len == 0 && t->depth == 0 && t->group_len == 0 && !t->work_open &&
+         t->overflow == 0 && t->last_ts < cutoff;
+}
+
+/* Forgets the threads idle since `cutoff` (exited ones, mostly), and
+ * gives back the buffers of quiet ones, so that what is held follows
+ * what is going on, not how many threads there ever were. */
+static void sweep_threads(struct exporter* ex, uint64_t cutoff) {
+  size_t kept = 0;
+  size_t i;
+  for (i = 0; i < ex->nthreads; i++) {
+    struct thread* t = ex->threads[i];
+    if (thread_idle(t, cutoff)) {
+      ex->forgot_floor =
+          max_u64(ex->forgot_floor, max_u64(t->floor, t->last_ts));
+      if (t->named) {
+        struct thread_memo* m = memo_slot(ex, t->tid);
+        m->tid = t->tid;
+        m->role = t->role;
+      }
+      thread_free(t);
+      continue;
+    }
+    if (t->q_len == 0 && t->q_cap > 256) {
+      free(t->q);
+      t->q = NULL;
+      t->q_cap = 0;
+      t->q_head = 0;
+    }
+    if (t->group_len == 0 && t->group_cap > 1024) {
+      free(t->group);
+      t->group = NULL;
+      t->group_cap = 0;
+    }
+    ex->threads[kept++] = t;
+  }
+  if (kept == ex->nthreads)
+    return;
+  ex->nthreads = kept;
+  ex->last = NULL;
+  memset(ex->index, 0, ex->index_cap * sizeof(*ex->index));
+  for (i = 0; i < kept; i++)
+    index_insert(ex->index, ex->index_cap, ex->threads[i]);
+}
+
 static int index_insert(struct thread** index, size_t cap, struct thread* t) {
   size_t i;
   for (i = tid_hash(t->tid) & (cap - 1); index[i] != NULL;
@@ -1139,8 +1287,9 @@ static int index_insert(struct thread** index, size_t cap, struct thread* t) {
   return 0;
 }
 
-/* The thread `tid`, made on first sight; NULL when out of memory. */
-static struct thread* thread_get(struct exporter* ex, uint32_t tid) {
+/* The thread `tid`, made on first sight; NULL when out of memory, or
+ * when EXPORT_THREADS_MAX are known already (*full is set then). */
+static struct thread* thread_get(struct exporter* ex, uint32_t tid, int* full) {
   struct thread* t;
   size_t i;
   if (ex->last != NULL && ex->last->tid == tid)
@@ -1149,6 +1298,10 @@ static struct thread* thread_get(struct exporter* ex, uint32_t tid) {
        i = (i + 1) & (ex->index_cap - 1)) {
     if (ex->index[i]->tid == tid)
       return ex->last = ex->index[i];
+  }
+  if (ex->nthreads >= EXPORT_THREADS_MAX) {
+    *full = 1;
+    return NULL;
   }
   if ((ex->nthreads + 1) * 2 > ex->index_cap) {
     size_t cap = ex->index_cap * 2;
@@ -1172,9 +1325,32 @@ static struct thread* thread_get(struct exporter* ex, uint32_t tid) {
   t = thread_new(ex, tid);
   if (t == NULL)
     return NULL;
+  memo_recall(ex, t);
+  /* Its spans never overlap what a thread of the same tid, forgotten,
+   * had written. */
+  t->floor = ex->forgot_floor;
   ex->threads[ex->nthreads++] = t;
   index_insert(ex->index, ex->index_cap, t);
   return ex->last = t;
+}
+
+/* Counts a record the tracer itself dropped (written with the next
+ * export_advance()). */
+static void drop_own(struct exporter* ex, uint64_t ts, unsigned reason) {
+  ex->stats.drops++;
+  ex->pending_drops[reason]++;
+  ex->pending_drop_ts = max_u64(ex->pending_drop_ts, ts);
+}
+
+/* Writes the `dropped` instants of the records the tracer dropped. */
+static void write_own_drops(struct exporter* ex) {
+  unsigned i;
+  for (i = 0; i < DROP_REASONS; i++) {
+    if (ex->pending_drops[i] == 0)
+      continue;
+    write_dropped(ex, ex->pending_drop_ts, ex->pending_drops[i], i);
+    ex->pending_drops[i] = 0;
+  }
 }
 
 /* The last moment record `r` shows: its ts, or for a wait or a submit
@@ -1227,6 +1403,8 @@ static void handle(struct exporter* ex, struct thread* t,
     ex->stats.invalid++;
     return;
   }
+  if (ex->held_spans >= EXPORT_SPANS_MAX)
+    bound_spans(ex);
   t->last_ts = max_u64(t->last_ts, observed_at(r));
   switch (r->type) {
   case LRT_REC_THREAD:
@@ -1358,7 +1536,7 @@ static int enqueue(struct exporter* ex, struct thread* t,
                    const struct lrt_record* r) {
   if (t->q_len == t->q_cap) {
     /* Grow the ring, unrolling it. */
-    uint32_t cap = t->q_cap ? t->q_cap * 2 : 256;
+    uint32_t cap = t->q_cap ? t->q_cap * 2 : 16;
     struct queued* q = malloc((size_t) cap * sizeof(*q));
     uint32_t i;
     if (q == NULL)
@@ -1399,12 +1577,12 @@ static int label_pending(const struct exporter* ex,
   return l == NULL || l->json == NULL;
 }
 
-/* Handles queued records, oldest first across threads, while the oldest
- * is older than `limit`; one naming a label not known yet waits up to
- * EXPORT_LABEL_WAIT_NS more for it (and everything after it waits too:
- * the order is global). */
-static void handle_until(struct exporter* ex, uint64_t limit) {
-  while (ex->heap_len > 0 && !ex->fatal && ex->w.error == 0) {
+/* Handles queued records (at most `max`), oldest first across threads,
+ * while the oldest is older than `limit`; one naming a label not known yet
+ * waits up to EXPORT_LABEL_WAIT_NS more for it (and everything after it waits
+ * too: the order is global). */
+static void handle_until(struct exporter* ex, uint64_t limit, size_t max) {
+  while (ex->heap_len > 0 && !ex->fatal && ex->w.error == 0 && max > 0) {
     struct thread* t = ex->heap[0];
     uint64_t next = UINT64_MAX;
     /* Handle this thread's records up to the next thread's oldest. */
@@ -1422,7 +1600,10 @@ static void handle_until(struct exporter* ex, uint64_t limit) {
       handle(ex, t, r);
       t->q_head = (t->q_head + 1) & (t->q_cap - 1);
       t->q_len--;
-    } while (t->q_len > 0 && head_ts(t) < limit && head_ts(t) <= next);
+      ex->queued_records--;
+      max--;
+    } while (t->q_len > 0 && head_ts(t) < limit && head_ts(t) <= next &&
+             max > 0);
     if (t->q_len == 0) {
       struct thread* last = ex->heap[--ex->heap_len];
       t->heap_pos = -1;
@@ -1461,7 +1642,9 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
   ex->tasks_cap = 256;
   ex->tasks = calloc(ex->tasks_cap, sizeof(*ex->tasks));
   ex->labels = calloc(LABEL_IDS, sizeof(*ex->labels));
-  if (ex->index == NULL || ex->tasks == NULL || ex->labels == NULL)
+  ex->memo = calloc(MEMO_SIZE, sizeof(*ex->memo));
+  if (ex->index == NULL || ex->tasks == NULL || ex->labels == NULL ||
+      ex->memo == NULL)
     goto cleanup;
   err = opts->gzip ? jw_init_gzip(&ex->w, opts->fd) : jw_init(&ex->w, opts->fd);
   if (err != 0)
@@ -1516,6 +1699,7 @@ cleanup:
 int export_records(struct exporter* ex, const struct lrt_record* records,
                    size_t n) {
   uint64_t limit = mono_now() + EXPORT_FUTURE_NS;
+  int full;
   size_t i;
   if (ex->fatal)
     return -EPROTONOSUPPORT;
@@ -1539,7 +1723,12 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
       continue;
     }
     ex->seen_ts = max_u64(ex->seen_ts, observed_at(r));
-    t = thread_get(ex, r->tid);
+    full = 0;
+    t = thread_get(ex, r->tid, &full);
+    if (t == NULL && full) {
+      drop_own(ex, r->ts, DROP_TOO_MANY_THREADS);
+      continue;
+    }
     if (t == NULL) {
       set_error(ex, -ENOMEM);
       break;
@@ -1557,15 +1746,25 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
       set_error(ex, -ENOMEM);
       break;
     }
+    /* Over the bound, the oldest records are handled now, whatever the
+     * window: the order across threads may suffer, memory does not. */
+    if (++ex->queued_records > EXPORT_QUEUE_MAX)
+      handle_until(ex, UINT64_MAX, EXPORT_QUEUE_MAX / 8);
   }
   if (ex->window_ns == 0)
-    handle_until(ex, UINT64_MAX);
+    handle_until(ex, UINT64_MAX, SIZE_MAX);
   return jw_error(&ex->w);
 }
 
 int export_advance(struct exporter* ex, uint64_t now_ns) {
+  write_own_drops(ex);
+  if (now_ns >= ex->next_sweep) {
+    if (now_ns > EXPORT_IDLE_NS + ex->window_ns)
+      sweep_threads(ex, now_ns - EXPORT_IDLE_NS - ex->window_ns);
+    ex->next_sweep = now_ns + EXPORT_IDLE_NS / 4;
+  }
   if (now_ns > ex->window_ns)
-    handle_until(ex, now_ns - ex->window_ns);
+    handle_until(ex, now_ns - ex->window_ns, SIZE_MAX);
   return jw_error(&ex->w);
 }
 
@@ -1634,7 +1833,8 @@ int export_finish(struct exporter* ex, uint64_t end_ns,
     return -EINVAL;
   ex->finished = 1;
   if (!ex->fatal)
-    handle_until(ex, UINT64_MAX);
+    handle_until(ex, UINT64_MAX, SIZE_MAX);
+  write_own_drops(ex);
   /* The recording ends at the last moment seen: what happened after the
    * last record received (or the moment the caller vouches for) is not
    * known. The spans still open end there too (a thread blocked in poll
@@ -1678,6 +1878,7 @@ void export_target_exit(struct exporter* ex, const char* text) {
 void export_stats(const struct exporter* ex, struct export_stats* stats) {
   size_t i;
   uint64_t m = sizeof(*ex) + JW_BUFFER_SIZE + LABEL_IDS * sizeof(*ex->labels) +
+               MEMO_SIZE * sizeof(*ex->memo) +
                ex->tasks_cap * sizeof(*ex->tasks) +
                ex->index_cap * sizeof(*ex->index) +
                (ex->threads_cap + ex->heap_cap) * sizeof(struct thread*) +
@@ -1703,12 +1904,9 @@ void export_free(struct exporter* ex) {
   size_t i;
   if (ex == NULL)
     return;
-  for (i = 0; i < ex->nthreads; i++) {
-    free(ex->threads[i]->q);
-    free(ex->threads[i]->group);
-    free(ex->threads[i]->stack);
-    free(ex->threads[i]);
-  }
+  for (i = 0; i < ex->nthreads; i++)
+    thread_free(ex->threads[i]);
+  free(ex->memo);
   if (ex->labels != NULL) {
     for (i = 0; i < LABEL_IDS; i++) {
       if (ex->labels[i] != NULL)

@@ -16,10 +16,23 @@
  * timestamp order across threads once they are `window_ns` old (so a
  * task's submit is seen before its start on a worker, and counters move
  * in time order); a loop thread's spans are then held for one tick and
- * written parent before child in (ts, -dur) order. Memory is bounded by
- * the records of one window (a little over a second's worth while a label
- * is awaited) plus one tick per loop thread, whatever the length of the
- * recording.
+ * written parent before child in (ts, -dur) order.
+ *
+ * Memory is bounded whatever the target sends and however long the
+ * recording, by the limits below: at most EXPORT_QUEUE_MAX records wait
+ * to be ordered (past that the oldest are handled at once, window or
+ * not), at most EXPORT_SPANS_MAX spans of unfinished ticks are held (past
+ * that the largest tick is written, cut, and goes on as a new span cut
+ * at its start), at most EXPORT_THREADS_MAX threads are known at once
+ * (records of more are dropped and counted; a thread that holds nothing
+ * and said nothing for EXPORT_IDLE_NS is forgotten), at most
+ * EXPORT_TASKS_MAX tasks in flight are followed (flows of more are not
+ * drawn), and labels are at most 65535 of at most 127 bytes. That is at
+ * most about 3 MB of records, 7 MB of spans, 2 MB of threads (each with
+ * a few buffers of its own while it is busy), 3 MB of tasks and 56 MB of
+ * labels in the worst case (a few KB in practice), plus the JSON
+ * writer's buffer: under 75 MB, besides the ring buffer (record.c,
+ * --ring-size, 16 MB by default).
  */
 #ifndef LOOPTRACE_EXPORT_H
 #define LOOPTRACE_EXPORT_H
@@ -38,6 +51,13 @@
  * (CLOCK_MONOTONIC, the records' clock) or before opts->start_ns are
  * refused (counted as invalid). */
 #define EXPORT_FUTURE_NS (50 * 1000 * 1000ull)
+
+/* The bounds on what the exporter holds (see above). */
+#define EXPORT_QUEUE_MAX (64 * 1024)
+#define EXPORT_SPANS_MAX (128 * 1024)
+#define EXPORT_THREADS_MAX 4096
+#define EXPORT_TASKS_MAX (64 * 1024)
+#define EXPORT_IDLE_NS (2000 * 1000 * 1000ull)
 
 /* How much longer a record naming a label not announced yet waits for
  * it; after that the label is written as "label N". */

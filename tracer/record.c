@@ -42,7 +42,10 @@
 #define READY_TIMEOUT_MS 5000
 /* After a stop is asked for, records the runtime still flushes (it holds
  * them at most ~20 ms) are collected this long before detaching. */
-#define DRAIN_NS (60 * 1000 * 1000ull)
+#define DRAIN_NS (30 * 1000 * 1000ull)
+/* The most time one reading of the ring buffer takes: under a flood the
+ * loop still sees its deadline, signals and progress line this often. */
+#define CONSUME_NS (5 * 1000 * 1000ull)
 /* A started program asked to stop (Ctrl-C, or a signal we pass on) is
  * traced until it exits, at most this long. */
 #define GRACE_NS (2000 * 1000 * 1000ull)
@@ -456,6 +459,7 @@ struct session {
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
   uint64_t uv_drops;       /* as last read from it */
   int error;             /* a negative errno that stopped the recording */
+  uint64_t consume_until; /* when consume() stops reading the ring */
 };
 
 static int on_batch(void* ctx, void* data, size_t size) {
@@ -465,6 +469,11 @@ static int on_batch(void* ctx, void* data, size_t size) {
                           : export_records(s->ex, data, n);
   if (err != 0 && s->error == 0)
     s->error = err;
+  /* A flood must not keep the loop from its deadline, signals and
+   * progress: libbpf stops reading the ring (this batch consumed) when
+   * the callback returns a negative value. */
+  if (now_ns() >= s->consume_until)
+    return -ECANCELED;
   return 0;
 }
 
@@ -493,10 +502,13 @@ static void check_drops(struct session* s) {
   }
 }
 
-/* Consumes what the ring buffer holds. */
-static void consume(struct session* s) {
-  int n = ring_buffer__consume(s->rb);
-  if (n < 0 && n != -EINTR && s->error == 0)
+/* Consumes what the ring buffer holds, for at most `budget_ns` (libbpf
+ * 1.1 reads while the ring is not empty). */
+static void consume(struct session* s, uint64_t budget_ns) {
+  int n;
+  s->consume_until = now_ns() + budget_ns;
+  n = ring_buffer__consume(s->rb);
+  if (n < 0 && n != -EINTR && n != -ECANCELED && s->error == 0)
     s->error = n;
 }
 
@@ -1059,7 +1071,7 @@ static int run(struct record_args* args) {
       s.error = -errno;
       break;
     }
-    consume(&s);
+    consume(&s, CONSUME_NS);
     now = now_ns();
     if (fds[1].revents != 0) {
       target_exited = 1;
@@ -1107,13 +1119,11 @@ static int run(struct record_args* args) {
     }
   }
 
-  /* Detach; what the ring buffer still holds is ours. */
-  if (s.uv != NULL)
-    libuv_source_detach(s.uv);
-  bpf_link__destroy(link);
-  s.skel->links.handle_flush = NULL;
-  link = NULL;
-  consume(&s);
+  /* What the ring buffer holds now is ours. The probes are detached at
+   * the end, once the file is whole: detaching takes the kernel up to a
+   * few hundred ms under load, and what they catch meanwhile is after
+   * the end of the recording. */
+  consume(&s, CONSUME_NS);
   check_drops(&s);
   if (!args->quiet && tty)
     fputs("\r\033[K", stderr); /* the progress line */

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# timeout: 300
+# A target that floods looprt:flush with well-formed records as fast as
+# it can (tests/progs/flood.c), recorded under a memory limit: looptrace
+# stops on time, keeps printing its progress, counts what it dropped and
+# leaves valid JSON; a flood of new thread ids and a program whose
+# short-lived threads each run a loop keep its memory bounded.
+set -uo pipefail
+. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+require_bpf
+
+lt=$LOOPTRACE_BUILD/looptrace
+flood=$LOOPTRACE_BUILD/tests/progs/flood
+tasks=$LOOPTRACE_BUILD/tests/progs/tasks
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failed=0
+fail() {
+  echo "FAIL: $*"
+  failed=1
+}
+
+start_flood() { # SHAPE: starts a flood, sets $target
+  "$flood" "$1" > "$tmp/flood.out" &
+  target=$!
+  pids+=("$target")
+  for _ in $(seq 100); do
+    grep -qs ready "$tmp/flood.out" && break
+    sleep 0.05
+  done
+}
+
+# check_trace FILE: valid JSON, ends with the final facts; prints drops.
+check_trace() {
+  python3 - "$1" << 'PY'
+import json, sys
+events = json.load(open(sys.argv[1]))
+facts = {}
+for ev in events:
+    if ev.get("name") == "looptrace":
+        facts.update(ev.get("args", {}))
+assert "duration_us" in facts, "no final facts"
+print(facts.get("drops", -1))
+PY
+}
+
+# 1. A flood of ticks: -d 2 under a 1 GB address-space limit.
+start_flood ticks
+begin=$(date +%s%N)
+prlimit --as=$((1 << 30)) "$lt" record -p "$target" -d 2 \
+  -o "$tmp/ticks.json" 2> "$tmp/err"
+status=$?
+elapsed=$((($(date +%s%N) - begin) / 1000000))
+echo "flood: -d 2 took $elapsed ms"
+[ $status = 0 ] || fail "flood: exit $status: $(tail -3 "$tmp/err")"
+[ $elapsed -le 3500 ] || fail "flood: -d 2 took $elapsed ms"
+grep -q "looptrace: recording pid $target" "$tmp/err" ||
+  fail "flood: no progress line while recording: $(cat "$tmp/err")"
+drops=$(check_trace "$tmp/ticks.json") || fail "flood: invalid trace"
+[ "${drops:-0}" -gt 0 ] 2> /dev/null || fail "flood: no drops counted ($drops)"
+rm -f "$tmp/ticks.json"
+
+# 2. SIGINT under the flood takes effect promptly.
+"$lt" record -q -p "$target" -o "$tmp/int.json" 2> "$tmp/err" &
+tracer=$!
+sleep 1.5
+begin=$(date +%s%N)
+kill -INT $tracer
+wait $tracer
+status=$?
+elapsed=$((($(date +%s%N) - begin) / 1000000))
+echo "flood: SIGINT to exit took $elapsed ms"
+[ $status = 0 ] || fail "flood SIGINT: exit $status: $(cat "$tmp/err")"
+[ $elapsed -le 1200 ] || fail "flood: SIGINT took $elapsed ms"
+check_trace "$tmp/int.json" > /dev/null || fail "flood SIGINT: invalid trace"
+rm -f "$tmp/int.json"
+kill -KILL "$target"
+
+# 3. A new thread id every few records.
+start_flood tids
+/usr/bin/time -f "%M" -o "$tmp/rss" prlimit --as=$((1 << 30)) \
+  "$lt" record -q -p "$target" -d 2 -o "$tmp/tids.json" 2> "$tmp/err" ||
+  fail "tids: $(cat "$tmp/err")"
+echo "tids: peak RSS $(cat "$tmp/rss") KB"
+[ "$(tail -1 "$tmp/rss")" -le 200000 ] || fail "tids: peak RSS $(cat "$tmp/rss") KB"
+check_trace "$tmp/tids.json" > /dev/null || fail "tids: invalid trace"
+rm -f "$tmp/tids.json"
+kill -KILL "$target"
+
+# 4. Short-lived threads each running a loop, for 4 s.
+/usr/bin/time -f "%M" -o "$tmp/rss" "$lt" record -q -o "$tmp/churn.json" \
+  -- "$tasks" --churn 4 > "$tmp/churn.out" 2> "$tmp/err" ||
+  fail "churn: $(cat "$tmp/err")"
+echo "churn: $(tail -1 "$tmp/churn.out"), peak RSS $(tail -1 "$tmp/rss") KB"
+[ "$(tail -1 "$tmp/rss")" -le 120000 ] || fail "churn: peak RSS too high"
+check_trace "$tmp/churn.json" > /dev/null || fail "churn: invalid trace"
+
+exit $failed
