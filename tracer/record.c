@@ -459,7 +459,7 @@ struct session {
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
   uint64_t uv_drops;       /* as last read from it */
   int error;             /* a negative errno that stopped the recording */
-  uint64_t consume_until; /* when consume() stops reading the ring */
+  uint64_t consume_until; /* when consume() stops reading, 0 outside */
 };
 
 static int on_batch(void* ctx, void* data, size_t size) {
@@ -472,7 +472,7 @@ static int on_batch(void* ctx, void* data, size_t size) {
   /* A flood must not keep the loop from its deadline, signals and
    * progress: libbpf stops reading the ring (this batch consumed) when
    * the callback returns a negative value. */
-  if (now_ns() >= s->consume_until)
+  if (s->consume_until != 0 && now_ns() >= s->consume_until)
     return -ECANCELED;
   return 0;
 }
@@ -508,6 +508,7 @@ static void consume(struct session* s, uint64_t budget_ns) {
   int n;
   s->consume_until = now_ns() + budget_ns;
   n = ring_buffer__consume(s->rb);
+  s->consume_until = 0; /* batches handed over otherwise are not cut */
   if (n < 0 && n != -EINTR && n != -ECANCELED && s->error == 0)
     s->error = n;
 }
