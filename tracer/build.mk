@@ -13,7 +13,7 @@ TRACER_BPF_OBJS := $(TRACER_BPF_SRCS:%.bpf.c=$(OBJ)/%.bpf.o)
 # intermediate files and rebuilds them every time.
 .SECONDARY: $(TRACER_BPF_OBJS) $(TRACER_SKELS)
 
-TRACER_PKGS := libbpf libcjson libelf zlib
+TRACER_PKGS := libbpf libcjson libelf zlib ncursesw
 TRACER_CFLAGS := $(CFLAGS_COMMON) -Itracer -Iruntime/include -I$(GEN) \
   $(shell $(PKG_CONFIG) --cflags $(TRACER_PKGS)) \
   $(shell $(PKG_CONFIG) --cflags libuv)

@@ -9,5 +9,6 @@ int cmd_record(int argc, char** argv); /* record.c */
 int cmd_list(int argc, char** argv);   /* list.c */
 int cmd_stat(int argc, char** argv);   /* stat.c */
 int cmd_view(int argc, char** argv);   /* view.c */
+int cmd_top(int argc, char** argv);    /* top.c */
 
 #endif

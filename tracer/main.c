@@ -14,6 +14,11 @@ static const struct {
      "record -p PID [-o FILE] [-d SECONDS]   attach to a running program\n"
      "  looptrace record [-o FILE] -- CMD [ARGS...]   start a program and "
      "trace it"},
+    {"top", cmd_top,
+     "top -p PID [-i SECONDS] [--once]      live figures of a running "
+     "program\n"
+     "  looptrace top [--once] -- CMD [ARGS...]       start a program and "
+     "watch it"},
     {"list", cmd_list,
      "list [-p PID | BINARY]                 show probes / traceable "
      "processes"},

@@ -34,6 +34,7 @@
 #include "json_writer.h"
 #include "privilege.h"
 #include "probes.h"
+#include "record.h"
 #include "record.skel.h"
 #include "spawn.h"
 
@@ -74,6 +75,7 @@ struct record_args {
   uint64_t ring_size;
   uint64_t bench; /* --bench-export N */
   struct flight_opts flight;
+  const struct record_tap* tap; /* top: the trace goes there instead */
 };
 
 /* The signal that asked us to stop, and whether a process (rather than
@@ -754,6 +756,20 @@ static int open_libuv_cmd(struct session* s, const char* cmd) {
   return 0;
 }
 
+/* record_tap_run: the trace so far to the tap; it may end the recording. */
+static void tap_step(struct session* s, uint64_t now, uint64_t* stop_at,
+                     const char** end_reason) {
+  int r = export_flush(s->ex);
+  if (r == 0)
+    r = s->args->tap->step(s->args->tap->arg, now);
+  if (r < 0) {
+    s->error = r;
+  } else if (r > 0) {
+    *end_reason = "duration";
+    *stop_at = now;
+  }
+}
+
 static int run(struct record_args* args) {
   struct session s;
   struct output out = {.fd = -1};
@@ -812,7 +828,9 @@ static int run(struct record_args* args) {
   }
 
   /* The output, before anything is attached. */
-  if (args->output == NULL && args->pid != 0) {
+  if (args->tap != NULL) {
+    args->output = "(live)"; /* no file: the tap reads the trace */
+  } else if (args->output == NULL && args->pid != 0) {
     default_output(path, sizeof(path), target.comm, args->pid);
     err = prepare_output(args, &out, path, 1);
     args->output = path;
@@ -825,7 +843,7 @@ static int run(struct record_args* args) {
     args->output = path;
     err = prepare_output(args, &out, path, 0);
   }
-  if (args->output != NULL) {
+  if (args->output != NULL && args->tap == NULL) {
     if (err != 0) {
       fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
               strerror(-err));
@@ -981,7 +999,7 @@ static int run(struct record_args* args) {
    * attaching: every record comes later. */
   start = now_ns();
   memset(&eopts, 0, sizeof(eopts));
-  eopts.fd = out.fd;
+  eopts.fd = args->tap != NULL ? args->tap->fd : out.fd;
   eopts.pid = target.pid;
   eopts.process_name = target.comm;
   eopts.command = command;
@@ -1086,6 +1104,8 @@ static int run(struct record_args* args) {
       flight_step(&s, now, &stop_at, &end_reason);
     else if (s.error == 0)
       s.error = export_advance(s.ex, now);
+    if (args->tap != NULL && s.error == 0 && stop_at == 0)
+      tap_step(&s, now, &stop_at, &end_reason);
     if (s.error != 0)
       break;
     if (target_exited) {
@@ -1164,8 +1184,10 @@ static int run(struct record_args* args) {
             strerror(-s.error));
     goto cleanup;
   }
+  if (args->tap != NULL)
+    args->tap->end(args->tap->arg, end_reason);
   export_stats(s.ex, &st);
-  if (!args->quiet || st.drops > 0) {
+  if (args->tap == NULL && (!args->quiet || st.drops > 0)) {
     uint64_t end = now_ns();
     fprintf(stderr,
             "looptrace: wrote %s: %" PRIu64 " events from %" PRIu64
@@ -1232,5 +1254,20 @@ int cmd_record(int argc, char** argv) {
   verbose = args.verbose;
   if (args.bench > 0)
     return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0 : 1;
+  return run(&args);
+}
+
+int record_tap_run(pid_t pid, char** cmd, int verbose_,
+                   const struct record_tap* tap) {
+  struct record_args args;
+  memset(&args, 0, sizeof(args));
+  flight_opts_init(&args.flight);
+  args.pid = pid;
+  args.cmd = cmd;
+  args.quiet = 1;
+  args.verbose = verbose_;
+  args.ring_size = DEFAULT_RING_SIZE;
+  args.tap = tap;
+  verbose = verbose_;
   return run(&args);
 }

@@ -1,0 +1,31 @@
+/* record.h — what other commands share of `record` (record.c): finding
+ * or starting the target, loading and attaching the BPF programs (looprt
+ * or libuv), polling, exporting and ending exactly as `record` does, with
+ * the trace going to a caller's file descriptor instead of a file.
+ * `looptrace top` (top.c) reads it back as it is written.
+ */
+#ifndef LOOPTRACE_RECORD_H
+#define LOOPTRACE_RECORD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct record_tap {
+  int fd; /* the trace is written here (not closed, never truncated) */
+  /* Called after each poll round (every ~10 ms), once what the exporter
+   * could write is in `fd`; now_ns is CLOCK_MONOTONIC. Returns 0 to go
+   * on, 1 to end the recording (as -d would) or a negative errno. */
+  int (*step)(void* arg, uint64_t now_ns);
+  /* Called once the trace is complete in `fd`, before a started program
+   * is waited for; `end_reason` as in the trace's facts. */
+  void (*end)(void* arg, const char* end_reason);
+  void* arg;
+};
+
+/* Traces `pid` (or starts `cmd`, NULL-terminated, when pid is 0) as
+ * `looptrace record` does, into tap->fd, with no progress line. Messages
+ * go to stderr. Returns the exit status `record` would (0 on success). */
+int record_tap_run(pid_t pid, char** cmd, int verbose,
+                   const struct record_tap* tap);
+
+#endif /* LOOPTRACE_RECORD_H */

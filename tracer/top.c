@@ -1,0 +1,498 @@
+/* top.c — `looptrace top`: what an event loop is doing now.
+ *
+ * top traces exactly as `record` does (record.h: the same target lookup,
+ * BPF, sources and exporter) into an in-memory file, reads the trace back
+ * as it is written (trace_reader.h) and hands its events to the summary
+ * `looptrace stat` uses (stat_summary.h), one summary per interval: the
+ * figures are stat's figures over that span of time, printed by stat's
+ * own printer (stat_report.h). What stat has no figure for is added here
+ * and only read from the events: the threadpool's counters as last
+ * written, and the work spans counted by label.
+ *
+ * --once (or stdout not a terminal): one interval, then one plain-text
+ * snapshot on stdout. Otherwise a curses screen refreshed every interval.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "record.h"
+#include "stat_report.h"
+#include "stat_summary.h"
+#include "trace_names.h"
+#include "trace_reader.h"
+
+#define TOP_MAX_LABELS 16 /* labels counted; more are "other" */
+#define TOP_MAX_META 1024 /* metadata events replayed per interval */
+#define TOP_HISTORY 60    /* intervals in the sparkline */
+#define TOP_MAX_INTERVAL 3600.0
+
+struct top_args {
+  pid_t pid;
+  char** cmd;      /* NULL-terminated, or NULL */
+  double interval; /* seconds */
+  int once;
+  int verbose;
+};
+
+struct top_label {
+  char name[64];
+  uint64_t tasks;
+};
+
+struct top {
+  const struct top_args* args;
+  int fd; /* the memfd the trace is written to */
+  struct trace_reader reader;
+  struct stat_summary* sum; /* the current interval's */
+  char* meta[TOP_MAX_META]; /* metadata events, as JSON */
+  size_t nmeta;
+  struct top_label labels[TOP_MAX_LABELS];
+  size_t nlabels;
+  uint64_t other_tasks;
+  int has_pool; /* the threadpool counters, as last written */
+  int64_t running;
+  int64_t queued;
+  int64_t pid;
+  uint64_t interval_ns;
+  uint64_t next_ns;  /* when the interval ends; 0 before the first step */
+  uint64_t shown_ns; /* how long the interval shown lasted */
+  double history[TOP_HISTORY]; /* utilization, oldest first; <0 unknown */
+  size_t nhistory;
+  int paused;
+  int curses; /* the screen is ours */
+  int redraw;
+  char* text; /* the snapshot shown, or NULL */
+  size_t text_len;
+  int error;
+};
+
+static const char doc[] =
+    "Show what a looprt or libuv event loop is doing now.\n"
+    "\n"
+    "Attaches like `looptrace record` (-p PID, or starts CMD) and shows, "
+    "every -i SECONDS, the figures of `looptrace stat` over the last "
+    "interval: loop utilization, ticks/s and tick durations, time per "
+    "phase, the threadpool (running and queued now, tasks/s by label, "
+    "queue wait and run time, busy share per worker), the slowest "
+    "callbacks, the longest ticks and the records dropped.\n"
+    "\v"
+    "Examples:\n"
+    "  looptrace top -p 4242                  live view, refreshed every "
+    "second\n"
+    "  looptrace top -p 4242 --once -i 5      one snapshot of 5 s, as text\n"
+    "  looptrace top -- build/examples/threads --rounds 0\n"
+    "\n"
+    "Keys: q quits, p pauses (tracing goes on, the screen stays). The "
+    "screen is restored on q, Ctrl-C, SIGTERM and when the program exits.\n"
+    "With --once, or when stdout is not a terminal, top prints one "
+    "snapshot after one interval and exits. A started program runs on "
+    "untraced when top ends; top waits for it as record does.\n"
+    "\n"
+    "Exit status: as `looptrace record`'s.";
+
+static const char args_doc[] = "-p PID\n-- CMD [ARGS...]";
+
+enum { OPT_ONCE = 0x100 };
+
+static const struct argp_option options[] = {
+    {"pid", 'p', "PID", 0, "Trace the running process PID", 0},
+    {"interval", 'i', "SECONDS", 0,
+     "Refresh every SECONDS (fractions allowed; default 1)", 0},
+    {"once", OPT_ONCE, NULL, 0,
+     "Print one snapshot of one interval as text and exit", 0},
+    {"verbose", 'v', NULL, 0, "Show libbpf's messages", 0},
+    {0},
+};
+
+static error_t parse_opt(int key, char* arg, struct argp_state* state) {
+  struct top_args* args = state->input;
+  char* end;
+  switch (key) {
+  case 'p':
+    if (cli_parse_pid(arg, &args->pid) != 0)
+      argp_error(state, "-p wants a process id, not '%s'", arg);
+    break;
+  case 'i':
+    errno = 0;
+    args->interval = strtod(arg, &end);
+    if (errno != 0 || *end != '\0' || end == arg || !(args->interval >= 0.1) ||
+        args->interval > TOP_MAX_INTERVAL)
+      argp_error(state, "-i wants seconds from 0.1 to 3600, not '%s'", arg);
+    break;
+  case OPT_ONCE:
+    args->once = 1;
+    break;
+  case 'v':
+    args->verbose = 1;
+    break;
+  case ARGP_KEY_ARG:
+    args->cmd = &state->argv[state->next - 1];
+    state->next = state->argc;
+    break;
+  case ARGP_KEY_END:
+    if (args->pid == 0 && args->cmd == NULL)
+      argp_error(state, "say what to watch: -p PID or -- CMD [ARGS...]");
+    else if (args->pid != 0 && args->cmd != NULL)
+      argp_error(state, "-p PID and CMD are exclusive");
+    break;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading the trace back
+ */
+
+static void count_task(struct top* t, const char* label) {
+  size_t i;
+  for (i = 0; i < t->nlabels; i++)
+    if (strcmp(t->labels[i].name, label) == 0)
+      break;
+  if (i == t->nlabels) {
+    if (t->nlabels == TOP_MAX_LABELS) {
+      t->other_tasks++;
+      return;
+    }
+    snprintf(t->labels[i].name, sizeof(t->labels[i].name), "%s", label);
+    t->labels[i].tasks = 0;
+    t->nlabels++;
+  }
+  t->labels[i].tasks++;
+}
+
+/* A trace_event_cb: notes what top shows besides stat's figures, keeps
+ * the metadata for the next intervals, and gives the event to the
+ * interval's summary. */
+static int on_event(const struct trace_event* ev, void* arg) {
+  struct top* t = arg;
+  int64_t v;
+  if ((ev->has & TRACE_HAS_PID) && t->pid == 0)
+    t->pid = ev->pid;
+  if (ev->ph == 'M' && t->nmeta < TOP_MAX_META) {
+    char* json = cJSON_PrintUnformatted(ev->json);
+    if (json == NULL)
+      return -ENOMEM;
+    t->meta[t->nmeta++] = json;
+  } else if (ev->ph == 'C' && strcmp(ev->name, "threadpool") == 0) {
+    if (trace_arg_int(ev, "running", &v) == 0) {
+      t->running = v;
+      t->has_pool = 1;
+    }
+    if (trace_arg_int(ev, "queued", &v) == 0)
+      t->queued = v;
+  } else if (ev->ph == 'X' && strcmp(ev->cat, TRACE_CAT_WORK) == 0) {
+    count_task(t, ev->name);
+  }
+  return stat_summary_event(ev, t->sum);
+}
+
+/* A new summary for the next interval, which knows the process and
+ * thread names the trace gave once at its start. */
+static int new_interval(struct top* t) {
+  struct trace_reader r;
+  size_t i;
+  int err;
+  stat_summary_free(t->sum);
+  t->sum = NULL;
+  t->nlabels = 0;
+  t->other_tasks = 0;
+  err = stat_summary_new(&t->sum);
+  if (err != 0)
+    return err;
+  trace_reader_init(&r, stat_summary_event, t->sum);
+  err = trace_reader_feed(&r, "[", 1);
+  for (i = 0; i < t->nmeta && err == 0; i++) {
+    err = trace_reader_feed(&r, t->meta[i], strlen(t->meta[i]));
+    if (err == 0)
+      err = trace_reader_feed(&r, ",", 1);
+  }
+  if (err == 0)
+    err = trace_reader_feed(&r, "]", 1);
+  if (err == 0)
+    err = trace_reader_end(&r);
+  trace_reader_close(&r);
+  return err;
+}
+
+/* Hands what the exporter wrote since the last call to the reader, then
+ * empties the file (the exporter's offset goes back to 0 with ours). */
+static int drain(struct top* t) {
+  char buf[64 * 1024];
+  off_t end = lseek(t->fd, 0, SEEK_CUR);
+  off_t off = 0;
+  if (end < 0)
+    return -errno;
+  while (off < end) {
+    size_t want =
+        (size_t) (end - off) < sizeof(buf) ? (size_t) (end - off) : sizeof(buf);
+    ssize_t n = pread(t->fd, buf, want, off);
+    int err;
+    if (n <= 0)
+      return n < 0 ? -errno : -EIO;
+    err = trace_reader_feed(&t->reader, buf, (size_t) n);
+    if (err != 0)
+      return err < 0 ? err : -EIO;
+    off += n;
+  }
+  if (end > 0 && (ftruncate(t->fd, 0) != 0 || lseek(t->fd, 0, SEEK_SET) != 0))
+    return -errno;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The snapshot
+ */
+
+/* A label as it may be printed: no control characters. */
+static void safe_name(char* dst, size_t size, const char* src) {
+  size_t i;
+  for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
+    unsigned char c = (unsigned char) src[i];
+    dst[i] = c < 0x20 || c == 0x7f ? '?' : (char) c;
+  }
+  dst[i] = '\0';
+}
+
+/* Writes the snapshot of figures `f` over `ns` of time: top's own lines,
+ * then stat's text. Returns 0 or -EIO. */
+static int print_snapshot(const struct top* t, const struct stat_figures* f,
+                          uint64_t ns, FILE* out) {
+  char title[160];
+  char name[64];
+  double secs = (double) ns / 1e9;
+  size_t i;
+  safe_name(name, sizeof(name), f->process_name ? f->process_name : "?");
+  snprintf(title, sizeof(title), "pid %" PRId64 " (%s), last %.2f s", t->pid,
+           name, secs);
+  if (t->has_pool)
+    fprintf(out, "threadpool now: running %" PRId64 ", queued %" PRId64 "\n",
+            t->running, t->queued);
+  else
+    fprintf(out, "threadpool now: ? (no threadpool counter seen)\n");
+  fprintf(out, "tasks/s by label:");
+  if (t->nlabels == 0)
+    fprintf(out, " none");
+  for (i = 0; i < t->nlabels; i++) {
+    safe_name(name, sizeof(name), t->labels[i].name);
+    fprintf(out, " %s %.1f/s (%" PRIu64 ")%s", name,
+            secs > 0 ? (double) t->labels[i].tasks / secs : 0.0,
+            t->labels[i].tasks, i + 1 < t->nlabels ? "," : "");
+  }
+  if (t->other_tasks > 0)
+    fprintf(out, ", other labels %" PRIu64, t->other_tasks);
+  fputc('\n', out);
+  if (stat_report_text(f, title, out) != 0 || ferror(out))
+    return -EIO;
+  return 0;
+}
+
+/* Ends the interval: its figures into t->text and the history. */
+static int close_interval(struct top* t, uint64_t ns) {
+  const struct stat_figures* f;
+  FILE* mem;
+  int err = stat_summary_finish(t->sum, &t->reader, &f);
+  if (err != 0)
+    return err;
+  if (t->nhistory == TOP_HISTORY) {
+    memmove(t->history, t->history + 1,
+            (TOP_HISTORY - 1) * sizeof(t->history[0]));
+    t->nhistory--;
+  }
+  t->history[t->nhistory++] = f->has_utilization ? f->utilization : -1;
+  if (t->paused)
+    return new_interval(t);
+  free(t->text);
+  t->text = NULL;
+  mem = open_memstream(&t->text, &t->text_len);
+  if (mem == NULL)
+    return -ENOMEM;
+  err = print_snapshot(t, f, ns, mem);
+  if (fclose(mem) != 0 && err == 0)
+    err = -ENOMEM;
+  t->shown_ns = ns;
+  t->redraw = 1;
+  return err != 0 ? err : new_interval(t);
+}
+
+/* ------------------------------------------------------------------------
+ * The screen
+ */
+
+static void screen_start(struct top* t) {
+  setlocale(LC_ALL, "");
+  initscr();
+  cbreak();
+  noecho();
+  nodelay(stdscr, TRUE);
+  keypad(stdscr, TRUE);
+  curs_set(0);
+  t->curses = 1;
+  t->redraw = 1;
+}
+
+static void screen_end(struct top* t) {
+  if (!t->curses)
+    return;
+  endwin();
+  t->curses = 0;
+}
+
+/* Utilization of the recent intervals, one character each, oldest first. */
+static void sparkline(const struct top* t, char* buf, size_t size) {
+  static const char levels[] = "_.-=+*#";
+  size_t i;
+  for (i = 0; i < t->nhistory && i + 1 < size; i++) {
+    double u = t->history[i];
+    buf[i] = u < 0 ? '?' : levels[(int) (u * 6.0 + 0.5)];
+  }
+  buf[i] = '\0';
+}
+
+static void screen_draw(struct top* t) {
+  char spark[TOP_HISTORY + 1];
+  const char* p;
+  int y = 3;
+  erase();
+  attron(A_REVERSE);
+  mvprintw(0, 0, " looptrace top  q quit  p %s  (every %.2f s) ",
+           t->paused ? "resume" : "pause", (double) t->interval_ns / 1e9);
+  attroff(A_REVERSE);
+  if (t->paused)
+    mvaddstr(0, COLS > 60 ? 60 : 0, "PAUSED");
+  sparkline(t, spark, sizeof(spark));
+  mvprintw(1, 0, "utilization, last %zu intervals (_ idle .. # busy): %s",
+           t->nhistory, spark);
+  if (t->text == NULL)
+    mvaddstr(y, 0, "waiting for the first interval...");
+  for (p = t->text; p != NULL && *p != '\0' && y < LINES; y++) {
+    const char* nl = strchr(p, '\n');
+    int len = nl != NULL ? (int) (nl - p) : (int) strlen(p);
+    mvaddnstr(y, 0, p, len);
+    p = nl != NULL ? nl + 1 : p + len;
+  }
+  refresh();
+  t->redraw = 0;
+}
+
+/* Reads the keys pressed. Returns 1 when asked to quit. */
+static int screen_keys(struct top* t) {
+  int c;
+  while ((c = getch()) != ERR) {
+    if (c == 'q' || c == 'Q')
+      return 1;
+    if (c == 'p' || c == 'P')
+      t->paused = !t->paused;
+    t->redraw = 1; /* p, KEY_RESIZE, or anything else */
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The tap
+ */
+
+static int on_step(void* arg, uint64_t now) {
+  struct top* t = arg;
+  int err = drain(t);
+  if (err != 0)
+    return err;
+  if (t->next_ns == 0) {
+    t->next_ns = now + t->interval_ns;
+    if (!t->args->once)
+      screen_start(t);
+  }
+  if (t->args->once)
+    return now >= t->next_ns ? 1 : 0;
+  if (screen_keys(t))
+    return 1;
+  if (now >= t->next_ns) {
+    err = close_interval(t, t->interval_ns + (now - t->next_ns));
+    if (err != 0)
+      return err;
+    t->next_ns = now + t->interval_ns;
+  }
+  if (t->redraw)
+    screen_draw(t);
+  return 0;
+}
+
+static void on_end(void* arg, const char* end_reason) {
+  struct top* t = arg;
+  const struct stat_figures* f;
+  screen_end(t);
+  t->error = drain(t);
+  if (t->error == 0)
+    t->error = trace_reader_end(&t->reader);
+  if (!t->args->once)
+    return;
+  if (t->error == 0)
+    t->error = stat_summary_finish(t->sum, &t->reader, &f);
+  if (t->error == 0)
+    t->error =
+        print_snapshot(t, f, f->has_recording ? f->recording_ns : 0, stdout);
+  if (t->error == 0 && fflush(stdout) != 0)
+    t->error = -EIO;
+}
+
+int cmd_top(int argc, char** argv) {
+  struct top_args args;
+  struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
+  struct record_tap tap;
+  struct top t;
+  size_t i;
+  int ret;
+  memset(&args, 0, sizeof(args));
+  args.interval = 1.0;
+  argv[0] = "looptrace top";
+  argp_err_exit_status = 2;
+  argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
+  if (!isatty(STDOUT_FILENO))
+    args.once = 1;
+
+  memset(&t, 0, sizeof(t));
+  t.args = &args;
+  t.interval_ns = (uint64_t) (args.interval * 1e9);
+  t.fd = memfd_create("looptrace-top", MFD_CLOEXEC);
+  if (t.fd < 0) {
+    fprintf(stderr, "looptrace: cannot make a memory file: %s\n",
+            strerror(errno));
+    return 1;
+  }
+  trace_reader_init(&t.reader, on_event, &t);
+  if (new_interval(&t) != 0) {
+    fprintf(stderr, "looptrace: out of memory\n");
+    close(t.fd);
+    return 1;
+  }
+  tap.fd = t.fd;
+  tap.step = on_step;
+  tap.end = on_end;
+  tap.arg = &t;
+  ret = record_tap_run(args.pid, args.cmd, args.verbose, &tap);
+  screen_end(&t);
+  if (ret == 0 && t.error != 0) {
+    fprintf(stderr, "looptrace: reading the trace back: %s\n",
+            t.reader.error[0] != '\0' ? t.reader.error : strerror(-t.error));
+    ret = 1;
+  }
+  trace_reader_close(&t.reader);
+  stat_summary_free(t.sum);
+  for (i = 0; i < t.nmeta; i++)
+    free(t.meta[i]);
+  free(t.text);
+  close(t.fd);
+  return ret;
+}
