@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# timeout: 120
+# `looptrace top`'s live view in a real terminal (tmux): it shows the
+# figures and refreshes, `p` pauses, `q` quits, and the terminal is given
+# back (alternate screen left, shell prompt back) — also after SIGTERM
+# and when the program exits.
+set -uo pipefail
+. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+require_bpf
+command -v tmux > /dev/null || skip_or_fail "tmux is not installed"
+
+lt=$LOOPTRACE_BUILD/looptrace
+threads=$LOOPTRACE_BUILD/examples/threads
+tmp=$(mktemp -d)
+sock=looptrace-top-$$
+pids=()
+t() { tmux -L "$sock" "$@"; }
+cleanup() {
+  t kill-server 2>/dev/null
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failed=0
+fail() {
+  echo "FAIL: $*"
+  failed=1
+}
+# wait_pane REGEX [SECONDS]: until the pane shows REGEX.
+wait_pane() {
+  local i
+  for ((i = 0; i < ${2:-20} * 10; i++)); do
+    t capture-pane -p -t top > "$tmp/pane" 2>/dev/null
+    grep -qE "$1" "$tmp/pane" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+"$threads" --rounds 0 --tasks 3 --iterations 2000 --pause 100 \
+  > /dev/null 2>&1 &
+pids+=($!)
+pid=$!
+
+t -f /dev/null new-session -d -s top -x 120 -y 60 \
+  "env PS1='prompt\$ ' TERM=xterm-256color bash --norc --noprofile -i"
+wait_pane 'prompt\$' || fail "no shell in tmux"
+
+# 1. q quits; the terminal is restored.
+t send-keys -t top "$lt top -p $pid -i 0.5; echo top-exit=\$?" Enter
+wait_pane 'tasks/s by label: pbkdf2' ||
+  fail "no figures on the screen: $(cat "$tmp/pane")"
+grep -q 'q quit  p pause' "$tmp/pane" || fail "no help line"
+grep -qE '^loop +utilization [0-9.]+%' "$tmp/pane" || fail "no utilization"
+grep -qE 'last [0-9]+ intervals .*: [_.=+*#?-]+' "$tmp/pane" ||
+  fail "no sparkline"
+[ "$(t display -p -t top '#{alternate_on}')" = 1 ] ||
+  fail "top is not on the alternate screen"
+t send-keys -t top p
+wait_pane PAUSED 5 || fail "p did not pause"
+t send-keys -t top q
+wait_pane 'top-exit=0' 10 || fail "q did not quit: $(cat "$tmp/pane")"
+[ "$(t display -p -t top '#{alternate_on}')" = 0 ] ||
+  fail "the terminal was not restored after q"
+! grep -q 'q quit  p pause' "$tmp/pane" || fail "top's screen left behind"
+t send-keys -t top "stty -a | grep -o ' echo ' ; echo stty-done" Enter
+wait_pane 'stty-done' 5 && grep -qE '^ echo *$' "$tmp/pane" ||
+  fail "echo is still off after top"
+t send-keys -t top clear Enter
+
+# 2. SIGTERM ends it and restores the terminal.
+t send-keys -t top "$lt top -p $pid -i 0.5; echo top-exit=\$?" Enter
+wait_pane 'tasks/s by label' || fail "second top shows nothing"
+top_pid=$(pgrep -f "^$lt top -p $pid" | head -1)
+[ -n "$top_pid" ] && kill -TERM "$top_pid"
+wait_pane 'top-exit=0' 10 || fail "SIGTERM did not end top: $(cat "$tmp/pane")"
+[ "$(t display -p -t top '#{alternate_on}')" = 0 ] ||
+  fail "the terminal was not restored after SIGTERM"
+t send-keys -t top clear Enter
+
+# 3. The program exits: top ends and restores the terminal.
+t send-keys -t top "$lt top -i 0.5 -- $threads --rounds 20 --tasks 2 --iterations 2000 --pause 100; echo top-exit=\$?" Enter
+wait_pane 'top-exit=0' 30 || fail "top did not end with its program: $(cat "$tmp/pane")"
+[ "$(t display -p -t top '#{alternate_on}')" = 0 ] ||
+  fail "the terminal was not restored after the program exited"
+
+kill -0 "$pid" || fail "the traced program did not survive top"
+[ "$failed" = 0 ] && echo "ok"
+exit "$failed"
