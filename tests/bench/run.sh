@@ -389,11 +389,11 @@ for w in immediates timers pool; do
 done
 
 # The same, counted in instructions (callgrind: deterministic, one thread
-# at a time), for the chain of immediates and for the pool (whose CPU
-# time swings with where the worker's wake-ups fall; its instructions
-# much less).
+# at a time), for each workload: CPU time swings with the machine's other
+# load and, for the pool, with where the worker's wake-ups fall; the
+# instructions much less.
 if command -v valgrind > /dev/null; then
-  for w in immediates pool; do
+  for w in immediates timers pool; do
     n=$callgrind_n
     [ $w = pool ] && n=$((callgrind_n / 5))
     for side in probes noprobes; do
