@@ -194,6 +194,10 @@ static void ring_orphan(void* arg) {
   struct ring* r = arg;
   if (atomic_load_explicit(&lrt__session, memory_order_relaxed) != 0)
     ring_flush(r, 1);
+  /* Nothing is left for the tracer's hand-over as the thread exits; and
+   * the flusher may free the ring first: the view must not look like this
+   * thread's any more (record.bpf.c checks its tid). */
+  atomic_store_explicit((_Atomic uint32_t*) &r->tid, 0, memory_order_release);
   atomic_store_explicit(&r->orphaned, 1, memory_order_release);
 }
 
