@@ -100,7 +100,7 @@ $(BUILD)/compile_commands.json: $(ALL_TARGETS)
 DEB_PACKAGES := build-essential pkg-config clang llvm libuv1-dev libbpf-dev \
   bpftool libelf-dev zlib1g-dev systemtap-sdt-dev libcjson-dev libssl-dev \
   libhttp-parser-dev bpftrace chromium nodejs npm time python3 libcap2-bin \
-  libncurses-dev tmux
+  libncurses-dev tmux prometheus curl
 BENCH_PACKAGES := lttng-tools liblttng-ust-dev
 NPM_DIR := tests/browser
 

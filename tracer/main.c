@@ -15,8 +15,10 @@ static const struct {
      "  looptrace record [-o FILE] -- CMD [ARGS...]   start a program and "
      "trace it"},
     {"top", cmd_top,
-     "top -p PID [-i SECONDS] [--once]      live figures of a running "
+     "top -p PID [-i SECONDS] [--once]       live figures of a running "
      "program\n"
+     "  looptrace top ... --metrics [IP:]PORT         and serve them to "
+     "Prometheus\n"
      "  looptrace top [--once] -- CMD [ARGS...]       start a program and "
      "watch it"},
     {"list", cmd_list,

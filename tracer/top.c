@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "metrics.h"
 #include "record.h"
 #include "stat_report.h"
 #include "stat_summary.h"
@@ -43,6 +44,8 @@ struct top_args {
   double interval; /* seconds */
   int once;
   int verbose;
+  const char* metrics_ip; /* --metrics, or NULL */
+  int metrics_port;
 };
 
 struct top_label {
@@ -75,6 +78,8 @@ struct top {
   char* text; /* the snapshot shown, or NULL */
   size_t text_len;
   int error;
+  struct metrics* metrics; /* --metrics, or NULL */
+  char comm[64];           /* the process_name metadata */
 };
 
 static const char doc[] =
@@ -103,7 +108,7 @@ static const char doc[] =
 
 static const char args_doc[] = "-p PID\n-- CMD [ARGS...]";
 
-enum { OPT_ONCE = 0x100 };
+enum { OPT_ONCE = 0x100, OPT_METRICS };
 
 static const struct argp_option options[] = {
     {"pid", 'p', "PID", 0, "Trace the running process PID", 0},
@@ -111,9 +116,35 @@ static const struct argp_option options[] = {
      "Refresh every SECONDS (fractions allowed; default 1)", 0},
     {"once", OPT_ONCE, NULL, 0,
      "Print one snapshot of one interval as text and exit", 0},
+    {"metrics", OPT_METRICS, "[IP:]PORT", 0,
+     "Also serve the figures on http://IP:PORT/metrics in Prometheus' text "
+     "format (IP default 127.0.0.1); with stdout not a terminal and no "
+     "--once, top then runs until stopped, showing nothing",
+     0},
     {"verbose", 'v', NULL, 0, "Show libbpf's messages", 0},
     {0},
 };
+
+/* --metrics [IP:]PORT; the IP is kept as written (http_server checks it). */
+static int parse_listen(char* arg, struct top_args* args) {
+  char* colon = strrchr(arg, ':');
+  char* port = colon != NULL ? colon + 1 : arg;
+  char* end;
+  long v;
+  errno = 0;
+  v = strtol(port, &end, 10);
+  if (errno != 0 || end == port || *end != '\0' || v < 0 || v > 65535)
+    return -1;
+  args->metrics_port = (int) v;
+  args->metrics_ip = "127.0.0.1";
+  if (colon != NULL) {
+    *colon = '\0';
+    if (arg[0] == '\0')
+      return -1;
+    args->metrics_ip = arg;
+  }
+  return 0;
+}
 
 static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   struct top_args* args = state->input;
@@ -135,6 +166,10 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
     break;
   case 'v':
     args->verbose = 1;
+    break;
+  case OPT_METRICS:
+    if (parse_listen(arg, args) != 0)
+      argp_error(state, "--metrics wants [IP:]PORT, not '%s'", arg);
     break;
   case ARGP_KEY_ARG:
     args->cmd = &state->argv[state->next - 1];
@@ -179,8 +214,14 @@ static void count_task(struct top* t, const char* label) {
 static int on_event(const struct trace_event* ev, void* arg) {
   struct top* t = arg;
   int64_t v;
+  const char* name;
   if ((ev->has & TRACE_HAS_PID) && t->pid == 0)
     t->pid = ev->pid;
+  if (ev->ph == 'M' && strcmp(ev->name, "process_name") == 0 &&
+      trace_arg_str(ev, "name", &name) == 0)
+    snprintf(t->comm, sizeof(t->comm), "%s", name);
+  if (t->metrics != NULL)
+    metrics_event(t->metrics, ev);
   if (ev->ph == 'M' && t->nmeta < TOP_MAX_META) {
     char* json = cJSON_PrintUnformatted(ev->json);
     if (json == NULL)
@@ -407,16 +448,25 @@ static int screen_keys(struct top* t) {
 static int on_step(void* arg, uint64_t now) {
   struct top* t = arg;
   int err = drain(t);
+  int first;
   if (err != 0)
     return err;
-  if (t->next_ns == 0) {
+  first = t->next_ns == 0;
+  if (first) {
     t->next_ns = now + t->interval_ns;
-    if (!t->args->once)
+    if (!t->args->once && isatty(STDOUT_FILENO))
       screen_start(t);
+  }
+  if (t->metrics != NULL && (first || now >= t->next_ns)) {
+    err = metrics_publish(t->metrics, t->pid, t->comm,
+                          t->has_pool ? t->running : -1,
+                          t->has_pool ? t->queued : -1);
+    if (err != 0)
+      return err;
   }
   if (t->args->once)
     return now >= t->next_ns ? 1 : 0;
-  if (screen_keys(t))
+  if (t->curses && screen_keys(t))
     return 1;
   if (now >= t->next_ns) {
     err = close_interval(t, t->interval_ns + (now - t->next_ns));
@@ -424,7 +474,7 @@ static int on_step(void* arg, uint64_t now) {
       return err;
     t->next_ns = now + t->interval_ns;
   }
-  if (t->redraw)
+  if (t->curses && t->redraw)
     screen_draw(t);
   return 0;
 }
@@ -459,7 +509,7 @@ int cmd_top(int argc, char** argv) {
   argv[0] = "looptrace top";
   argp_err_exit_status = 2;
   argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
-  if (!isatty(STDOUT_FILENO))
+  if (!isatty(STDOUT_FILENO) && args.metrics_ip == NULL)
     args.once = 1;
 
   memset(&t, 0, sizeof(t));
@@ -477,6 +527,18 @@ int cmd_top(int argc, char** argv) {
     close(t.fd);
     return 1;
   }
+  if (args.metrics_ip != NULL) {
+    int err = metrics_start(&t.metrics, args.metrics_ip, args.metrics_port);
+    if (err != 0) {
+      fprintf(stderr, "looptrace: cannot serve metrics on %s:%d: %s\n",
+              args.metrics_ip, args.metrics_port, strerror(-err));
+      close(t.fd);
+      stat_summary_free(t.sum);
+      return 1;
+    }
+    fprintf(stderr, "looptrace: metrics on http://%s:%d/metrics\n",
+            args.metrics_ip, metrics_port(t.metrics));
+  }
   tap.fd = t.fd;
   tap.step = on_step;
   tap.end = on_end;
@@ -488,6 +550,7 @@ int cmd_top(int argc, char** argv) {
             t.reader.error[0] != '\0' ? t.reader.error : strerror(-t.error));
     ret = 1;
   }
+  metrics_stop(t.metrics);
   trace_reader_close(&t.reader);
   stat_summary_free(t.sum);
   for (i = 0; i < t.nmeta; i++)

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# timeout: 150
+# `looptrace top --metrics`: /metrics of a real traced program, validated
+# by Prometheus' own promtool, with the series and labels the README
+# names and the program's known work counted; scraped by a real
+# Prometheus server whose query API then returns the series; hostile
+# HTTP answered as `view` answers it.
+set -uo pipefail
+. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+require_bpf
+for c in curl promtool prometheus; do
+  command -v $c > /dev/null || skip_or_fail "$c is not installed"
+done
+
+lt=$LOOPTRACE_BUILD/looptrace
+threads=$LOOPTRACE_BUILD/examples/threads
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failed=0
+fail() {
+  echo "FAIL: $*"
+  failed=1
+}
+
+"$threads" --rounds 0 --tasks 3 --iterations 2000 --pause 100 \
+  > /dev/null 2>&1 &
+pids+=($!)
+pid=$!
+sleep 0.3
+
+# stdout is not a terminal and there is no --once: top serves until
+# stopped. Port 0: any free port, said on stderr.
+"$lt" top -p "$pid" -i 0.5 --metrics 127.0.0.1:0 > "$tmp/top.out" \
+  2> "$tmp/top.err" &
+pids+=($!)
+top=$!
+port=
+for ((i = 0; i < 100; i++)); do
+  port=$(sed -n 's|^looptrace: metrics on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$tmp/top.err")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { fail "no metrics port: $(cat "$tmp/top.err")"; exit 1; }
+url=http://127.0.0.1:$port/metrics
+sleep 2
+
+curl -sS -D "$tmp/h" -o "$tmp/m" "$url" || fail "GET /metrics failed"
+grep -qi '^content-type: text/plain; version=0.0.4' "$tmp/h" ||
+  fail "content type: $(grep -i content-type "$tmp/h")"
+promtool check metrics < "$tmp/m" > "$tmp/lint" 2>&1 ||
+  fail "promtool check metrics: $(cat "$tmp/lint")"
+l="pid=\"$pid\",comm=\"threads\""
+for s in "looptrace_tick_duration_seconds_bucket{$l,le=\"+Inf\"}" \
+         "looptrace_phase_duration_seconds_count{$l,phase=\"poll\"}" \
+         "looptrace_task_queue_wait_seconds_count{$l,kind=\"pbkdf2\"}" \
+         "looptrace_task_run_seconds_sum{$l,kind=\"pbkdf2\"}" \
+         "looptrace_ticks_total{$l}" "looptrace_callbacks_total{$l}" \
+         "looptrace_dropped_records_total{$l} 0" \
+         "looptrace_pool_running{$l}" "looptrace_pool_queued{$l}"; do
+  grep -qF "$s" "$tmp/m" || fail "no series $s"
+done
+n1=$(sed -n "s/^looptrace_tasks_total{$l} \([0-9]*\)$/\1/p" "$tmp/m")
+[ -n "$n1" ] && [ "$n1" -ge 3 ] || fail "tasks_total '$n1' after 2 s (>= 3)"
+sleep 1
+curl -sS -o "$tmp/m2" "$url"
+n2=$(sed -n "s/^looptrace_tasks_total{$l} \([0-9]*\)$/\1/p" "$tmp/m2")
+[ -n "$n2" ] && [ "$n2" -gt "$n1" ] || fail "tasks_total did not grow: $n1 -> $n2"
+
+# Hostile HTTP: only GET/HEAD of /metrics, with our Host.
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "http://127.0.0.1:$port/")" = 404 ] || fail "/ is not 404"
+[ "$(code "http://127.0.0.1:$port/metrics/../etc/passwd")" = 404 ] ||
+  fail "a path past /metrics is not 404"
+[ "$(code -X POST "$url")" = 405 ] || fail "POST is not 405"
+[ "$(code -H 'Host: evil.example' "$url")" != 200 ] ||
+  fail "a foreign Host was served"
+(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GARBAGE\r\n\r\n' >&3 &&
+  timeout 5 cat <&3 > "$tmp/garbage") 2>/dev/null
+grep -q '^HTTP/1.1 400' "$tmp/garbage" || fail "garbage not answered 400"
+! ss -ltn | grep -q "0.0.0.0:$port " || fail "listens on every address"
+
+# A real Prometheus scrapes it; its query API returns the series.
+pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$tmp/prom.yml" <<EOT
+global: {scrape_interval: 1s}
+scrape_configs:
+  - job_name: looptrace
+    static_configs: [{targets: ['127.0.0.1:$port']}]
+EOT
+prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
+  --web.listen-address="127.0.0.1:$pport" > "$tmp/prom.log" 2>&1 &
+pids+=($!)
+q="http://127.0.0.1:$pport/api/v1/query?query=looptrace_tasks_total"
+for ((i = 0; i < 300; i++)); do
+  curl -s "$q" > "$tmp/q" 2>/dev/null
+  grep -q "\"pid\":\"$pid\"" "$tmp/q" && break
+  sleep 0.1
+done
+grep -q "\"comm\":\"threads\"" "$tmp/q" && grep -q "\"pid\":\"$pid\"" "$tmp/q" ||
+  fail "Prometheus has no looptrace_tasks_total: $(cat "$tmp/q"; tail -5 "$tmp/prom.log")"
+echo "prometheus: $(cat "$tmp/q")"
+
+kill -TERM "$top"
+wait "$top"
+rc=$?
+[ "$rc" = 0 ] || fail "top ended $rc on SIGTERM: $(cat "$tmp/top.err")"
+kill -0 "$pid" || fail "the traced program did not survive top"
+[ "$failed" = 0 ] && echo "ok"
+exit "$failed"
