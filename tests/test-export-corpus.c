@@ -45,9 +45,9 @@ TEST_IMPL_TIMEOUT(export_fuzz_corpus, 300) {
 /* The seed recording (make-seeds.py) comes out as the trace of what it
  * holds, under each batching: the harness exports, not just survives. */
 TEST_IMPL(export_fuzz_seed_recording) {
-  static const char* const seeds[] = {"seed-recording", "seed-recording-batch1",
-                                      "seed-recording-nowindow",
-                                      "seed-recording-allphases"};
+  static const char* const seeds[] = {
+      "seed-recording", "seed-recording-batch1", "seed-recording-nowindow",
+      "seed-recording-allphases", "seed-recording-gzip"};
   char path[8192];
   size_t i;
   for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {

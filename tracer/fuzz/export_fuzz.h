@@ -2,7 +2,7 @@
  * (fuzz_export.c) and the corpus replay test (tests/test-export-corpus.c):
  * records in, JSON out. The input is read as
  *
- *   byte 0   flags: EXPORT_FUZZ_RAW_TS, _NO_WINDOW, _ALL_PHASES
+ *   byte 0   flags: EXPORT_FUZZ_RAW_TS, _NO_WINDOW, _ALL_PHASES, _GZIP
  *   byte 1   batch size - 1 (low 5 bits, so 1..32 records a batch) and
  *            how many batches between export_advance() calls (top 3 bits)
  *   then     struct lrt_record, 32 bytes each (a short tail is ignored)
@@ -11,7 +11,8 @@
  * up to 4.3 s) from a start a few seconds ago, so that most records lie in
  * the recording; with it, ts is used as is and the start is the first
  * record's ts. The trace goes to a memfd, is read back and must be one
- * JSON array of objects that each have a "ph" string.
+ * JSON array of objects that each have a "ph" string (after gunzip with
+ * EXPORT_FUZZ_GZIP).
  *
  * Header-only (static functions) so the test runner, which links only
  * the tracer's .c files, can use it without a build rule of its own.
@@ -27,12 +28,14 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "export.h"
 
 #define EXPORT_FUZZ_RAW_TS 0x1
 #define EXPORT_FUZZ_NO_WINDOW 0x2
 #define EXPORT_FUZZ_ALL_PHASES 0x4
+#define EXPORT_FUZZ_GZIP 0x8
 #define EXPORT_FUZZ_HEAD 2
 
 /* Where offsets start: this far before now, more than an offset reaches. */
@@ -65,6 +68,58 @@ static char* export_fuzz_read(int fd, size_t* len) {
   buf[off] = '\0';
   *len = off;
   return buf;
+}
+
+/* Replaces *buf (*len bytes of gzip) with what it holds, NUL-ended.
+ * Returns 0 or -EDOM when it is not one whole gzip stream. */
+static int export_fuzz_gunzip(char** buf, size_t* len) {
+  z_stream z;
+  size_t cap = *len * 4 + 4096;
+  size_t out = 0;
+  char* plain = malloc(cap);
+  int zrc = Z_OK;
+  memset(&z, 0, sizeof(z));
+  if (plain == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    free(plain);
+    return -ENOMEM;
+  }
+  z.next_in = (unsigned char*) *buf;
+  z.avail_in = (uInt) *len;
+  while (zrc == Z_OK) {
+    char* grown;
+    if (cap - out < 2) {
+      grown = realloc(plain, cap * 2);
+      if (grown == NULL) {
+        zrc = Z_MEM_ERROR;
+        break;
+      }
+      plain = grown;
+      cap *= 2;
+    }
+    z.next_out = (unsigned char*) plain + out;
+    z.avail_out = (uInt) (cap - out - 1);
+    zrc = inflate(&z, Z_NO_FLUSH);
+    out = cap - 1 - z.avail_out;
+    if (zrc == Z_BUF_ERROR && z.avail_out > 0)
+      break; /* the input ended before the stream */
+    if (zrc == Z_BUF_ERROR)
+      zrc = Z_OK;
+  }
+  inflateEnd(&z);
+  if (zrc == Z_MEM_ERROR) {
+    free(plain);
+    return -ENOMEM;
+  }
+  if (zrc != Z_STREAM_END || z.avail_in != 0) {
+    fprintf(stderr, "export_fuzz: the trace is not one whole gzip stream\n");
+    free(plain);
+    return -EDOM;
+  }
+  plain[out] = '\0';
+  free(*buf);
+  *buf = plain;
+  *len = out;
+  return 0;
 }
 
 /* Checks the trace: a JSON array of objects with a "ph" string. Returns 0
@@ -141,6 +196,7 @@ static int export_fuzz_run(const unsigned char* data, size_t size, char** out,
   opts.start_ns = base;
   opts.window_ns = (flags & EXPORT_FUZZ_NO_WINDOW) ? 0 : EXPORT_WINDOW_NS;
   opts.all_phases = (flags & EXPORT_FUZZ_ALL_PHASES) != 0;
+  opts.gzip = (flags & EXPORT_FUZZ_GZIP) != 0;
   rc = export_new(&ex, &opts);
   for (i = 0; rc == 0 && i < n; i += batch) {
     size_t k = n - i < batch ? n - i : batch;
@@ -167,7 +223,15 @@ static int export_fuzz_run(const unsigned char* data, size_t size, char** out,
   close(fd);
   if (rc == 0 && *out == NULL)
     rc = -EIO;
-  return rc == -EDOM ? -EIO : rc;
+  if (rc == -EDOM)
+    rc = -EIO;
+  if (rc == 0 && (flags & EXPORT_FUZZ_GZIP))
+    rc = export_fuzz_gunzip(out, out_len);
+  if (rc != 0) {
+    free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 /* Exports data[0..size) and checks the trace. Returns 0, -EDOM when the
