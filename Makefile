@@ -6,6 +6,7 @@
 #   make check      the test suite under ASan+UBSan (build/asan/)
 #   make bench      the cost table (slow); make bench-quick (< 60 s)
 #   make deps       install the Debian and npm packages the project needs
+#   make format     format the C as .clang-format says (format-check: CI)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Each part has its own fragment (runtime/build.mk, tracer/build.mk, ...);
@@ -97,7 +98,7 @@ $(BUILD)/compile_commands.json: $(ALL_TARGETS)
 # no-op otherwise. demo/test/check/bench run deps-check first, which
 # installs when root and prints the exact command otherwise.
 
-DEB_PACKAGES := build-essential pkg-config clang llvm libuv1-dev libbpf-dev \
+DEB_PACKAGES := build-essential pkg-config clang clang-format llvm libuv1-dev libbpf-dev \
   bpftool libelf-dev zlib1g-dev systemtap-sdt-dev libcjson-dev libssl-dev \
   libhttp-parser-dev bpftrace chromium nodejs npm time python3 libcap2-bin \
   libncurses-dev tmux prometheus curl
@@ -124,6 +125,20 @@ demo: deps-check
 .PHONY: check
 check: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test-run
+
+.PHONY: format format-check
+# The C of every part, as .clang-format says (Debian 12's clang-format 14).
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) 2>&1 | head -20; \
+	  n=$$(clang-format --dry-run $(FORMAT_FILES) 2>&1 | grep -c 'warning:'); \
+	  if [ "$$n" -gt 0 ]; then \
+	    echo "format-check: $$n places differ from .clang-format (make format)"; \
+	    exit 1; fi
 
 .PHONY: install
 install: all

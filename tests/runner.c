@@ -358,8 +358,7 @@ int main(int argc, char** argv) {
     *strrchr(build_dir, '/') = '\0'; /* BUILD/tests */
     *strrchr(build_dir, '/') = '\0'; /* BUILD */
   }
-  if (realpath(getenv("LOOPTRACE_SRC") ? getenv("LOOPTRACE_SRC")
-                                       : TEST_SRC_DIR,
+  if (realpath(getenv("LOOPTRACE_SRC") ? getenv("LOOPTRACE_SRC") : TEST_SRC_DIR,
                src_dir) == NULL) {
     fprintf(stderr, "runner: source tree: %s\n", strerror(errno));
     return 2;

@@ -55,9 +55,9 @@ TEST_IMPL(pbkdf2_test_vectors) {
   ASSERT_EQ(lrt_loop_init(&loop), 0);
   for (i = 0; i < NVECTORS; i++) {
     const struct vector* v = &vectors[i];
-    ASSERT_EQ(lrt_pbkdf2(&loop, &req[i], v->password, v->password_len,
-                         v->salt, v->salt_len, v->iterations, v->digest,
-                         key[i], strlen(v->hex) / 2, derived, v->source),
+    ASSERT_EQ(lrt_pbkdf2(&loop, &req[i], v->password, v->password_len, v->salt,
+                         v->salt_len, v->iterations, v->digest, key[i],
+                         strlen(v->hex) / 2, derived, v->source),
               0);
   }
   ASSERT_EQ(lrt_run(&loop), 0);
@@ -82,8 +82,8 @@ TEST_IMPL(pbkdf2_bad_arguments) {
   lrt_pbkdf2_t req;
   unsigned char key[32];
   ASSERT_EQ(lrt_loop_init(&loop), 0);
-  ASSERT_EQ(lrt_pbkdf2(&loop, &req, "a", 1, "b", 1, 1000, "no-such-digest",
-                       key, sizeof(key), never, NULL),
+  ASSERT_EQ(lrt_pbkdf2(&loop, &req, "a", 1, "b", 1, 1000, "no-such-digest", key,
+                       sizeof(key), never, NULL),
             UV_EINVAL);
   ASSERT_EQ(lrt_pbkdf2(&loop, &req, "a", 1, "b", 1, 0, "sha512", key,
                        sizeof(key), never, NULL),

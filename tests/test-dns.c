@@ -20,9 +20,9 @@ TEST_IMPL(dns_localhost) {
   hints.ai_socktype = SOCK_STREAM;
   calls = 0;
   ASSERT_EQ(lrt_loop_init(&loop), 0);
-  ASSERT_EQ(lrt_getaddrinfo(&loop, &req, "localhost", "80", &hints, resolved,
-                            NULL),
-            0);
+  ASSERT_EQ(
+      lrt_getaddrinfo(&loop, &req, "localhost", "80", &hints, resolved, NULL),
+      0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(calls, 1);
   ASSERT_EQ(req.result, 0);
@@ -31,8 +31,7 @@ TEST_IMPL(dns_localhost) {
   inet_ntop(AF_INET, &((struct sockaddr_in*) req.addrinfo->ai_addr)->sin_addr,
             ip, sizeof(ip));
   ASSERT_STR_EQ(ip, "127.0.0.1");
-  ASSERT_EQ(ntohs(((struct sockaddr_in*) req.addrinfo->ai_addr)->sin_port),
-            80);
+  ASSERT_EQ(ntohs(((struct sockaddr_in*) req.addrinfo->ai_addr)->sin_port), 80);
   lrt_dns_cleanup(&req);
   ASSERT_NULL(req.addrinfo);
   ASSERT_EQ(lrt_loop_close(&loop), 0);

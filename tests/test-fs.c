@@ -30,9 +30,9 @@ TEST_IMPL(fs_write_read_stat) {
 
   ASSERT_EQ(lrt_loop_init(&loop), 0);
   calls = 0;
-  ASSERT_EQ(lrt_fs_write_file(&loop, &w, path, text, sizeof(text) - 1, count,
-                              NULL),
-            0);
+  ASSERT_EQ(
+      lrt_fs_write_file(&loop, &w, path, text, sizeof(text) - 1, count, NULL),
+      0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(calls, 1);
   ASSERT_EQ(w.result, (ssize_t) sizeof(text) - 1);
@@ -97,8 +97,7 @@ TEST_IMPL(fs_missing_file_enoent) {
   lrt_fs_t r, s;
   calls = 0;
   ASSERT_EQ(lrt_loop_init(&loop), 0);
-  ASSERT_EQ(lrt_fs_read_file(&loop, &r, "/nonexistent/looprt", count, NULL),
-            0);
+  ASSERT_EQ(lrt_fs_read_file(&loop, &r, "/nonexistent/looprt", count, NULL), 0);
   ASSERT_EQ(lrt_fs_stat(&loop, &s, "/nonexistent/looprt", count, NULL), 0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(calls, 2);

@@ -76,9 +76,14 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   /* Longer tasks than the default: the fifth task then waits far longer
    * than a worker thread can take to start on a loaded 2-core machine
    * (seen: 56 ms), so "the fifth waited most" is not a race. */
-  const char* rec[] = {"record", "-o", trace, "--",
-                       test_build_path("examples/threads"), "--iterations",
-                       "400000", NULL};
+  const char* rec[] = {"record",
+                       "-o",
+                       trace,
+                       "--",
+                       test_build_path("examples/threads"),
+                       "--iterations",
+                       "400000",
+                       NULL};
   struct stat_run r;
   struct trace_reader reader;
   struct tasks tasks;

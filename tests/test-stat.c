@@ -122,8 +122,7 @@ TEST_IMPL(stat_json_shape) {
   ASSERT_STR_EQ(keys(j),
                 "recording_us,loop_utilization,ticks,phases,callbacks,"
                 "threadpool,longest_ticks,drops,warnings,missing");
-  ASSERT_STR_EQ(keys(jget(j, "ticks")),
-                "count,cut,per_s,p50_us,p99_us,max_us");
+  ASSERT_STR_EQ(keys(jget(j, "ticks")), "count,cut,per_s,p50_us,p99_us,max_us");
   ASSERT_STR_EQ(keys(jget(j, "phases[0]")),
                 "name,count,total_us,share,p50_us,p99_us,max_us");
   ASSERT_STR_EQ(keys(jget(j, "callbacks[0]")),

@@ -77,8 +77,7 @@ static void connected(lrt_tcp_t* tcp, int status) {
   t.connect_status = status;
   ASSERT_EQ(status, 0);
   ASSERT_EQ(lrt_tcp_read_start(tcp, client_read), 0);
-  ASSERT_EQ(lrt_tcp_write(&t.send_req, tcp, t.payload, PAYLOAD_SIZE, sent),
-            0);
+  ASSERT_EQ(lrt_tcp_write(&t.send_req, tcp, t.payload, PAYLOAD_SIZE, sent), 0);
 }
 
 TEST_IMPL(tcp_round_trip) {

@@ -37,9 +37,8 @@ TEST_IMPL(work_runs_on_worker_and_completes_on_loop) {
     memset(&tasks[i], 0, sizeof(tasks[i]));
     tasks[i].work.data = &tasks[i];
     tasks[i].loop_thread = pthread_self();
-    ASSERT_EQ(lrt_work_submit(&loop, &tasks[i].work, run_task, task_done,
-                              "task"),
-              0);
+    ASSERT_EQ(
+        lrt_work_submit(&loop, &tasks[i].work, run_task, task_done, "task"), 0);
   }
   ASSERT_EQ(lrt_run(&loop), 0);
   for (i = 0; i < 8; i++) {
@@ -128,8 +127,7 @@ TEST_IMPL(work_cancel) {
   ASSERT_EQ(lrt_work_submit(&loop, &blocker.work, wait_for_gate, task_done,
                             "blocker"),
             0);
-  ASSERT_EQ(lrt_work_submit(&loop, &victim.work, run_task, task_done,
-                            "victim"),
+  ASSERT_EQ(lrt_work_submit(&loop, &victim.work, run_task, task_done, "victim"),
             0);
   ASSERT_EQ(lrt_work_cancel(&victim.work), 0);
   ASSERT_EQ(lrt_timeout(&loop, &t, 20, open_gate, NULL), 0);
@@ -157,8 +155,7 @@ TEST_IMPL(work_bad_arguments) {
   ASSERT_EQ(lrt_loop_init(&loop), 0);
   ASSERT_EQ(lrt_work_submit(&loop, &w, NULL, never_done, NULL), UV_EINVAL);
   ASSERT_EQ(lrt_work_submit(&loop, &w, never_run, NULL, NULL), UV_EINVAL);
-  ASSERT_EQ(lrt_work_submit(NULL, &w, never_run, never_done, NULL),
-            UV_EINVAL);
+  ASSERT_EQ(lrt_work_submit(NULL, &w, never_run, never_done, NULL), UV_EINVAL);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(lrt_loop_close(&loop), 0);
   return 0;

@@ -761,8 +761,7 @@ TEST_IMPL(tracer_export_late_label) {
   ASSERT_EQ(export_advance(ex, 3000 + EXPORT_WINDOW_NS + 500 * ms), 0);
   export_stats(ex, &st);
   ASSERT_EQ(st.events, 7);
-  ASSERT_EQ(export_advance(ex, 3300 + EXPORT_WINDOW_NS +
-                                   EXPORT_LABEL_WAIT_NS),
+  ASSERT_EQ(export_advance(ex, 3300 + EXPORT_WINDOW_NS + EXPORT_LABEL_WAIT_NS),
             0);
   export_stats(ex, &st);
   ASSERT_EQ(st.events, 10);

@@ -378,18 +378,20 @@ void tt_check(struct tt_trace* t) {
         double psum = cJSON_GetObjectItem(p, "ts")->valuedouble +
                       cJSON_GetObjectItem(p, "dur")->valuedouble;
         if (sum > psum)
-          TEST_FAIL_("as doubles, %s '%s' ends at %.17g after its parent's "
-                     "end %.17g",
-                     s->cat, s->name, sum, psum);
+          TEST_FAIL_(
+              "as doubles, %s '%s' ends at %.17g after its parent's "
+              "end %.17g",
+              s->cat, s->name, sum, psum);
       }
       if (*prev >= 0) {
         const cJSON* p = t->spans[*prev].ev;
         double psum = cJSON_GetObjectItem(p, "ts")->valuedouble +
                       cJSON_GetObjectItem(p, "dur")->valuedouble;
         if (ts < psum)
-          TEST_FAIL_("as doubles, %s '%s' starts at %.17g before its "
-                     "previous sibling ends (%.17g)",
-                     s->cat, s->name, ts, psum);
+          TEST_FAIL_(
+              "as doubles, %s '%s' starts at %.17g before its "
+              "previous sibling ends (%.17g)",
+              s->cat, s->name, ts, psum);
       }
       *prev = i;
     }

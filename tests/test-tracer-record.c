@@ -770,8 +770,9 @@ TEST_IMPL(tracer_record_no_tail) {
   const char* out = tt_tmp(".out");
   const char* path = tt_tmp(".json");
   char pid_text[16];
-  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p", pid_text, "-d",
-                  "1",               "-o",     (char*) path, NULL};
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q", "-p",
+                  pid_text,          "-d",     "1",  "-o",
+                  (char*) path,      NULL};
   const struct tt_span* ticks[4096];
   struct tt_trace t;
   char* output;

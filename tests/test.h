@@ -33,13 +33,13 @@ void test__register(struct test_entry* entry);
 #define TEST_DEFAULT_TIMEOUT 60
 
 /* TEST_IMPL_TIMEOUT(name, seconds): a test with its own time limit. */
-#define TEST_IMPL_TIMEOUT(name, seconds)                                      \
-  static int test_##name(void);                                               \
-  static struct test_entry test_entry_##name = {#name, test_##name, seconds,  \
-                                                NULL};                        \
-  __attribute__((constructor)) static void test_register_##name(void) {       \
-    test__register(&test_entry_##name);                                       \
-  }                                                                           \
+#define TEST_IMPL_TIMEOUT(name, seconds)                                     \
+  static int test_##name(void);                                              \
+  static struct test_entry test_entry_##name = {#name, test_##name, seconds, \
+                                                NULL};                       \
+  __attribute__((constructor)) static void test_register_##name(void) {      \
+    test__register(&test_entry_##name);                                      \
+  }                                                                          \
   static int test_##name(void)
 
 #define TEST_IMPL(name) TEST_IMPL_TIMEOUT(name, TEST_DEFAULT_TIMEOUT)
@@ -47,50 +47,51 @@ void test__register(struct test_entry* entry);
 /* Exit status that means "skipped" (automake's convention). */
 #define TEST_EXIT_SKIP 77
 
-#define TEST_SKIP(...)                                                        \
-  do {                                                                        \
-    printf("skip: ");                                                         \
-    printf(__VA_ARGS__);                                                      \
-    printf("\n");                                                             \
-    fflush(stdout);                                                           \
-    exit(TEST_EXIT_SKIP);                                                     \
+#define TEST_SKIP(...)    \
+  do {                    \
+    printf("skip: ");     \
+    printf(__VA_ARGS__);  \
+    printf("\n");         \
+    fflush(stdout);       \
+    exit(TEST_EXIT_SKIP); \
   } while (0)
 
-#define TEST_SKIP_NO_BPF(...)                                                 \
-  do {                                                                        \
-    const char* req_ = getenv("LOOPTRACE_REQUIRE_BPF");                       \
-    if (req_ != NULL && strcmp(req_, "1") == 0) {                             \
-      fprintf(stderr, "%s:%d: BPF required (LOOPTRACE_REQUIRE_BPF=1) but: ",  \
-              __FILE__, __LINE__);                                            \
-      fprintf(stderr, __VA_ARGS__);                                           \
-      fprintf(stderr, "\n");                                                  \
-      exit(1);                                                                \
-    }                                                                         \
-    TEST_SKIP(__VA_ARGS__);                                                   \
+#define TEST_SKIP_NO_BPF(...)                                                  \
+  do {                                                                         \
+    const char* req_ = getenv("LOOPTRACE_REQUIRE_BPF");                        \
+    if (req_ != NULL && strcmp(req_, "1") == 0) {                              \
+      fprintf(stderr,                                                          \
+              "%s:%d: BPF required (LOOPTRACE_REQUIRE_BPF=1) but: ", __FILE__, \
+              __LINE__);                                                       \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fprintf(stderr, "\n");                                                   \
+      exit(1);                                                                 \
+    }                                                                          \
+    TEST_SKIP(__VA_ARGS__);                                                    \
   } while (0)
 
-#define TEST_FAIL_(...)                                                       \
-  do {                                                                        \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                           \
-    fprintf(stderr, __VA_ARGS__);                                             \
-    fprintf(stderr, "\n");                                                    \
-    fflush(stderr);                                                           \
-    exit(1);                                                                  \
+#define TEST_FAIL_(...)                             \
+  do {                                              \
+    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__);                   \
+    fprintf(stderr, "\n");                          \
+    fflush(stderr);                                 \
+    exit(1);                                        \
   } while (0)
 
-#define ASSERT(expr)                                                          \
-  do {                                                                        \
-    if (!(expr))                                                              \
-      TEST_FAIL_("assertion failed: %s", #expr);                              \
+#define ASSERT(expr)                             \
+  do {                                           \
+    if (!(expr))                                 \
+      TEST_FAIL_("assertion failed: %s", #expr); \
   } while (0)
 
-#define ASSERT_BASE_(a, op, b, type, fmt)                                     \
-  do {                                                                        \
-    type a_ = (type) (a);                                                     \
-    type b_ = (type) (b);                                                     \
-    if (!(a_ op b_))                                                          \
-      TEST_FAIL_("assertion failed: %s %s %s (" fmt " %s " fmt ")", #a, #op,  \
-                 #b, a_, #op, b_);                                            \
+#define ASSERT_BASE_(a, op, b, type, fmt)                                    \
+  do {                                                                       \
+    type a_ = (type) (a);                                                    \
+    type b_ = (type) (b);                                                    \
+    if (!(a_ op b_))                                                         \
+      TEST_FAIL_("assertion failed: %s %s %s (" fmt " %s " fmt ")", #a, #op, \
+                 #b, a_, #op, b_);                                           \
   } while (0)
 
 #define ASSERT_EQ(a, b) ASSERT_BASE_(a, ==, b, int64_t, "%" PRId64)
@@ -110,21 +111,22 @@ void test__register(struct test_entry* entry);
 #define ASSERT_NULL(a) ASSERT_BASE_(a, ==, NULL, const void*, "%p")
 #define ASSERT_NOT_NULL(a) ASSERT_BASE_(a, !=, NULL, const void*, "%p")
 
-#define ASSERT_STR_EQ(a, b)                                                   \
-  do {                                                                        \
-    const char* a_ = (a);                                                     \
-    const char* b_ = (b);                                                     \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                      \
-      TEST_FAIL_("assertion failed: %s == %s (\"%s\" == \"%s\")", #a, #b,     \
-                 a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
+#define ASSERT_STR_EQ(a, b)                                               \
+  do {                                                                    \
+    const char* a_ = (a);                                                 \
+    const char* b_ = (b);                                                 \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                  \
+      TEST_FAIL_("assertion failed: %s == %s (\"%s\" == \"%s\")", #a, #b, \
+                 a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
   } while (0)
 
-#define ASSERT_MEM_EQ(a, b, n)                                                \
-  do {                                                                        \
-    if (memcmp((a), (b), (n)) != 0)                                           \
-      TEST_FAIL_("assertion failed: %s and %s differ in their first %zu "     \
-                 "bytes",                                                     \
-                 #a, #b, (size_t) (n));                                       \
+#define ASSERT_MEM_EQ(a, b, n)                                     \
+  do {                                                             \
+    if (memcmp((a), (b), (n)) != 0)                                \
+      TEST_FAIL_(                                                  \
+          "assertion failed: %s and %s differ in their first %zu " \
+          "bytes",                                                 \
+          #a, #b, (size_t) (n));                                   \
   } while (0)
 
 /* Where things are: the build directory (LOOPTRACE_BUILD, absolute) and

@@ -64,15 +64,15 @@
 #define EXPORT_LABEL_WAIT_NS (1000 * 1000 * 1000ull)
 
 struct export_opts {
-  int fd;                   /* the trace file, open for writing */
-  pid_t pid;                /* the traced process */
-  const char* process_name; /* its name (comm) */
-  const char* command;      /* its command line, or NULL */
-  uint64_t start_ns;        /* CLOCK_MONOTONIC ns that is ts 0 */
-  uint64_t window_ns;       /* see above; 0 handles records at once */
-  int all_phases;           /* keep empty sub-microsecond phases */
-  int gzip;                 /* write gzip (json_writer.h), not plain JSON */
-  const char* source;       /* "looprt" (NULL) or "libuv" */
+  int fd;                       /* the trace file, open for writing */
+  pid_t pid;                    /* the traced process */
+  const char* process_name;     /* its name (comm) */
+  const char* command;          /* its command line, or NULL */
+  uint64_t start_ns;            /* CLOCK_MONOTONIC ns that is ts 0 */
+  uint64_t window_ns;           /* see above; 0 handles records at once */
+  int all_phases;               /* keep empty sub-microsecond phases */
+  int gzip;                     /* write gzip (json_writer.h), not plain JSON */
+  const char* source;           /* "looprt" (NULL) or "libuv" */
   const char* const* fallbacks; /* what could not be seen; NULL-ended */
 };
 
@@ -132,9 +132,9 @@ int export_finish(struct exporter* ex, uint64_t end_ns, const char* end_reason);
 /* A flight recorder's dump (tracer/flight.h): what fired it and the
  * window of time the file holds. */
 struct export_trigger {
-  const char* trigger;      /* as the user wrote it: "tick>50ms", "SIGUSR1" */
-  uint64_t ts_ns;           /* when it fired */
-  uint64_t value_ns;        /* what was measured (has_value) */
+  const char* trigger; /* as the user wrote it: "tick>50ms", "SIGUSR1" */
+  uint64_t ts_ns;      /* when it fired */
+  uint64_t value_ns;   /* what was measured (has_value) */
   int has_value;
   unsigned dump;            /* 1 for the first dump of a recording, ...;
                                0 for a further trigger in the same dump */

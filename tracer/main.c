@@ -32,8 +32,7 @@ static const struct {
 
 static void usage(FILE* out) {
   size_t i;
-  fprintf(out,
-          "looptrace %s: see inside an event loop.\n\nusage:\n",
+  fprintf(out, "looptrace %s: see inside an event loop.\n\nusage:\n",
           LOOPTRACE_VERSION);
   for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     fprintf(out, "  looptrace %s\n", commands[i].usage);

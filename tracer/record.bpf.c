@@ -64,7 +64,6 @@ struct {
 
 #define RECORD_SIZE sizeof(struct lrt_record)
 
-
 static __always_inline void count_drops(__u64 n) {
   __u32 key = 0;
   __u64* value = bpf_map_lookup_elem(&drops, &key);

@@ -296,16 +296,16 @@ struct output {
   const char* path;   /* as the user named it */
   char tmp[PATH_MAX]; /* the temporary file, "" when writing directly */
   int fd;
-  int created;  /* path itself was created here (the default name) */
-  dev_t dev;    /* of the file looptrace created, to remove only it */
+  int created; /* path itself was created here (the default name) */
+  dev_t dev;   /* of the file looptrace created, to remove only it */
   ino_t ino;
 };
 
 /* Creates `path` new, never through a symlink; notes that we made it. */
 static int output_create(struct output* out, const char* path) {
   struct stat st;
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0644);
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     return -errno;
   if (fstat(fd, &st) != 0) {
@@ -456,12 +456,12 @@ struct session {
   pid_t pid;         /* the traced process */
   unsigned dumps_shown;
   int ncpus;
-  uint64_t* drop_values; /* ncpus entries */
-  uint64_t ring_drops;   /* as last read from the map */
+  uint64_t* drop_values;   /* ncpus entries */
+  uint64_t ring_drops;     /* as last read from the map */
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
   uint64_t uv_drops;       /* as last read from it */
-  int error;             /* a negative errno that stopped the recording */
-  uint64_t consume_until; /* when consume() stops reading, 0 outside */
+  int error;               /* a negative errno that stopped the recording */
+  uint64_t consume_until;  /* when consume() stops reading, 0 outside */
 };
 
 static int on_batch(void* ctx, void* data, size_t size) {
@@ -496,8 +496,7 @@ static void check_drops(struct session* s) {
   }
   if (total > s->ring_drops) {
     if (s->fl != NULL)
-      flight_dropped(s->fl, now_ns(), (uint64_t) s->pid,
-                     total - s->ring_drops);
+      flight_dropped(s->fl, now_ns(), (uint64_t) s->pid, total - s->ring_drops);
     else
       export_dropped(s->ex, now_ns(), total - s->ring_drops);
     s->ring_drops = total;
@@ -524,7 +523,8 @@ static void show_flight_progress(struct session* s, int tty) {
           tty ? "\r" : "", (int) s->pid, (double) st.window_ns / 1e9, st.held,
           (double) st.held_bytes / (1 << 20),
           (double) s->args->flight.size / (1 << 20), st.dumps,
-          st.dumps == 1 ? "" : "s", st.pending ? ", trigger fired" : "", tty ? "\033[K" : "\n");
+          st.dumps == 1 ? "" : "s", st.pending ? ", trigger fired" : "",
+          tty ? "\033[K" : "\n");
 }
 
 /* Says what a dump just written holds. */
@@ -589,8 +589,8 @@ static int finish_flight(struct session* s, const char* end_reason) {
   if (err == 0)
     err = flight_finish(s->fl, now_ns(), end_reason);
   if (err != 0) {
-    fprintf(stderr, "looptrace: writing a dump for %s: %s\n",
-            s->args->output, strerror(-err));
+    fprintf(stderr, "looptrace: writing a dump for %s: %s\n", s->args->output,
+            strerror(-err));
     return err;
   }
   show_dump(s);
@@ -720,8 +720,7 @@ static void libuv_target(struct probes_target* target, pid_t pid,
       strcmp(target->comm, "looptrace") == 0)
     snprintf(target->comm, sizeof(target->comm), "%s",
              base != NULL ? base + 1 : cmd);
-  snprintf(target->shown, sizeof(target->shown), "%s",
-           libuv_source_shown(uv));
+  snprintf(target->shown, sizeof(target->shown), "%s", libuv_source_shown(uv));
 }
 
 /* A process with no looprt probes: traced through its libuv, if it has
@@ -1066,9 +1065,9 @@ static int run(struct record_args* args) {
            target.comm, args->output);
   if (!args->quiet && s.uv != NULL) {
     libuv_source_describe(s.uv, stderr);
-    fprintf(stderr, "looptrace: tracing pid %d (%s) %s %s\n",
-            (int) target.pid, target.comm,
-            s.fl != NULL ? "in flight mode, dumps to" : "into", args->output);
+    fprintf(stderr, "looptrace: tracing pid %d (%s) %s %s\n", (int) target.pid,
+            target.comm, s.fl != NULL ? "in flight mode, dumps to" : "into",
+            args->output);
   } else if (!args->quiet)
     fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) %s %s\n",
             (int) target.pid, target.comm,

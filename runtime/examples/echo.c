@@ -93,11 +93,12 @@ static void on_signal(lrt_signal_t* sig, int signum) {
 }
 
 static void usage(FILE* out) {
-  fprintf(out, "usage: echo [--host IP] [--port N]\n"
-               "Echoes back whatever TCP clients send, until SIGINT or "
-               "SIGTERM.\n"
-               "  --host IP   address to listen on (default 127.0.0.1)\n"
-               "  --port N    port (default 0: any free port; printed)\n");
+  fprintf(out,
+          "usage: echo [--host IP] [--port N]\n"
+          "Echoes back whatever TCP clients send, until SIGINT or "
+          "SIGTERM.\n"
+          "  --host IP   address to listen on (default 127.0.0.1)\n"
+          "  --port N    port (default 0: any free port; printed)\n");
 }
 
 int main(int argc, char** argv) {
@@ -113,10 +114,18 @@ int main(int argc, char** argv) {
 
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
-    case 'H': host = optarg; break;
-    case 'p': port = atoi(optarg); break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'H':
+      host = optarg;
+      break;
+    case 'p':
+      port = atoi(optarg);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   r = lrt_loop_init(&app.loop);

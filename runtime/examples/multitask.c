@@ -110,8 +110,7 @@ static void looked_up(lrt_dns_t* req) {
   uv_ip4_name((struct sockaddr_in*) ai->ai_addr, ip, sizeof(ip));
   lrt_dns_cleanup(req);
   check(lrt_tcp_init(&app.loop, &app.client), "init");
-  check(lrt_tcp_connect(&app.client, ip, lrt_tcp_port(&app.server),
-                        connected),
+  check(lrt_tcp_connect(&app.client, ip, lrt_tcp_port(&app.server), connected),
         "connect");
 }
 
@@ -137,10 +136,11 @@ int main(int argc, char** argv) {
   int i;
 
   if (argc > 1) {
-    printf("usage: multitask\n"
-           "Starts a request to a local server, a file read and four pbkdf2 "
-           "calls at\nonce, and prints when each finished. The file read "
-           "waits for the pool.\n");
+    printf(
+        "usage: multitask\n"
+        "Starts a request to a local server, a file read and four pbkdf2 "
+        "calls at\nonce, and prints when each finished. The file read "
+        "waits for the pool.\n");
     return strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
   app.path = "/proc/self/exe";
@@ -156,9 +156,8 @@ int main(int argc, char** argv) {
         "getaddrinfo");
   check(lrt_fs_stat(&app.loop, &app.stat, app.path, file_stat, NULL), "stat");
   for (i = 0; i < HASHES; i++)
-    check(lrt_pbkdf2(&app.loop, &app.hash[i], "a", 1, "b", 1, 100000,
-                     "sha512", app.key[i], sizeof(app.key[i]), hashed,
-                     "pbkdf2"),
+    check(lrt_pbkdf2(&app.loop, &app.hash[i], "a", 1, "b", 1, 100000, "sha512",
+                     app.key[i], sizeof(app.key[i]), hashed, "pbkdf2"),
           "pbkdf2");
   lrt_run(&app.loop);
   check(lrt_loop_close(&app.loop), "close");

@@ -87,8 +87,7 @@ static void file_read(lrt_fs_t* req) {
   say("poll", "fs.readFile callback: schedules one thing per phase");
   check(lrt_timeout(&app.loop, &app.timeout, 0, timeout_cb, "setTimeout 0"),
         "timeout");
-  check(lrt_immediate(&app.loop, &app.immediate, immediate_cb,
-                      "setImmediate"),
+  check(lrt_immediate(&app.loop, &app.immediate, immediate_cb, "setImmediate"),
         "immediate");
   check(lrt_tcp_write(&app.write, &app.client, "x", 1, write_done), "write");
   lrt_tcp_close(&app.doomed, doomed_closed);
@@ -129,10 +128,11 @@ static void on_connection(lrt_tcp_t* server, int status) {
 int main(int argc, char** argv) {
   uv_loop_t* uv;
   if (argc > 1) {
-    printf("usage: phases\n"
-           "Prints callbacks in the order the event loop runs them, each "
-           "with its phase.\nTrace it to see the phases around them: "
-           "looptrace record -- phases\n");
+    printf(
+        "usage: phases\n"
+        "Prints callbacks in the order the event loop runs them, each "
+        "with its phase.\nTrace it to see the phases around them: "
+        "looptrace record -- phases\n");
     return strcmp(argv[1], "--help") == 0 ? 0 : 2;
   }
   app.path = "/proc/self/exe";

@@ -115,13 +115,27 @@ int main(int argc, char** argv) {
   app.pause_ms = 100;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
-    case 't': app.tasks = atoi(optarg); break;
-    case 'i': app.iterations = atoi(optarg); break;
-    case 'k': app.keylen = atoi(optarg); break;
-    case 'r': app.rounds = atoi(optarg); break;
-    case 'p': app.pause_ms = atoi(optarg); break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 't':
+      app.tasks = atoi(optarg);
+      break;
+    case 'i':
+      app.iterations = atoi(optarg);
+      break;
+    case 'k':
+      app.keylen = atoi(optarg);
+      break;
+    case 'r':
+      app.rounds = atoi(optarg);
+      break;
+    case 'p':
+      app.pause_ms = atoi(optarg);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (app.tasks < 1 || app.iterations < 1 || app.keylen < 1 ||

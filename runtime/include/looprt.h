@@ -242,11 +242,11 @@ LRT_EXTERN int lrt_work_cancel(lrt_work_t* work);
  */
 
 struct lrt_fs_s {
-  void* data;      /* the caller's */
-  ssize_t result;  /* see above */
-  char* buf;       /* lrt_fs_read_file: the contents, NUL-terminated */
-  size_t len;      /* lrt_fs_read_file: their length */
-  uv_stat_t stat;  /* lrt_fs_stat: the file's status */
+  void* data;     /* the caller's */
+  ssize_t result; /* see above */
+  char* buf;      /* lrt_fs_read_file: the contents, NUL-terminated */
+  size_t len;     /* lrt_fs_read_file: their length */
+  uv_stat_t stat; /* lrt_fs_stat: the file's status */
   /* private */
   lrt_work_t work;
   lrt_fs_cb cb;
@@ -265,8 +265,8 @@ LRT_EXTERN int lrt_fs_read_file(lrt_loop_t* loop, lrt_fs_t* req,
 /* Creates or truncates `path` and writes `len` bytes of `data` to it.
  * `data` must stay valid until the callback. */
 LRT_EXTERN int lrt_fs_write_file(lrt_loop_t* loop, lrt_fs_t* req,
-                                 const char* path, const void* data,
-                                 size_t len, lrt_fs_cb cb, const char* label);
+                                 const char* path, const void* data, size_t len,
+                                 lrt_fs_cb cb, const char* label);
 
 /* Fills req->stat for `path`. */
 LRT_EXTERN int lrt_fs_stat(lrt_loop_t* loop, lrt_fs_t* req, const char* path,
@@ -331,8 +331,8 @@ LRT_EXTERN int lrt_pbkdf2(lrt_loop_t* loop, lrt_pbkdf2_t* req,
                           const void* password, size_t password_len,
                           const void* salt, size_t salt_len,
                           unsigned iterations, const char* digest,
-                          unsigned char* key, size_t keylen,
-                          lrt_pbkdf2_cb cb, const char* label);
+                          unsigned char* key, size_t keylen, lrt_pbkdf2_cb cb,
+                          const char* label);
 
 /* ------------------------------------------------------------------------
  * TCP. Callbacks run in the poll phase (writes may complete in pending).
@@ -385,8 +385,8 @@ LRT_EXTERN int lrt_tcp_read_start(lrt_tcp_t* tcp, lrt_read_cb cb);
 LRT_EXTERN int lrt_tcp_read_stop(lrt_tcp_t* tcp);
 
 /* Writes `len` bytes; `data` must stay valid until `cb` (may be NULL). */
-LRT_EXTERN int lrt_tcp_write(lrt_write_t* req, lrt_tcp_t* tcp,
-                             const void* data, size_t len, lrt_write_cb cb);
+LRT_EXTERN int lrt_tcp_write(lrt_write_t* req, lrt_tcp_t* tcp, const void* data,
+                             size_t len, lrt_write_cb cb);
 
 /* Closes the socket; `cb` (may be NULL) runs in the close phase, after
  * which `tcp` may be freed. */

@@ -158,8 +158,8 @@ enum lrt_callback_kind {
 #define LRT_LABEL_MAX_LEN 127 /* longer labels are cut */
 
 /* Packing of LRT_REC_LOOP_START's arg. */
-#define LRT_LOOP_INFO(uv_version, pool_size, trace_version)                   \
-  (((uint64_t) (uv_version) << 32) | ((uint64_t) (trace_version) << 16) |     \
+#define LRT_LOOP_INFO(uv_version, pool_size, trace_version)               \
+  (((uint64_t) (uv_version) << 32) | ((uint64_t) (trace_version) << 16) | \
    (uint64_t) (pool_size))
 #define LRT_LOOP_INFO_UV_VERSION(arg) ((uint32_t) ((arg) >> 32) & 0xffffff)
 #define LRT_LOOP_INFO_TRACE_VERSION(arg) ((uint16_t) ((arg) >> 16))
@@ -173,7 +173,7 @@ enum lrt_clock {
   LRT_CLOCK_TSC = 2      /* the TSC, converted to CLOCK_MONOTONIC ns with a
                             calibration the runtime keeps (clock.c) */
 };
-#define LRT_LOOP_INFO_SET_CLOCK(info, clock)                                  \
+#define LRT_LOOP_INFO_SET_CLOCK(info, clock) \
   ((info) | ((uint64_t) (clock) << 56))
 #define LRT_LOOP_INFO_CLOCK(arg) ((uint8_t) ((arg) >> 56))
 
@@ -252,14 +252,12 @@ static inline const char* lrt_callback_kind_name(unsigned kind) {
  * libuv 1.45 moved timers from the start of an iteration to its end
  * (libuv commit 660095490, "change execution order of timers"). */
 static inline int lrt_phase_order(uint32_t uv_version, uint8_t* order) {
-  static const uint8_t v144[] = {LRT_PHASE_TIMERS,  LRT_PHASE_PENDING,
-                                 LRT_PHASE_IDLE,    LRT_PHASE_PREPARE,
-                                 LRT_PHASE_POLL,    LRT_PHASE_CHECK,
-                                 LRT_PHASE_CLOSE};
-  static const uint8_t v145[] = {LRT_PHASE_PENDING, LRT_PHASE_IDLE,
-                                 LRT_PHASE_PREPARE, LRT_PHASE_POLL,
-                                 LRT_PHASE_CHECK,   LRT_PHASE_CLOSE,
-                                 LRT_PHASE_TIMERS};
+  static const uint8_t v144[] = {
+      LRT_PHASE_TIMERS, LRT_PHASE_PENDING, LRT_PHASE_IDLE, LRT_PHASE_PREPARE,
+      LRT_PHASE_POLL,   LRT_PHASE_CHECK,   LRT_PHASE_CLOSE};
+  static const uint8_t v145[] = {
+      LRT_PHASE_PENDING, LRT_PHASE_IDLE,  LRT_PHASE_PREPARE, LRT_PHASE_POLL,
+      LRT_PHASE_CHECK,   LRT_PHASE_CLOSE, LRT_PHASE_TIMERS};
   const uint8_t* src = uv_version >= ((1u << 16) | (45u << 8)) ? v145 : v144;
   int i;
   for (i = 0; i < 7; i++)

@@ -6,10 +6,9 @@
 
 static void pbkdf2_work(lrt_work_t* work) {
   lrt_pbkdf2_t* req = container_of(work, lrt_pbkdf2_t, work);
-  int ok = PKCS5_PBKDF2_HMAC(req->password, (int) req->password_len,
-                             req->salt, (int) req->salt_len,
-                             (int) req->iterations, req->digest,
-                             (int) req->keylen, req->key);
+  int ok = PKCS5_PBKDF2_HMAC(req->password, (int) req->password_len, req->salt,
+                             (int) req->salt_len, (int) req->iterations,
+                             req->digest, (int) req->keylen, req->key);
   req->result = ok == 1 ? 0 : UV_EIO;
 }
 

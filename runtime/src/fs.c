@@ -171,8 +171,8 @@ int lrt_fs_write_file(lrt_loop_t* loop, lrt_fs_t* req, const char* path,
                    label != NULL ? label : "fs.writeFile");
 }
 
-int lrt_fs_stat(lrt_loop_t* loop, lrt_fs_t* req, const char* path,
-                lrt_fs_cb cb, const char* label) {
+int lrt_fs_stat(lrt_loop_t* loop, lrt_fs_t* req, const char* path, lrt_fs_cb cb,
+                const char* label) {
   return fs_submit(loop, req, FS_STAT, path, cb,
                    label != NULL ? label : "fs.stat");
 }

@@ -13,8 +13,8 @@
 #include "looprt_trace.h"
 #include "probes.h"
 
-#define container_of(ptr, type, member)                                       \
-  ((type*) ((char*) (ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) \
+  ((type*) ((char*) (ptr) -offsetof(type, member)))
 
 /* A pending-queue entry of libuv's (uv__io_t) that runs our callback in
  * the pending phase. phases.c uses three of them as sentinels. */
@@ -83,7 +83,7 @@ struct lrt__loop_private {
 
   /* threadpool.c */
   uint64_t work_in_flight;
-  _Atomic uint64_t tasks_submitted; /* also the low bits of task ids */
+  _Atomic uint64_t tasks_submitted;    /* also the low bits of task ids */
   struct lrt__loop_private* next_open; /* threadpool.c's list of loops */
   struct lrt__work_queue* work_queue;  /* made on the first task */
 
@@ -111,7 +111,6 @@ extern _Atomic uint32_t lrt__session;
 /* The current session, starting one if none runs. Call only when
  * LRT_TRACING(). */
 uint32_t lrt__session_get(void);
-
 
 /* Appends a record for the calling thread. Call only when LRT_TRACING().
  * Starts a session if none is running. */

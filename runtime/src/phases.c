@@ -335,8 +335,7 @@ static void close_end_cb(uv_handle_t* handle) {
 
 /* First in the pending phase: timers (or the previous tick) ended. */
 static void pending_begin_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
-  struct lrt__phases* p =
-      container_of(w, struct lrt__phases, pending_begin.io);
+  struct lrt__phases* p = container_of(w, struct lrt__phases, pending_begin.io);
   lrt_loop_t* loop = loop_of_uv(uv);
   uint64_t ts;
 
@@ -393,8 +392,7 @@ static void idle_end_cb(uv_idle_t* handle) {
 
 /* Last prepare handle: poll begins. */
 static void prepare_end_cb(uv_prepare_t* handle) {
-  struct lrt__phases* p =
-      container_of(handle, struct lrt__phases, prepare_end);
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, prepare_end);
   lrt_loop_t* loop = loop_of_uv(handle->loop);
   uv_loop_t* uv = handle->loop;
   uint64_t ts = lrt__now();

@@ -74,11 +74,11 @@ struct ring {
   struct lrt_record rec[RING_RECORDS] __attribute__((aligned(64)));
 };
 
-#define VIEW_FIELD(ring_f, view_f)                                            \
-  _Static_assert(offsetof(struct ring, ring_f) ==                             \
-                         offsetof(struct lrt_ring_view, view_f) &&            \
-                     sizeof(((struct ring*) 0)->ring_f) ==                    \
-                         sizeof(((struct lrt_ring_view*) 0)->view_f),         \
+#define VIEW_FIELD(ring_f, view_f)                                    \
+  _Static_assert(offsetof(struct ring, ring_f) ==                     \
+                         offsetof(struct lrt_ring_view, view_f) &&    \
+                     sizeof(((struct ring*) 0)->ring_f) ==            \
+                         sizeof(((struct lrt_ring_view*) 0)->view_f), \
                  "struct ring begins as struct lrt_ring_view")
 VIEW_FIELD(head, head);
 VIEW_FIELD(tail, tail);
@@ -94,7 +94,8 @@ static struct ring* registry;
 static pthread_key_t ring_key;
 static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
 
-static __thread struct ring* tls_ring __attribute__((tls_model("initial-exec")));
+static __thread struct ring* tls_ring
+    __attribute__((tls_model("initial-exec")));
 static __thread uint8_t tls_role __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tls_role_index
     __attribute__((tls_model("initial-exec")));
@@ -130,13 +131,13 @@ static void start_flusher(void);
 /* The label table: ids are indexes into texts (0 is "no label"). */
 static struct {
   pthread_mutex_t lock;
-  char** texts;      /* texts[id], interned copies, never freed */
-  uint32_t count;    /* ids in use, including 0 */
+  char** texts;   /* texts[id], interned copies, never freed */
+  uint32_t count; /* ids in use, including 0 */
   uint32_t cap;
-  uint32_t* slots;   /* open addressing by content: id, or 0 if free */
-  uint32_t nslots;   /* a power of two */
-  uint32_t session;  /* the session the table was announced in, 0: none */
-  int overflowed;    /* LABEL_OVERFLOW has been handed out */
+  uint32_t* slots;  /* open addressing by content: id, or 0 if free */
+  uint32_t nslots;  /* a power of two */
+  uint32_t session; /* the session the table was announced in, 0: none */
+  int overflowed;   /* LABEL_OVERFLOW has been handed out */
 } labels = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* The only site of looprt:flush. noinline keeps it one site, so attaching
@@ -183,9 +184,9 @@ static void ring_flush(struct ring* r, int wait) {
 /* Drops what the ring holds (no tracer listens any more). */
 static void ring_discard(struct ring* r) {
   pthread_mutex_lock(&r->flush_lock);
-  atomic_store_explicit(
-      &r->tail, atomic_load_explicit(&r->head, memory_order_acquire),
-      memory_order_release);
+  atomic_store_explicit(&r->tail,
+                        atomic_load_explicit(&r->head, memory_order_acquire),
+                        memory_order_release);
   pthread_mutex_unlock(&r->flush_lock);
 }
 
@@ -235,8 +236,8 @@ static struct ring* ring_create(void) {
 
 /* Appends one record; counts it as lost when the ring is full and cannot
  * be flushed right now (the traced program never waits for the tracer). */
-static void ring_put(struct ring* r, uint8_t type, uint8_t kind,
-                     uint16_t label, uint64_t ts, uint64_t id, uint64_t arg) {
+static void ring_put(struct ring* r, uint8_t type, uint8_t kind, uint16_t label,
+                     uint64_t ts, uint64_t id, uint64_t arg) {
   uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
   uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
   uint64_t need = r->lost != 0 ? 2 : 1;
@@ -294,8 +295,8 @@ static size_t label_len(const char* s) {
 /* Sends label `id`, `text`, to the tracer now, as LABEL records. */
 static void label_announce(uint32_t id, const char* text, uint64_t ts,
                            uint32_t tid) {
-  struct lrt_record rec[(LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) /
-                        LRT_LABEL_CHUNK];
+  struct lrt_record
+      rec[(LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) / LRT_LABEL_CHUNK];
   size_t len = strnlen(text, LRT_LABEL_MAX_LEN);
   size_t n = 0;
   size_t off = 0;
@@ -692,8 +693,8 @@ static struct ring* ring_for_session(uint64_t ts) {
     r->session = s;
     /* Where the thread's records wait, should the process die. */
     fire_batch(NULL, 0, r);
-    ring_put(r, LRT_REC_THREAD, tls_role ? tls_role : LRT_THREAD_OTHER, 0,
-             ts, tls_role_index, 0);
+    ring_put(r, LRT_REC_THREAD, tls_role ? tls_role : LRT_THREAD_OTHER, 0, ts,
+             tls_role_index, 0);
   }
   return r;
 }
@@ -701,8 +702,8 @@ static struct ring* ring_for_session(uint64_t ts) {
 void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
                uint64_t id, uint64_t arg) {
   struct ring* r = tls_ring;
-  if (r == NULL || r->session != atomic_load_explicit(&lrt__session,
-                                                      memory_order_relaxed) ||
+  if (r == NULL ||
+      r->session != atomic_load_explicit(&lrt__session, memory_order_relaxed) ||
       r->session == 0) {
     r = ring_for_session(ts);
     if (r == NULL)

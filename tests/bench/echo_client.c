@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
   int i;
 
   if (argc < 4) {
-    fprintf(stderr, "usage: echo_client PORT CONNECTIONS ROUND_TRIPS "
-                    "[BYTES]\n");
+    fprintf(stderr,
+            "usage: echo_client PORT CONNECTIONS ROUND_TRIPS "
+            "[BYTES]\n");
     return 2;
   }
   port = atoi(argv[1]);

@@ -290,8 +290,7 @@ int main(int argc, char** argv) {
   else if (strcmp(argv[1], "pool") == 0) {
     uint64_t window = argc > 3 ? strtoull(argv[3], NULL, 10) : b.n;
     start_pool(b.n < window ? b.n : window);
-  }
-  else
+  } else
     goto usage;
 
   getrusage(RUSAGE_SELF, &ru0);
@@ -306,15 +305,16 @@ int main(int argc, char** argv) {
   printf("wall_ns: %llu\n", (unsigned long long) (wall1 - wall0));
   printf("cpu_ns: %llu\n", (unsigned long long) (cpu1 - cpu0));
   printf("n: %llu\n", (unsigned long long) b.done);
-  printf("switches: %ld\n", (ru1.ru_nvcsw + ru1.ru_nivcsw) -
-                                 (ru0.ru_nvcsw + ru0.ru_nivcsw));
+  printf("switches: %ld\n",
+         (ru1.ru_nvcsw + ru1.ru_nivcsw) - (ru0.ru_nvcsw + ru0.ru_nivcsw));
   free(b.timers);
   free(b.works);
   return 0;
 
 usage:
-  fprintf(stderr, "usage: uv_workloads immediates|timers N\n"
-                  "       uv_workloads pool N [WINDOW]\n"
-                  "       uv_workloads echo\n");
+  fprintf(stderr,
+          "usage: uv_workloads immediates|timers N\n"
+          "       uv_workloads pool N [WINDOW]\n"
+          "       uv_workloads echo\n");
   return 2;
 }

@@ -50,8 +50,8 @@ uint64_t bench_probe_hits(void); /* lttng_tp.c */
 
 static struct {
   lrt_loop_t loop;
-  uint64_t n;     /* callbacks to run */
-  uint64_t done;  /* callbacks run */
+  uint64_t n;           /* callbacks to run */
+  uint64_t done;        /* callbacks run */
   uint64_t deadline_ns; /* mixed: when to stop setting more work */
 
   lrt_immediate_t immediate;
@@ -61,7 +61,7 @@ static struct {
 
   lrt_work_t* works;
   uint64_t works_submitted;
-  uint64_t window;    /* tasks in flight */
+  uint64_t window;      /* tasks in flight */
   lrt_immediate_t kick; /* submits the first tasks from the loop */
 
   lrt_timer_t pace;
@@ -126,8 +126,7 @@ static void start_timers(uint64_t count) {
     check(UV_ENOMEM, "timers");
   for (i = 0; i < count; i++) {
     b.timers_set++;
-    check(lrt_timeout(&b.loop, &b.timers[i], 0, timer_cb, "storm"),
-          "timeout");
+    check(lrt_timeout(&b.loop, &b.timers[i], 0, timer_cb, "storm"), "timeout");
   }
 }
 
@@ -236,8 +235,8 @@ int main(int argc, char** argv) {
     window = argc > 3 ? strtoull(argv[3], NULL, 10) : b.n;
     start_pool(b.n < window ? b.n : window);
   } else if (strcmp(name, "mixed") == 0) {
-    b.deadline_ns = clock_ns(CLOCK_MONOTONIC) +
-                    (uint64_t) (strtod(argv[2], NULL) * 1e9);
+    b.deadline_ns =
+        clock_ns(CLOCK_MONOTONIC) + (uint64_t) (strtod(argv[2], NULL) * 1e9);
     start_immediates();
     start_timers(100);
     start_pool(MIXED_POOL_WINDOW);
@@ -264,8 +263,8 @@ int main(int argc, char** argv) {
   printf("wall_ns: %llu\n", (unsigned long long) (wall1 - wall0));
   printf("cpu_ns: %llu\n", (unsigned long long) (cpu1 - cpu0));
   printf("n: %llu\n", (unsigned long long) b.done);
-  printf("switches: %ld\n", (ru1.ru_nvcsw + ru1.ru_nivcsw) -
-                                 (ru0.ru_nvcsw + ru0.ru_nivcsw));
+  printf("switches: %ld\n",
+         (ru1.ru_nvcsw + ru1.ru_nivcsw) - (ru0.ru_nvcsw + ru0.ru_nivcsw));
   if (b.rate != 0)
     printf("span_records: %llu\n", (unsigned long long) b.span_records);
 #ifdef BENCH_LTTNG
