@@ -211,6 +211,7 @@ static char* copy_of(const char* src, size_t len) {
 TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   char gz[] = "/tmp/looptrace-stat-XXXXXX.json.gz";
   char err[] = "/tmp/looptrace-stat-err-XXXXXX";
+  char echo_out[] = "/tmp/looptrace-stat-echo-XXXXXX";
   const char* rec[] = {
       "record", "-o", gz, "--", test_build_path("examples/threads"), NULL};
   const char* echo[] = {test_build_path("examples/echo"), NULL};
@@ -241,6 +242,9 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   fd = mkstemp(err);
   ASSERT_GE(fd, 0);
   close(fd);
+  fd = mkstemp(echo_out);
+  ASSERT_GE(fd, 0);
+  close(fd);
 
   /* Until the program exits. */
   setenv("UV_THREADPOOL_SIZE", "4", 1);
@@ -269,7 +273,10 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   /* Attached to a running server, stopped by SIGINT; a copy taken while
    * it records (record writes beside the name, then renames) decodes up
    * to the last periodic flush. */
-  server = start(echo, NULL);
+  /* Attached once the server listens: before that its runtime may not
+   * be mapped yet, and looptrace rightly finds no probes. */
+  server = start(echo, echo_out);
+  wait_for_text(server, echo_out, "listening on");
   snprintf(pid_arg, sizeof(pid_arg), "%d", (int) server);
   tracer = start(rec_pid, err);
   wait_for_text(tracer, err, "tracing pid");
@@ -303,6 +310,7 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   kill(server, SIGTERM);
   finish(server);
   unlink(err);
+  unlink(echo_out);
   unlink(gz);
   return 0;
 }
