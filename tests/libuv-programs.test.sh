@@ -30,11 +30,11 @@ wait_line() { # FILE PATTERN
   return 1
 }
 
-# check_144 TRACE: ticks in libuv 1.44 order (timers first), the five
-# uv_queue_work tasks labelled with their work function and the fs.stat,
-# each with its four moments in order.
+# check_144 TRACE MIN: at least MIN complete ticks, all in libuv 1.44
+# order (timers first), the five uv_queue_work tasks labelled with their
+# work function and the fs.stat, each with its four moments in order.
 check_144() {
-  node - "$1" <<'JS' || fail "trace $1: see above"
+  node - "$1" "$2" <<'JS' || fail "trace $1: see above"
 const ev = JSON.parse(require('fs').readFileSync(process.argv[2]));
 const fail = (m) => { console.log(`FAILED: ${m}`); process.exit(1); };
 const meta = Object.assign({}, ...ev.filter((e) => e.ph === 'M' &&
@@ -61,7 +61,7 @@ for (const t of X.filter((e) => e.cat === 'tick' && !e.args.cut &&
   if (names[0] === 'timers') timersFirst++;
 }
 // Empty phases under 1 µs are left out of traces, timers often among them.
-if (complete < 3 || timersFirst < 1)
+if (complete < Number(process.argv[3]) || timersFirst < 1)
   fail(`${complete} complete ticks, ${timersFirst} starting with timers`);
 const work = X.filter((e) => e.cat === 'work');
 const busy = work.filter((e) => e.name === 'work: busy_work');
@@ -83,7 +83,7 @@ JS
 "$LT" record -q -o "$tmp/c.json" -- "$PROG" > "$tmp/c.out" ||
   fail "record -- uv-threads failed"
 grep -qx done "$tmp/c.out" || fail "uv-threads did not finish: $(cat "$tmp/c.out")"
-check_144 "$tmp/c.json"
+check_144 "$tmp/c.json" 3
 
 # 2. -p on it, attached before its work starts; `list` shows it.
 "$PROG" --wait > "$tmp/p.out" &
@@ -101,7 +101,11 @@ wait $target || fail "uv-threads failed while traced"
 target=
 wait $rec || fail "record -p failed: $(cat "$tmp/rec.err")"
 rec=
-check_144 "$tmp/p.json"
+# Attached with -p, the first tick is cut at its start (the tracer came
+# in while it waited) and the last at its end (no uretprobe sees the
+# return of the uv_run entered before the attach): the work's completions
+# can fall into a single complete tick between them.
+check_144 "$tmp/p.json" 1
 
 # 3. worker_threads: each Worker's loop is a loop of its own, with its
 #    ticks and its fs tasks.
