@@ -65,7 +65,8 @@ wait_pane 'top-exit=0' 10 || fail "q did not quit: $(cat "$tmp/pane")"
   fail "the terminal was not restored after q"
 ! grep -q 'q quit  p pause' "$tmp/pane" || fail "top's screen left behind"
 t send-keys -t top "stty -a | grep -o ' echo ' ; echo stty-done" Enter
-wait_pane 'stty-done' 5 && grep -qE '^ echo *$' "$tmp/pane" ||
+# The typed line holds "stty-done" too: wait for the printed one.
+wait_pane '^stty-done *$' 5 && grep -qE '^ echo *$' "$tmp/pane" ||
   fail "echo is still off after top"
 t send-keys -t top clear Enter
 

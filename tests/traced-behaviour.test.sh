@@ -84,7 +84,12 @@ sleep 0.5
 flusher_running $target && fail "flusher running before any tracer attached"
 for cycle in 1 2 3; do
   attach
-  sleep 1
+  # The session starts at the program's next event, which may be seconds
+  # away while its pool threads are inside pbkdf2 (under ASan): wait for it.
+  for i in $(seq 200); do
+    flusher_running $target && break
+    sleep 0.05
+  done
   flusher_running $target || fail "no flusher thread while traced (cycle $cycle)"
   detach
   # The flusher notices within its 20 ms period (give a loaded machine 5 s).
