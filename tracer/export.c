@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "containers.h"
 #include "json_writer.h"
 #include "trace_names.h"
 #include "looptrace_version.h"
@@ -87,10 +88,10 @@ enum task_flag {
   TASK_STARTED = 2,   /* its start on a worker was recorded */
 };
 
-/* What is known of a task in flight; removed when its completion is
- * written. */
+/* What is known of a task in flight (in exporter.tasks); removed when
+ * its completion is written. */
 struct task {
-  uint64_t id; /* 0: a free slot */
+  uint64_t id; /* the key */
   uint64_t submit_ts;
   uint32_t flags;
 };
@@ -123,10 +124,10 @@ struct thread {
   /* Loop threads: the group being built and its open spans. */
   struct span* group;
   uint32_t group_len;
-  uint32_t group_cap;
+  size_t group_cap;
   int32_t* stack;
   uint32_t depth;
-  uint32_t stack_cap;
+  size_t stack_cap;
   uint32_t overflow; /* begins ignored beyond MAX_DEPTH */
   uint32_t seq;
   uint64_t last_ts;  /* the last moment its records handled show */
@@ -193,23 +194,19 @@ struct exporter {
   char pid_ids[48]; /* ,"pid":P,"tid":P */
   size_t pid_ids_len;
   struct export_stats stats;
-  /* Threads: all of them, and an open-addressing index by tid. */
+  /* Threads: all of them, and an index by tid (of struct thread_ref). */
   struct thread** threads;
   size_t nthreads;
   size_t threads_cap;
-  struct thread** index;
-  size_t index_cap; /* a power of 2, at least twice nthreads */
+  struct u64map index;
   struct thread* last;
   unsigned loops;   /* loop threads named so far */
   unsigned workers; /* worker threads named so far */
-  /* Ordering: threads with queued records, a min-heap by oldest record. */
-  struct thread** heap;
-  size_t heap_len;
-  size_t heap_cap;
-  /* Tasks in flight, open addressing with backward-shift deletion. */
-  struct task* tasks;
-  size_t tasks_cap; /* a power of 2 */
-  size_t ntasks;
+  /* Ordering: threads with queued records, a min-heap by the key of
+   * their oldest record. */
+  struct heap heap;
+  /* Tasks in flight (struct task by id). */
+  struct u64map tasks;
   /* Threadpool counters, and when the runtime's last snapshot of them
    * (LRT_REC_POOL) was taken. */
   uint64_t queued;
@@ -222,10 +219,16 @@ struct exporter {
   uint64_t* ends;   /* of the enclosing spans while writing */
   uint32_t* opened; /* their indexes */
   double* sums;     /* their printed ts + dur, as a consumer adds them */
-  uint32_t order_cap;
-  uint32_t ends_cap;
-  uint32_t opened_cap;
-  uint32_t sums_cap;
+  size_t order_cap;
+  size_t ends_cap;
+  size_t opened_cap;
+  size_t sums_cap;
+};
+
+/* An entry of exporter.index. */
+struct thread_ref {
+  uint64_t tid; /* the key */
+  struct thread* t;
 };
 
 /* ------------------------------------------------------------------------
@@ -238,25 +241,6 @@ static uint64_t max_u64(uint64_t a, uint64_t b) {
 
 static uint64_t min_u64(uint64_t a, uint64_t b) {
   return a < b ? a : b;
-}
-
-/* Grows *buf (of *cap elements of `size` bytes) to hold `need`. */
-static int grow(void* buf, uint32_t* cap, size_t need, size_t size) {
-  void** p = buf;
-  size_t n = *cap ? *cap : 8;
-  void* q;
-  if (need <= *cap)
-    return 0;
-  while (n < need)
-    n *= 2;
-  if (n > UINT32_MAX)
-    return -ENOMEM;
-  q = realloc(*p, n * size);
-  if (q == NULL)
-    return -ENOMEM;
-  *p = q;
-  *cap = (uint32_t) n;
-  return 0;
 }
 
 static void set_error(struct exporter* ex, int err) {
@@ -530,90 +514,27 @@ static void write_loop_facts(struct exporter* ex, uint64_t info) {
  * Tasks
  */
 
-static uint64_t task_hash(uint64_t id) {
-  id ^= id >> 33;
-  id *= 0xff51afd7ed558ccdull;
-  id ^= id >> 33;
-  return id;
-}
-
 static struct task* task_find(struct exporter* ex, uint64_t id) {
-  size_t mask = ex->tasks_cap - 1;
-  size_t i;
-  if (id == 0)
-    return NULL;
-  for (i = task_hash(id) & mask; ex->tasks[i].id != 0; i = (i + 1) & mask)
-    if (ex->tasks[i].id == id)
-      return &ex->tasks[i];
-  return NULL;
-}
-
-static int task_rehash(struct exporter* ex, size_t cap) {
-  struct task* old = ex->tasks;
-  size_t old_cap = ex->tasks_cap;
-  size_t i;
-  ex->tasks = calloc(cap, sizeof(*ex->tasks));
-  if (ex->tasks == NULL) {
-    ex->tasks = old;
-    return -ENOMEM;
-  }
-  ex->tasks_cap = cap;
-  for (i = 0; i < old_cap; i++) {
-    size_t j;
-    if (old[i].id == 0)
-      continue;
-    for (j = task_hash(old[i].id) & (cap - 1); ex->tasks[j].id != 0;
-         j = (j + 1) & (cap - 1))
-      ;
-    ex->tasks[j] = old[i];
-  }
-  free(old);
-  return 0;
+  return u64map_find(&ex->tasks, id);
 }
 
 /* The task `id`, added if new; NULL for id 0 or when out of memory. */
 static struct task* task_get(struct exporter* ex, uint64_t id) {
   struct task* tk = task_find(ex, id);
-  size_t i;
   if (tk != NULL || id == 0)
     return tk;
-  if (ex->ntasks >= EXPORT_TASKS_MAX) {
+  if (ex->tasks.len >= EXPORT_TASKS_MAX) {
     ex->stats.invalid++; /* its flow is not drawn */
     return NULL;
   }
-  if ((ex->ntasks + 1) * 2 > ex->tasks_cap &&
-      task_rehash(ex, ex->tasks_cap * 2) != 0) {
+  tk = u64map_insert(&ex->tasks, id, NULL);
+  if (tk == NULL)
     set_error(ex, -ENOMEM);
-    return NULL;
-  }
-  for (i = task_hash(id) & (ex->tasks_cap - 1); ex->tasks[i].id != 0;
-       i = (i + 1) & (ex->tasks_cap - 1))
-    ;
-  ex->tasks[i].id = id;
-  ex->tasks[i].submit_ts = 0;
-  ex->tasks[i].flags = 0;
-  ex->ntasks++;
-  return &ex->tasks[i];
+  return tk;
 }
 
 static void task_remove(struct exporter* ex, struct task* tk) {
-  size_t mask = ex->tasks_cap - 1;
-  size_t i = (size_t) (tk - ex->tasks);
-  size_t j = i;
-  /* Backward-shift deletion keeps every probe sequence unbroken. */
-  for (;;) {
-    size_t home;
-    j = (j + 1) & mask;
-    if (ex->tasks[j].id == 0)
-      break;
-    home = task_hash(ex->tasks[j].id) & mask;
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      ex->tasks[i] = ex->tasks[j];
-      i = j;
-    }
-  }
-  ex->tasks[i].id = 0;
-  ex->ntasks--;
+  u64map_remove(&ex->tasks, tk);
 }
 
 /* ------------------------------------------------------------------------
@@ -788,10 +709,11 @@ static void flush_group(struct exporter* ex, struct thread* t) {
   uint64_t dur;
   if (n == 0)
     return;
-  if (grow(&ex->order, &ex->order_cap, n, sizeof(*ex->order)) != 0 ||
-      grow(&ex->ends, &ex->ends_cap, n, sizeof(*ex->ends)) != 0 ||
-      grow(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) != 0 ||
-      grow(&ex->sums, &ex->sums_cap, n, sizeof(*ex->sums)) != 0) {
+  if (array_reserve(&ex->order, &ex->order_cap, n, sizeof(*ex->order)) != 0 ||
+      array_reserve(&ex->ends, &ex->ends_cap, n, sizeof(*ex->ends)) != 0 ||
+      array_reserve(&ex->opened, &ex->opened_cap, n, sizeof(*ex->opened)) !=
+          0 ||
+      array_reserve(&ex->sums, &ex->sums_cap, n, sizeof(*ex->sums)) != 0) {
     set_error(ex, -ENOMEM);
     ex->held_spans -= t->group_len;
     t->group_len = 0;
@@ -868,8 +790,10 @@ static int32_t add_span(struct exporter* ex, struct thread* t, int32_t parent,
       t->overflow++;
     return -1;
   }
-  if (grow(&t->group, &t->group_cap, t->group_len + 1, sizeof(*s)) != 0 ||
-      grow(&t->stack, &t->stack_cap, t->depth + 1, sizeof(*t->stack)) != 0) {
+  if (array_reserve(&t->group, &t->group_cap, t->group_len + 1, sizeof(*s)) !=
+          0 ||
+      array_reserve(&t->stack, &t->stack_cap, t->depth + 1,
+                    sizeof(*t->stack)) != 0) {
     set_error(ex, -ENOMEM);
     return -1;
   }
@@ -1208,8 +1132,6 @@ static uint32_t tid_hash(uint32_t tid) {
   return tid * 2654435761u;
 }
 
-static int index_insert(struct thread** index, size_t cap, struct thread* t);
-
 static struct thread_memo* memo_slot(struct exporter* ex, uint32_t tid) {
   return &ex->memo[(tid_hash(tid) >> 16) & (MEMO_SIZE - 1)];
 }
@@ -1246,6 +1168,7 @@ static void sweep_threads(struct exporter* ex, uint64_t cutoff) {
   for (i = 0; i < ex->nthreads; i++) {
     struct thread* t = ex->threads[i];
     if (thread_idle(t, cutoff)) {
+      u64map_remove(&ex->index, u64map_find(&ex->index, t->tid));
       ex->forgot_floor =
           max_u64(ex->forgot_floor, max_u64(t->floor, t->last_ts));
       if (t->named) {
@@ -1269,68 +1192,41 @@ static void sweep_threads(struct exporter* ex, uint64_t cutoff) {
     }
     ex->threads[kept++] = t;
   }
-  if (kept == ex->nthreads)
-    return;
   ex->nthreads = kept;
   ex->last = NULL;
-  memset(ex->index, 0, ex->index_cap * sizeof(*ex->index));
-  for (i = 0; i < kept; i++)
-    index_insert(ex->index, ex->index_cap, ex->threads[i]);
-}
-
-static int index_insert(struct thread** index, size_t cap, struct thread* t) {
-  size_t i;
-  for (i = tid_hash(t->tid) & (cap - 1); index[i] != NULL;
-       i = (i + 1) & (cap - 1))
-    ;
-  index[i] = t;
-  return 0;
 }
 
 /* The thread `tid`, made on first sight; NULL when out of memory, or
  * when EXPORT_THREADS_MAX are known already (*full is set then). */
 static struct thread* thread_get(struct exporter* ex, uint32_t tid, int* full) {
+  struct thread_ref* ref;
   struct thread* t;
-  size_t i;
   if (ex->last != NULL && ex->last->tid == tid)
     return ex->last;
-  for (i = tid_hash(tid) & (ex->index_cap - 1); ex->index[i] != NULL;
-       i = (i + 1) & (ex->index_cap - 1)) {
-    if (ex->index[i]->tid == tid)
-      return ex->last = ex->index[i];
-  }
+  ref = u64map_find(&ex->index, tid);
+  if (ref != NULL)
+    return ex->last = ref->t;
   if (ex->nthreads >= EXPORT_THREADS_MAX) {
     *full = 1;
     return NULL;
   }
-  if ((ex->nthreads + 1) * 2 > ex->index_cap) {
-    size_t cap = ex->index_cap * 2;
-    struct thread** index = calloc(cap, sizeof(*index));
-    if (index == NULL)
-      return NULL;
-    for (i = 0; i < ex->nthreads; i++)
-      index_insert(index, cap, ex->threads[i]);
-    free(ex->index);
-    ex->index = index;
-    ex->index_cap = cap;
-  }
-  if (ex->nthreads == ex->threads_cap) {
-    size_t cap = ex->threads_cap ? ex->threads_cap * 2 : 16;
-    struct thread** threads = realloc(ex->threads, cap * sizeof(*threads));
-    if (threads == NULL)
-      return NULL;
-    ex->threads = threads;
-    ex->threads_cap = cap;
-  }
+  if (array_reserve(&ex->threads, &ex->threads_cap, ex->nthreads + 1,
+                    sizeof(*ex->threads)) != 0)
+    return NULL;
   t = thread_new(ex, tid);
   if (t == NULL)
     return NULL;
+  ref = u64map_insert(&ex->index, tid, NULL);
+  if (ref == NULL) {
+    thread_free(t);
+    return NULL;
+  }
+  ref->t = t;
   memo_recall(ex, t);
   /* Its spans never overlap what a thread of the same tid, forgotten,
    * had written. */
   t->floor = ex->forgot_floor;
   ex->threads[ex->nthreads++] = t;
-  index_insert(ex->index, ex->index_cap, t);
   return ex->last = t;
 }
 
@@ -1480,39 +1376,6 @@ static uint64_t head_ts(const struct thread* t) {
   return t->q[t->q_head].key;
 }
 
-static void heap_set(struct exporter* ex, size_t i, struct thread* t) {
-  ex->heap[i] = t;
-  t->heap_pos = (int32_t) i;
-}
-
-static void heap_up(struct exporter* ex, size_t i) {
-  struct thread* t = ex->heap[i];
-  while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (head_ts(ex->heap[parent]) <= head_ts(t))
-      break;
-    heap_set(ex, i, ex->heap[parent]);
-    i = parent;
-  }
-  heap_set(ex, i, t);
-}
-
-static void heap_down(struct exporter* ex, size_t i) {
-  struct thread* t = ex->heap[i];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= ex->heap_len)
-      break;
-    if (c + 1 < ex->heap_len && head_ts(ex->heap[c + 1]) < head_ts(ex->heap[c]))
-      c++;
-    if (head_ts(t) <= head_ts(ex->heap[c]))
-      break;
-    heap_set(ex, i, ex->heap[c]);
-    i = c;
-  }
-  heap_set(ex, i, t);
-}
-
 /* Appends `r` to the thread's ring (which has room) with its merge key.
  * A wait is reported after the records that followed its start; its
  * key is its end, so that it pulls nothing earlier. */
@@ -1549,13 +1412,10 @@ static int enqueue(struct exporter* ex, struct thread* t,
     t->q_head = 0;
   }
   enqueue_keyed(t, r);
-  if (t->q_len == 1) {
-    ex->heap[ex->heap_len] = t;
-    t->heap_pos = (int32_t) ex->heap_len++;
-    heap_up(ex, ex->heap_len - 1);
-  } else if (t->q[t->q_head].key == r->ts && t->heap_pos >= 0) {
-    heap_up(ex, (size_t) t->heap_pos); /* its head came earlier */
-  }
+  if (t->q_len == 1)
+    return heap_push(&ex->heap, t, head_ts(t));
+  if (head_ts(t) == r->ts && t->heap_pos >= 0) /* its head came earlier */
+    heap_update(&ex->heap, (size_t) t->heap_pos, head_ts(t));
   return 0;
 }
 
@@ -1582,14 +1442,11 @@ static int label_pending(const struct exporter* ex,
  * waits up to EXPORT_LABEL_WAIT_NS more for it (and everything after it waits
  * too: the order is global). */
 static void handle_until(struct exporter* ex, uint64_t limit, size_t max) {
-  while (ex->heap_len > 0 && !ex->fatal && ex->w.error == 0 && max > 0) {
-    struct thread* t = ex->heap[0];
-    uint64_t next = UINT64_MAX;
+  while (ex->heap.len > 0 && !ex->fatal && ex->w.error == 0 && max > 0) {
+    struct thread* t = heap_top(&ex->heap, NULL);
     /* Handle this thread's records up to the next thread's oldest. */
-    if (ex->heap_len > 1)
-      next = head_ts(ex->heap[1]);
-    if (ex->heap_len > 2)
-      next = min_u64(next, head_ts(ex->heap[2]));
+    uint64_t next =
+        min_u64(heap_key_at(&ex->heap, 1), heap_key_at(&ex->heap, 2));
     if (head_ts(t) >= limit)
       break;
     do {
@@ -1604,16 +1461,10 @@ static void handle_until(struct exporter* ex, uint64_t limit, size_t max) {
       max--;
     } while (t->q_len > 0 && head_ts(t) < limit && head_ts(t) <= next &&
              max > 0);
-    if (t->q_len == 0) {
-      struct thread* last = ex->heap[--ex->heap_len];
-      t->heap_pos = -1;
-      if (ex->heap_len > 0) {
-        heap_set(ex, 0, last);
-        heap_down(ex, 0);
-      }
-    } else {
-      heap_down(ex, 0);
-    }
+    if (t->q_len == 0)
+      heap_pop(&ex->heap);
+    else
+      heap_update(&ex->heap, 0, head_ts(t));
   }
 }
 
@@ -1637,14 +1488,12 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
   PUT(p, ",\"tid\":");
   p = jw_fmt_u64(p, (uint64_t) ex->pid);
   ex->pid_ids_len = (size_t) (p - ex->pid_ids);
-  ex->index_cap = 64;
-  ex->index = calloc(ex->index_cap, sizeof(*ex->index));
-  ex->tasks_cap = 256;
-  ex->tasks = calloc(ex->tasks_cap, sizeof(*ex->tasks));
+  u64map_init(&ex->index, sizeof(struct thread_ref));
+  u64map_init(&ex->tasks, sizeof(struct task));
+  heap_init(&ex->heap, offsetof(struct thread, heap_pos));
   ex->labels = calloc(LABEL_IDS, sizeof(*ex->labels));
   ex->memo = calloc(MEMO_SIZE, sizeof(*ex->memo));
-  if (ex->index == NULL || ex->tasks == NULL || ex->labels == NULL ||
-      ex->memo == NULL)
+  if (ex->labels == NULL || ex->memo == NULL)
     goto cleanup;
   err = opts->gzip ? jw_init_gzip(&ex->w, opts->fd) : jw_init(&ex->w, opts->fd);
   if (err != 0)
@@ -1732,15 +1581,6 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
     if (t == NULL) {
       set_error(ex, -ENOMEM);
       break;
-    }
-    if (ex->heap_cap < ex->nthreads) {
-      struct thread** heap = realloc(ex->heap, ex->threads_cap * sizeof(*heap));
-      if (heap == NULL) {
-        set_error(ex, -ENOMEM);
-        break;
-      }
-      ex->heap = heap;
-      ex->heap_cap = ex->threads_cap;
     }
     if (enqueue(ex, t, r) != 0) {
       set_error(ex, -ENOMEM);
@@ -1878,10 +1718,9 @@ void export_target_exit(struct exporter* ex, const char* text) {
 void export_stats(const struct exporter* ex, struct export_stats* stats) {
   size_t i;
   uint64_t m = sizeof(*ex) + JW_BUFFER_SIZE + LABEL_IDS * sizeof(*ex->labels) +
-               MEMO_SIZE * sizeof(*ex->memo) +
-               ex->tasks_cap * sizeof(*ex->tasks) +
-               ex->index_cap * sizeof(*ex->index) +
-               (ex->threads_cap + ex->heap_cap) * sizeof(struct thread*) +
+               MEMO_SIZE * sizeof(*ex->memo) + u64map_bytes(&ex->tasks) +
+               u64map_bytes(&ex->index) + heap_bytes(&ex->heap) +
+               ex->threads_cap * sizeof(struct thread*) +
                (uint64_t) ex->order_cap * sizeof(*ex->order) +
                (uint64_t) ex->ends_cap * sizeof(*ex->ends) +
                (uint64_t) ex->opened_cap * sizeof(*ex->opened) +
@@ -1916,9 +1755,9 @@ void export_free(struct exporter* ex) {
   }
   free(ex->labels);
   free(ex->threads);
-  free(ex->index);
-  free(ex->heap);
-  free(ex->tasks);
+  u64map_free(&ex->index);
+  heap_free(&ex->heap);
+  u64map_free(&ex->tasks);
   free(ex->order);
   free(ex->ends);
   free(ex->opened);

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
+
 #define UV_145 ((1u << 16) | (45u << 8))
 #define MAX_FRAMES 16
 #define MAX_LABELS 4096
@@ -38,7 +40,7 @@ struct frame {
 };
 
 struct thread {
-  uint32_t tid;
+  uint64_t tid; /* the key of uvd.threads */
   uint8_t role; /* 0, LRT_THREAD_LOOP or LRT_THREAD_WORKER */
   uint8_t state;
   uint8_t in_poll;
@@ -55,7 +57,7 @@ struct thread {
 };
 
 struct task {
-  uint64_t w; /* 0: empty slot */
+  uint64_t w; /* the key of uvd.tasks: the uv_work_t's address */
   uint64_t id;
   uint16_t label;
   uint8_t kind;
@@ -73,12 +75,8 @@ struct uvd {
   struct lrt_record* out;
   size_t out_len;
   size_t out_cap;
-  struct thread* threads; /* open addressing on tid */
-  size_t threads_cap;
-  size_t nthreads;
-  struct task* tasks; /* open addressing on w */
-  size_t tasks_cap;
-  size_t ntasks;
+  struct u64map threads;    /* struct thread by tid */
+  struct u64map tasks;      /* struct task by w */
   char* labels[MAX_LABELS]; /* id -> text; [0] unused */
   unsigned nlabels;
   struct sym_entry syms[SYM_CACHE];
@@ -155,14 +153,8 @@ const char* uvd_job_label(const char* symbol, uint8_t* kind) {
 static struct lrt_record* push(struct uvd* d, uint64_t ts, uint32_t tid,
                                uint8_t type) {
   struct lrt_record* r;
-  if (d->out_len == d->out_cap) {
-    size_t cap = d->out_cap ? d->out_cap * 2 : 64;
-    struct lrt_record* out = realloc(d->out, cap * sizeof(*out));
-    if (out == NULL)
-      return NULL;
-    d->out = out;
-    d->out_cap = cap;
-  }
+  if (array_reserve(&d->out, &d->out_cap, d->out_len + 1, sizeof(*d->out)))
+    return NULL;
   r = &d->out[d->out_len++];
   memset(r, 0, sizeof(*r));
   r->ts = ts;
@@ -219,43 +211,18 @@ static uint16_t label_id(struct uvd* d, const char* text, uint64_t ts) {
  * Threads
  */
 
-static uint32_t tid_hash(uint32_t tid) {
-  return tid * 2654435761u;
-}
-
-static struct thread* thread_slot(struct thread* t, size_t cap, uint32_t tid) {
-  size_t i;
-  for (i = tid_hash(tid) & (cap - 1); t[i].tid != 0 && t[i].tid != tid;
-       i = (i + 1) & (cap - 1))
-    ;
-  return &t[i];
-}
-
+/* The thread `tid`, made on first sight (NULL past MAX_THREADS or out of
+ * memory). The pointer is valid until the next thread_get(). */
 static struct thread* thread_get(struct uvd* d, uint32_t tid) {
-  struct thread* t;
-  if ((d->nthreads + 1) * 2 > d->threads_cap) {
-    size_t cap = d->threads_cap ? d->threads_cap * 2 : 64;
-    struct thread* n;
-    size_t i;
-    if (d->nthreads >= MAX_THREADS)
-      return NULL;
-    n = calloc(cap, sizeof(*n));
-    if (n == NULL)
-      return NULL;
-    for (i = 0; i < d->threads_cap; i++) {
-      if (d->threads[i].tid != 0)
-        *thread_slot(n, cap, d->threads[i].tid) = d->threads[i];
-    }
-    free(d->threads);
-    d->threads = n;
-    d->threads_cap = cap;
-  }
-  t = thread_slot(d->threads, d->threads_cap, tid);
-  if (t->tid == 0) {
-    t->tid = tid;
+  struct thread* t = u64map_find(&d->threads, tid);
+  int added;
+  if (t != NULL)
+    return t;
+  if (d->threads.len >= MAX_THREADS)
+    return NULL;
+  t = u64map_insert(&d->threads, tid, &added);
+  if (t != NULL && added)
     t->state = d->cfg.from_start ? ST_OUT : ST_UNKNOWN;
-    d->nthreads++;
-  }
   return t;
 }
 
@@ -426,75 +393,24 @@ static void landmark(struct uvd* d, struct thread* t, uint64_t ts, uint8_t lm) {
  * Tasks
  */
 
-static uint64_t w_hash(uint64_t w) {
-  w ^= w >> 33;
-  w *= 0xff51afd7ed558ccdull;
-  w ^= w >> 33;
-  return w;
-}
-
-static struct task* task_slot(struct task* tasks, size_t cap, uint64_t w) {
-  size_t i;
-  for (i = w_hash(w) & (cap - 1); tasks[i].w != 0 && tasks[i].w != w;
-       i = (i + 1) & (cap - 1))
-    ;
-  return &tasks[i];
-}
-
 static struct task* task_find(struct uvd* d, uint64_t w) {
-  struct task* tk;
-  if (d->tasks_cap == 0 || w == 0)
-    return NULL;
-  tk = task_slot(d->tasks, d->tasks_cap, w);
-  return tk->w == w ? tk : NULL;
+  return u64map_find(&d->tasks, w);
 }
 
-/* Removes `tk`, moving later entries of its run back (linear probing). */
 static void task_remove(struct uvd* d, struct task* tk) {
-  size_t mask = d->tasks_cap - 1;
-  size_t i = (size_t) (tk - d->tasks);
-  size_t j = i;
-  for (;;) {
-    size_t k;
-    d->tasks[i].w = 0;
-    do {
-      j = (j + 1) & mask;
-      if (d->tasks[j].w == 0) {
-        d->ntasks--;
-        return;
-      }
-      k = w_hash(d->tasks[j].w) & mask;
-    } while (i <= j ? (i < k && k <= j) : (i < k || k <= j));
-    d->tasks[i] = d->tasks[j];
-    i = j;
-  }
+  u64map_remove(&d->tasks, tk);
 }
 
+/* The task of `w`, added if new, with a new id either way; NULL for w 0,
+ * past MAX_TASKS or out of memory. */
 static struct task* task_add(struct uvd* d, uint64_t w) {
-  struct task* tk;
-  if (w == 0)
+  struct task* tk = task_find(d, w);
+  if (tk == NULL && d->tasks.len >= MAX_TASKS)
     return NULL;
-  if ((d->ntasks + 1) * 2 > d->tasks_cap) {
-    size_t cap = d->tasks_cap ? d->tasks_cap * 2 : 256;
-    struct task* n;
-    size_t i;
-    if (d->ntasks >= MAX_TASKS)
-      return NULL;
-    n = calloc(cap, sizeof(*n));
-    if (n == NULL)
-      return NULL;
-    for (i = 0; i < d->tasks_cap; i++) {
-      if (d->tasks[i].w != 0)
-        *task_slot(n, cap, d->tasks[i].w) = d->tasks[i];
-    }
-    free(d->tasks);
-    d->tasks = n;
-    d->tasks_cap = cap;
-  }
-  tk = task_slot(d->tasks, d->tasks_cap, w);
-  if (tk->w == 0)
-    d->ntasks++;
-  tk->w = w;
+  if (tk == NULL)
+    tk = u64map_insert(&d->tasks, w, NULL);
+  if (tk == NULL)
+    return NULL;
   tk->id = ++d->next_task;
   return tk;
 }
@@ -691,6 +607,8 @@ int uvd_new(struct uvd** out, const struct uvd_config* config) {
   if (d == NULL)
     return -ENOMEM;
   d->cfg = *config;
+  u64map_init(&d->threads, sizeof(struct thread));
+  u64map_init(&d->tasks, sizeof(struct task));
   if (d->cfg.pool_size == 0)
     d->cfg.pool_size = 4;
   *out = d;
@@ -757,8 +675,8 @@ void uvd_free(struct uvd* d) {
     return;
   for (i = 1; i <= d->nlabels; i++)
     free(d->labels[i]);
-  free(d->threads);
-  free(d->tasks);
+  u64map_free(&d->threads);
+  u64map_free(&d->tasks);
   free(d->out);
   free(d);
 }

@@ -1,0 +1,244 @@
+/* containers.c — see containers.h. */
+#include "containers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int array_reserve(void* buf, size_t* cap, size_t need, size_t size) {
+  void** p = buf;
+  size_t n = *cap ? *cap : 8;
+  void* q;
+  if (need <= *cap)
+    return 0;
+  while (n < need) {
+    if (n > SIZE_MAX / 2 / size)
+      return -ENOMEM;
+    n *= 2;
+  }
+  q = realloc(*p, n * size);
+  if (q == NULL)
+    return -ENOMEM;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Hash table keyed by u64
+ */
+
+static uint64_t hash_u64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return k;
+}
+
+static char* slot(const struct u64map* m, size_t i) {
+  return (char*) m->slots + i * m->size;
+}
+
+static uint64_t slot_key(const struct u64map* m, size_t i) {
+  uint64_t k;
+  memcpy(&k, slot(m, i), sizeof(k));
+  return k;
+}
+
+/* The slot of `key`, or the free one where it would go. */
+static size_t probe(const struct u64map* m, uint64_t key) {
+  size_t mask = m->cap - 1;
+  size_t i = hash_u64(key) & mask;
+  uint64_t k;
+  while ((k = slot_key(m, i)) != 0 && k != key)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static int rehash(struct u64map* m, size_t cap) {
+  struct u64map old = *m;
+  size_t i;
+  m->slots = calloc(cap, m->size);
+  if (m->slots == NULL) {
+    *m = old;
+    return -ENOMEM;
+  }
+  m->cap = cap;
+  for (i = 0; i < old.cap; i++) {
+    uint64_t k = slot_key(&old, i);
+    if (k != 0)
+      memcpy(slot(m, probe(m, k)), slot(&old, i), m->size);
+  }
+  free(old.slots);
+  return 0;
+}
+
+void u64map_init(struct u64map* m, size_t size) {
+  m->slots = NULL;
+  m->size = size;
+  m->cap = 0;
+  m->len = 0;
+}
+
+void* u64map_find(const struct u64map* m, uint64_t key) {
+  size_t i;
+  if (key == 0 || m->cap == 0)
+    return NULL;
+  i = probe(m, key);
+  return slot_key(m, i) == key ? slot(m, i) : NULL;
+}
+
+void* u64map_insert(struct u64map* m, uint64_t key, int* added) {
+  size_t i;
+  char* s;
+  if (added != NULL)
+    *added = 0;
+  if (key == 0)
+    return NULL;
+  if ((m->len + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 16) != 0)
+    return NULL;
+  i = probe(m, key);
+  s = slot(m, i);
+  if (slot_key(m, i) == key)
+    return s;
+  memset(s, 0, m->size);
+  memcpy(s, &key, sizeof(key));
+  m->len++;
+  if (added != NULL)
+    *added = 1;
+  return s;
+}
+
+void u64map_remove(struct u64map* m, void* entry) {
+  size_t mask = m->cap - 1;
+  size_t i = (size_t) ((char*) entry - (char*) m->slots) / m->size;
+  size_t j = i;
+  static const uint64_t zero;
+  /* Backward-shift deletion keeps every probe sequence unbroken. */
+  for (;;) {
+    size_t home;
+    uint64_t k;
+    j = (j + 1) & mask;
+    k = slot_key(m, j);
+    if (k == 0)
+      break;
+    home = hash_u64(k) & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      memcpy(slot(m, i), slot(m, j), m->size);
+      i = j;
+    }
+  }
+  memcpy(slot(m, i), &zero, sizeof(zero));
+  m->len--;
+}
+
+void* u64map_next(const struct u64map* m, size_t* pos) {
+  while (*pos < m->cap) {
+    size_t i = (*pos)++;
+    if (slot_key(m, i) != 0)
+      return slot(m, i);
+  }
+  return NULL;
+}
+
+size_t u64map_bytes(const struct u64map* m) {
+  return m->cap * m->size;
+}
+
+void u64map_free(struct u64map* m) {
+  free(m->slots);
+  u64map_init(m, m->size);
+}
+
+/* ------------------------------------------------------------------------
+ * Binary min-heap
+ */
+
+static void place(struct heap* h, size_t i, struct heap_node n) {
+  int32_t pos = (int32_t) i;
+  h->nodes[i] = n;
+  memcpy((char*) n.item + h->pos_offset, &pos, sizeof(pos));
+}
+
+static void sift_up(struct heap* h, size_t i) {
+  struct heap_node n = h->nodes[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (h->nodes[parent].key <= n.key)
+      break;
+    place(h, i, h->nodes[parent]);
+    i = parent;
+  }
+  place(h, i, n);
+}
+
+static void sift_down(struct heap* h, size_t i) {
+  struct heap_node n = h->nodes[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->len)
+      break;
+    if (c + 1 < h->len && h->nodes[c + 1].key < h->nodes[c].key)
+      c++;
+    if (n.key <= h->nodes[c].key)
+      break;
+    place(h, i, h->nodes[c]);
+    i = c;
+  }
+  place(h, i, n);
+}
+
+void heap_init(struct heap* h, size_t pos_offset) {
+  h->nodes = NULL;
+  h->len = 0;
+  h->cap = 0;
+  h->pos_offset = pos_offset;
+}
+
+int heap_push(struct heap* h, void* item, uint64_t key) {
+  if (array_reserve(&h->nodes, &h->cap, h->len + 1, sizeof(*h->nodes)) != 0)
+    return -ENOMEM;
+  h->nodes[h->len].key = key;
+  h->nodes[h->len].item = item;
+  sift_up(h, h->len++);
+  return 0;
+}
+
+void* heap_top(const struct heap* h, uint64_t* key) {
+  if (h->len == 0)
+    return NULL;
+  if (key != NULL)
+    *key = h->nodes[0].key;
+  return h->nodes[0].item;
+}
+
+uint64_t heap_key_at(const struct heap* h, size_t i) {
+  return i < h->len ? h->nodes[i].key : UINT64_MAX;
+}
+
+void heap_update(struct heap* h, size_t pos, uint64_t key) {
+  uint64_t old = h->nodes[pos].key;
+  h->nodes[pos].key = key;
+  if (key < old)
+    sift_up(h, pos);
+  else if (key > old)
+    sift_down(h, pos);
+}
+
+void heap_pop(struct heap* h) {
+  static const int32_t out = -1;
+  memcpy((char*) h->nodes[0].item + h->pos_offset, &out, sizeof(out));
+  if (--h->len > 0) {
+    h->nodes[0] = h->nodes[h->len];
+    sift_down(h, 0);
+  }
+}
+
+size_t heap_bytes(const struct heap* h) {
+  return h->cap * sizeof(*h->nodes);
+}
+
+void heap_free(struct heap* h) {
+  free(h->nodes);
+  heap_init(h, h->pos_offset);
+}
