@@ -38,10 +38,42 @@ const Counters = (() => {
         ser.val[i] = last;
         if (last > ser.max) ser.max = last;
       }
+      ser.peaks = peakLevels(ser.val);
     }
     lane.spanCount = 0;
     lane.samples = n;
   }
 
-  return { fill };
+  // Level L holds the highest value of each block of 2^L samples, so the
+  // peak of any run of samples costs O(log n) (a frame draws one peak per
+  // pixel column, whatever the number of samples in it).
+  function peakLevels(val) {
+    const levels = [val];
+    for (let prev = val; prev.length > 1;) {
+      const next = new Float64Array(prev.length >> 1);
+      for (let b = 0; b < next.length; b++)
+        next[b] = Math.max(prev[2 * b], prev[2 * b + 1]);
+      levels.push(next);
+      prev = next;
+    }
+    return levels;
+  }
+
+  // The highest value of series `ser` over samples [i, j).
+  function peak(ser, i, j) {
+    // At each level an odd end is taken alone; the rest is whole blocks of
+    // the next level (a level's odd last sample has no block above it, and
+    // is taken here as an odd j).
+    let best = -Infinity;
+    for (let L = 0; i < j; L++) {
+      const lv = ser.peaks[L];
+      if (i & 1) best = Math.max(best, lv[i++]);
+      if (j & 1) best = Math.max(best, lv[--j]);
+      i >>= 1;
+      j >>= 1;
+    }
+    return best;
+  }
+
+  return { fill, peak };
 })();

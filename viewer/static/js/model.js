@@ -25,6 +25,19 @@ const Model = (() => {
     return lo;
   };
 
+  // lowerBound(arr, v, lo), for a `v` likely near `lo`: it probes lo+1,
+  // lo+3, lo+7, ... and then searches the last step, so finding the next
+  // pixel's span costs O(log distance), not O(log n).
+  const gallop = (arr, v, lo) => {
+    let step = 1, hi = lo;
+    while (hi < arr.length && arr[hi] < v) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    return lowerBound(arr, v, lo, Math.min(hi, arr.length));
+  };
+
   // Returns the model of `events` (the parsed array, kept for args).
   function build(events, otherData) {
     const r = Ingest.read(events);
@@ -221,7 +234,7 @@ const Model = (() => {
   }
 
   return {
-    build, args, spanAt, enclosing, nextSpan, lowerBound, toNs: Ingest.toNs,
+    build, args, spanAt, enclosing, nextSpan, lowerBound, gallop, toNs: Ingest.toNs,
     cutOf: Spans.cutOf, FLAG_CUT_END: Spans.FLAG_CUT_END,
     FLAG_CUT_START: Spans.FLAG_CUT_START, FLAG_CUT: Spans.FLAG_CUT,
     FLAG_OVERFLOW: Spans.FLAG_OVERFLOW, FLAG_INSTANT: Spans.FLAG_INSTANT,

@@ -114,7 +114,7 @@ const Render = (() => {
         const tMid = t0 + (px + 0.5 - left) / scale;
         let k = i;
         if (row.end[i] < tMid) {
-          const j = Model.lowerBound(row.end, tMid, i + 1);
+          const j = Model.gallop(row.end, tMid, i + 1);
           if (j < n && row.start[j] <= tMid) k = j;
         }
         const c = S.colour[row.ids[k]];
@@ -185,7 +185,7 @@ const Render = (() => {
   // or the last one starting inside the column if it reaches beyond it (in
   // a row of disjoint spans only that one can; it must not be lost).
   function skipColumn(row, i, tNext) {
-    const j = Model.lowerBound(row.start, tNext, i + 1);
+    const j = Model.gallop(row.start, tNext, i + 1);
     return j - 1 > i && row.end[j - 1] > tNext ? j - 1 : j;
   }
 
@@ -356,12 +356,12 @@ const Render = (() => {
       ctx.moveTo(Math.max(T.GUTTER_W + (ser.ts[i] - v.t0) * scale, T.GUTTER_W - 1), y);
       for (i++; i < n; i++) {
         const nx = T.GUTTER_W + (ser.ts[i] - v.t0) * scale;
-        // Within one pixel keep the highest value: peaks stay visible.
-        let peak = ser.val[i];
-        while (i + 1 < n && T.GUTTER_W + (ser.ts[i + 1] - v.t0) * scale < nx + 1) {
-          i++;
-          if (ser.val[i] > peak) peak = ser.val[i];
-        }
+        // Within one pixel keep the highest value: peaks stay visible. The
+        // column's samples are found by binary search, their peak in
+        // O(log n): a frame costs pixels, not samples.
+        const j = Model.gallop(ser.ts, v.t0 + (nx + 1 - T.GUTTER_W) / scale, i + 1);
+        const peak = j - i > 1 ? Counters.peak(ser, i, j) : ser.val[i];
+        i = j - 1;
         const ny = base - (peak / max) * h;
         ctx.lineTo(nx, y);
         ctx.lineTo(nx, ny);
