@@ -57,6 +57,26 @@ grep -qE 'last [0-9]+ intervals .*: [_.=+*#?-]+' "$tmp/pane" ||
   fail "no sparkline"
 [ "$(t display -p -t top '#{alternate_on}')" = 1 ] ||
   fail "top is not on the alternate screen"
+grep -q 's sort: total  +/- interval: 0.50 s' "$tmp/pane" ||
+  fail "no sort and interval keys in the help line: $(head -1 "$tmp/pane")"
+# s ranks the callbacks by self time from the next interval on.
+t send-keys -t top s
+wait_pane 's sort: self' 5 || fail "s did not change the sort"
+wait_pane '^callbacks with the most self time' 10 ||
+  fail "the callbacks are not ranked by self time after s"
+# + lengthens the interval.
+t send-keys -t top +
+wait_pane 'interval: 1.00 s' 5 || fail "+ did not lengthen the interval"
+# A smaller window: top goes on, drawn again at the new size with the
+# help line on top.
+t resize-window -t top -x 70 -y 24
+wait_pane '^ looptrace top  q quit' 5 || fail "no help line after resize"
+sleep 1.5
+t capture-pane -p -t top > "$tmp/pane"
+[ "$(wc -l < "$tmp/pane")" -le 24 ] && head -1 "$tmp/pane" | grep -q '^ looptrace top' &&
+  sed -n 2p "$tmp/pane" | grep -q '^utilization, last' ||
+  fail "the screen is not redrawn at 70x24: $(cat "$tmp/pane")"
+t resize-window -t top -x 120 -y 60
 t send-keys -t top p
 wait_pane PAUSED 5 || fail "p did not pause"
 t send-keys -t top q

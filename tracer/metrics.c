@@ -1,8 +1,10 @@
 /* metrics.c — Prometheus exposition of a live trace (metrics.h).
  *
  * Histograms and counters are cumulative since top attached, as
- * Prometheus wants them; a span cut by the recording's limits counts in
- * the counters, never in a histogram (as in stat's percentiles). */
+ * Prometheus wants them: the sums of the windows' figures, which the
+ * summary (stat_summary.h) counts, buckets included; a span cut by the
+ * recording's limits counts in the counters, never in a histogram (as in
+ * stat's percentiles). Here are only sums and the printer. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,20 +15,12 @@
 
 #include "http_server.h"
 #include "metrics.h"
-#include "trace_names.h"
 
-#define METRICS_MAX_NAMES 32 /* phases or kinds; more go to "other" */
-
-/* Bucket bounds in seconds, for every histogram. */
-static const double bounds[] = {0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01,
-                                0.05,    0.1,    0.5,    1,     5};
-#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+#define METRICS_MAX_NAMES 64 /* phases or kinds; more go to "other" */
 
 struct histo {
-  char name[64];             /* the label value, or "" */
-  uint64_t buckets[NBOUNDS]; /* not cumulative */
-  uint64_t count;
-  double sum;
+  char name[64]; /* the label value, or "" */
+  struct stat_buckets b;
 };
 
 struct histos {
@@ -35,7 +29,7 @@ struct histos {
 };
 
 struct metrics {
-  /* Written by top's thread only. */
+  /* Written by top's thread only: sums of the windows' figures. */
   struct histo ticks;
   struct histos phases;
   struct histos waits; /* task queue wait, by kind */
@@ -60,15 +54,17 @@ struct metrics {
   struct http_route route;
 };
 
-static void histo_add(struct histo* h, int64_t ns) {
-  double s = (double) ns / 1e9;
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+/* Adds a window's counts of one histogram to the running sums. */
+static void histo_add(struct histo* h, const struct stat_buckets* b) {
   size_t i;
-  for (i = 0; i < NBOUNDS && s > bounds[i]; i++)
-    ;
-  if (i < NBOUNDS)
-    h->buckets[i]++;
-  h->count++;
-  h->sum += s;
+  for (i = 0; i <= STAT_NBUCKETS; i++)
+    h->b.n[i] = sat_add(h->b.n[i], b->n[i]);
+  h->b.count = sat_add(h->b.count, b->count);
+  h->b.sum_ns = sat_add(h->b.sum_ns, b->sum_ns);
 }
 
 static struct histo* histos_get(struct histos* hs, const char* name) {
@@ -90,43 +86,22 @@ static struct histo* histos_get(struct histos* hs, const char* name) {
   return &hs->h[i];
 }
 
-static int is_cut(const struct trace_event* ev) {
-  const char* cut;
-  int b;
-  return trace_arg_str(ev, "cut", &cut) == 0 ||
-         (trace_arg_bool(ev, "incomplete", &b) == 0 && b);
-}
-
-void metrics_event(struct metrics* m, const struct trace_event* ev) {
-  int64_t v;
-  const char* kind;
-  int cut;
-  if (ev->ph == 'i' && strcmp(ev->name, "dropped") == 0 &&
-      trace_arg_int(ev, "records", &v) == 0 && v > 0) {
-    m->dropped_total += (uint64_t) v;
-    return;
+void metrics_add(struct metrics* m, const struct stat_figures* f) {
+  size_t i;
+  histo_add(&m->ticks, &f->tick_buckets);
+  for (i = 0; i < f->nphases; i++)
+    histo_add(histos_get(&m->phases, f->phases[i].name), &f->phases[i].buckets);
+  for (i = 0; i < f->nkinds; i++) {
+    const struct stat_task_kind* k = &f->kinds[i];
+    const char* kind = k->name != NULL ? k->name : "other";
+    histo_add(histos_get(&m->waits, kind), &k->queue_wait);
+    histo_add(histos_get(&m->runs, kind), &k->run);
   }
-  if (ev->ph != 'X' || !(ev->has & TRACE_HAS_DUR))
-    return;
-  cut = is_cut(ev);
-  if (strcmp(ev->cat, TRACE_CAT_TICK) == 0) {
-    m->ticks_total++;
-    if (!cut)
-      histo_add(&m->ticks, ev->dur_ns);
-  } else if (strcmp(ev->cat, TRACE_CAT_PHASE) == 0) {
-    if (!cut)
-      histo_add(histos_get(&m->phases, ev->name), ev->dur_ns);
-  } else if (strcmp(ev->cat, TRACE_CAT_CALLBACK) == 0) {
-    m->callbacks_total++;
-  } else if (strcmp(ev->cat, TRACE_CAT_WORK) == 0) {
-    m->tasks_total++;
-    if (trace_arg_str(ev, "label", &kind) != 0)
-      kind = ev->name;
-    if (!cut)
-      histo_add(histos_get(&m->runs, kind), ev->dur_ns);
-    if (trace_arg_us(ev, "queue_wait_us", &v) == 0 && v >= 0)
-      histo_add(histos_get(&m->waits, kind), v);
-  }
+  m->ticks_total = sat_add(m->ticks_total, f->ticks);
+  m->tasks_total = sat_add(m->tasks_total, f->tasks);
+  m->callbacks_total = sat_add(m->callbacks_total, f->callback_count);
+  if (f->has_drops)
+    m->dropped_total = sat_add(m->dropped_total, f->drops);
 }
 
 /* A label value as the exposition format wants it. */
@@ -159,20 +134,20 @@ static void put_histo(FILE* f, const char* metric, const char* base,
   uint64_t cum = 0;
   char le[32];
   size_t i;
-  for (i = 0; i < NBOUNDS; i++) {
-    cum += h->buckets[i];
-    snprintf(le, sizeof(le), "%g", bounds[i]);
+  for (i = 0; i < STAT_NBUCKETS; i++) {
+    cum += h->b.n[i];
+    snprintf(le, sizeof(le), "%g", (double) stat_bucket_le_ns[i] / 1e9);
     fprintf(f, "%s_bucket", metric);
     put_labels(f, base, key, h->name, le);
     fprintf(f, " %" PRIu64 "\n", cum);
   }
   fprintf(f, "%s_bucket", metric);
   put_labels(f, base, key, h->name, "+Inf");
-  fprintf(f, " %" PRIu64 "\n%s_sum", h->count, metric);
+  fprintf(f, " %" PRIu64 "\n%s_sum", h->b.count, metric);
   put_labels(f, base, key, h->name, NULL);
-  fprintf(f, " %.9g\n%s_count", h->sum, metric);
+  fprintf(f, " %.9g\n%s_count", (double) h->b.sum_ns / 1e9, metric);
   put_labels(f, base, key, h->name, NULL);
-  fprintf(f, " %" PRIu64 "\n", h->count);
+  fprintf(f, " %" PRIu64 "\n", h->b.count);
 }
 
 static void put_head(FILE* f, const char* metric, const char* type,

@@ -1,10 +1,11 @@
 /* metrics.h — `looptrace top --metrics IP:PORT`: the figures of the
- * trace as it is read back, served on /metrics in Prometheus' text
- * exposition format by tracer/http_server.h, from a thread of its own.
+ * trace's windows (live.h), added up since top attached and served on
+ * /metrics in Prometheus' text exposition format by tracer/http_server.h,
+ * from a thread of its own.
  *
- *   metrics_start(&m, "127.0.0.1", 9464, pid, comm);
- *   metrics_event(m, ev); ...         every event top reads back
- *   metrics_publish(m, running, queued);   now and then
+ *   metrics_start(&m, "127.0.0.1", 9464);
+ *   metrics_add(m, f); ...                       each window's figures
+ *   metrics_publish(m, pid, comm, running, queued);   after each
  *   metrics_stop(m);
  */
 #ifndef LOOPTRACE_METRICS_H
@@ -12,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "trace_reader.h"
+#include "stat_summary.h"
 
 struct metrics;
 
@@ -24,8 +25,9 @@ int metrics_start(struct metrics** out, const char* ip, int port);
 /* The port served (the one picked for port 0). */
 int metrics_port(const struct metrics* m);
 
-/* Counts one event of the trace into the histograms and counters. */
-void metrics_event(struct metrics* m, const struct trace_event* ev);
+/* Adds the figures of one window (each span is counted in one window
+ * only: live.h) to the histograms and counters. */
+void metrics_add(struct metrics* m, const struct stat_figures* f);
 
 /* Makes what was counted so far, with the pool's running and queued
  * tasks now (negative: unknown), what /metrics serves. `pid` and `comm`

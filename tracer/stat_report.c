@@ -550,7 +550,10 @@ static void text_callbacks(const struct stat_figures* f, FILE* out) {
     table_row(&t, name, kind, count, stat_format_ns(c->total_ns, total, 32),
               stat_format_ns(c->self_ns, self, 32));
   }
-  fprintf(out, "\ncallbacks with the most total time\n");
+  fprintf(out, "\ncallbacks with the most %s\n",
+          f->sort == STAT_SORT_SELF    ? "self time"
+          : f->sort == STAT_SORT_COUNT ? "calls"
+                                       : "total time");
   table_print(&t, "", out);
 }
 
@@ -558,13 +561,16 @@ static void text_threadpool(const struct stat_figures* f, FILE* out) {
   struct table t;
   size_t i;
   char a[32], b[32], c[32];
-  if (f->tasks == 0) {
+  if (f->tasks == 0 && f->nworkers == 0) {
     fprintf(out, "\nthreadpool  no tasks found\n");
     return;
   }
-  fprintf(out,
-          "\nthreadpool  %" PRIu64 " tasks, peak concurrency %" PRIu64 "\n",
-          f->tasks, f->peak_concurrency);
+  if (f->tasks == 0) /* a live window: tasks run, none ended */
+    fprintf(out, "\nthreadpool  no task ended; the workers' time:\n");
+  else
+    fprintf(out,
+            "\nthreadpool  %" PRIu64 " tasks, peak concurrency %" PRIu64 "\n",
+            f->tasks, f->peak_concurrency);
   table_init(&t, 4, "lrrr");
   table_row(&t, "", "p50", "p99", "max");
   if (f->queue_wait.ok)
@@ -633,9 +639,12 @@ static void text_longest(const struct stat_figures* f, FILE* out) {
                 stat_format_ns(c->dur_ns, cdur, 32), kind);
     }
   }
-  fprintf(out,
-          "\nlongest busy ticks (what blocked the loop: the tick minus its "
-          "wait)\n");
+  if (f->sort == STAT_SORT_WALL)
+    fprintf(out, "\nlongest ticks (wall time, waiting included)\n");
+  else
+    fprintf(out,
+            "\nlongest busy ticks (what blocked the loop: the tick minus its "
+            "wait)\n");
   table_print(&t, "", out);
 }
 

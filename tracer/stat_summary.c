@@ -92,6 +92,15 @@ struct phase_acc {
   uint64_t count;
   uint64_t total_ns;      /* cut spans included */
   struct stat_values dur; /* complete spans only */
+  struct stat_buckets buckets;
+};
+
+/* The tasks of one label. */
+struct kind_acc {
+  char* name; /* NULL: the labels past STAT_MAX_KINDS */
+  uint64_t tasks;
+  struct stat_buckets run;
+  struct stat_buckets queue_wait;
 };
 
 struct i64vec {
@@ -127,6 +136,7 @@ struct stat_summary {
 
   uint64_t ticks;              /* cut ones included */
   struct stat_values tick_dur; /* complete ticks only */
+  struct stat_buckets tick_buckets;
   uint64_t tick_sum_ns;
   uint64_t wait_sum_ns;
   struct stat_cut cut;
@@ -137,9 +147,20 @@ struct stat_summary {
   struct stat_values queue_wait; /* complete work spans only */
   struct i64vec task_start;
   struct i64vec task_end;
+  struct kind_acc kinds[STAT_MAX_KINDS];
+  size_t nkinds;
+  struct kind_acc other_kind; /* labels past STAT_MAX_KINDS */
 
-  struct tick_rec longest[STAT_LONGEST_TICKS];
+  uint64_t callback_count;
+  enum stat_sort sort;
+  struct tick_rec longest[STAT_LONGEST_TICKS]; /* by busy time */
   size_t nlongest;
+  struct tick_rec longest_wall[STAT_LONGEST_TICKS]; /* by wall time */
+  size_t nlongest_wall;
+
+  int has_window; /* stat_summary_window() */
+  int64_t win_from_ns;
+  int64_t win_to_ns;
 
   int have_span;
   int64_t min_ts_ns;
@@ -169,15 +190,21 @@ struct stat_summary {
   int disorder;         /* some thread's spans are not in time order */
   int64_t disorder_tid;
 
-  int failed; /* an allocation failed: the figures are not trustworthy */
+  uint64_t added; /* events given */
+  int failed;     /* an allocation failed: the figures are not trustworthy */
   int finished;
   struct stat_figures fig;
   struct stat_phase* fig_phases;
   struct stat_callback* fig_callbacks;
   struct stat_worker* fig_workers;
+  struct stat_task_kind* fig_kinds;
   struct lines warnings;
   struct lines missing;
 };
+
+const uint64_t stat_bucket_le_ns[STAT_NBUCKETS] = {
+    10000,    100000,    500000,    1000000,    5000000,   10000000,
+    50000000, 100000000, 500000000, 1000000000, 5000000000};
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers. */
@@ -202,6 +229,15 @@ static uint64_t hash_mix(uint64_t x) {
   x *= 0xc4ceb9fe1a85ec53ull;
   x ^= x >> 33;
   return x;
+}
+
+static void buckets_add(struct stat_buckets* b, uint64_t ns) {
+  size_t i = 0;
+  while (i < STAT_NBUCKETS && ns > stat_bucket_le_ns[i])
+    i++;
+  b->n[i]++;
+  b->count++;
+  b->sum_ns = sat_add(b->sum_ns, ns);
 }
 
 static int i64vec_push(struct i64vec* a, int64_t x) {
@@ -449,22 +485,34 @@ static void tick_add_callback(struct tick_rec* t, size_t group, uint64_t dur_ns,
   t->cb[i].ts_ns = ts_ns;
 }
 
-/* Offers a closed tick to the longest busy ticks; a cut one never is. */
-static void longest_offer(struct stat_summary* s, const struct tick_rec* t) {
+/* A tick's rank in a list of the longest: its busy or its wall time. */
+static uint64_t tick_key(const struct tick_rec* t, int wall) {
+  return wall ? t->dur_ns : t->busy_ns;
+}
+
+/* Offers a closed tick to one list of the longest (v, *n). */
+static void longest_insert(struct tick_rec* v, size_t* n, int wall,
+                           const struct tick_rec* t) {
   size_t i;
-  if (t->cut)
+  if (*n == STAT_LONGEST_TICKS &&
+      !longer(tick_key(t, wall), t->ts_ns, tick_key(&v[*n - 1], wall),
+              v[*n - 1].ts_ns))
     return;
-  if (s->nlongest == STAT_LONGEST_TICKS &&
-      !longer(t->busy_ns, t->ts_ns, s->longest[s->nlongest - 1].busy_ns,
-              s->longest[s->nlongest - 1].ts_ns))
-    return;
-  i = s->nlongest < STAT_LONGEST_TICKS ? s->nlongest++ : s->nlongest - 1;
-  while (i > 0 && longer(t->busy_ns, t->ts_ns, s->longest[i - 1].busy_ns,
-                         s->longest[i - 1].ts_ns)) {
-    s->longest[i] = s->longest[i - 1];
+  i = *n < STAT_LONGEST_TICKS ? (*n)++ : *n - 1;
+  while (i > 0 && longer(tick_key(t, wall), t->ts_ns, tick_key(&v[i - 1], wall),
+                         v[i - 1].ts_ns)) {
+    v[i] = v[i - 1];
     i--;
   }
-  s->longest[i] = *t;
+  v[i] = *t;
+}
+
+/* Offers a closed tick to the longest ticks; a cut one never is. */
+static void longest_offer(struct stat_summary* s, const struct tick_rec* t) {
+  if (t->cut)
+    return;
+  longest_insert(s->longest, &s->nlongest, 0, t);
+  longest_insert(s->longest_wall, &s->nlongest_wall, 1, t);
 }
 
 /* The innermost open tick of a stack, or NULL. */
@@ -535,9 +583,65 @@ static int phase_get(struct stat_summary* s, const char* name,
     return -ENOMEM;
   s->phases[s->nphases].count = 0;
   s->phases[s->nphases].total_ns = 0;
+  memset(&s->phases[s->nphases].buckets, 0, sizeof(struct stat_buckets));
   stat_values_init(&s->phases[s->nphases].dur);
   *out = &s->phases[s->nphases++];
   return 0;
+}
+
+/* The part of a span [ts, end) inside the window, or all of it when
+ * there is none. */
+static uint64_t span_time(const struct stat_summary* s, int64_t ts,
+                          int64_t end) {
+  if (s->has_window) {
+    ts = ts > s->win_from_ns ? ts : s->win_from_ns;
+    end = end < s->win_to_ns ? end : s->win_to_ns;
+  }
+  return end > ts ? (uint64_t) (end - ts) : 0;
+}
+
+/* The tasks of a label, created on first use; past STAT_MAX_KINDS
+ * labels, the "other" ones. Returns NULL when out of memory. */
+static struct kind_acc* kind_get(struct stat_summary* s, const char* name) {
+  size_t i;
+  for (i = 0; i < s->nkinds; i++)
+    if (strcmp(s->kinds[i].name, name) == 0)
+      return &s->kinds[i];
+  if (s->nkinds == STAT_MAX_KINDS)
+    return &s->other_kind;
+  memset(&s->kinds[i], 0, sizeof(s->kinds[i]));
+  s->kinds[i].name = strdup(name);
+  if (s->kinds[i].name == NULL)
+    return NULL;
+  s->nkinds++;
+  return &s->kinds[i];
+}
+
+/* The time figures of a span: what of it lies inside the window. */
+static int span_time_figures(struct stat_summary* s,
+                             const struct stat_event* ev, struct thread* t) {
+  uint64_t in = span_time(s, ev->ts_ns, ev->ts_ns + ev->dur_ns);
+  struct phase_acc* ph;
+  switch (ev->kind) {
+  case STAT_KIND_TICK:
+    s->tick_sum_ns = sat_add(s->tick_sum_ns, in);
+    return 0;
+  case STAT_KIND_PHASE:
+    if (phase_get(s, ev->name, &ph) != 0)
+      return -ENOMEM;
+    if (ph != NULL)
+      ph->total_ns = sat_add(ph->total_ns, in);
+    return 0;
+  case STAT_KIND_WAIT:
+    s->wait_sum_ns = sat_add(s->wait_sum_ns, in);
+    return 0;
+  case STAT_KIND_WORK:
+    if (t != NULL)
+      t->busy_ns = sat_add(t->busy_ns, in);
+    return 0;
+  default:
+    return 0;
+  }
 }
 
 /* The figures of one span (ev->ts_ns, ev->dur_ns valid) of kind k on
@@ -550,21 +654,24 @@ static int span_figures(struct stat_summary* s, const struct stat_event* ev,
   uint64_t dur = (uint64_t) ev->dur_ns;
   int cut = ev->args.cut;
   struct phase_acc* ph;
+  struct kind_acc* kind;
 
   if (!s->have_span || ev->ts_ns < s->min_ts_ns)
     s->min_ts_ns = ev->ts_ns;
   if (!s->have_span || end > s->max_end_ns)
     s->max_end_ns = end;
   s->have_span = 1;
+  if (span_time_figures(s, ev, t) != 0)
+    return -ENOMEM;
 
   switch (ev->kind) {
   case STAT_KIND_TICK:
     s->ticks++;
-    s->tick_sum_ns = sat_add(s->tick_sum_ns, dur);
     if (cut) {
       s->cut.ticks++;
       return 0;
     }
+    buckets_add(&s->tick_buckets, dur);
     return stat_values_add(&s->tick_dur, dur);
   case STAT_KIND_PHASE:
     if (phase_get(s, ev->name, &ph) != 0)
@@ -572,18 +679,16 @@ static int span_figures(struct stat_summary* s, const struct stat_event* ev,
     if (ph == NULL)
       return 0;
     ph->count++;
-    ph->total_ns = sat_add(ph->total_ns, dur);
     if (cut) {
       s->cut.phases++;
       return 0;
     }
+    buckets_add(&ph->buckets, dur);
     return stat_values_add(&ph->dur, dur);
-  case STAT_KIND_WAIT:
-    s->wait_sum_ns = sat_add(s->wait_sum_ns, dur);
-    return 0;
   case STAT_KIND_CALLBACK:
     if (group_get(s, ev->name, ev->args.cb_kind, group) != 0)
       return -ENOMEM;
+    s->callback_count++;
     s->groups[*group].count++;
     s->groups[*group].total_ns = sat_add(s->groups[*group].total_ns, dur);
     s->cut.callbacks += cut != 0;
@@ -591,13 +696,18 @@ static int span_figures(struct stat_summary* s, const struct stat_event* ev,
   case STAT_KIND_WORK:
     s->tasks++;
     s->cut.tasks += cut != 0;
-    if (t != NULL) {
-      if (t->tasks++ == 0)
-        t->first_task = ++s->task_seq;
-      t->busy_ns = sat_add(t->busy_ns, dur);
-    }
+    if (t != NULL && t->tasks++ == 0)
+      t->first_task = ++s->task_seq;
+    kind = kind_get(s, ev->name);
+    if (kind == NULL)
+      return -ENOMEM;
+    kind->tasks++;
+    if (!cut)
+      buckets_add(&kind->run, dur);
     /* A task cut at its end still waited what it says; one cut at its
      * start has no queue wait. */
+    if (ev->args.has_queue_wait)
+      buckets_add(&kind->queue_wait, (uint64_t) ev->args.queue_wait_ns);
     if (ev->args.has_queue_wait &&
         stat_values_add(&s->queue_wait, (uint64_t) ev->args.queue_wait_ns) != 0)
       return -ENOMEM;
@@ -836,6 +946,7 @@ int stat_summary_add(struct stat_summary* s, const struct stat_event* ev) {
   int rc = 0;
   if (s->failed)
     return s->failed;
+  s->added++;
   switch (ev->type) {
   case STAT_EV_SPAN:
     rc = on_complete(s, ev);
@@ -867,6 +978,32 @@ int stat_summary_add(struct stat_summary* s, const struct stat_event* ev) {
   if (rc != 0)
     s->failed = rc;
   return rc;
+}
+
+void stat_summary_window(struct stat_summary* s, int64_t from_ns,
+                         int64_t to_ns) {
+  s->has_window = 1;
+  s->win_from_ns = from_ns;
+  s->win_to_ns = to_ns > from_ns ? to_ns : from_ns;
+}
+
+int stat_summary_add_time(struct stat_summary* s, const struct stat_event* ev) {
+  struct thread* t = NULL;
+  int rc;
+  if (s->failed)
+    return s->failed;
+  if (ev->type != STAT_EV_SPAN || !ev->has_ts || !ev->has_dur)
+    return 0;
+  if (ev->kind == STAT_KIND_WORK && thread_get(s, ev, &t) != 0)
+    return s->failed = -ENOMEM;
+  rc = span_time_figures(s, ev, t);
+  if (rc != 0)
+    s->failed = rc;
+  return rc;
+}
+
+void stat_summary_sort(struct stat_summary* s, enum stat_sort sort) {
+  s->sort = sort;
 }
 
 int stat_summary_event(const struct trace_event* ev, void* arg) {
@@ -981,17 +1118,34 @@ static int phase_figures(struct stat_summary* s) {
         out->share = (double) p->total_ns / (double) s->tick_sum_ns;
       }
       pcts(&p->dur, &out->dur);
+      out->buckets = p->buckets;
     }
   f->phases = s->fig_phases;
   f->nphases = n;
   return 0;
 }
 
-/* Most total time first; ties by name, then kind, so output is stable. */
-static int cmp_group(const void* a, const void* b) {
+/* A group's rank by the summary's sort: total time, self time or
+ * calls. */
+static uint64_t group_key(const struct group* g, enum stat_sort sort) {
+  if (sort == STAT_SORT_SELF)
+    return g->self_ns;
+  if (sort == STAT_SORT_COUNT)
+    return g->count;
+  return g->total_ns;
+}
+
+/* Highest key first (arg: the enum stat_sort); ties by total time, name,
+ * then kind, so output is stable. */
+static int cmp_group(const void* a, const void* b, void* arg) {
   const struct group* x = a;
   const struct group* y = b;
+  enum stat_sort sort = *(const enum stat_sort*) arg;
+  uint64_t kx = group_key(x, sort);
+  uint64_t ky = group_key(y, sort);
   int c;
+  if (kx != ky)
+    return kx > ky ? -1 : 1;
   if (x->total_ns != y->total_ns)
     return x->total_ns > y->total_ns ? -1 : 1;
   if ((c = strcmp(x->name, y->name)) != 0)
@@ -1016,7 +1170,7 @@ static int callback_figures(struct stat_summary* s) {
     return -ENOMEM;
   }
   memcpy(sorted, s->groups, s->ngroups * sizeof(*sorted));
-  qsort(sorted, s->ngroups, sizeof(*sorted), cmp_group);
+  qsort_r(sorted, s->ngroups, sizeof(*sorted), cmp_group, &s->sort);
   for (i = 0; i < n; i++) {
     s->fig_callbacks[i].name = sorted[i].name;
     s->fig_callbacks[i].kind = sorted[i].kind;
@@ -1027,6 +1181,36 @@ static int callback_figures(struct stat_summary* s) {
   free(sorted);
   s->fig.callbacks = s->fig_callbacks;
   s->fig.ncallbacks = n;
+  return 0;
+}
+
+/* Most tasks first, ties by name; the "other" labels last. */
+static int cmp_kind(const void* a, const void* b) {
+  const struct stat_task_kind* x = a;
+  const struct stat_task_kind* y = b;
+  if (x->tasks != y->tasks)
+    return x->tasks > y->tasks ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static int kind_figures(struct stat_summary* s) {
+  size_t n = s->nkinds + (s->other_kind.tasks > 0);
+  size_t i;
+  if (n == 0)
+    return 0;
+  s->fig_kinds = calloc(n, sizeof(*s->fig_kinds));
+  if (s->fig_kinds == NULL)
+    return -ENOMEM;
+  for (i = 0; i < n; i++) {
+    const struct kind_acc* k = i < s->nkinds ? &s->kinds[i] : &s->other_kind;
+    s->fig_kinds[i].name = k->name;
+    s->fig_kinds[i].tasks = k->tasks;
+    s->fig_kinds[i].run = k->run;
+    s->fig_kinds[i].queue_wait = k->queue_wait;
+  }
+  qsort(s->fig_kinds, s->nkinds, sizeof(*s->fig_kinds), cmp_kind);
+  s->fig.kinds = s->fig_kinds;
+  s->fig.nkinds = n;
   return 0;
 }
 
@@ -1049,7 +1233,12 @@ static int threadpool_figures(struct stat_summary* s) {
   size_t i;
 
   f->tasks = s->tasks;
-  if (s->tasks == 0)
+  for (i = 0; i < s->nthreads && s->tasks == 0; i++)
+    if (s->threads[i]->busy_ns > 0)
+      break;
+  /* No task, or (in a window) none ended but a worker spent time on
+   * one. */
+  if (s->tasks == 0 && i == s->nthreads)
     return 0;
   pcts(&s->queue_wait, &f->queue_wait);
   pcts(&s->run, &f->run);
@@ -1060,8 +1249,10 @@ static int threadpool_figures(struct stat_summary* s) {
     free(w);
     return -ENOMEM;
   }
+  /* In a window, a worker may only have spent time on a task another
+   * window counts. */
   for (i = 0; i < s->nthreads; i++)
-    if (s->threads[i]->tasks > 0)
+    if (s->threads[i]->tasks > 0 || s->threads[i]->busy_ns > 0)
       w[nw++] = s->threads[i];
   qsort(w, nw, sizeof(*w), cmp_worker);
   for (i = 0; i < nw; i++) {
@@ -1083,10 +1274,13 @@ static int threadpool_figures(struct stat_summary* s) {
 
 static void longest_figures(struct stat_summary* s) {
   struct stat_figures* f = &s->fig;
+  int wall = s->sort == STAT_SORT_WALL;
+  const struct tick_rec* v = wall ? s->longest_wall : s->longest;
+  size_t n = wall ? s->nlongest_wall : s->nlongest;
   size_t i;
   size_t j;
-  for (i = 0; i < s->nlongest; i++) {
-    const struct tick_rec* t = &s->longest[i];
+  for (i = 0; i < n; i++) {
+    const struct tick_rec* t = &v[i];
     struct stat_tick* out = &f->longest[i];
     out->has_number = t->has_number;
     out->number = t->number;
@@ -1100,7 +1294,7 @@ static void longest_figures(struct stat_summary* s) {
       out->callbacks[j].dur_ns = t->cb[j].dur_ns;
     }
   }
-  f->nlongest = s->nlongest;
+  f->nlongest = n;
 }
 
 /* Closes what is still open at the end of the file. */
@@ -1268,9 +1462,12 @@ int stat_summary_finish(struct stat_summary* s, const struct trace_reader* r,
   f->libuv_version = s->libuv_version;
   f->has_threadpool_size = s->has_threadpool_size;
   f->threadpool_size = s->threadpool_size;
-  f->events = r != NULL ? r->events : 0;
+  f->events = r != NULL ? r->events : s->added;
 
-  if (s->has_duration) {
+  if (s->has_window) {
+    f->has_recording = 1;
+    f->recording_ns = (uint64_t) (s->win_to_ns - s->win_from_ns);
+  } else if (s->has_duration) {
     f->has_recording = 1;
     f->recording_ns = (uint64_t) s->duration_ns;
   } else if (s->have_span) {
@@ -1290,9 +1487,12 @@ int stat_summary_finish(struct stat_summary* s, const struct trace_reader* r,
     f->ticks_per_s = (double) f->ticks / ((double) f->recording_ns / 1e9);
   }
   pcts(&s->tick_dur, &f->tick_dur);
+  f->tick_buckets = s->tick_buckets;
+  f->callback_count = s->callback_count;
+  f->sort = s->sort;
 
   if (phase_figures(s) != 0 || callback_figures(s) != 0 ||
-      threadpool_figures(s) != 0)
+      threadpool_figures(s) != 0 || kind_figures(s) != 0)
     return s->failed = -ENOMEM;
   longest_figures(s);
 
@@ -1349,6 +1549,9 @@ void stat_summary_free(struct stat_summary* s) {
   stat_values_free(&s->queue_wait);
   free(s->task_start.v);
   free(s->task_end.v);
+  for (i = 0; i < s->nkinds; i++)
+    free(s->kinds[i].name);
+  free(s->fig_kinds);
   free(s->process_name);
   free(s->command);
   free(s->libuv_version);

@@ -32,6 +32,31 @@
 #define STAT_MAX_THREADS 65536
 #define STAT_MAX_DEPTH 256 /* open spans per thread */
 #define STAT_MAX_PHASES 64 /* distinct phase names */
+#define STAT_MAX_KINDS 64  /* distinct task labels; more are "other" */
+#define STAT_NBUCKETS 11   /* histogram bounds (stat_bucket_le_ns) */
+
+/* The upper bounds (inclusive, ns) of the histogram buckets every
+ * duration is counted in: 10 µs, 100 µs, 500 µs, 1 ms, 5 ms, 10 ms,
+ * 50 ms, 100 ms, 500 ms, 1 s, 5 s. */
+extern const uint64_t stat_bucket_le_ns[STAT_NBUCKETS];
+
+/* Durations counted by bucket, as Prometheus' histograms want them.
+ * Like percentiles, only complete spans enter one. */
+struct stat_buckets {
+  uint64_t n[STAT_NBUCKETS + 1]; /* per bucket, not cumulative; the last
+                                    one is past the largest bound */
+  uint64_t count;
+  uint64_t sum_ns; /* saturating */
+};
+
+/* How the callbacks table and the longest ticks are ranked
+ * (stat_summary_sort). */
+enum stat_sort {
+  STAT_SORT_TOTAL, /* callbacks by total time, ticks by busy time */
+  STAT_SORT_SELF,  /* callbacks by self time, ticks by busy time */
+  STAT_SORT_COUNT, /* callbacks by calls, ticks by busy time */
+  STAT_SORT_WALL,  /* callbacks by total time, ticks by wall time */
+};
 
 /* Nearest-rank percentiles of a set of durations, in ns. Only complete
  * spans enter one: a span cut by the recording's limits never does. */
@@ -49,6 +74,7 @@ struct stat_phase {
   int has_share; /* share is known (there is tick time) */
   double share;  /* total / Σ tick dur */
   struct stat_pcts dur;
+  struct stat_buckets buckets;
 };
 
 struct stat_callback {
@@ -66,6 +92,14 @@ struct stat_worker {
   uint64_t busy_ns;
   int has_share; /* busy_share is known (recording length is) */
   double busy_share;
+};
+
+/* The tasks of one label (the `work` span's name). */
+struct stat_task_kind {
+  const char* name; /* NULL: the labels past STAT_MAX_KINDS */
+  uint64_t tasks;   /* cut ones included */
+  struct stat_buckets run;
+  struct stat_buckets queue_wait;
 };
 
 struct stat_tick_callback {
@@ -117,12 +151,15 @@ struct stat_figures {
   int has_ticks_per_s;
   double ticks_per_s;
   struct stat_pcts tick_dur;
+  struct stat_buckets tick_buckets;
 
   size_t nphases; /* in libuv's order */
   const struct stat_phase* phases;
 
   size_t ncallbacks; /* at most STAT_TOP_CALLBACKS */
   const struct stat_callback* callbacks;
+  uint64_t callback_count; /* every callback span, cut ones included */
+  enum stat_sort sort;     /* how callbacks and longest are ranked */
 
   uint64_t tasks; /* 0: no work spans, the threadpool is null */
   struct stat_pcts queue_wait;
@@ -130,8 +167,11 @@ struct stat_figures {
   uint64_t peak_concurrency;
   size_t nworkers; /* sorted by thread_sort_index, then first task */
   const struct stat_worker* workers;
+  size_t nkinds; /* task labels, most tasks first; the last one may be
+                    the "other" labels (name NULL) */
+  const struct stat_task_kind* kinds;
 
-  size_t nlongest; /* most busy first, then earliest */
+  size_t nlongest; /* most busy (or wall, by sort) first, then earliest */
   struct stat_tick longest[STAT_LONGEST_TICKS];
 
   struct stat_cut cut;
@@ -156,6 +196,27 @@ int stat_summary_new(struct stat_summary** out);
  * that do not fit what a figure needs are counted and reported by
  * finish. */
 int stat_summary_add(struct stat_summary* s, const struct stat_event* ev);
+
+/* Makes the summary one of a window of time [from_ns, to_ns) of a live
+ * trace (tracer/live.h): the recording length is to - from, and the
+ * time figures (utilization, phase totals and shares, worker busy time)
+ * take of each span only the part inside the window. Counts, durations
+ * and rankings still take whole spans: the caller gives each span to the
+ * one window that counts it (stat_summary_add) and its parts to the
+ * others (stat_summary_add_time). Call before adding spans; the window
+ * may be set again later (live.c widens an open-ended one when it
+ * closes it). */
+void stat_summary_window(struct stat_summary* s, int64_t from_ns,
+                         int64_t to_ns);
+
+/* Adds only the time of a span (STAT_EV_SPAN) inside the window: its
+ * count, duration and nesting belong to another window's summary.
+ * Returns 0 or -ENOMEM. */
+int stat_summary_add_time(struct stat_summary* s, const struct stat_event* ev);
+
+/* Ranks the callbacks and the longest ticks by `sort` (default
+ * STAT_SORT_TOTAL). Call before finish. */
+void stat_summary_sort(struct stat_summary* s, enum stat_sort sort);
 
 /* Adds one event read from JSON; a trace_event_cb, `arg` is the summary.
  * stat_event_from_trace() then stat_summary_add(). */

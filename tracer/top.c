@@ -2,15 +2,15 @@
  *
  * top traces exactly as `record` does (record.h: the same target lookup,
  * BPF, sources and exporter) into an in-memory file, reads the trace back
- * as it is written (trace_reader.h) and hands its events to the summary
- * `looptrace stat` uses (stat_summary.h), one summary per interval: the
- * figures are stat's figures over that span of time, printed by stat's
- * own printer (stat_report.h). What stat has no figure for is added here
- * and only read from the events: the threadpool's counters as last
- * written, and the work spans counted by label.
+ * as it is written (trace_reader.h) and hands its events to a live
+ * summary cut into windows of time (live.h), each one the summary
+ * `looptrace stat` computes (stat_summary.h): the figures are stat's
+ * figures over that window, printed by stat's own printer
+ * (stat_report.h). What stat has no figure for is read here from the
+ * events: the threadpool's counters as last written.
  *
- * --once (or stdout not a terminal): one interval, then one plain-text
- * snapshot on stdout. Otherwise a curses screen refreshed every interval.
+ * --once (or stdout not a terminal): one window, then one plain-text
+ * snapshot on stdout. Otherwise a curses screen refreshed every window.
  */
 #include <argp.h>
 #include <errno.h>
@@ -26,15 +26,15 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "live.h"
 #include "metrics.h"
 #include "record.h"
 #include "stat_report.h"
+#include "stat_event.h"
 #include "stat_summary.h"
-#include "trace_names.h"
 #include "trace_reader.h"
 
-#define TOP_MAX_LABELS 16 /* labels counted; more are "other" */
-#define TOP_MAX_META 1024 /* metadata events replayed per interval */
+#define TOP_MAX_LABELS 16 /* labels shown; more are "other labels" */
 #define TOP_HISTORY 60    /* intervals in the sparkline */
 #define TOP_MAX_INTERVAL 3600.0
 
@@ -48,28 +48,20 @@ struct top_args {
   int metrics_port;
 };
 
-struct top_label {
-  char name[64];
-  uint64_t tasks;
-};
-
 struct top {
   const struct top_args* args;
   int fd; /* the memfd the trace is written to */
   struct trace_reader reader;
-  struct stat_summary* sum; /* the current interval's */
-  char* meta[TOP_MAX_META]; /* metadata events, as JSON */
-  size_t nmeta;
-  struct top_label labels[TOP_MAX_LABELS];
-  size_t nlabels;
-  uint64_t other_tasks;
-  int has_pool; /* the threadpool counters, as last written */
+  struct live* live; /* the windows of time */
+  int has_pool;      /* the threadpool counters, as last written */
   int64_t running;
   int64_t queued;
   int64_t pid;
-  uint64_t interval_ns;
-  uint64_t next_ns;  /* when the interval ends; 0 before the first step */
-  uint64_t shown_ns; /* how long the interval shown lasted */
+  int has_offset;
+  int64_t offset_ns;           /* CLOCK_MONOTONIC of trace time 0 */
+  int started;                 /* the first window started */
+  uint64_t interval_ns;        /* of the windows to come */
+  enum stat_sort sort;         /* of the windows to come */
   double history[TOP_HISTORY]; /* utilization, oldest first; <0 unknown */
   size_t nhistory;
   int paused;
@@ -91,6 +83,17 @@ static const char doc[] =
     "phase, the threadpool (running and queued now, tasks/s by label, "
     "queue wait and run time, busy share per worker), the slowest "
     "callbacks, the longest ticks and the records dropped.\n"
+    "\n"
+    "An interval is a window of the program's time that ended 0.25 s "
+    "before it is shown (the trace's records need that long to arrive). "
+    "A span's time (utilization, phase shares, worker busy share) is "
+    "shared by overlap: each interval takes the part of it inside it. A "
+    "span is counted (ticks/s, tasks/s, callbacks, percentiles, the "
+    "longest ticks, the --metrics histograms) once, in the interval it "
+    "ends in; spans inside a tick are counted with their tick. A tick "
+    "longer than 0.25 s arrives after the intervals it began in were "
+    "shown: it is counted in the next one, and its time in those is not "
+    "shown.\n"
     "\v"
     "Examples:\n"
     "  looptrace top -p 4242                  live view, refreshed every "
@@ -98,8 +101,13 @@ static const char doc[] =
     "  looptrace top -p 4242 --once -i 5      one snapshot of 5 s, as text\n"
     "  looptrace top -- build/examples/threads --rounds 0\n"
     "\n"
-    "Keys: q quits, p pauses (tracing goes on, the screen stays). The "
-    "screen is restored on q, Ctrl-C, SIGTERM and when the program exits.\n"
+    "Keys: q quits; p pauses (tracing goes on, the screen stays); s "
+    "ranks the callbacks by total time, self time or calls, and the "
+    "longest ticks by busy or wall time (in turn); + and - lengthen and "
+    "shorten the interval (0.1 to 60 s). Sort and interval apply from "
+    "the next interval. The screen is restored on q, Ctrl-C, SIGTERM, "
+    "when the program exits, and redrawn to the new size when the window "
+    "is resized.\n"
     "With --once, or when stdout is not a terminal, top prints one "
     "snapshot after one interval and exits. A started program runs on "
     "untraced when top ends; top waits for it as record does.\n"
@@ -191,28 +199,11 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
  * Reading the trace back
  */
 
-static void count_task(struct top* t, const char* label) {
-  size_t i;
-  for (i = 0; i < t->nlabels; i++)
-    if (strcmp(t->labels[i].name, label) == 0)
-      break;
-  if (i == t->nlabels) {
-    if (t->nlabels == TOP_MAX_LABELS) {
-      t->other_tasks++;
-      return;
-    }
-    snprintf(t->labels[i].name, sizeof(t->labels[i].name), "%s", label);
-    t->labels[i].tasks = 0;
-    t->nlabels++;
-  }
-  t->labels[i].tasks++;
-}
-
-/* A trace_event_cb: notes what top shows besides stat's figures, keeps
- * the metadata for the next intervals, and gives the event to the
- * interval's summary. */
+/* A trace_event_cb: notes what top shows besides stat's figures and
+ * gives the event to the windows. */
 static int on_event(const struct trace_event* ev, void* arg) {
   struct top* t = arg;
+  struct stat_event se;
   int64_t v;
   const char* name;
   if ((ev->has & TRACE_HAS_PID) && t->pid == 0)
@@ -220,13 +211,10 @@ static int on_event(const struct trace_event* ev, void* arg) {
   if (ev->ph == 'M' && strcmp(ev->name, "process_name") == 0 &&
       trace_arg_str(ev, "name", &name) == 0)
     snprintf(t->comm, sizeof(t->comm), "%s", name);
-  if (t->metrics != NULL)
-    metrics_event(t->metrics, ev);
-  if (ev->ph == 'M' && t->nmeta < TOP_MAX_META) {
-    char* json = cJSON_PrintUnformatted(ev->json);
-    if (json == NULL)
-      return -ENOMEM;
-    t->meta[t->nmeta++] = json;
+  else if (ev->ph == 'M' && strcmp(ev->name, "looptrace") == 0 &&
+           trace_arg_int(ev, "clock_offset_ns", &v) == 0 && !t->has_offset) {
+    t->offset_ns = v;
+    t->has_offset = 1;
   } else if (ev->ph == 'C' && strcmp(ev->name, "threadpool") == 0) {
     if (trace_arg_int(ev, "running", &v) == 0) {
       t->running = v;
@@ -234,38 +222,9 @@ static int on_event(const struct trace_event* ev, void* arg) {
     }
     if (trace_arg_int(ev, "queued", &v) == 0)
       t->queued = v;
-  } else if (ev->ph == 'X' && strcmp(ev->cat, TRACE_CAT_WORK) == 0) {
-    count_task(t, ev->name);
   }
-  return stat_summary_event(ev, t->sum);
-}
-
-/* A new summary for the next interval, which knows the process and
- * thread names the trace gave once at its start. */
-static int new_interval(struct top* t) {
-  struct trace_reader r;
-  size_t i;
-  int err;
-  stat_summary_free(t->sum);
-  t->sum = NULL;
-  t->nlabels = 0;
-  t->other_tasks = 0;
-  err = stat_summary_new(&t->sum);
-  if (err != 0)
-    return err;
-  trace_reader_init(&r, stat_summary_event, t->sum);
-  err = trace_reader_feed(&r, "[", 1);
-  for (i = 0; i < t->nmeta && err == 0; i++) {
-    err = trace_reader_feed(&r, t->meta[i], strlen(t->meta[i]));
-    if (err == 0)
-      err = trace_reader_feed(&r, ",", 1);
-  }
-  if (err == 0)
-    err = trace_reader_feed(&r, "]", 1);
-  if (err == 0)
-    err = trace_reader_end(&r);
-  trace_reader_close(&r);
-  return err;
+  stat_event_from_trace(ev, &se);
+  return live_add(t->live, &se);
 }
 
 /* Hands what the exporter wrote since the last call to the reader, then
@@ -307,14 +266,36 @@ static void safe_name(char* dst, size_t size, const char* src) {
   dst[i] = '\0';
 }
 
-/* Writes the snapshot of figures `f` over `ns` of time: top's own lines,
- * then stat's text. Returns 0 or -EIO. */
+/* Writes the tasks of each label of figures `f`, over `secs`. */
+static void print_labels(const struct stat_figures* f, double secs, FILE* out) {
+  uint64_t other = 0;
+  char name[64];
+  size_t i;
+  fprintf(out, "tasks/s by label:");
+  if (f->nkinds == 0)
+    fprintf(out, " none");
+  for (i = 0; i < f->nkinds; i++) {
+    const struct stat_task_kind* k = &f->kinds[i];
+    if (k->name == NULL || i >= TOP_MAX_LABELS) {
+      other += k->tasks;
+      continue;
+    }
+    safe_name(name, sizeof(name), k->name);
+    fprintf(out, "%s %s %.1f/s (%" PRIu64 ")", i > 0 ? "," : "", name,
+            secs > 0 ? (double) k->tasks / secs : 0.0, k->tasks);
+  }
+  if (other > 0)
+    fprintf(out, ", other labels %" PRIu64, other);
+  fputc('\n', out);
+}
+
+/* Writes the snapshot of figures `f`: top's own lines, then stat's
+ * text. Returns 0 or -EIO. */
 static int print_snapshot(const struct top* t, const struct stat_figures* f,
-                          uint64_t ns, FILE* out) {
+                          FILE* out) {
   char title[160];
   char name[64];
-  double secs = (double) ns / 1e9;
-  size_t i;
+  double secs = f->has_recording ? (double) f->recording_ns / 1e9 : 0;
   safe_name(name, sizeof(name), f->process_name ? f->process_name : "?");
   snprintf(title, sizeof(title), "pid %" PRId64 " (%s), last %.2f s", t->pid,
            name, secs);
@@ -323,49 +304,47 @@ static int print_snapshot(const struct top* t, const struct stat_figures* f,
             t->running, t->queued);
   else
     fprintf(out, "threadpool now: ? (no threadpool counter seen)\n");
-  fprintf(out, "tasks/s by label:");
-  if (t->nlabels == 0)
-    fprintf(out, " none");
-  for (i = 0; i < t->nlabels; i++) {
-    safe_name(name, sizeof(name), t->labels[i].name);
-    fprintf(out, " %s %.1f/s (%" PRIu64 ")%s", name,
-            secs > 0 ? (double) t->labels[i].tasks / secs : 0.0,
-            t->labels[i].tasks, i + 1 < t->nlabels ? "," : "");
-  }
-  if (t->other_tasks > 0)
-    fprintf(out, ", other labels %" PRIu64, t->other_tasks);
-  fputc('\n', out);
+  print_labels(f, secs, out);
   if (stat_report_text(f, title, out) != 0 || ferror(out))
     return -EIO;
   return 0;
 }
 
-/* Ends the interval: its figures into t->text and the history. */
-static int close_interval(struct top* t, uint64_t ns) {
+/* Ends the window: its figures to the metrics, the history and (unless
+ * paused) t->text; then the next window. */
+static int close_interval(struct top* t) {
   const struct stat_figures* f;
   FILE* mem;
-  int err = stat_summary_finish(t->sum, &t->reader, &f);
+  int err = live_close(t->live, INT64_MAX, t->sort, &f);
   if (err != 0)
     return err;
+  if (t->metrics != NULL) {
+    metrics_add(t->metrics, f);
+    err = metrics_publish(t->metrics, t->pid, t->comm,
+                          t->has_pool ? t->running : -1,
+                          t->has_pool ? t->queued : -1);
+    if (err != 0)
+      return err;
+  }
   if (t->nhistory == TOP_HISTORY) {
     memmove(t->history, t->history + 1,
             (TOP_HISTORY - 1) * sizeof(t->history[0]));
     t->nhistory--;
   }
   t->history[t->nhistory++] = f->has_utilization ? f->utilization : -1;
-  if (t->paused)
-    return new_interval(t);
-  free(t->text);
-  t->text = NULL;
-  mem = open_memstream(&t->text, &t->text_len);
-  if (mem == NULL)
-    return -ENOMEM;
-  err = print_snapshot(t, f, ns, mem);
-  if (fclose(mem) != 0 && err == 0)
-    err = -ENOMEM;
-  t->shown_ns = ns;
-  t->redraw = 1;
-  return err != 0 ? err : new_interval(t);
+  if (!t->paused) {
+    free(t->text);
+    t->text = NULL;
+    mem = open_memstream(&t->text, &t->text_len);
+    if (mem == NULL)
+      return -ENOMEM;
+    err = print_snapshot(t, f, mem);
+    if (fclose(mem) != 0 && err == 0)
+      err = -ENOMEM;
+    t->redraw = 1;
+  }
+  live_set_interval(t->live, t->interval_ns);
+  return err != 0 ? err : live_next(t->live);
 }
 
 /* ------------------------------------------------------------------------
@@ -402,41 +381,107 @@ static void sparkline(const struct top* t, char* buf, size_t size) {
   buf[i] = '\0';
 }
 
+static const char* sort_name(enum stat_sort sort) {
+  switch (sort) {
+  case STAT_SORT_SELF:
+    return "self";
+  case STAT_SORT_COUNT:
+    return "calls";
+  case STAT_SORT_WALL:
+    return "wall";
+  default:
+    return "total";
+  }
+}
+
+/* One line of text at row y, cut at the screen's width (never wrapped). */
+static void put_line(int y, const char* p, int len) {
+  if (len > COLS)
+    len = COLS;
+  mvaddnstr(y, 0, p, len);
+}
+
 static void screen_draw(struct top* t) {
   char spark[TOP_HISTORY + 1];
+  char line[256];
   const char* p;
   int y = 3;
   erase();
+  snprintf(line, sizeof(line),
+           " looptrace top  q quit  p %s  s sort: %s  +/- interval: %.2f s ",
+           t->paused ? "resume" : "pause", sort_name(t->sort),
+           (double) t->interval_ns / 1e9);
   attron(A_REVERSE);
-  mvprintw(0, 0, " looptrace top  q quit  p %s  (every %.2f s) ",
-           t->paused ? "resume" : "pause", (double) t->interval_ns / 1e9);
+  put_line(0, line, (int) strlen(line));
   attroff(A_REVERSE);
-  if (t->paused)
-    mvaddstr(0, COLS > 60 ? 60 : 0, "PAUSED");
+  if (t->paused && COLS > 10)
+    mvaddstr(1, COLS - 7, "PAUSED");
   sparkline(t, spark, sizeof(spark));
-  mvprintw(1, 0, "utilization, last %zu intervals (_ idle .. # busy): %s",
+  snprintf(line, sizeof(line),
+           "utilization, last %zu intervals (_ idle .. # busy): %s",
            t->nhistory, spark);
+  put_line(1, line, (int) strlen(line));
   if (t->text == NULL)
-    mvaddstr(y, 0, "waiting for the first interval...");
+    put_line(y, "waiting for the first interval...", 33);
   for (p = t->text; p != NULL && *p != '\0' && y < LINES; y++) {
     const char* nl = strchr(p, '\n');
     int len = nl != NULL ? (int) (nl - p) : (int) strlen(p);
-    mvaddnstr(y, 0, p, len);
+    put_line(y, p, len);
     p = nl != NULL ? nl + 1 : p + len;
   }
   refresh();
   t->redraw = 0;
 }
 
+/* The interval after (dir > 0) or before `ns` among the steps offered. */
+static uint64_t step_interval(uint64_t ns, int dir) {
+  static const uint64_t ms[] = {100,  200,   500,   1000, 2000,
+                                5000, 10000, 30000, 60000};
+  size_t n = sizeof(ms) / sizeof(ms[0]);
+  size_t i;
+  if (dir > 0) {
+    for (i = 0; i < n; i++)
+      if (ms[i] * 1000000 > ns)
+        return ms[i] * 1000000;
+    return ns;
+  }
+  for (i = n; i-- > 0;)
+    if (ms[i] * 1000000 < ns)
+      return ms[i] * 1000000;
+  return ns;
+}
+
 /* Reads the keys pressed. Returns 1 when asked to quit. */
 static int screen_keys(struct top* t) {
   int c;
   while ((c = getch()) != ERR) {
-    if (c == 'q' || c == 'Q')
+    switch (c) {
+    case 'q':
+    case 'Q':
       return 1;
-    if (c == 'p' || c == 'P')
+    case 'p':
+    case 'P':
       t->paused = !t->paused;
-    t->redraw = 1; /* p, KEY_RESIZE, or anything else */
+      break;
+    case 's':
+    case 'S':
+      t->sort = t->sort == STAT_SORT_WALL ? STAT_SORT_TOTAL : t->sort + 1;
+      break;
+    case '+':
+    case '=':
+      t->interval_ns = step_interval(t->interval_ns, 1);
+      break;
+    case '-':
+    case '_':
+      t->interval_ns = step_interval(t->interval_ns, -1);
+      break;
+    case KEY_RESIZE:
+      /* ncurses has the new size (LINES, COLS): start from a clean
+       * screen, so nothing of the old layout is left. */
+      clearok(curscr, TRUE);
+      break;
+    }
+    t->redraw = 1;
   }
   return 0;
 }
@@ -445,35 +490,38 @@ static int screen_keys(struct top* t) {
  * The tap
  */
 
+/* The first window starts at the first step (the probes are attached);
+ * the screen is taken then. */
+static int start(struct top* t, uint64_t now) {
+  int err = 0;
+  live_start(t->live, (int64_t) now - t->offset_ns);
+  t->started = 1;
+  if (!t->args->once && isatty(STDOUT_FILENO))
+    screen_start(t);
+  if (t->metrics != NULL) /* served empty until the first window */
+    err = metrics_publish(t->metrics, t->pid, t->comm, -1, -1);
+  return err;
+}
+
 static int on_step(void* arg, uint64_t now) {
   struct top* t = arg;
   int err = drain(t);
-  int first;
+  int64_t ts;
+  int due;
   if (err != 0)
     return err;
-  first = t->next_ns == 0;
-  if (first) {
-    t->next_ns = now + t->interval_ns;
-    if (!t->args->once && isatty(STDOUT_FILENO))
-      screen_start(t);
-  }
-  if (t->metrics != NULL && (first || now >= t->next_ns)) {
-    err = metrics_publish(t->metrics, t->pid, t->comm,
-                          t->has_pool ? t->running : -1,
-                          t->has_pool ? t->queued : -1);
-    if (err != 0)
-      return err;
-  }
+  if (!t->has_offset)
+    return 0; /* the head of the trace is not read yet */
+  if (!t->started && (err = start(t, now)) != 0)
+    return err;
+  ts = (int64_t) now - t->offset_ns;
+  due = ts >= live_window_end(t->live) + LIVE_LAG_NS;
   if (t->args->once)
-    return now >= t->next_ns ? 1 : 0;
+    return due ? 1 : 0;
   if (t->curses && screen_keys(t))
     return 1;
-  if (now >= t->next_ns) {
-    err = close_interval(t, t->interval_ns + (now - t->next_ns));
-    if (err != 0)
-      return err;
-    t->next_ns = now + t->interval_ns;
-  }
+  if (due && (err = close_interval(t)) != 0)
+    return err;
   if (t->curses && t->redraw)
     screen_draw(t);
   return 0;
@@ -482,17 +530,18 @@ static int on_step(void* arg, uint64_t now) {
 static void on_end(void* arg, const char* end_reason) {
   struct top* t = arg;
   const struct stat_figures* f;
+  (void) end_reason;
   screen_end(t);
   t->error = drain(t);
   if (t->error == 0)
     t->error = trace_reader_end(&t->reader);
   if (!t->args->once)
     return;
+  /* The window ends where the trace does when the program ended first. */
   if (t->error == 0)
-    t->error = stat_summary_finish(t->sum, &t->reader, &f);
+    t->error = live_close(t->live, live_seen(t->live), t->sort, &f);
   if (t->error == 0)
-    t->error =
-        print_snapshot(t, f, f->has_recording ? f->recording_ns : 0, stdout);
+    t->error = print_snapshot(t, f, stdout);
   if (t->error == 0 && fflush(stdout) != 0)
     t->error = -EIO;
 }
@@ -502,7 +551,6 @@ int cmd_top(int argc, char** argv) {
   struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
   struct record_tap tap;
   struct top t;
-  size_t i;
   int ret;
   memset(&args, 0, sizeof(args));
   args.interval = 1.0;
@@ -522,7 +570,7 @@ int cmd_top(int argc, char** argv) {
     return 1;
   }
   trace_reader_init(&t.reader, on_event, &t);
-  if (new_interval(&t) != 0) {
+  if (live_new(&t.live, t.interval_ns) != 0) {
     fprintf(stderr, "looptrace: out of memory\n");
     close(t.fd);
     return 1;
@@ -533,7 +581,7 @@ int cmd_top(int argc, char** argv) {
       fprintf(stderr, "looptrace: cannot serve metrics on %s:%d: %s\n",
               args.metrics_ip, args.metrics_port, strerror(-err));
       close(t.fd);
-      stat_summary_free(t.sum);
+      live_free(t.live);
       return 1;
     }
     fprintf(stderr, "looptrace: metrics on http://%s:%d/metrics\n",
@@ -552,9 +600,7 @@ int cmd_top(int argc, char** argv) {
   }
   metrics_stop(t.metrics);
   trace_reader_close(&t.reader);
-  stat_summary_free(t.sum);
-  for (i = 0; i < t.nmeta; i++)
-    free(t.meta[i]);
+  live_free(t.live);
   free(t.text);
   close(t.fd);
   return ret;
