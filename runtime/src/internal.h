@@ -37,6 +37,7 @@ struct lrt__phases {
   /* Poll: where the wait went. */
   uint64_t idle_time_at_poll; /* uv_metrics_idle_time() as poll began */
   uint64_t first_io_ts;       /* first callback we dispatched in poll */
+  int may_block;              /* poll's timeout was not 0 */
   int wait_sent;
   int metrics_on;
 
@@ -108,9 +109,15 @@ struct lrt__loop_private {
 /* The current tracing session: 0 when no tracer is attached. */
 extern _Atomic uint32_t lrt__session;
 
+/* Starts a session if none runs. Returns the current session. */
+uint32_t lrt__session_start(void);
+
 /* The current session, starting one if none runs. Call only when
- * LRT_TRACING(). */
-uint32_t lrt__session_get(void);
+ * LRT_TRACING(). Inline: the sentinels ask at every phase boundary. */
+static inline uint32_t lrt__session_get(void) {
+  uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
+  return __builtin_expect(s != 0, 1) ? s : lrt__session_start();
+}
 
 /* Appends a record for the calling thread. Call only when LRT_TRACING().
  * Starts a session if none is running. */

@@ -139,6 +139,8 @@ static void send_wait(lrt_loop_t* loop, uint64_t poll_end) {
   if (p->wait_sent || p->phase != LRT_PHASE_POLL)
     return;
   p->wait_sent = 1;
+  if (!p->may_block)
+    return;
   blocked = uv_metrics_idle_time(&loop->uv) - p->idle_time_at_poll;
   if (blocked == 0)
     return;
@@ -182,14 +184,6 @@ static void place_pending(lrt_loop_t* loop) {
     return;
   pending_push_head(loop, &p->pending_end);
   pending_push_head(loop, &p->pending_begin);
-}
-
-/* Whether the sentinels still serve a listening tracer (as of `ts`, the
- * time of the records they are about to send). When not, they stop
- * themselves and the loop is plain libuv again. */
-static int still_traced(lrt_loop_t* loop, uint64_t ts) {
-  lrt__phases_sync(loop, ts);
-  return phases_of(loop)->session != 0;
 }
 
 /* Whether libuv is dispatching poll's I/O callbacks: uv__io_poll parks
@@ -248,6 +242,8 @@ static void arm(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   }
   p->in_tick = 0;
   p->phase = 0;
+  /* A poll under way began unseen: its wait is not known. */
+  p->may_block = 0;
   lrt__spans_reset(loop);
   uv_prepare_start(&p->prepare_end, prepare_end_cb);
   uvq_move_to_tail(uv->prepare_handles, p->prepare_end.queue);
@@ -278,8 +274,10 @@ static void send_loop_start(lrt_loop_t* loop, uint64_t ts) {
   lrt__ev_loop_start(loop->priv->id, ts, uv_version(), lrt_threadpool_size());
 }
 
-/* lrt__phases_sync() for a record about a callback of `kind` (0: none). */
-static void sync_for(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
+/* sync_for() when the loop's sentinels may not serve the current
+ * session. */
+static __attribute__((noinline)) void resync(lrt_loop_t* loop, uint8_t kind,
+                                             uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
   uint32_t s = LRT_TRACING() ? lrt__session_get() : 0;
   int first;
@@ -300,8 +298,29 @@ static void sync_for(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
     arm(loop, kind, ts);
 }
 
+/* lrt__phases_sync() for a record about a callback of `kind` (0: none).
+ * Inline: it runs at every phase boundary and callback, and nearly always
+ * finds the session it served last time. */
+static inline void sync_for(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
+  uint32_t s = phases_of(loop)->session;
+  if (__builtin_expect(
+          s != 0 && LRT_TRACING() &&
+              s == atomic_load_explicit(&lrt__session, memory_order_acquire),
+          1))
+    return;
+  resync(loop, kind, ts);
+}
+
 void lrt__phases_sync(lrt_loop_t* loop, uint64_t ts) {
   sync_for(loop, 0, ts);
+}
+
+/* Whether the sentinels still serve a listening tracer (as of `ts`, the
+ * time of the records they are about to send). When not, they stop
+ * themselves and the loop is plain libuv again. */
+static inline int still_traced(lrt_loop_t* loop, uint64_t ts) {
+  sync_for(loop, 0, ts);
+  return phases_of(loop)->session != 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -409,13 +428,19 @@ static void prepare_end_cb(uv_prepare_t* handle) {
    * buffers records too, and must not arm it again. */
   p->callbacks_since_poll = 0;
   phase_begin(loop, LRT_PHASE_POLL, ts);
-  p->idle_time_at_poll = uv_metrics_idle_time(uv);
+  /* Nothing runs between here and poll, and uv_run() polls with a timeout
+   * of uv_backend_timeout() or 0: with 0 poll cannot block, and there is
+   * no wait to measure (uv_metrics_idle_time() takes a lock). */
+  p->may_block = uv_backend_timeout(uv) != 0;
+  if (p->may_block)
+    p->idle_time_at_poll = uv_metrics_idle_time(uv);
   p->first_io_ts = 0;
   p->wait_sent = 0;
-  /* check_begin must run first in check: put it at the head now, the last
-   * moment before poll. */
-  uv_check_stop(&p->check_begin);
-  uv_check_start(&p->check_begin, check_begin_cb);
+  /* check_begin must run first in check: move it to the head now, the
+   * last moment before poll (as uv_check_stop() and uv_check_start()
+   * would, without their bookkeeping). */
+  uvq_remove(p->check_begin.queue);
+  uvq_insert_head(uv->check_handles, p->check_begin.queue);
   uvq_move_to_tail(uv->check_handles, p->check_end.queue);
 }
 

@@ -492,8 +492,7 @@ static int single_threaded(void) {
   return threads == 1;
 }
 
-/* Starts a session if none runs. Returns the current session. */
-static uint32_t session_start(void) {
+uint32_t lrt__session_start(void) {
   uint32_t s;
   pthread_mutex_lock(&session_lock);
   s = atomic_load_explicit(&lrt__session, memory_order_acquire);
@@ -513,11 +512,6 @@ static uint32_t session_start(void) {
   }
   pthread_mutex_unlock(&session_lock);
   return s;
-}
-
-uint32_t lrt__session_get(void) {
-  uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
-  return s != 0 ? s : session_start();
 }
 
 /* Nobody listens any more: forget the session and what is buffered. */
@@ -686,7 +680,7 @@ static struct ring* ring_for_session(uint64_t ts) {
   uint32_t s = atomic_load_explicit(&lrt__session, memory_order_acquire);
 
   if (s == 0)
-    s = session_start();
+    s = lrt__session_start();
   if ((r = ring_of_thread()) == NULL)
     return NULL;
   if (r->session != s) {
@@ -699,8 +693,11 @@ static struct ring* ring_for_session(uint64_t ts) {
   return r;
 }
 
-void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
-               uint64_t id, uint64_t arg) {
+/* lrt__emit() when its fast path cannot write: no ring yet, a new
+ * session, records lost, or the ring at its high-water mark. */
+static __attribute__((noinline)) void emit_slow(uint8_t type, uint8_t kind,
+                                                uint16_t label, uint64_t ts,
+                                                uint64_t id, uint64_t arg) {
   struct ring* r = tls_ring;
   if (r == NULL ||
       r->session != atomic_load_explicit(&lrt__session, memory_order_relaxed) ||
@@ -710,6 +707,35 @@ void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
       return;
   }
   ring_put(r, type, kind, label, ts, id, arg);
+}
+
+/* The path of nearly every record: the thread's ring is introduced in the
+ * running session, has lost nothing, and stays below its high-water mark
+ * with this record, so that only the record's stores and the head's
+ * release are left to do (ring_put() does the rest). */
+void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
+               uint64_t id, uint64_t arg) {
+  struct ring* r = tls_ring;
+  if (__builtin_expect(r != NULL, 1)) {
+    uint32_t s = atomic_load_explicit(&lrt__session, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (__builtin_expect(r->session == s && s != 0 && r->lost == 0 &&
+                             head + 1 - tail < RING_HIGH_WATER,
+                         1)) {
+      struct lrt_record* rec = &r->rec[head & RING_MASK];
+      rec->ts = ts;
+      rec->tid = r->tid;
+      rec->type = type;
+      rec->kind = kind;
+      rec->label = label;
+      rec->id = id;
+      rec->arg = arg;
+      atomic_store_explicit(&r->head, head + 1, memory_order_release);
+      return;
+    }
+  }
+  emit_slow(type, kind, label, ts, id, arg);
 }
 
 void lrt__thread_set_role(uint8_t role, uint64_t index) {
