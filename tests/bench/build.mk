@@ -73,6 +73,14 @@ $(BENCH_DIR)/lttng/workloads: $(BENCH_LTTNG_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $^ -llttng-ust -ldl $(RUNTIME_LIBS)
 
+# The runtime with its event sites on and no tracer (gate_on.c), linked
+# statically: what the runtime does per record, for callgrind.
+$(BENCH_DIR)/gated/workloads: $(BENCH_OBJ)/workloads.o $(BENCH_OBJ)/gate_on.o \
+                              $(RUNTIME_A)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $^ $(RUNTIME_LIBS)
+
 $(BENCH_DIR)/uv_workloads: $(BENCH_OBJ)/uv_workloads.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
@@ -85,7 +93,8 @@ $(BENCH_DIR)/%: $(BENCH_OBJ)/%.o
 
 # `make` builds what needs no extra package, so that it cannot rot.
 BENCH_PROGS := $(BENCH_DIR)/workloads $(BENCH_DIR)/noprobes/workloads \
-  $(BENCH_DIR)/uv_workloads $(BENCH_DIR)/echo_client $(BENCH_DIR)/maxrss
+  $(BENCH_DIR)/uv_workloads $(BENCH_DIR)/echo_client $(BENCH_DIR)/maxrss \
+  $(BENCH_DIR)/gated/workloads
 ALL_TARGETS += $(BENCH_PROGS)
 
 .PHONY: bench bench-quick bench-run
