@@ -224,6 +224,7 @@ struct lrt_work_s {
   uint64_t task_id;
   uint64_t submit_ts; /* ns, only while traced */
   int kind;           /* enum lrt_callback_kind of the completion */
+  uint16_t label_id;  /* label's id in traces, 0: not looked up */
 };
 
 LRT_EXTERN int lrt_work_submit(lrt_loop_t* loop, lrt_work_t* work,

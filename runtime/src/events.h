@@ -4,7 +4,8 @@
  *
  * Call only when LRT_TRACING(): the guard stays at the event site, so an
  * untraced site is still a load and a branch. `ts` is the event's time
- * (lrt__now()); `loop` a loop's id; `tick` the tick number.
+ * (lrt__now()); `loop` a loop's id; `tick` the tick number; `label_id`
+ * the label's lrt__label_id(), which the probe's `label` string names.
  */
 #ifndef LOOPRT_EVENTS_H
 #define LOOPRT_EVENTS_H
@@ -61,8 +62,9 @@ static inline void lrt__ev_wait(uint32_t loop, uint64_t tick, uint64_t begin,
 }
 
 static inline void lrt__ev_callback_begin(uint8_t kind, const char* label,
-                                          uint64_t task, uint64_t ts) {
-  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, lrt__label_id(label), ts, task, 0);
+                                          uint16_t label_id, uint64_t task,
+                                          uint64_t ts) {
+  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, label_id, ts, task, 0);
   LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
 }
 
@@ -78,24 +80,25 @@ static inline void lrt__ev_callback_end(uint8_t kind, const char* label,
 
 /* `ts`: when the submit began; `took`: how long it took. */
 static inline void lrt__ev_work_submit(uint8_t kind, const char* label,
-                                       uint64_t task, uint64_t ts,
-                                       uint64_t took) {
-  lrt__emit(LRT_REC_WORK_SUBMIT, kind, lrt__label_id(label), ts, task, took);
+                                       uint16_t label_id, uint64_t task,
+                                       uint64_t ts, uint64_t took) {
+  lrt__emit(LRT_REC_WORK_SUBMIT, kind, label_id, ts, task, took);
   LRT_PROBE2(work__submit, task, label);
 }
 
 /* `queued`: ns since the submit, 0 if unknown. */
 static inline void lrt__ev_work_start(uint8_t kind, const char* label,
-                                      uint64_t task, uint64_t ts,
-                                      uint64_t queued) {
-  lrt__emit(LRT_REC_WORK_START, kind, lrt__label_id(label), ts, task, 0);
+                                      uint16_t label_id, uint64_t task,
+                                      uint64_t ts, uint64_t queued) {
+  lrt__emit(LRT_REC_WORK_START, kind, label_id, ts, task, 0);
   LRT_PROBE3(work__start, task, label, queued);
 }
 
 /* `ran`: ns since the start, 0 if unknown. */
 static inline void lrt__ev_work_end(uint8_t kind, const char* label,
-                                    uint64_t task, uint64_t ts, uint64_t ran) {
-  lrt__emit(LRT_REC_WORK_END, kind, lrt__label_id(label), ts, task, 0);
+                                    uint16_t label_id, uint64_t task,
+                                    uint64_t ts, uint64_t ran) {
+  lrt__emit(LRT_REC_WORK_END, kind, label_id, ts, task, 0);
   LRT_PROBE3(work__end, task, label, ran);
 }
 

@@ -167,9 +167,11 @@ void lrt__pool_loop_close(struct lrt__loop_private* p);
  */
 
 /* Event sites on the loop thread. Each is a load and a branch when no
- * tracer is attached. */
+ * tracer is attached. `label_id`: lrt__label_id(label) if the caller has
+ * it already, else 0. */
 void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
-                               const char* label, uint64_t task);
+                               const char* label, uint16_t label_id,
+                               uint64_t task);
 void lrt__trace_callback_end(lrt_loop_t* loop);
 
 /* Forgets the open spans (a session begins: their begins were not
@@ -179,7 +181,7 @@ void lrt__spans_reset(lrt_loop_t* loop);
 static inline void lrt__callback_begin(lrt_loop_t* loop, uint8_t kind,
                                        const char* label, uint64_t task) {
   if (LRT_TRACING())
-    lrt__trace_callback_begin(loop, kind, label, task);
+    lrt__trace_callback_begin(loop, kind, label, 0, task);
 }
 
 static inline void lrt__callback_end(lrt_loop_t* loop) {

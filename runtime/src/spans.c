@@ -6,13 +6,15 @@
 #include "internal.h"
 
 void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
-                               const char* label, uint64_t task) {
+                               const char* label, uint16_t label_id,
+                               uint64_t task) {
   struct lrt__loop_private* p = loop->priv;
   uint64_t ts = lrt__now();
 
   /* The tick and phase go first: the callback lies inside them. */
   lrt__phases_callback(loop, kind, ts);
-  lrt__ev_callback_begin(kind, label, task, ts);
+  lrt__ev_callback_begin(
+      kind, label, label_id != 0 ? label_id : lrt__label_id(label), task, ts);
   if (p->span_depth < LRT_SPAN_STACK) {
     struct lrt__span* s = &p->spans[p->span_depth];
     s->ts = ts;

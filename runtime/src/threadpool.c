@@ -128,6 +128,12 @@ void lrt__pool_after_fork(void) {
  * session's snapshot (trace.c) and the records agree on which side of it
  * each move falls. */
 
+/* `w`'s label id, looked up once, as it was submitted, while traced (a
+ * label lives as long as its task: looprt.h). */
+static inline uint16_t work_label_id(const lrt_work_t* w) {
+  return w->label_id != 0 ? w->label_id : lrt__label_id(w->label);
+}
+
 /* A worker begins `w`: counts it started; returns when (ns). */
 static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
   uint64_t start;
@@ -136,8 +142,8 @@ static __attribute__((noinline)) uint64_t trace_work_start(lrt_work_t* w) {
                          atomic_fetch_add(&next_worker_index, 1));
   start = lrt__now();
   count(&counts()->started);
-  lrt__ev_work_start((uint8_t) w->kind, w->label, w->task_id, start,
-                     w->submit_ts != 0 ? start - w->submit_ts : 0);
+  lrt__ev_work_start((uint8_t) w->kind, w->label, work_label_id(w), w->task_id,
+                     start, w->submit_ts != 0 ? start - w->submit_ts : 0);
   return start;
 }
 
@@ -147,22 +153,24 @@ static __attribute__((noinline)) void trace_work_end(lrt_work_t* w,
                                                      uint64_t start) {
   uint64_t end = lrt__now();
   count(&counts()->finished);
-  lrt__ev_work_end((uint8_t) w->kind, w->label, w->task_id, end,
-                   start != 0 ? end - start : 0);
+  lrt__ev_work_end((uint8_t) w->kind, w->label, work_label_id(w), w->task_id,
+                   end, start != 0 ? end - start : 0);
 }
 
 /* `work` was queued; its submit_ts is when lrt__work_submit() began. */
 static __attribute__((noinline)) void trace_work_submit(lrt_work_t* work) {
   lrt__phases_sync(work->loop, work->submit_ts);
-  lrt__ev_work_submit((uint8_t) work->kind, work->label, work->task_id,
-                      work->submit_ts, lrt__now() - work->submit_ts);
+  lrt__ev_work_submit((uint8_t) work->kind, work->label, work_label_id(work),
+                      work->task_id, work->submit_ts,
+                      lrt__now() - work->submit_ts);
 }
 
 /* `w`'s completion callback is about to run. */
 static __attribute__((noinline)) void trace_work_done(lrt_work_t* w,
                                                       int status) {
   lrt__ev_work_done(w->label, w->task_id, status);
-  lrt__trace_callback_begin(w->loop, (uint8_t) w->kind, w->label, w->task_id);
+  lrt__trace_callback_begin(w->loop, (uint8_t) w->kind, w->label,
+                            work_label_id(w), w->task_id);
 }
 
 /* Runs `w` on the calling worker, traced. */
@@ -459,6 +467,7 @@ int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
                      lrt_work_done_cb done, const char* label, uint8_t kind) {
   struct lrt__work_queue* q;
   uint64_t submit_ts = 0;
+  uint16_t label_id = 0;
   int r;
 
   if (loop == NULL || loop->priv == NULL || work == NULL || fn == NULL ||
@@ -467,14 +476,18 @@ int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
   q = work_queue(loop);
   if (q == NULL)
     return UV_ENOMEM;
-  if (LRT_TRACING())
+  if (LRT_TRACING()) {
     submit_ts = lrt__now();
+    label_id = lrt__label_id(label);
+  }
   work->loop = loop;
   work->work = fn;
   work->done = done;
   work->label = label;
   work->kind = kind;
   work->submit_ts = submit_ts;
+  /* Set before the task is queued: the worker reads it. */
+  work->label_id = label_id;
   /* Numbered before it is queued: the worker reads the id. The loop's
    * count of its tasks gives the number and, once queued, counts it
    * submitted (a task that failed to queue used its number nowhere). */
