@@ -51,6 +51,7 @@ struct lrt__phases {
   uv_idle_t close_end;               /* tail of the closing handles */
   uv_timer_t flush_timer; /* hands records over when the loop sleeps */
   unsigned callbacks_since_poll;
+  int idle_end_queued;
   int close_end_queued;
   int timers_last; /* libuv >= 1.45: timers end the iteration */
 };

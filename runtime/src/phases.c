@@ -177,6 +177,14 @@ static void pending_unqueue(struct lrt__pending* s) {
   uvq_remove(s->io.pending_queue);
 }
 
+/* idle_end leaves the idle handles (pending_end_cb queued it). */
+static void idle_end_unqueue(struct lrt__phases* p) {
+  if (!p->idle_end_queued)
+    return;
+  p->idle_end_queued = 0;
+  uvq_remove(p->idle_end.queue);
+}
+
 /* Next tick's pending phase: pending_begin first, pending_end behind it. */
 static void place_pending(lrt_loop_t* loop) {
   struct lrt__phases* p = phases_of(loop);
@@ -261,7 +269,7 @@ static void disarm(lrt_loop_t* loop) {
   uv_prepare_stop(&p->prepare_end);
   uv_check_stop(&p->check_begin);
   uv_check_stop(&p->check_end);
-  uv_idle_stop(&p->idle_end);
+  idle_end_unqueue(p);
   uv_timer_stop(&p->flush_timer);
   /* Queued pending sentinels and close_end run once more and do nothing;
    * unqueuing them here could pull them out of a run in progress. */
@@ -393,17 +401,20 @@ static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
     phase_begin(loop, LRT_PHASE_PREPARE, ts);
   } else {
     /* Only now: an idle handle in the queue keeps poll from blocking, and
-     * idle_end leaves the queue as soon as it has run. */
-    uv_idle_start(&p->idle_end, idle_end_cb);
-    uvq_move_to_tail(uv->idle_handles, p->idle_end.queue);
+     * idle_end leaves the queue as soon as it has run. uv__run_idle runs
+     * what is queued, active or not: idle_end is queued and unqueued
+     * without uv_idle_start/stop's bookkeeping, every tick. */
+    p->idle_end_queued = 1;
+    uvq_insert_tail(uv->idle_handles, p->idle_end.queue);
   }
 }
 
 /* Last idle handle: prepare begins. */
 static void idle_end_cb(uv_idle_t* handle) {
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, idle_end);
   lrt_loop_t* loop = loop_of_uv(handle->loop);
   uint64_t ts = lrt__now();
-  uv_idle_stop(handle);
+  idle_end_unqueue(p);
   if (!still_traced(loop, ts))
     return;
   phase_begin(loop, LRT_PHASE_PREPARE, ts);
@@ -570,6 +581,7 @@ int lrt__phases_init(lrt_loop_t* loop) {
   pending_init(&p->pending_end, pending_end_cb);
   pending_init(&p->after_poll, after_poll_cb);
   uv_idle_init(uv, &p->idle_end);
+  p->idle_end.idle_cb = idle_end_cb; /* what uv_idle_start() would set */
   uv_prepare_init(uv, &p->prepare_end);
   uv_check_init(uv, &p->check_begin);
   uv_check_init(uv, &p->check_end);

@@ -390,22 +390,14 @@ static uint16_t labels_intern(const char* s) {
 
 static struct ring* ring_of_thread(void);
 
-uint16_t lrt__label_id(const char* label) {
+/* lrt__label_id() when the thread's cache does not have `label`. */
+static __attribute__((noinline)) uint16_t label_id_slow(const char* label) {
+  struct ring* r = ring_of_thread();
   struct label_cache_entry* e = NULL;
-  struct ring* r;
   uint16_t id;
 
-  if (label == NULL)
-    return 0;
-  /* Most labels are string literals: the same pointer every time. The
-   * text is compared too, in case the caller reused the memory. */
-  r = ring_of_thread();
-  if (r != NULL) {
+  if (r != NULL)
     e = &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
-    if (e->ptr == label && strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0)
-      return e->id;
-  }
-
   pthread_mutex_lock(&labels.lock);
   id = labels_intern(label);
   if (e != NULL && id != LABEL_OVERFLOW) {
@@ -415,6 +407,22 @@ uint16_t lrt__label_id(const char* label) {
   }
   pthread_mutex_unlock(&labels.lock);
   return id;
+}
+
+uint16_t lrt__label_id(const char* label) {
+  struct ring* r = tls_ring;
+
+  if (label == NULL)
+    return 0;
+  /* Most labels are string literals: the same pointer every time. The
+   * text is compared too, in case the caller reused the memory. */
+  if (__builtin_expect(r != NULL, 1)) {
+    const struct label_cache_entry* e =
+        &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
+    if (e->ptr == label && strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0)
+      return e->id;
+  }
+  return label_id_slow(label);
 }
 
 /* ------------------------------------------------------------------------
