@@ -17,29 +17,30 @@ const Counters = (() => {
         break;
       }
     }
+    // Each sample's (key, value) pairs are in the table's pool from
+    // cargs[k] on, ended by key -1 (Table.add, scan.js).
+    const t = r.table;
     const keys = new Set();
-    for (const k of list) {
-      const args = r.events[k].args;
-      for (const key in args) keys.add(key);
-    }
+    for (const k of list)
+      for (let p = t.cargs[k]; t.cKey[p] >= 0; p++) keys.add(t.cKey[p]);
     const n = list.length;
     lane.series = [...keys].map((key, i) => ({
-      key, colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
+      key: r.strings[key], colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
       ts: new Float64Array(n), val: new Float64Array(n), max: 0,
     }));
-    for (const ser of lane.series) {
-      let last = 0;
-      const key = ser.key;
-      for (let i = 0; i < n; i++) {
-        const args = r.events[list[i]].args;
-        const v = args ? Number(args[key]) : NaN;
-        if (Number.isFinite(v)) last = v;
-        ser.ts[i] = r.tsNs[list[i]] - r.origin;
-        ser.val[i] = last;
-        if (last > ser.max) ser.max = last;
-      }
-      ser.peaks = peakLevels(ser.val);
+    const slot = new Map([...keys].map((key, i) => [key, i]));
+    const last = new Float64Array(keys.size);
+    for (let i = 0; i < n; i++) {
+      const k = list[i];
+      for (let p = t.cargs[k]; t.cKey[p] >= 0; p++)
+        if (Number.isFinite(t.cVal[p])) last[slot.get(t.cKey[p])] = t.cVal[p];
+      lane.series.forEach((ser, j) => {
+        ser.ts[i] = r.tsNs[k] - r.origin;
+        ser.val[i] = last[j];
+        if (last[j] > ser.max) ser.max = last[j];
+      });
     }
+    for (const ser of lane.series) ser.peaks = peakLevels(ser.val);
     lane.spanCount = 0;
     lane.samples = n;
   }

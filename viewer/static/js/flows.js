@@ -13,7 +13,7 @@ const Flows = (() => {
   // by fromT; bySpan maps a span to the indexes of its arrows.
   function build(model) {
     const S = model.spans;
-    const events = model.events;
+    const tab = model.table;
     const list = []; // [from, to, fromT, toT]
     let chains = 0;
 
@@ -23,9 +23,8 @@ const Flows = (() => {
     for (const k of model.flowEvents) {
       const s = model.spanOfEvent[k];
       if (s < 0) continue;
-      const key = String(events[k].bind_id);
-      let st = steps.get(key);
-      if (!st) steps.set(key, st = []);
+      let st = steps.get(tab.bind[k]);
+      if (!st) steps.set(tab.bind[k], st = []);
       st.push(k);
     }
     const spanOf = (k) => model.spanOfEvent[k];
@@ -35,7 +34,7 @@ const Flows = (() => {
       for (let i = 1; i < st.length; i++) {
         const ka = st[i - 1], kb = st[i];
         const a = spanOf(ka), b = spanOf(kb);
-        const ok = events[ka].flow_out === true && events[kb].flow_in === true;
+        const ok = (tab.bits[ka] & Table.FLOW_OUT) !== 0 && (tab.bits[kb] & Table.FLOW_IN) !== 0;
         if (ok) {
           if (!linked) chains++;
           list.push([a, b, Math.min(S.end[a], S.start[b]), S.start[b]]);
@@ -46,10 +45,9 @@ const Flows = (() => {
 
     // v1: s starts, t steps, f finishes; bound by thread and time.
     const open = new Map();
-    const v1 = model.flowV1.slice().sort((a, b) =>
-      Model.toNs(events[a].ts) - Model.toNs(events[b].ts) || a - b);
-    for (const k of v1) {
-      const ev = events[k];
+    const v1 = model.flowV1.map((k) => [k, model.event(k)])
+      .sort(([a, x], [b, y]) => Model.toNs(x.ts) - Model.toNs(y.ts) || a - b);
+    for (const [, ev] of v1) {
       const pid = ev.pid === undefined ? model.defaultPid : ev.pid;
       const tid = ev.tid === undefined || ev.tid === 0 ? pid : ev.tid;
       const lane = model.threadLanes.get(`${pid}:${tid}`);

@@ -1,42 +1,16 @@
-// ingest.js — the model's first stage: reads every event once and sorts it
-// by what it is (thread spans, B/E, instants, async, counters, flows,
-// metadata), finds the time origin, and keeps what later stages need of
-// each event in typed arrays. model.js runs the stages; this one knows the
-// Trace Event format's `ph` letters and nothing of lanes or drawing.
+// ingest.js — the model's first stage: reads every event of a Table once
+// (its columns: no object per event) and sorts it by what it is (thread
+// spans, B/E, instants, async, counters, flows, metadata), finds the time
+// origin, and keeps what later stages need of each event in typed arrays.
+// model.js runs the stages; this one knows the Trace Event format's `ph`
+// letters and nothing of lanes or drawing.
 //
 // Times are integer nanoseconds (the format's µs with three decimals are
 // exactly ns), so nesting tests in later stages are exact.
 "use strict";
 
 const Ingest = (() => {
-  function toNs(v) {
-    const n = typeof v === "number" ? v : Number(v);
-    return Number.isFinite(n) ? Math.round(n * 1000) : NaN;
-  }
-
-  // Strings as small ids: names and cats repeat in runs, so the last one
-  // is checked before the Map.
-  function newStrings() {
-    const strings = [];
-    const ids = new Map();
-    let lastString = null, lastId = -1;
-    const intern = (s) => {
-      if (s === lastString) return lastId;
-      const key = s === undefined || s === null ? "" : String(s);
-      let id = ids.get(key);
-      if (id === undefined) {
-        id = strings.length;
-        strings.push(key);
-        ids.set(key, id);
-      }
-      if (typeof s === "string") {
-        lastString = s;
-        lastId = id;
-      }
-      return id;
-    };
-    return { strings, ids, intern };
-  }
+  const toNs = Table.toNs;
 
   // Processes and threads as they are met (events come in runs of one
   // thread, so the last one is checked before the Map).
@@ -67,84 +41,78 @@ const Ingest = (() => {
   }
 
   // An event without a pid belongs to the trace's first process.
-  function defaultPidOf(events) {
-    for (let k = 0; k < events.length; k++)
-      if (events[k].pid !== undefined) return events[k].pid;
+  function defaultPidOf(t) {
+    for (let k = 0; k < t.n; k++) if (t.pid[k] >= 0) return t.values.list[t.pid[k]];
     return 0;
   }
 
-  // Returns what the later stages read (see the object at the end). What
-  // is read of each event is read once here: at 1M events of many shapes
-  // every property read is a slow (megamorphic) load. Per event: times in
-  // ns (NaN: no valid ts), name and cat as string ids, the callback kind
-  // as a small id (0: none), the cut flags of its args.
-  function read(events) {
-    const { strings, ids: stringIds, intern } = newStrings();
+  // Returns what the later stages read (see the object below), from the
+  // columns of table `t`: per event, times in ns (NaN: no valid ts), name
+  // and cat as string ids, the callback kind as a small id (0: none), the
+  // cut flags of its args.
+  function read(t) {
     const reg = newRegistry();
-    const n = events.length;
+    const n = t.n;
+    const strings = t.strings.list;
     const r = {
-      events, strings, stringIds, intern,
+      table: t, n, strings, stringIds: t.strings.ids, intern: t.strings.get,
+      event: (k) => Table.event(t, k),
       processes: reg.processes, threads: reg.threads,
-      facts: {}, sawLooptrace: false, defaultPid: defaultPidOf(events),
+      facts: {}, sawLooptrace: false, defaultPid: defaultPidOf(t),
       counters: new Map(), // "pid:name:id" -> {pid, rawName, id, name, events}
       asyncs: new Map(), // pid -> [event index] of b/e
       markers: new Map(), // pid (or "global") -> [event index]
       flowV1: [], // s/t/f events
       flowEvents: [], // events with a bind_id (flow v2)
-      tsNs: new Float64Array(n).fill(NaN),
+      tsNs: t.ts,
       durNs: new Float64Array(n),
-      nameOf: new Int32Array(n),
-      catOf: new Int32Array(n),
+      nameOf: t.name,
+      catOf: t.cat,
       kindOf: new Uint16Array(n),
       kindNames: [undefined],
-      cut: new Uint8Array(n),
+      cut: t.cut,
       badTime: 0,
       ignored: new Map(), // ph -> count
       minTs: Infinity, maxEnd: -Infinity, origin: 0,
     };
-    const kindIds = new Map();
+    const kindIds = new Map(); // values id -> kind id
     let lastCounter = null;
-    const { tsNs, durNs, nameOf, catOf, kindOf, cut } = r; // hot: locals
-    const KIND = Vocab.ARG.KIND, CUT = Vocab.ARG.CUT, INCOMPLETE = Vocab.ARG.INCOMPLETE;
+    const { tsNs, durNs, kindOf } = r; // hot: locals
+    const values = t.values.list, phs = t.phs.list;
+    let lastPid = -2, lastTid = -2, pid = 0, tid = 0;
 
     for (let k = 0; k < n; k++) {
-      const ev = events[k];
-      const ph = ev.ph;
-      const pid = ev.pid === undefined ? r.defaultPid : ev.pid;
-      const tid = ev.tid === undefined || ev.tid === 0 ? pid : ev.tid;
+      const ph = phs[t.ph[k]];
+      if (t.pid[k] !== lastPid || t.tid[k] !== lastTid) {
+        lastPid = t.pid[k];
+        lastTid = t.tid[k];
+        pid = lastPid < 0 ? r.defaultPid : values[lastPid];
+        tid = lastTid < 0 || values[lastTid] === 0 ? pid : values[lastTid];
+      }
       if (ph === "M") {
-        metadata(r, reg, ev, pid, tid);
+        metadata(r, reg, r.event(k), pid, tid);
         continue;
       }
-      const ts = toNs(ev.ts);
+      const ts = tsNs[k];
       if (Number.isNaN(ts)) {
         r.badTime++;
         continue;
       }
-      tsNs[k] = ts;
       if (ts < r.minTs) r.minTs = ts;
-      nameOf[k] = intern(ev.name);
-      catOf[k] = intern(ev.cat);
-      const args = ev.args;
-      if (args !== undefined && args !== null) {
-        const kind = args[KIND];
-        if (kind !== undefined) {
-          let id = kindIds.get(kind);
-          if (id === undefined) {
-            id = r.kindNames.length;
-            r.kindNames.push(kind);
-            kindIds.set(kind, id);
-          }
-          kindOf[k] = id;
+      if (t.kind[k] >= 0) {
+        let id = kindIds.get(t.kind[k]);
+        if (id === undefined) {
+          id = r.kindNames.length;
+          r.kindNames.push(values[t.kind[k]]);
+          kindIds.set(t.kind[k], id);
         }
-        if (args[CUT] !== undefined || args[INCOMPLETE] !== undefined)
-          cut[k] = Spans.cutFlags(args);
+        kindOf[k] = id;
       }
-      if (ev.bind_id !== undefined) r.flowEvents.push(k);
+      if (t.bind[k] >= 0) r.flowEvents.push(k);
       let end = ts;
       switch (ph) {
         case "X": {
-          const d = toNs(ev.dur);
+          const d = t.dur[k];
           if (d > 0) {
             end = ts + d;
             durNs[k] = d;
@@ -156,7 +124,8 @@ const Ingest = (() => {
           reg.thread(pid, tid).be.push(k);
           break;
         case "i": case "I": case "R": {
-          const scope = ph === "R" ? "g" : ev.s || "t";
+          const sc = t.scope[k];
+          const scope = ph === "R" || sc === 103 ? "g" : sc === 0 || sc === 116 ? "t" : "p";
           if (scope === "t") {
             reg.thread(pid, tid).inst.push(k);
           } else {
@@ -168,7 +137,7 @@ const Ingest = (() => {
           break;
         }
         case "C":
-          lastCounter = counterEvent(r, reg, lastCounter, ev, pid, k);
+          lastCounter = counterEvent(r, reg, lastCounter, k, pid);
           break;
         case "b": case "e":
           reg.proc(pid);
@@ -213,15 +182,17 @@ const Ingest = (() => {
 
   // Files counter sample k under its series (pid, name, id); returns that
   // series, which the next sample most likely belongs to as well.
-  function counterEvent(r, reg, last, ev, pid, k) {
+  function counterEvent(r, reg, last, k, pid) {
+    const t = r.table;
+    const rawName = t.bits[k] & Table.NO_NAME ? undefined : r.strings[t.name[k]];
+    const id = t.id[k] < 0 || t.bits[k] & Table.ID2 ? undefined : t.keys.list[t.id[k]];
     let c = last;
-    if (!c || c.pid !== pid || c.rawName !== ev.name || c.id !== ev.id) {
-      const key = `${pid}:${ev.name}:${ev.id === undefined ? "" : ev.id}`;
+    if (!c || c.pid !== pid || c.rawName !== rawName || c.id !== id) {
+      const key = `${pid}:${rawName}:${id === undefined ? "" : id}`;
       c = r.counters.get(key);
       if (!c) {
         reg.proc(pid);
-        c = { pid, rawName: ev.name, id: ev.id,
-              name: ev.id === undefined ? String(ev.name) : `${ev.name} ${ev.id}`,
+        c = { pid, rawName, id, name: id === undefined ? String(rawName) : `${rawName} ${id}`,
               events: [] };
         r.counters.set(key, c);
       }

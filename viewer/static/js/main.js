@@ -96,10 +96,10 @@ const App = (() => {
   }
 
   // Up to this size a trace is read as one string and parsed by one
-  // JSON.parse, the fastest way here. Bigger ones cannot be one string
-  // (V8 caps strings near 512 MB), so they are parsed line by line as they
-  // stream in, which works for the tracer's one-event-per-line layout.
-  let wholeTextLimit = 256e6;
+  // JSON.parse into objects, the simplest way. Bigger ones are read as
+  // they stream in, straight into columns (scan.js): an object per event
+  // would not fit in a tab by the million, and V8 caps strings near 512 MB.
+  let wholeTextLimit = 16e6;
 
   // gzip's magic number: 1f 8b.
   async function isGzip(file) {
@@ -132,8 +132,7 @@ const App = (() => {
         .pipeThrough(new DecompressionStream("gzip")).getReader();
       first = await readOrCut(reader);
     }
-    const decoder = new TextDecoder("utf-8");
-    const parser = Parse.createStreamParser();
+    const parser = Scan.createStreamScanner();
     let bytes = 0;
     let parseMs = 0;
     let shown = 0;
@@ -145,12 +144,12 @@ const App = (() => {
       const value = next.value;
       bytes += value.byteLength;
       const t = performance.now();
-      parser.push(decoder.decode(value, { stream: true }));
+      parser.push(value);
       parseMs += performance.now() - t;
       if (t - shown > 250) {
         shown = t;
         status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
-        const full = heapFull();
+        const full = heapFull() || tableFull(parser.bytes());
         if (full !== null) {
           reader.cancel().catch(() => {});
           tooBig(`${(bytes / 1e6).toFixed(0)} MB in (${parser.count().toLocaleString("en-US")} ` +
@@ -160,7 +159,6 @@ const App = (() => {
       }
     }
     const t = performance.now();
-    parser.push(decoder.decode());
     const parsed = parser.finish();
     if (cut !== null) {
       if (bytes === 0) parsed.error = `not a readable gzip file: ${cut}`;
@@ -179,6 +177,18 @@ const App = (() => {
   // message instead of the tab running out of memory (a crash, or minutes
   // of garbage collection that look like a hang).
   let heapShare = 0.55;
+
+  // The events' tables (scan.js) may take this many bytes: past it the
+  // tab could not also hold the model built from them (about as much
+  // again) without running out of memory.
+  let tableBudget = 1.5e9;
+
+  // Null while the tables fit the budget; else what they take, in words.
+  function tableFull(bytes) {
+    if (bytes < tableBudget) return null;
+    return `its events alone take more than the ${(tableBudget / 1e6).toFixed(0)} MB ` +
+      "a browser tab can give them";
+  }
 
   // Null while the JS heap has room; else how full it is, in words.
   function heapFull() {
@@ -215,6 +225,8 @@ const App = (() => {
     const t = performance.now();
     app.timings.parse_at_ms = t;
     const parsed = Parse.parseTrace(text);
+    parsed.table = parsed.error ? null : Table.fromObjects(parsed.events);
+    parsed.events = null;
     app.timings.read = "whole text";
     app.timings.parse_ms = performance.now() - t;
     await showParsed(parsed);
@@ -228,11 +240,11 @@ const App = (() => {
         endLoad();
         return;
       }
-      status(`Building lanes for ${parsed.events.length.toLocaleString("en-US")} events …`);
+      status(`Building lanes for ${parsed.table.n.toLocaleString("en-US")} events …`);
       await nextPaint();
       let t = performance.now();
       app.timings.model_at_ms = t;
-      const model = Model.build(parsed.events, parsed.otherData);
+      const model = Model.build(parsed.table, parsed.otherData);
       const flows = Flows.build(model);
       app.timings.model_ms = performance.now() - t;
       show(model, flows);
@@ -246,7 +258,7 @@ const App = (() => {
       // failed", "Invalid array length").
       if (e instanceof RangeError) {
         app.model = null;
-        tooBig(`${parsed.events.length.toLocaleString("en-US")} events: ${e.message}`);
+        tooBig(`${parsed.table.n.toLocaleString("en-US")} events: ${e.message}`);
         return;
       }
       console.error(e);
@@ -572,7 +584,7 @@ const App = (() => {
       return {
         loaded: m !== null, loads: app.loads, source: app.source,
         error: app.error, warnings: app.parseWarnings.concat(m ? m.warnings : []),
-        events: m ? m.events.length : 0, spans: m ? m.spans.n : 0,
+        events: m ? m.eventCount : 0, spans: m ? m.spans.n : 0,
         lanes: m ? m.lanes.map((l) => ({
           kind: l.kind, name: l.name, pid: l.pid, tid: l.tid, sortIndex: l.sortIndex,
           spans: l.spanCount, rows: l.depthRows, overflowRows: l.overflowRows,
@@ -651,8 +663,9 @@ const App = (() => {
     setMeasure(on) { app.measure = !!on; },
     // Tests lower it to send small files down the streaming path.
     setWholeTextLimit(bytes) { wholeTextLimit = bytes; },
-    // Tests lower it to see the "too big" message on a small trace.
+    // Tests lower them to see the "too big" message on a small trace.
     setHeapShare(share) { heapShare = share; },
+    setTableBudget(bytes) { tableBudget = bytes; },
     showTab,
     loadText(text, name) {
       beginLoad(name || "text");

@@ -38,9 +38,9 @@ const Model = (() => {
     return lowerBound(arr, v, lo, Math.min(hi, arr.length));
   };
 
-  // Returns the model of `events` (the parsed array, kept for args).
-  function build(events, otherData) {
-    const r = Ingest.read(events);
+  // Returns the model of the events of Table `table`.
+  function build(table, otherData) {
+    const r = Ingest.read(table);
     const st = Spans.create(r);
     const warnings = [];
     const lanes = layLanes(r, st, warnings);
@@ -142,9 +142,10 @@ const Model = (() => {
     const out = [];
     const scan = (list) => {
       for (const k of list) {
-        const ev = r.events[k];
+        if (r.strings[r.nameOf[k]] !== Vocab.INSTANT.TRIGGER || st.spanOfEvent[k] < 0) continue;
+        const ev = r.event(k);
         if (ev.name === Vocab.INSTANT.TRIGGER && typeof ev.cat === "string" &&
-            ev.cat.split(",").includes(Vocab.CAT_LOOPTRACE) && st.spanOfEvent[k] >= 0)
+            ev.cat.split(",").includes(Vocab.CAT_LOOPTRACE))
           out.push(st.spanOfEvent[k]);
       }
     };
@@ -158,11 +159,12 @@ const Model = (() => {
     for (const lane of lanes)
       if (lane.kind === "thread") threadLanes.set(`${lane.pid}:${lane.tid}`, lane);
     return {
-      events: r.events, strings: r.strings, intern: r.intern, spans: st.S,
+      table: r.table, eventCount: r.n, event: r.event, strings: r.strings,
+      intern: r.intern, spans: st.S, kindOf: r.kindOf, kindNames: r.kindNames,
       endEv: st.endEv, lanes, colours: st.colours,
       warnings: spillWarnings.concat(readWarnings(r, st.unmatched)),
       facts: r.facts, otherData: otherData || null, sawLooptrace: r.sawLooptrace,
-      processes: r.processes, flowV1: r.flowV1, origin: r.origin, threadLanes,
+      processes: r.processes, flowV1: r.flowV1, markers: r.markers, origin: r.origin, threadLanes,
       threads: [...r.threads.values()],
       counts: { unmatchedE: st.unmatched.e, unendedB: st.unmatched.open },
       flowEvents: r.flowEvents, spanOfEvent: st.spanOfEvent, defaultPid: r.defaultPid,
@@ -187,10 +189,10 @@ const Model = (() => {
 
   // The args of span `s`; a B/E pair merges both, the E's winning.
   function args(model, s) {
-    const ev = model.events[model.spans.ev[s]];
+    const ev = model.event(model.spans.ev[s]);
     const k = model.endEv.get(s);
     if (k === undefined) return ev.args || {};
-    return Object.assign({}, ev.args || {}, model.events[k].args || {});
+    return Object.assign({}, ev.args || {}, model.event(k).args || {});
   }
 
   // The span of `lane` covering time `t` at `row`, or within `tol` ns of it
@@ -234,7 +236,7 @@ const Model = (() => {
   }
 
   return {
-    build, args, spanAt, enclosing, nextSpan, lowerBound, gallop, toNs: Ingest.toNs,
+    build, args, spanAt, enclosing, nextSpan, lowerBound, gallop, toNs: Table.toNs,
     cutOf: Spans.cutOf, FLAG_CUT_END: Spans.FLAG_CUT_END,
     FLAG_CUT_START: Spans.FLAG_CUT_START, FLAG_CUT: Spans.FLAG_CUT,
     FLAG_OVERFLOW: Spans.FLAG_OVERFLOW, FLAG_INSTANT: Spans.FLAG_INSTANT,

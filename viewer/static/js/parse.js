@@ -1,7 +1,9 @@
 // parse.js — trace text to an array of events, tolerating what real files
 // do: a recording cut short (no closing `]`, half a line at the end), a
 // trailing comma, the object form {"traceEvents": [...]}. Anything else that
-// is not JSON is an error with a message a person can act on.
+// is not JSON is an error with a message a person can act on. This is the
+// definition of what is accepted; scan.js reads the tracer's layout faster,
+// and falls back to it for anything else.
 "use strict";
 
 const Parse = (() => {
@@ -155,158 +157,9 @@ const Parse = (() => {
     }
   }
 
-  // A parser fed text as it arrives (fetch or file stream), for the
-  // tracer's layout: `[`, then one event per line ending in `,`, then `]`.
-  // Whole lines are parsed in batches while the rest downloads; anything
-  // else (object form, pretty-printed JSON, an odd line) makes it fall back
-  // to parseTrace() on the whole text at the end, which stays the one
-  // definition of what is accepted. Returns {push(text), finish()}, finish
-  // giving what parseTrace gives.
-  const KEEP_LIMIT = 400e6; // chars kept for the fallback; beyond, no fallback
-  const BATCH = 4e6;
-
-  function createStreamParser() {
-    const chunks = [];
-    let kept = 0;
-    let fast = true;
-    let carry = "";
-    let opened = false;
-    let closed = false;
-    let trailingComma = false; // the last parsed line ended with ','
-    const events = [];
-
-    function fallback() {
-      fast = false;
-      carry = "";
-      events.length = 0;
-    }
-
-    // Text is gathered into batches of about BATCH chars: fetch hands over
-    // 64 KB pieces, and one JSON.parse per piece costs more than the text.
-    let pending = [];
-    let pendingLen = 0;
-    function push(text, last) {
-      if (kept <= KEEP_LIMIT) chunks.push(text);
-      kept += text.length;
-      if (!fast) return;
-      pending.push(text);
-      pendingLen += text.length;
-      if (pendingLen < BATCH && !last) return;
-      const s = carry + pending.join("");
-      pending = [];
-      pendingLen = 0;
-      const nl = s.lastIndexOf("\n");
-      if (nl < 0) {
-        carry = s;
-        return;
-      }
-      // A last line without its ',' is the last event: wait for the ']'.
-      let end = nl + 1;
-      let j = nl;
-      while (j > 0 && isSpace(s.charCodeAt(j - 1))) j--;
-      const ch = j > 0 ? s.charCodeAt(j - 1) : 44;
-      if (ch !== 44 && ch !== CLOSE_BRACKET && ch !== OPEN_BRACKET)
-        end = s.lastIndexOf("\n", j - 1) + 1;
-      carry = s.slice(end);
-      lines(s.slice(0, end));
-    }
-
-    // Parses a run of whole lines.
-    function lines(body) {
-      let a = 0, b = body.length;
-      while (a < b && isSpace(body.charCodeAt(a))) a++;
-      while (b > a && isSpace(body.charCodeAt(b - 1))) b--;
-      if (a === b) return;
-      if (closed) return fallback(); // something after the closing ']'
-      if (!opened) {
-        if (body.charCodeAt(a) !== OPEN_BRACKET) return fallback();
-        opened = true;
-        a++;
-        while (a < b && isSpace(body.charCodeAt(a))) a++;
-        if (a === b) return;
-      }
-      if (body.charCodeAt(b - 1) === CLOSE_BRACKET) {
-        closed = true;
-        b--;
-        while (b > a && isSpace(body.charCodeAt(b - 1))) b--;
-        if (a === b) {
-          if (trailingComma) fallback(); // "[...,\n]": let parseTrace judge
-          return;
-        }
-      }
-      trailingComma = body.charCodeAt(b - 1) === 44;
-      if (trailingComma) b--;
-      else if (!closed) return fallback(); // a line without its ','
-      let batch;
-      try {
-        batch = JSON.parse("[" + body.slice(a, b) + "]");
-      } catch (e) {
-        return fallback();
-      }
-      for (let i = 0; i < batch.length; i++) {
-        const ev = batch[i];
-        if (ev === null || typeof ev !== "object" || Array.isArray(ev)) return fallback();
-        events.push(ev);
-      }
-    }
-
-    function finish() {
-      push("", true);
-      if (fast && carry.trim() !== "") {
-        // The last line had no newline: whole (`]`, or an event and `]`) or
-        // cut short (then parseTrace's repair is the rule).
-        const tail = carry;
-        carry = "";
-        if (/\]\s*$/.test(tail)) {
-          lines(tail + "\n");
-        } else {
-          // Cut inside the last line: keep its complete events, as repair()
-          // would on the whole text (everything before it is whole).
-          const fixed = repair("[" + tail, 0);
-          let rest = null;
-          try {
-            rest = fixed === null ? null : JSON.parse(fixed.text);
-          } catch (e) {
-            rest = null;
-          }
-          if (fixed === null && opened && /^\s*\{/.test(tail)) rest = []; // half an event
-          if (rest === null || !opened) {
-            fallback();
-          } else {
-            for (const ev of rest) {
-              if (ev === null || typeof ev !== "object" || Array.isArray(ev)) fallback();
-              else events.push(ev);
-            }
-            trailingComma = true; // whatever the tail was, the file was cut
-          }
-        }
-      }
-      // `lineByLine` tells tests the fast path did the work.
-      if (fast && opened && closed && events.length > 0) {
-        return { events, otherData: null, warnings: [], error: null, lineByLine: true };
-      }
-      if (fast && opened && !closed && trailingComma && events.length > 0) {
-        // Cut right after a line: every event read is whole.
-        return { events, otherData: null, error: null, lineByLine: true, warnings: [
-          `file ends without ']' (recording cut short?); read ${events.length} events`] };
-      }
-      if (kept > KEEP_LIMIT) {
-        return { events: [], otherData: null, warnings: [], error:
-          `this ${(kept / 1e6).toFixed(0)} MB file is not in the one-event-per-line ` +
-          "layout, and is too large to read as one string" };
-      }
-      return parseTrace(chunks.join(""));
-    }
-
-    // How many events the line-by-line path has parsed so far.
-    const count = () => events.length;
-
-    return { push, finish, count };
-  }
-
   function isSpace(ch) {
     return ch === 32 || ch === 10 || ch === 13 || ch === 9;
   }
 
-  return { parseTrace, createStreamParser };
+  return { parseTrace, repair };
 })();

@@ -11,19 +11,10 @@ const Spans = (() => {
   // = "end"); its duration is what was seen, a lower bound.
   // FLAG_UNENDED: from a B with no E (drawn to the end, or to an E that
   // closed an outer B); a span with no known end, left out of figures.
-  const FLAG_CUT_END = 1, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4,
-    FLAG_UNENDED = 8, FLAG_CUT_START = 16;
+  // (The cut flags are those Table.cutFlags reads from args.)
+  const FLAG_CUT_END = Table.CUT_END, FLAG_OVERFLOW = 2, FLAG_INSTANT = 4,
+    FLAG_UNENDED = 8, FLAG_CUT_START = Table.CUT_START;
   const FLAG_CUT = FLAG_CUT_END | FLAG_CUT_START;
-
-  // The cut flags of an event's args (TRACE-FORMAT.md, "Cut spans").
-  function cutFlags(args) {
-    switch (args[Vocab.ARG.CUT]) {
-      case Vocab.CUT.END: return FLAG_CUT_END;
-      case Vocab.CUT.START: return FLAG_CUT_START;
-      case Vocab.CUT.BOTH: return FLAG_CUT;
-      default: return args[Vocab.ARG.INCOMPLETE] === true ? FLAG_CUT_END : 0;
-    }
-  }
 
   // "start", "end", "both" or null, from a span's flags.
   function cutOf(flags) {
@@ -57,7 +48,7 @@ const Spans = (() => {
     return {
       S, r,
       endEv: new Map(), // span of a B/E or b/e pair -> index of its end event
-      spanOfEvent: new Int32Array(r.events.length).fill(-1),
+      spanOfEvent: new Int32Array(r.n).fill(-1),
       colours: [], // css colours, indexed by S.colour
       colourIds: new Map(),
       colourCache: new Map(), // cat -> (name, kind, instant) -> colour index
@@ -95,9 +86,11 @@ const Spans = (() => {
       : `${S.name[s]}:${kindId}:${instant}`;
     let c = byCat.get(key);
     if (c === undefined) {
-      const ev = r.events[k];
+      const bits = r.table.bits[k];
       const css = instant ? Theme.INSTANT_COLOUR
-        : Theme.spanColour(ev.cat, String(ev.name), r.kindNames[kindId]);
+        : Theme.spanColour(bits & Table.NO_CAT ? undefined : r.strings[S.cat[s]],
+                           bits & Table.NO_NAME ? "undefined" : r.strings[S.name[s]],
+                           r.kindNames[kindId]);
       c = st.colourIds.get(css);
       if (c === undefined) {
         c = st.colours.length;
@@ -130,22 +123,24 @@ const Spans = (() => {
   // must grow within a thread; a stable sort by ts forgives files that
   // are not quite in order.
   function pairBeginEnd(st, list, laneIdx, ids) {
-    const r = st.r, events = r.events;
+    const r = st.r, t = r.table;
     const ts = list.map((k) => r.tsNs[k]);
     const order = list.map((_, i) => i);
     order.sort((a, b) => ts[a] - ts[b] || a - b);
     const open = [];
+    const B = t.phs.ids.get("B");
     for (const i of order) {
       const k = list[i];
-      const ev = events[k];
-      if (ev.ph === "B") {
+      if (t.ph[k] === B) {
         open.push(i);
         continue;
       }
       let j = open.length - 1;
-      const matches = (b) => (ev.name === undefined || b.name === ev.name) &&
-                             (ev.cat === undefined || b.cat === ev.cat);
-      while (j >= 0 && !matches(events[list[open[j]]])) j--;
+      const anyName = t.bits[k] & Table.NO_NAME, anyCat = t.bits[k] & Table.NO_CAT;
+      const matches = (b) =>
+        (anyName || (!(t.bits[b] & Table.NO_NAME) && t.name[b] === t.name[k])) &&
+        (anyCat || (!(t.bits[b] & Table.NO_CAT) && t.cat[b] === t.cat[k]));
+      while (j >= 0 && !matches(list[open[j]])) j--;
       if (j < 0) {
         st.unmatched.e++;
         continue;
@@ -174,13 +169,13 @@ const Spans = (() => {
     const r = st.r;
     const open = new Map();
     const ids = [];
+    const t = r.table;
+    const BEGIN = t.phs.ids.get("b");
     for (const k of list) {
-      const ev = r.events[k];
-      const id = ev.id !== undefined ? ev.id
-        : ev.id2 ? (ev.id2.local !== undefined ? ev.id2.local : ev.id2.global)
-        : "";
-      const key = `${ev.cat}\0${id}\0${ev.name}`;
-      if (ev.ph === "b") {
+      // (cat, id, name), an absent one as -1
+      const key = `${t.bits[k] & Table.NO_CAT ? -1 : t.cat[k]}\0${t.id[k]}\0` +
+        `${t.bits[k] & Table.NO_NAME ? -1 : t.name[k]}`;
+      if (t.ph[k] === BEGIN) {
         if (!open.has(key)) open.set(key, []);
         open.get(key).push(k);
       } else {
@@ -207,6 +202,6 @@ const Spans = (() => {
 
   return {
     FLAG_CUT_END, FLAG_CUT_START, FLAG_CUT, FLAG_OVERFLOW, FLAG_INSTANT,
-    FLAG_UNENDED, cutFlags, cutOf, create, instant, ofThread, ofAsync,
+    FLAG_UNENDED, cutOf, create, instant, ofThread, ofAsync,
   };
 })();

@@ -40,7 +40,6 @@ const Summary = (() => {
   // is null and `missing` says why, in the words `looptrace stat` uses.
   function compute(model, parseWarnings) {
     const S = model.spans;
-    const events = model.events;
     const missing = [];
     const facts = model.facts;
 
@@ -137,7 +136,10 @@ const Summary = (() => {
     else if (tickNs === 0) missing.push("phases.share: no tick time to share");
 
     // Callbacks by (name, kind): count, total, self; the 10 heaviest.
-    const kindOf = (s) => strArg(Model.args(model, s), ARG.KIND);
+    const kindOf = (s) => {
+      const kind = model.kindNames[model.kindOf[S.ev[s]]];
+      return typeof kind === "string" && kind !== "" ? kind : null;
+    };
     const groups = new Map();
     for (const s of callbacks) {
       const name = model.strings[S.name[s]];
@@ -182,7 +184,7 @@ const Summary = (() => {
     // `dropped` instants written as losses were noticed.
     let drops = null;
     let dropInstants = 0, sawDropInstant = false;
-    for (const ev of events) {
+    for (const ev of instantsNamed(model, Vocab.INSTANT.DROPPED)) {
       if ((ev.ph === "i" || ev.ph === "I") && ev.name === Vocab.INSTANT.DROPPED &&
           typeof ev.cat === "string" && ev.cat.includes(Vocab.CAT_LOOPTRACE) && ev.args &&
           Number.isInteger(ev.args[ARG.RECORDS]) && ev.args[ARG.RECORDS] >= 0) {
@@ -217,6 +219,20 @@ const Summary = (() => {
       warnings,
       missing,
     };
+  }
+
+  // The instant events (thread, process or global) named `name`, as
+  // objects, in file order.
+  function instantsNamed(model, name) {
+    const id = model.stringId(name);
+    if (id === undefined) return [];
+    const ks = [];
+    const pick = (list) => {
+      for (const k of list) if (model.table.name[k] === id) ks.push(k);
+    };
+    for (const list of model.markers.values()) pick(list);
+    for (const t of model.threads) pick(t.inst);
+    return ks.sort((a, b) => a - b).map(model.event);
   }
 
   function threadpoolFigures(model, works, recordingNs, dur, missing) {

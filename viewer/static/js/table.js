@@ -1,0 +1,226 @@
+// table.js — the events of a trace as columns: one typed array per field
+// the model reads (ph, ts and dur in ns, name, cat, pid, tid, args.kind,
+// the cut flags, flow ids and bits, scope), so a 5M-event trace costs tens
+// of bytes an event instead of a JS object each. scan.js fills it from
+// bytes; add() fills it from a parsed event (the fallback, and files that
+// are not one event a line). The whole event, for the few places that
+// need more than the columns (details, metadata, B/E args), is event(k):
+// the object, or its JSON text (kept in an arena of bytes) parsed again.
+"use strict";
+
+const Table = (() => {
+  // bits: flow_in / flow_out are true; name, cat, pid, tid or id absent
+  // (an E without a name matches any B); the id came from id2.
+  const FLOW_IN = 1, FLOW_OUT = 2, NO_NAME = 4, NO_CAT = 8, ID2 = 16;
+  const SCOPE_OTHER = 1; // an "s" that is neither "t" nor "g"
+  const ARENA_CHUNK = 1 << 25;
+  const NL = 10, QUOTE = 34, BACKSLASH = 92, OPEN = 123, CLOSE = 125,
+    OPEN_BRACKET = 91, CLOSE_BRACKET = 93;
+
+  // Strings (or any values, as Map keys) to ids; `list` by id.
+  function newIntern() {
+    const list = [];
+    const ids = new Map();
+    const get = (v) => {
+      let id = ids.get(v);
+      if (id === undefined) {
+        id = list.length;
+        list.push(v);
+        ids.set(v, id);
+      }
+      return id;
+    };
+    return { list, ids, get };
+  }
+
+  const COLUMNS = {
+    ph: Uint8Array, ts: Float64Array, dur: Float64Array, name: Int32Array,
+    cat: Int32Array, pid: Int32Array, tid: Int32Array, kind: Int32Array,
+    cut: Uint8Array, bits: Uint8Array, bind: Int32Array, id: Int32Array,
+    scope: Uint8Array, bp: Uint8Array, line: Float64Array, cargs: Int32Array,
+  };
+
+  // An empty table. Strings (names, cats, counter keys) and keys (flow
+  // ids, ids, always as strings) are interned apart: search looks at
+  // every string, and a trace has a flow id per task.
+  function create() {
+    const t = {
+      n: 0, cap: 0, objects: null,
+      strings: newIntern(), keys: newIntern(), values: newIntern(), phs: newIntern(),
+      arena: [], arenaAt: 0, arenaBytes: 0, // the events' text (keepText)
+      cKey: new Int32Array(1024), cVal: new Float64Array(1024), cLen: 0,
+      // The columns (COLUMNS), fields from the start: properties added by
+      // computed names would make `t` a dictionary, slow in the hot loops.
+      ph: null, ts: null, dur: null, name: null, cat: null, pid: null, tid: null,
+      kind: null, cut: null, bits: null, bind: null, id: null, scope: null, bp: null,
+      line: null, cargs: null,
+    };
+    t.strings.get(""); // id 0: an absent name or cat reads as ""
+    reserve(t, 1024);
+    return t;
+  }
+
+  // Makes room for `more` events.
+  function reserve(t, more) {
+    if (t.n + more <= t.cap) return;
+    const cap = Math.max(t.n + more, t.cap * 2);
+    for (const [key, Type] of Object.entries(COLUMNS)) {
+      const a = new Type(cap);
+      if (t[key]) a.set(t[key].subarray(0, t.n));
+      t[key] = a;
+    }
+    t.cap = cap;
+  }
+
+  // Gives back the room reserve() made beyond the last event.
+  function trim(t) {
+    for (const key of Object.keys(COLUMNS)) t[key] = t[key].slice(0, t.n);
+    t.cap = t.n;
+  }
+
+  // Bytes the table holds (for the tab's budget).
+  function bytes(t) {
+    let b = 0;
+    for (const key of Object.keys(COLUMNS)) b += t[key].byteLength;
+    for (const c of t.arena) b += c.byteLength;
+    return b + t.cKey.byteLength + t.cVal.byteLength;
+  }
+
+  // Keeps bytes a..e of b, text holding events; returns where byte a went
+  // (line[k] = that + where event k's `{` is in b, minus a).
+  // Chunks grow from 64 KB to 32 MB; an offset is chunk × 2^32 + where.
+  function keepText(t, b, a, e) {
+    const len = e - a + 1;
+    let chunk = t.arena[t.arena.length - 1];
+    if (!chunk || t.arenaAt + len > chunk.length) {
+      chunk = new Uint8Array(Math.max(len, Math.min(ARENA_CHUNK, Math.max(65536, 2 * (chunk ? chunk.length : 0)))));
+      t.arena.push(chunk);
+      t.arenaAt = 0;
+    }
+    const at = t.arenaAt;
+    chunk.set(e - a === b.length ? b : b.subarray(a, e), at);
+    chunk[at + len - 1] = NL;
+    t.arenaAt += len;
+    t.arenaBytes += len;
+    return (t.arena.length - 1) * 2 ** 32 + at;
+  }
+
+  const decoder = new TextDecoder();
+
+  // Event k as an object (parsed again from its text: not for hot loops).
+  function event(t, k) {
+    if (t.objects) return t.objects[k];
+    const off = t.line[k];
+    const chunk = t.arena[Math.floor(off / 2 ** 32)];
+    const a = off % 2 ** 32;
+    return JSON.parse(decoder.decode(chunk.subarray(a, objectEnd(chunk, a))));
+  }
+
+  // The index after the JSON object starting at b[a] (its `{`).
+  function objectEnd(b, a) {
+    let depth = 0;
+    for (let i = a; i < b.length; i++) {
+      const c = b[i];
+      if (c === QUOTE) {
+        for (i++; b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
+      } else if (c === OPEN || c === OPEN_BRACKET) {
+        depth++;
+      } else if ((c === CLOSE || c === CLOSE_BRACKET) && --depth === 0) {
+        return i + 1;
+      }
+    }
+    return b.length;
+  }
+
+  // A counter sample's (key, value) pairs go in a pool: cargs[k] is where
+  // they start, ended by key -1.
+  function counterPair(t, key, val) {
+    if (t.cLen + 2 > t.cKey.length) {
+      const keys = new Int32Array(t.cKey.length * 2), vals = new Float64Array(t.cKey.length * 2);
+      keys.set(t.cKey);
+      vals.set(t.cVal);
+      t.cKey = keys;
+      t.cVal = vals;
+    }
+    t.cKey[t.cLen] = key;
+    t.cVal[t.cLen++] = val;
+  }
+
+  function toNs(v) {
+    const n = typeof v === "number" ? v : Number(v);
+    return Number.isFinite(n) ? Math.round(n * 1000) : NaN;
+  }
+
+  // The cut flags of an event's args (TRACE-FORMAT.md, "Cut spans").
+  const CUT_END = 1, CUT_START = 16;
+  function cutFlags(args) {
+    switch (args[Vocab.ARG.CUT]) {
+      case Vocab.CUT.END: return CUT_END;
+      case Vocab.CUT.START: return CUT_START;
+      case Vocab.CUT.BOTH: return CUT_END | CUT_START;
+      default: return args[Vocab.ARG.INCOMPLETE] === true ? CUT_END : 0;
+    }
+  }
+
+  const str = (s) => (s === undefined || s === null ? "" : String(s));
+
+  // Appends parsed event `ev`. A table of objects (fromObjects) keeps it;
+  // else `line` is where keepText() put its text.
+  function add(t, ev, line) {
+    reserve(t, 1);
+    const k = t.n++;
+    t.ph[k] = t.phs.get(ev.ph);
+    t.ts[k] = toNs(ev.ts);
+    t.dur[k] = ev.dur === undefined ? NaN : toNs(ev.dur);
+    t.name[k] = t.strings.get(str(ev.name));
+    t.cat[k] = t.strings.get(str(ev.cat));
+    t.pid[k] = ev.pid === undefined ? -1 : t.values.get(ev.pid);
+    t.tid[k] = ev.tid === undefined ? -1 : t.values.get(ev.tid);
+    let bits = (ev.flow_in === true ? FLOW_IN : 0) | (ev.flow_out === true ? FLOW_OUT : 0) |
+      (ev.name === undefined ? NO_NAME : 0) | (ev.cat === undefined ? NO_CAT : 0);
+    t.bind[k] = ev.bind_id === undefined ? -1 : t.keys.get(String(ev.bind_id));
+    if (ev.id !== undefined) {
+      t.id[k] = t.keys.get(String(ev.id));
+    } else if (ev.id2) {
+      t.id[k] = t.keys.get(String(ev.id2.local !== undefined ? ev.id2.local : ev.id2.global));
+      bits |= ID2;
+    } else {
+      t.id[k] = -1;
+    }
+    t.bits[k] = bits;
+    t.scope[k] = !ev.s ? 0 : ev.s === "t" || ev.s === "g" ? ev.s.charCodeAt(0) : SCOPE_OTHER;
+    t.bp[k] = ev.bp === "e" ? 1 : 0;
+    const args = ev.args;
+    t.kind[k] = -1;
+    t.cut[k] = 0;
+    if (args !== undefined && args !== null) {
+      if (args[Vocab.ARG.KIND] !== undefined) t.kind[k] = t.values.get(args[Vocab.ARG.KIND]);
+      if (args[Vocab.ARG.CUT] !== undefined || args[Vocab.ARG.INCOMPLETE] !== undefined)
+        t.cut[k] = cutFlags(args);
+    }
+    t.cargs[k] = -1;
+    if (ev.ph === "C") {
+      t.cargs[k] = t.cLen;
+      for (const key in args) counterPair(t, t.strings.get(key), Number(args[key]));
+      counterPair(t, -1, 0);
+    }
+    if (t.objects) t.objects[k] = ev;
+    else t.line[k] = line;
+    return k;
+  }
+
+  // A table of parsed events (parseTrace's array).
+  function fromObjects(events) {
+    const t = create();
+    t.objects = new Array(events.length);
+    reserve(t, events.length);
+    for (let k = 0; k < events.length; k++) add(t, events[k]);
+    return t;
+  }
+
+  return {
+    FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, SCOPE_OTHER, CUT_END, CUT_START,
+    create, reserve, trim, bytes, keepText, event, counterPair, add, fromObjects,
+    cutFlags, toNs,
+  };
+})();
