@@ -46,7 +46,7 @@ failed=0
 # The viewer's figure is named for the trace's size (_1m, _10k, ...).
 for name in detached_ratio attached_ns_per_event vs_bpftrace_ratio \
     vs_lttng_ratio runtime_vs_libuv_ratio collector_max_events_per_s \
-    export_events_per_s tracer_peak_rss_mb \
+    export_events_per_s tracer_peak_rss_mb top_cpu_share_per_1m_records_per_s \
     'viewer_first_render_ms_[0-9a-z]+'; do
   if ! grep -Eq "^$name: -?[0-9]+(\.[0-9]+)?$" "$tmp/figures"; then
     echo "FAILED: no number for $name: $(grep -E "^$name:" "$tmp/figures")"

@@ -688,6 +688,71 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# (live helper's lines: the cost of `looptrace top`, issue 15.)
+section "top: the tracer's own CPU at a measured record rate"
+say "   looptrace top --once -i SECONDS+5 -- workloads spans RATE SECONDS;"
+say "   the tracer's utime+stime (/proc/PID/stat) from the program's start"
+say "   to its end, over that wall time, per 1M records/s made"
+case $mode in
+  full) top_seconds=10 top_rate=1000000 ;;
+  quick) top_seconds=3 top_rate=1000000 ;;
+  *) top_seconds=0.5 top_rate=100000 ;;
+esac
+# top_cpu_ticks PID: utime + stime of PID, in clock ticks.
+top_cpu_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null
+}
+if [ $tracer_ok = 1 ]; then
+  "${tools[@]}" "$looptrace" top --once -i "$(calc "$top_seconds + 5" 1)" \
+    -- "${pin[@]}" "$bench/workloads" spans "$top_rate" "$top_seconds" \
+    > "$tmp/top.out" 2> "$tmp/top.err" &
+  top_pid=$!
+  # From the program's start (it is held until the tracer attached, so
+  # the BPF load is not counted: it started once it used CPU; a run too
+  # short to show that counts from the program's fork) to the last
+  # sample before the tracer ends.
+  c0= t0= c1= t1= ca= ta=
+  while kill -0 $top_pid 2>/dev/null; do
+    child=$(pgrep -P $top_pid | head -n 1)
+    if [ -z "$ca" ] && [ -n "$child" ]; then
+      ca=$(top_cpu_ticks $top_pid) ta=$(date +%s.%N)
+    fi
+    if [ -z "$c0" ] && [ -n "$child" ] &&
+        [ "$(top_cpu_ticks "$child")" -ge 1 ] 2>/dev/null; then
+      c0=$(top_cpu_ticks $top_pid) t0=$(date +%s.%N)
+    fi
+    if [ -n "$ca" ]; then
+      c=$(top_cpu_ticks $top_pid)
+      [ -n "$c" ] && c1=$c t1=$(date +%s.%N)
+    fi
+    sleep 0.05
+  done
+  wait $top_pid
+  if [ -z "$c0" ] || ! awk "BEGIN { exit !($t1 > $t0 + 0.1) }"; then
+    c0=$ca t0=$ta
+  fi
+  made=$(field span_records "$tmp/top.out")
+  hz=$(getconf CLK_TCK)
+  if [ -n "$c0" ] && [ -n "$c1" ] && [ -n "$made" ] &&
+      awk "BEGIN { exit !($t1 > $t0 && $made > 0) }"; then
+    wall=$(calc "$t1 - $t0" 3)
+    cpu=$(calc "($c1 - $c0) / $hz" 3)
+    rate=$(calc "$made / $top_seconds" 0)
+    share=$(calc "$cpu / $wall" 4)
+    say "   $rate records/s made; tracer CPU $cpu s over $wall s:" \
+      "$(calc "$share * 100" 1)% of a core"
+    put top_cpu_share_per_1m_records_per_s \
+      "$(calc "$share / ($rate / 1e6)" 4)" \
+      "$(calc "$share * 100" 1)% of a core at $rate records/s"
+  else
+    put top_cpu_share_per_1m_records_per_s \
+      "n/a (no measure: $(tail -n 2 "$tmp/top.err"))"
+  fi
+else
+  put top_cpu_share_per_1m_records_per_s "n/a (looptrace not available)"
+fi
+
+# ---------------------------------------------------------------------------
 section "export: trace JSON written per second"
 say "   looptrace record --bench-export $export_records -o /dev/null"
 v=()
