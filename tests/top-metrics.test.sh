@@ -105,6 +105,19 @@ done
 grep -q "\"comm\":\"threads\"" "$tmp/q" && grep -q "\"pid\":\"$pid\"" "$tmp/q" ||
   fail "Prometheus has no looptrace_tasks_total: $(cat "$tmp/q"; tail -5 "$tmp/prom.log")"
 echo "prometheus: $(cat "$tmp/q")"
+# The histograms too: pbkdf2's run time, p99 over the last 10 s, in
+# seconds (the threads example's tasks run for milliseconds).
+q="http://127.0.0.1:$pport/api/v1/query"
+e='histogram_quantile(0.99, rate(looptrace_task_run_seconds_bucket{kind="pbkdf2"}[10s]))'
+for ((i = 0; i < 100; i++)); do
+  curl -s -G "$q" --data-urlencode "query=$e" > "$tmp/h" 2>/dev/null
+  grep -q '"kind":"pbkdf2"' "$tmp/h" && grep -qv '"NaN"' "$tmp/h" && break
+  sleep 0.1
+done
+p99=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["result"][0]["value"][1])' "$tmp/h" 2>/dev/null)
+awk -v v="$p99" 'BEGIN { exit !(v + 0 > 0 && v + 0 <= 5) }' ||
+  fail "no pbkdf2 run time p99 in Prometheus: $(cat "$tmp/h")"
+echo "prometheus: $e = $p99 s"
 
 kill -TERM "$top"
 wait "$top"
