@@ -9,8 +9,8 @@
 
 #define MS (1000 * 1000ll)
 
-static void span(struct live* l, int64_t tid, const char* cat,
-                 const char* name, int64_t ts_ms, int64_t end_ms) {
+static void span(struct live* l, int64_t tid, const char* cat, const char* name,
+                 int64_t ts_ms, int64_t end_ms) {
   struct stat_event ev;
   memset(&ev, 0, sizeof(ev));
   ev.type = STAT_EV_SPAN;

@@ -24,14 +24,14 @@ struct meta {
 };
 
 struct live {
-  uint64_t interval_ns;   /* of the windows opened from now on */
+  uint64_t interval_ns;      /* of the windows opened from now on */
   struct stat_summary* w[2]; /* [0] the window closed next, [1] the one
                                 after it (open-ended) */
-  int64_t from_ns;        /* w[0]'s start */
-  int64_t to_ns;          /* w[0]'s end; w[1] starts there */
-  int64_t next_end_ns;    /* the latest end of a span given to w[1] */
-  uint64_t gen;           /* w[0]'s number; w[1] is gen + 1 */
-  int64_t seen_ns;        /* the latest moment shown, -1 before any */
+  int64_t from_ns;           /* w[0]'s start */
+  int64_t to_ns;             /* w[0]'s end; w[1] starts there */
+  int64_t next_end_ns;       /* the latest end of a span given to w[1] */
+  uint64_t gen;              /* w[0]'s number; w[1] is gen + 1 */
+  int64_t seen_ns;           /* the latest moment shown, -1 before any */
   struct loop_tick ticks[LIVE_MAX_LOOPS];
   size_t nticks;
   struct meta meta[LIVE_MAX_META];
@@ -190,8 +190,8 @@ int live_add(struct live* l, const struct stat_event* ev) {
       return stat_summary_add(l->w[0], ev); /* counted as unusable */
     return add_span(l, ev);
   case STAT_EV_DROPPED:
-    return stat_summary_add(
-        l->w[ev->has_ts && ev->ts_ns >= l->to_ns ? 1 : 0], ev);
+    return stat_summary_add(l->w[ev->has_ts && ev->ts_ns >= l->to_ns ? 1 : 0],
+                            ev);
   case STAT_EV_PROCESS_NAME:
   case STAT_EV_THREAD_NAME:
   case STAT_EV_THREAD_SORT:
