@@ -49,21 +49,25 @@ static char* dup_or_null(const char* s, int* failed) {
 }
 
 /* Keeps a copy of a metadata event for the windows to come (there is
- * room for it). Drops and
- * the recording's length are left out of the facts: a window's drops
- * are the `dropped` instants inside it, its length the window's. */
+ * room for it). Drops and the recording's length are left out of the
+ * facts: a window's drops are the `dropped` instants inside it, its
+ * length the window's. */
 static int keep_meta(struct live* l, const struct stat_event* ev) {
-  struct meta* m;
+  struct meta* m = &l->meta[l->nmeta];
   int failed = 0;
-  m = &l->meta[l->nmeta];
-  m->ev = *ev;
-  m->ev.facts.has_drops = 0;
-  m->ev.facts.has_duration = 0;
+  memset(m, 0, sizeof(*m));
+  m->ev.type = ev->type;
+  m->ev.pid = ev->pid;
+  m->ev.tid = ev->tid;
+  m->ev.value = ev->value;
   m->ev.cat = "";
+  /* Only the facts the summary reads: no string left borrowed. */
+  m->ev.facts.has_threadpool_size = ev->facts.has_threadpool_size;
+  m->ev.facts.threadpool_size = ev->facts.threadpool_size;
   m->name = dup_or_null(ev->name, &failed);
   m->libuv_version = dup_or_null(ev->facts.libuv_version, &failed);
   m->command = dup_or_null(ev->facts.command, &failed);
-  m->ev.name = m->name;
+  m->ev.name = m->name != NULL ? m->name : "";
   m->ev.facts.libuv_version = m->libuv_version;
   m->ev.facts.command = m->command;
   l->nmeta++; /* freed by live_free() even when a copy failed */
