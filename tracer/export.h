@@ -63,8 +63,16 @@
  * it; after that the label is written as "label N". */
 #define EXPORT_LABEL_WAIT_NS (1000 * 1000 * 1000ull)
 
+struct stat_event;
+
+/* Receives each trace event as the span model emits it (the events the
+ * trace file holds, in its order: tracer/stat_event.h); `ev` and its
+ * strings are valid during the call only. */
+typedef void (*export_event_cb)(const struct stat_event* ev, void* arg);
+
 struct export_opts {
-  int fd;                       /* the trace file, open for writing */
+  int fd;                       /* the trace file, open for writing; -1
+                                   for none (events go to on_event only) */
   pid_t pid;                    /* the traced process */
   const char* process_name;     /* its name (comm) */
   const char* command;          /* its command line, or NULL */
@@ -74,11 +82,13 @@ struct export_opts {
   int gzip;                     /* write gzip (json_writer.h), not plain JSON */
   const char* source;           /* "looprt" (NULL) or "libuv" */
   const char* const* fallbacks; /* what could not be seen; NULL-ended */
+  export_event_cb on_event;     /* a tap on the events, or NULL */
+  void* on_event_arg;
 };
 
 struct export_stats {
   uint64_t records;       /* records received from the runtime */
-  uint64_t events;        /* trace events written */
+  uint64_t events;        /* trace events emitted (written, with a file) */
   uint64_t bytes;         /* bytes of JSON produced */
   uint64_t drops;         /* records lost: ring buffer + runtime */
   uint64_t invalid;       /* records ignored as malformed or stamped
@@ -92,7 +102,7 @@ struct exporter;
 /* Creates an exporter and writes the head of the file (the `[`, the
  * process name and the first facts). Returns 0 and sets *out, or a
  * negative errno (nothing to free then). The exporter does not own
- * opts->fd; strings are copied. */
+ * opts->fd; the strings are read during this call only. */
 int export_new(struct exporter** out, const struct export_opts* opts);
 
 /* Takes `n` records of one batch. Returns 0; -EPROTONOSUPPORT when a loop

@@ -39,17 +39,23 @@ enum stat_kind stat_kind_of_cat(const char* cat) {
   return STAT_KIND_OTHER;
 }
 
-/* Whether a span was cut by the recording's limits (TRACE-FORMAT.md,
- * "Spans"): args.cut names the cut end(s) ("end", "start", "both"); a
- * legacy `"incomplete": true` is a cut end. */
-static int span_is_cut(const struct trace_event* ev) {
+/* How a span was cut by the recording's limits (TRACE-FORMAT.md,
+ * "Spans"), as STAT_CUT_* bits: args.cut names the cut end(s) ("end",
+ * "start", "both"); a legacy `"incomplete": true` is a cut end. */
+static int span_cut(const struct trace_event* ev) {
   const char* cut;
   int incomplete;
-  if (trace_arg_str(ev, "cut", &cut) == 0 &&
-      (strcmp(cut, "end") == 0 || strcmp(cut, "start") == 0 ||
-       strcmp(cut, "both") == 0))
-    return 1;
-  return trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete;
+  if (trace_arg_str(ev, "cut", &cut) == 0) {
+    if (strcmp(cut, "end") == 0)
+      return STAT_CUT_END;
+    if (strcmp(cut, "start") == 0)
+      return STAT_CUT_START;
+    if (strcmp(cut, "both") == 0)
+      return STAT_CUT_START | STAT_CUT_END;
+  }
+  if (trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete)
+    return STAT_CUT_END;
+  return 0;
 }
 
 static void span_args(const struct trace_event* ev, struct stat_span_args* a) {
@@ -63,7 +69,7 @@ static void span_args(const struct trace_event* ev, struct stat_span_args* a) {
     a->has_queue_wait = 1;
     a->queue_wait_ns = qw;
   }
-  a->cut = span_is_cut(ev);
+  a->cut = span_cut(ev);
 }
 
 static void facts(const struct trace_event* ev, struct stat_facts* f) {
@@ -103,6 +109,40 @@ static void metadata(const struct trace_event* ev, struct stat_event* out) {
   }
 }
 
+/* Our instants: records lost (`dropped`) and a flight recorder's
+ * `trigger`. */
+static void instant(const struct trace_event* ev, struct stat_event* out) {
+  int64_t v;
+  if (strstr(ev->cat, "looptrace") == NULL)
+    return;
+  if (strcmp(ev->name, "dropped") == 0 &&
+      trace_arg_int(ev, "records", &out->value) == 0 && out->value >= 0) {
+    out->type = STAT_EV_DROPPED;
+    if (trace_arg_str(ev, "reason", &out->reason) != 0)
+      out->reason = NULL;
+  } else if (strcmp(ev->name, "trigger") == 0 &&
+             trace_arg_str(ev, "trigger", &out->trigger.trigger) == 0) {
+    out->type = STAT_EV_TRIGGER;
+    if (trace_arg_us(ev, "value_us", &v) == 0) {
+      out->trigger.has_value = 1;
+      out->trigger.value_ns = v;
+    }
+  }
+}
+
+/* The threadpool's counters. */
+static void counter(const struct trace_event* ev, struct stat_event* out) {
+  int64_t queued;
+  int64_t running;
+  if (strcmp(ev->name, "threadpool") == 0 &&
+      trace_arg_int(ev, "queued", &queued) == 0 && queued >= 0 &&
+      trace_arg_int(ev, "running", &running) == 0 && running >= 0) {
+    out->type = STAT_EV_COUNTER;
+    out->counter.queued = (uint64_t) queued;
+    out->counter.running = (uint64_t) running;
+  }
+}
+
 void stat_event_from_trace(const struct trace_event* ev,
                            struct stat_event* out) {
   memset(out, 0, sizeof(*out));
@@ -130,11 +170,10 @@ void stat_event_from_trace(const struct trace_event* ev,
     break;
   case 'i':
   case 'I':
-    /* Records lost: `dropped` instants of ours. */
-    if (strcmp(ev->name, "dropped") == 0 &&
-        strstr(ev->cat, "looptrace") != NULL &&
-        trace_arg_int(ev, "records", &out->value) == 0 && out->value >= 0)
-      out->type = STAT_EV_DROPPED;
+    instant(ev, out);
+    break;
+  case 'C':
+    counter(ev, out);
     break;
   }
 }

@@ -973,6 +973,8 @@ int stat_summary_add(struct stat_summary* s, const struct stat_event* ev) {
     s->drops_instants = sat_add(s->drops_instants, (uint64_t) ev->value);
     break;
   case STAT_EV_NONE:
+  case STAT_EV_COUNTER:
+  case STAT_EV_TRIGGER:
     break;
   }
   if (rc != 0)

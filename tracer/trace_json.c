@@ -1,0 +1,431 @@
+/* trace_json.c — see trace_json.h. Each event is formatted into the
+ * writer's buffer in one piece of at most MAX_EVENT bytes, except the
+ * strings of facts (a command line, fallbacks), which are streamed. */
+#include "trace_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labels.h"
+
+/* The most bytes one event takes: a name escaped twice (name and args)
+ * and the fixed parts. */
+#define MAX_EVENT (2 * JW_ESCAPED_MAX(LABEL_TEXT_MAX) + 512)
+
+#define NAMES 65536
+
+/* The version of the file format this writer writes (TRACE-FORMAT.md),
+ * as the head facts say it. */
+#define FORMAT_VERSION "\"trace_format\":1"
+
+/* A label's name, escaped and quoted, for the name_id it was made of. */
+struct trace_json_name {
+  uint64_t name_id;
+  size_t len;
+  char json[JW_ESCAPED_MAX(LABEL_TEXT_MAX)];
+};
+
+#define PUT(p, lit) \
+  (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+static char* put(char* p, const char* s, size_t n) {
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* The name `s` escaped and quoted; from the cache when `name_id` is not
+ * 0 (at most LABEL_TEXT_MAX bytes then). */
+static char* put_name(struct trace_json* tj, char* p, const char* s,
+                      uint64_t name_id) {
+  struct trace_json_name* n;
+  size_t slot = (size_t) (name_id & (NAMES - 1));
+  if (name_id == 0 || strlen(s) > LABEL_TEXT_MAX)
+    return jw_fmt_string(p, s, strlen(s));
+  if (tj->names == NULL && (tj->names = calloc(NAMES, sizeof(n))) == NULL)
+    return jw_fmt_string(p, s, strlen(s));
+  n = tj->names[slot];
+  if (n == NULL && (n = tj->names[slot] = malloc(sizeof(*n))) == NULL)
+    return jw_fmt_string(p, s, strlen(s));
+  if (n->name_id != name_id) {
+    n->len = (size_t) (jw_fmt_string(n->json, s, strlen(s)) - n->json);
+    n->name_id = name_id;
+  }
+  return put(p, n->json, n->len);
+}
+
+/* ,"pid":P,"tid":T of the event, made once for a run of one thread's. */
+static char* put_ids(struct trace_json* tj, char* p,
+                     const struct stat_event* ev) {
+  if (tj->ids_len == 0 || ev->tid != tj->ids_tid || ev->pid != tj->ids_pid) {
+    char* q = tj->ids;
+    PUT(q, ",\"pid\":");
+    q = jw_fmt_u64(q, (uint64_t) ev->pid);
+    PUT(q, ",\"tid\":");
+    q = jw_fmt_u64(q, (uint64_t) ev->tid);
+    tj->ids_len = (uint8_t) (q - tj->ids);
+    tj->ids_pid = ev->pid;
+    tj->ids_tid = ev->tid;
+  }
+  return put(p, tj->ids, tj->ids_len);
+}
+
+/* Starts an event of at most MAX_EVENT bytes; NULL after a write error. */
+static char* event_begin(struct trace_json* tj) {
+  char* p = jw_reserve(&tj->w, MAX_EVENT + 2);
+  if (p == NULL)
+    return NULL;
+  if (tj->events > 0)
+    PUT(p, ",\n");
+  tj->events++;
+  return p;
+}
+
+static void event_end(struct trace_json* tj, char* p) {
+  *p++ = '}';
+  jw_commit(&tj->w, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Spans
+ */
+
+/* The args of a span, in the order TRACE-FORMAT.md lists them; `open`
+ * is where they start (no comma before the first). */
+static char* put_span_args(struct trace_json* tj, char* p,
+                           const struct stat_span_args* a) {
+  char* open = p;
+#define ARG(lit) (p != open ? PUT(p, "," lit) : PUT(p, lit))
+  if (a->has_tick) {
+    ARG("\"tick\":");
+    p = jw_fmt_u64(p, (uint64_t) a->tick);
+  }
+  if (a->after_poll)
+    ARG("\"after_poll\":true");
+  if (a->cb_kind != NULL) {
+    ARG("\"kind\":");
+    p = jw_fmt_string(p, a->cb_kind, strlen(a->cb_kind));
+  }
+  if (a->has_task) {
+    ARG("\"task\":");
+    p = jw_fmt_u64(p, a->task);
+  }
+  if (a->label != NULL) {
+    ARG("\"label\":");
+    p = put_name(tj, p, a->label, a->label_id);
+  }
+  if (a->has_queue_wait) {
+    ARG("\"queue_wait_us\":");
+    p = jw_fmt_us(p, (uint64_t) a->queue_wait_ns);
+  }
+  if (a->cut == STAT_CUT_START)
+    ARG("\"cut\":\"start\"");
+  else if (a->cut == STAT_CUT_END)
+    ARG("\"cut\":\"end\"");
+  else if (a->cut != 0)
+    ARG("\"cut\":\"both\"");
+#undef ARG
+  return p;
+}
+
+static void write_span(struct trace_json* tj, const struct stat_event* ev) {
+  char* p = event_begin(tj);
+  if (p == NULL)
+    return;
+  PUT(p, "{\"name\":");
+  p = put_name(tj, p, ev->name, ev->name_id);
+  PUT(p, ",\"cat\":");
+  p = jw_fmt_string(p, ev->cat, strlen(ev->cat));
+  PUT(p, ",\"ph\":\"X\",\"ts\":");
+  p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
+  PUT(p, ",\"dur\":");
+  p = jw_fmt_us(p, (uint64_t) ev->dur_ns);
+  p = put_ids(tj, p, ev);
+  if (ev->bind_id != 0) {
+    PUT(p, ",\"bind_id\":");
+    p = jw_fmt_u64(p, ev->bind_id);
+  }
+  if (ev->flow_in)
+    PUT(p, ",\"flow_in\":true");
+  if (ev->flow_out)
+    PUT(p, ",\"flow_out\":true");
+  PUT(p, ",\"args\":{");
+  p = put_span_args(tj, p, &ev->args);
+  *p++ = '}';
+  event_end(tj, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Counters and instants
+ */
+
+static void write_counter(struct trace_json* tj, const struct stat_event* ev) {
+  char* p = event_begin(tj);
+  if (p == NULL)
+    return;
+  PUT(p, "{\"name\":");
+  p = jw_fmt_string(p, ev->name, strlen(ev->name));
+  PUT(p, ",\"ph\":\"C\",\"ts\":");
+  p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
+  p = put_ids(tj, p, ev);
+  PUT(p, ",\"args\":{\"queued\":");
+  p = jw_fmt_u64(p, ev->counter.queued);
+  PUT(p, ",\"running\":");
+  p = jw_fmt_u64(p, ev->counter.running);
+  *p++ = '}';
+  event_end(tj, p);
+}
+
+/* A `dropped` (scope process) or `trigger` (scope global) instant. */
+static void write_instant(struct trace_json* tj, const struct stat_event* ev) {
+  const struct stat_trigger* t = &ev->trigger;
+  char* p = event_begin(tj);
+  if (p == NULL)
+    return;
+  PUT(p, "{\"name\":");
+  p = jw_fmt_string(p, ev->name, strlen(ev->name));
+  PUT(p, ",\"cat\":");
+  p = jw_fmt_string(p, ev->cat, strlen(ev->cat));
+  if (ev->type == STAT_EV_TRIGGER)
+    PUT(p, ",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
+  else
+    PUT(p, ",\"ph\":\"i\",\"s\":\"p\",\"ts\":");
+  p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
+  p = put_ids(tj, p, ev);
+  if (ev->type == STAT_EV_TRIGGER) {
+    PUT(p, ",\"args\":{\"trigger\":");
+    p = jw_fmt_string(p, t->trigger, strnlen(t->trigger, 64));
+    if (t->has_value) {
+      PUT(p, ",\"value_us\":");
+      p = jw_fmt_us(p, (uint64_t) t->value_ns);
+    }
+  } else {
+    PUT(p, ",\"args\":{\"records\":");
+    p = jw_fmt_u64(p, (uint64_t) ev->value);
+    if (ev->reason != NULL) {
+      PUT(p, ",\"reason\":");
+      p = jw_fmt_string(p, ev->reason, strlen(ev->reason));
+    }
+  }
+  *p++ = '}';
+  event_end(tj, p);
+}
+
+/* ------------------------------------------------------------------------
+ * Metadata
+ */
+
+/* {"name":NAME,"ph":"M","pid":P,"tid":T,"args":{ — then the args, "}}". */
+static void meta_begin(struct trace_json* tj, const struct stat_event* ev,
+                       const char* name) {
+  char* p = event_begin(tj);
+  if (p == NULL)
+    return;
+  PUT(p, "{\"name\":\"");
+  p = put(p, name, strlen(name));
+  PUT(p, "\",\"ph\":\"M\"");
+  p = put_ids(tj, p, ev);
+  PUT(p, ",\"args\":{");
+  jw_commit(&tj->w, p);
+}
+
+/* ,"key": (no comma for the first) */
+static void key(struct trace_json* tj, int* first, const char* k) {
+  if (!*first)
+    JW_LIT(&tj->w, ",");
+  *first = 0;
+  JW_LIT(&tj->w, "\"");
+  jw_raw(&tj->w, k, strlen(k));
+  JW_LIT(&tj->w, "\":");
+}
+
+/* A string fact of at most `max` bytes (0: any). */
+static void str_fact(struct trace_json* tj, int* first, const char* k,
+                     const char* v, size_t max) {
+  if (v == NULL)
+    return;
+  key(tj, first, k);
+  jw_string(&tj->w, v, max != 0 ? strnlen(v, max) : strlen(v));
+}
+
+static void double_fact(struct trace_json* tj, int* first, const char* k,
+                        double v) {
+  char buf[32];
+  key(tj, first, k);
+  jw_raw(&tj->w, buf, (size_t) snprintf(buf, sizeof(buf), "%.15g", v));
+}
+
+static void fallbacks(struct trace_json* tj, int* first,
+                      const char* const* list) {
+  size_t i;
+  if (list == NULL || list[0] == NULL)
+    return;
+  key(tj, first, "fallbacks");
+  JW_LIT(&tj->w, "[");
+  for (i = 0; list[i] != NULL; i++) {
+    if (i > 0)
+      JW_LIT(&tj->w, ",");
+    jw_string(&tj->w, list[i], strlen(list[i]));
+  }
+  JW_LIT(&tj->w, "]");
+}
+
+static void flight_facts(struct trace_json* tj, int* first,
+                         const struct stat_facts* f) {
+  if (f->flight_dump == 0)
+    return;
+  key(tj, first, "flight_dump");
+  jw_u64(&tj->w, f->flight_dump);
+  str_fact(tj, first, "flight_trigger", f->flight_trigger, 64);
+  key(tj, first, "flight_trigger_us");
+  jw_us(&tj->w, (uint64_t) f->flight_trigger_ns);
+  key(tj, first, "flight_window_start_us");
+  jw_us(&tj->w, (uint64_t) f->flight_window_start_ns);
+  key(tj, first, "flight_window_end_us");
+  jw_us(&tj->w, (uint64_t) f->flight_window_end_ns);
+  double_fact(tj, first, "flight_seconds", f->flight_seconds);
+  double_fact(tj, first, "flight_after", f->flight_after);
+  str_fact(tj, first, "flight_window_cut", f->flight_window_cut, 64);
+}
+
+/* The facts in the order of struct stat_facts. */
+static void write_facts(struct trace_json* tj, const struct stat_facts* f) {
+  int first = 1;
+  str_fact(tj, &first, "looptrace_version", f->looptrace_version, 0);
+  if (f->has_trace_format) {
+    if (!first)
+      JW_LIT(&tj->w, ",");
+    JW_LIT(&tj->w, FORMAT_VERSION);
+    first = 0;
+  }
+  str_fact(tj, &first, "clock", f->clock, 0);
+  if (f->has_clock_offset) {
+    key(tj, &first, "clock_offset_ns");
+    jw_u64(&tj->w, f->clock_offset_ns);
+  }
+  str_fact(tj, &first, "command", f->command, 0);
+  str_fact(tj, &first, "source", f->source, 0);
+  fallbacks(tj, &first, f->fallbacks);
+  str_fact(tj, &first, "libuv_version", f->libuv_version, 0);
+  if (f->has_threadpool_size) {
+    key(tj, &first, "threadpool_size");
+    jw_u64(&tj->w, (uint64_t) f->threadpool_size);
+  }
+  str_fact(tj, &first, "timestamps", f->timestamps, 0);
+  flight_facts(tj, &first, f);
+  if (f->has_duration) {
+    key(tj, &first, "duration_us");
+    jw_us(&tj->w, (uint64_t) f->duration_ns);
+  }
+  if (f->has_records) {
+    key(tj, &first, "records");
+    jw_u64(&tj->w, (uint64_t) f->records);
+  }
+  if (f->has_drops) {
+    key(tj, &first, "drops");
+    jw_u64(&tj->w, (uint64_t) f->drops);
+  }
+  str_fact(tj, &first, "end_reason", f->end_reason, 0);
+  str_fact(tj, &first, "target_exit", f->target_exit, 0);
+}
+
+static void write_metadata(struct trace_json* tj, const struct stat_event* ev) {
+  switch (ev->type) {
+  case STAT_EV_PROCESS_NAME:
+  case STAT_EV_THREAD_NAME:
+    meta_begin(
+        tj, ev,
+        ev->type == STAT_EV_PROCESS_NAME ? "process_name" : "thread_name");
+    JW_LIT(&tj->w, "\"name\":");
+    jw_string(&tj->w, ev->name, strlen(ev->name));
+    break;
+  case STAT_EV_THREAD_SORT:
+    meta_begin(tj, ev, "thread_sort_index");
+    JW_LIT(&tj->w, "\"sort_index\":");
+    jw_u64(&tj->w, (uint64_t) ev->value);
+    break;
+  default:
+    meta_begin(tj, ev, "looptrace");
+    write_facts(tj, &ev->facts);
+  }
+  JW_LIT(&tj->w, "}}");
+}
+
+/* ------------------------------------------------------------------------
+ * The API
+ */
+
+int trace_json_init(struct trace_json* tj, int fd, int gzip) {
+  int err;
+  memset(tj, 0, sizeof(*tj));
+  err = gzip ? jw_init_gzip(&tj->w, fd) : jw_init(&tj->w, fd);
+  if (err != 0)
+    return err;
+  JW_LIT(&tj->w, "[\n");
+  return jw_error(&tj->w);
+}
+
+void trace_json_write(struct trace_json* tj, const struct stat_event* ev) {
+  switch (ev->type) {
+  case STAT_EV_SPAN:
+    write_span(tj, ev);
+    break;
+  case STAT_EV_COUNTER:
+    write_counter(tj, ev);
+    break;
+  case STAT_EV_DROPPED:
+  case STAT_EV_TRIGGER:
+    write_instant(tj, ev);
+    break;
+  case STAT_EV_PROCESS_NAME:
+  case STAT_EV_THREAD_NAME:
+  case STAT_EV_THREAD_SORT:
+  case STAT_EV_FACTS:
+    write_metadata(tj, ev);
+    break;
+  case STAT_EV_NONE:
+  case STAT_EV_BEGIN:
+  case STAT_EV_END:
+    break;
+  }
+}
+
+int trace_json_flush(struct trace_json* tj) {
+  return jw_flush(&tj->w);
+}
+
+int trace_json_finish(struct trace_json* tj) {
+  JW_LIT(&tj->w, "\n]\n");
+  return jw_finish(&tj->w);
+}
+
+int trace_json_error(const struct trace_json* tj) {
+  return jw_error(&tj->w);
+}
+
+uint64_t trace_json_bytes(const struct trace_json* tj) {
+  return tj->w.total;
+}
+
+uint64_t trace_json_memory(const struct trace_json* tj) {
+  uint64_t m = JW_BUFFER_SIZE;
+  size_t i;
+  if (tj->names == NULL)
+    return m;
+  m += NAMES * sizeof(*tj->names);
+  for (i = 0; i < NAMES; i++)
+    if (tj->names[i] != NULL)
+      m += sizeof(*tj->names[i]);
+  return m;
+}
+
+void trace_json_free(struct trace_json* tj) {
+  size_t i;
+  if (tj->names != NULL) {
+    for (i = 0; i < NAMES; i++)
+      free(tj->names[i]);
+    free(tj->names);
+  }
+  jw_free(&tj->w);
+}
