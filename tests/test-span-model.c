@@ -2,14 +2,18 @@
  * by hand, its events checked as C values with no JSON between; then the
  * same events through the JSON writer and back through trace_reader and
  * stat_event_from_trace(): what stat reads of them is what the model
- * emitted. */
+ * emitted; and export.h's tap (export_opts.on_event) gives stat's summary
+ * the same figures as the trace file does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "labels.h"
 #include "span_model.h"
 #include "stat_event.h"
+#include "stat_report.h"
+#include "stat_summary.h"
 #include "test-tracer.h"
 #include "test.h"
 #include "trace_json.h"
@@ -281,6 +285,91 @@ TEST_IMPL(span_model_json_round_trip) {
   ASSERT_EQ(rb.i, es.n);
   ASSERT_GE(rb.spans, 9);
   free(text);
+  unlink(path);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The tap: a live consumer gets the same figures with no JSON
+ */
+
+static void tap(const struct stat_event* ev, void* arg) {
+  ASSERT_EQ(stat_summary_add(arg, ev), 0);
+}
+
+/* Exports the recording through export.h: to `fd` (or none) and the tap
+ * (or none). */
+static void export_recording(int fd, struct stat_summary* live) {
+  struct tt_stream s = {0};
+  struct export_opts o;
+  struct exporter* ex;
+  memset(&o, 0, sizeof(o));
+  o.fd = fd;
+  o.pid = PID;
+  o.process_name = "tapped";
+  o.start_ns = START;
+  o.on_event = live != NULL ? tap : NULL;
+  o.on_event_arg = live;
+  recording(&s);
+  ASSERT_EQ(export_new(&ex, &o), 0);
+  ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
+  ASSERT_EQ(export_finish(ex, 0, "duration"), 0);
+  export_free(ex);
+  free(s.r);
+}
+
+/* The summary's figures as stat --json prints them. */
+static char* figures(struct stat_summary* sum) {
+  const struct stat_figures* f;
+  cJSON* json;
+  char* text;
+  ASSERT_EQ(stat_summary_finish(sum, NULL, &f), 0);
+  json = stat_report_json(f);
+  ASSERT_NOT_NULL(json);
+  text = cJSON_PrintUnformatted(json);
+  cJSON_Delete(json);
+  stat_summary_free(sum);
+  return text;
+}
+
+TEST_IMPL(span_model_tap_same_figures) {
+  struct stat_summary* live;
+  struct stat_summary* read;
+  struct trace_reader r;
+  const char* path = tt_tmp(".json");
+  char* live_text;
+  char* read_text;
+  char* file;
+  size_t len;
+  int fd;
+
+  /* Live: no file at all, the events straight into stat's summary. */
+  ASSERT_EQ(stat_summary_new(&live), 0);
+  export_recording(-1, live);
+  live_text = figures(live);
+
+  /* From the file, as `looptrace stat` reads it. */
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  export_recording(fd, NULL);
+  close(fd);
+  file = tt_read_file(path, &len);
+  ASSERT_EQ(stat_summary_new(&read), 0);
+  ASSERT_EQ(trace_reader_init(&r, stat_summary_event, read), 0);
+  ASSERT_EQ(trace_reader_feed(&r, file, len), 0);
+  ASSERT_EQ(trace_reader_end(&r), 0);
+  trace_reader_close(&r);
+  read_text = figures(read);
+
+  /* Three ticks (two cut), the task's 4.7 µs in the queue, the records
+   * lost: the live figures are the recording's. */
+  ASSERT_NOT_NULL(strstr(live_text, "\"ticks\":{\"count\":3,\"cut\":2"));
+  ASSERT_NOT_NULL(strstr(live_text, "\"queue_wait_us\":{\"p50\":4.7"));
+  ASSERT_NOT_NULL(strstr(live_text, "\"drops\":3"));
+  ASSERT_STR_EQ(live_text, read_text);
+  free(live_text);
+  free(read_text);
+  free(file);
   unlink(path);
   return 0;
 }
