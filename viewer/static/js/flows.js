@@ -10,7 +10,7 @@
 
 const Flows = (() => {
   // Returns {n, from, to, fromT, toT, chains, maxLen, bySpan}: arrows sorted
-  // by fromT; bySpan maps a span to the indexes of its arrows.
+  // by fromT; bySpan.get(s) gives the indexes of span s's arrows.
   function build(model) {
     const S = model.spans;
     const tab = model.table;
@@ -72,7 +72,7 @@ const Flows = (() => {
     list.sort((a, b) => a[2] - b[2]);
     const n = list.length;
     const F = {
-      n, chains, maxLen: 0, bySpan: new Map(),
+      n, chains, maxLen: 0, bySpan: null,
       from: new Int32Array(n), to: new Int32Array(n),
       fromT: new Float64Array(n), toT: new Float64Array(n),
     };
@@ -82,12 +82,37 @@ const Flows = (() => {
       F.fromT[i] = ta;
       F.toT[i] = tb;
       if (tb - ta > F.maxLen) F.maxLen = tb - ta;
-      for (const s of [a, b]) {
-        if (!F.bySpan.has(s)) F.bySpan.set(s, []);
-        F.bySpan.get(s).push(i);
-      }
     });
+    F.bySpan = spanIndex(F, S.n);
     return F;
+  }
+
+  // bySpan.get(s): the indexes of span s's arrows (undefined: none), in
+  // arrow order. The index (arrows grouped by span, a counting sort) is
+  // made the first time it is asked: only a selection asks.
+  function spanIndex(F, spans) {
+    let first = null, arrows = null;
+    const make = () => {
+      first = new Int32Array(spans + 1);
+      for (let i = 0; i < F.n; i++) {
+        first[F.from[i] + 1]++;
+        if (F.to[i] !== F.from[i]) first[F.to[i] + 1]++;
+      }
+      for (let s = 0; s < spans; s++) first[s + 1] += first[s];
+      const fill = first.slice(0, spans);
+      arrows = new Int32Array(first[spans]);
+      for (let i = 0; i < F.n; i++) {
+        arrows[fill[F.from[i]]++] = i;
+        if (F.to[i] !== F.from[i]) arrows[fill[F.to[i]]++] = i;
+      }
+    };
+    return {
+      get(s) {
+        if (first === null) make();
+        if (s < 0 || s >= spans || first[s] === first[s + 1]) return undefined;
+        return Array.from(arrows.subarray(first[s], first[s + 1]));
+      },
+    };
   }
 
   // The arrows that may be visible in [t0, t1], or null when there are

@@ -80,6 +80,18 @@ const Ingest = (() => {
     const { tsNs, durNs, kindOf } = r; // hot: locals
     const values = t.values.list, phs = t.phs.list;
     let lastPid = -2, lastTid = -2, pid = 0, tid = 0;
+    // The thread of each (pid, tid) value id pair met: threads interleave
+    // in a file, and the registry's key is a string.
+    const byIds = new Map();
+    let thread = null;
+    const threadOf = () => {
+      if (thread === null) {
+        const key = (lastPid + 1) * 2 ** 26 + lastTid + 1;
+        thread = byIds.get(key);
+        if (thread === undefined) byIds.set(key, thread = reg.thread(pid, tid));
+      }
+      return thread;
+    };
 
     for (let k = 0; k < n; k++) {
       const ph = phs[t.ph[k]];
@@ -88,6 +100,7 @@ const Ingest = (() => {
         lastTid = t.tid[k];
         pid = lastPid < 0 ? r.defaultPid : values[lastPid];
         tid = lastTid < 0 || values[lastTid] === 0 ? pid : values[lastTid];
+        thread = null;
       }
       if (ph === "M") {
         metadata(r, reg, r.event(k), pid, tid);
@@ -117,17 +130,17 @@ const Ingest = (() => {
             end = ts + d;
             durNs[k] = d;
           }
-          reg.thread(pid, tid).x.push(k);
+          threadOf().x.push(k);
           break;
         }
         case "B": case "E":
-          reg.thread(pid, tid).be.push(k);
+          threadOf().be.push(k);
           break;
         case "i": case "I": case "R": {
           const sc = t.scope[k];
           const scope = ph === "R" || sc === 103 ? "g" : sc === 0 || sc === 116 ? "t" : "p";
           if (scope === "t") {
-            reg.thread(pid, tid).inst.push(k);
+            threadOf().inst.push(k);
           } else {
             const key = scope === "g" ? "global" : pid;
             if (scope !== "g") reg.proc(pid);

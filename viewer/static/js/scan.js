@@ -186,7 +186,7 @@ const Scan = (() => {
     };
 
     // What the line holds, before it goes into the table.
-    let ph, ts, dur, name, cat, pid, tid, kind, cut, bits, bind, id, scope, bp;
+    let ph, ts, dur, name, cat, pid, tid, kind, cut, bits, bind, id, scope, bp, argsA, argsE;
     let pairs = 0, pairsOk = true; // counter pairs pending (t.cLen onwards)
     const pairKey = [], pairVal = [];
 
@@ -245,7 +245,8 @@ const Scan = (() => {
     function scanLine(b, i, end) {
       const start = i;
       ph = -1; ts = NaN; dur = NaN; name = 0; cat = 0; pid = -1; tid = -1; kind = -1;
-      cut = 0; bits = Table.NO_NAME | Table.NO_CAT; bind = -1; id = -1; scope = 0; bp = 0;
+      cut = 0; bits = Table.NO_NAME | Table.NO_CAT | Table.ARGS_ONLY; bind = -1; id = -1;
+      scope = 0; bp = 0; argsA = -1;
       pairs = 0;
       pairsOk = true;
       i = ws(b, i + 1, end);
@@ -270,7 +271,7 @@ const Scan = (() => {
       const isCounter = ph >= 0 && t.phs.list[ph] === "C";
       if (isCounter && !pairsOk) return -1;
       if (ph < 0) return -1; // no ph: JSON.parse's path says what it is
-      commit(b, start, isCounter);
+      commit(b, isCounter);
       return i;
     }
 
@@ -285,8 +286,8 @@ const Scan = (() => {
           case KEY.cat: cat = strings(b, va, ve); bits &= ~Table.NO_CAT; break;
           case KEY.pid: pid = values(b, va, ve); break;
           case KEY.tid: tid = values(b, va, ve); break;
-          case KEY.bind_id: bind = keys(b, va, ve); break;
-          case KEY.id: id = keys(b, va, ve); bits &= ~Table.ID2; break;
+          case KEY.bind_id: bind = keys(b, va, ve); bits |= Table.BIND_STR; break;
+          case KEY.id: id = keys(b, va, ve); bits |= Table.ID_STR; break;
           case KEY.s:
             scope = ve === va ? 0 : ve - va === 1 && (b[va] === 116 || b[va] === 103) ? b[va]
               : Table.SCOPE_OTHER;
@@ -321,9 +322,10 @@ const Scan = (() => {
             if (kid === undefined) numKeys.set(num, kid = t.keys.get(String(num)));
             if (key === KEY.id) {
               id = kid;
-              bits &= ~Table.ID2;
+              bits &= ~Table.ID_STR;
             } else {
               bind = kid;
+              bits &= ~Table.BIND_STR;
             }
             break;
           }
@@ -334,7 +336,11 @@ const Scan = (() => {
         return i;
       }
       if (c === OPEN_BRACE) {
-        if (key === KEY.args) return args(b, i, end);
+        if (key === KEY.args) {
+          argsA = i;
+          argsE = args(b, i, end);
+          return argsE;
+        }
         if (key === 0) return flatObject(b, i, end);
         return -1;
       }
@@ -372,7 +378,9 @@ const Scan = (() => {
       }
     }
 
-    function commit(b, a, isCounter) {
+    // The event goes into the table; of its text only args is kept: the
+    // rest is in the columns (Table.event puts it back together).
+    function commit(b, isCounter) {
       if (t.n === t.cap) Table.reserve(t, 1);
       const k = t.n++;
       t.ph[k] = ph;
@@ -396,14 +404,9 @@ const Scan = (() => {
           Table.counterPair(t, strings(b, pairKey[p], pairKey[p + 1]), pairVal[p]);
         Table.counterPair(t, -1, 0);
       }
-      t.line[k] = base + a;
+      t.line[k] = argsA < 0 ? -1 : Table.keepText(t, b, argsA, argsE);
     }
 
-    // The bytes being read are kept (Table.keepText): byte i at base + i.
-    let base = 0;
-    scanLine.setBase = (off) => {
-      base = off;
-    };
     return scanLine;
   }
 
@@ -489,8 +492,6 @@ const Scan = (() => {
 
     // Reads `{...},\n{...}` (no final comma) in s[a, b).
     function events(s, a, b) {
-      const base = Table.keepText(t, s, a, b) - a;
-      scanLine.setBase(base);
       let i = a;
       while (i < b) {
         if (s[i] !== OPEN_BRACE) return fallback();
@@ -509,7 +510,7 @@ const Scan = (() => {
             return fallback();
           }
           if (ev === null || typeof ev !== "object" || Array.isArray(ev)) return fallback();
-          Table.add(t, ev, base + i);
+          Table.add(t, ev, Table.keepText(t, s, i, te));
           e = te;
         }
         i = e;

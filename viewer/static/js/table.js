@@ -9,9 +9,11 @@
 "use strict";
 
 const Table = (() => {
-  // bits: flow_in / flow_out are true; name, cat, pid, tid or id absent
-  // (an E without a name matches any B); the id came from id2.
-  const FLOW_IN = 1, FLOW_OUT = 2, NO_NAME = 4, NO_CAT = 8, ID2 = 16;
+  // bits: flow_in / flow_out are true; name or cat absent (an E without a
+  // name matches any B); the id came from id2; only the event's args are
+  // kept as text (the rest is in the columns); bind_id or id was a string.
+  const FLOW_IN = 1, FLOW_OUT = 2, NO_NAME = 4, NO_CAT = 8, ID2 = 16, ARGS_ONLY = 32,
+    BIND_STR = 64, ID_STR = 128;
   const SCOPE_OTHER = 1; // an "s" that is neither "t" nor "g"
   const ARENA_CHUNK = 1 << 25;
   const NL = 10, QUOTE = 34, BACKSLASH = 92, OPEN = 123, CLOSE = 125,
@@ -86,9 +88,9 @@ const Table = (() => {
     return b + t.cKey.byteLength + t.cVal.byteLength;
   }
 
-  // Keeps bytes a..e of b, text holding events; returns where byte a went
-  // (line[k] = that + where event k's `{` is in b, minus a).
-  // Chunks grow from 64 KB to 32 MB; an offset is chunk × 2^32 + where.
+  // Keeps bytes a..e of b, a JSON object (an event, or its args); returns
+  // where it went. Chunks grow from 64 KB to 32 MB; an offset is
+  // chunk × 2^32 + where.
   function keepText(t, b, a, e) {
     const len = e - a + 1;
     let chunk = t.arena[t.arena.length - 1];
@@ -98,7 +100,8 @@ const Table = (() => {
       t.arenaAt = 0;
     }
     const at = t.arenaAt;
-    chunk.set(e - a === b.length ? b : b.subarray(a, e), at);
+    if (len < 64) for (let i = a; i < e; i++) chunk[at + i - a] = b[i];
+    else chunk.set(e - a === b.length ? b : b.subarray(a, e), at);
     chunk[at + len - 1] = NL;
     t.arenaAt += len;
     t.arenaBytes += len;
@@ -110,11 +113,42 @@ const Table = (() => {
   // Event k as an object (parsed again from its text: not for hot loops).
   function event(t, k) {
     if (t.objects) return t.objects[k];
-    const off = t.line[k];
+    if (!(t.bits[k] & ARGS_ONLY)) return text(t, t.line[k]);
+    return columnsEvent(t, k);
+  }
+
+  // The object kept by keepText at `off`.
+  function text(t, off) {
     const chunk = t.arena[Math.floor(off / 2 ** 32)];
     const a = off % 2 ** 32;
     return JSON.parse(decoder.decode(chunk.subarray(a, objectEnd(chunk, a))));
   }
+
+  // Event k put back together from its columns and its args' text, its
+  // keys in the order the tracer writes them (TRACE-FORMAT.md).
+  function columnsEvent(t, k) {
+    const bits = t.bits[k];
+    const ev = {};
+    if (!(bits & NO_NAME)) ev.name = t.strings.list[t.name[k]];
+    if (!(bits & NO_CAT)) ev.cat = t.strings.list[t.cat[k]];
+    ev.ph = t.phs.list[t.ph[k]];
+    const sc = t.scope[k];
+    if (sc) ev.s = sc === SCOPE_OTHER ? "p" : String.fromCharCode(sc);
+    if (!Number.isNaN(t.ts[k])) ev.ts = t.ts[k] / 1000;
+    if (!Number.isNaN(t.dur[k])) ev.dur = t.dur[k] / 1000;
+    if (t.pid[k] >= 0) ev.pid = t.values.list[t.pid[k]];
+    if (t.tid[k] >= 0) ev.tid = t.values.list[t.tid[k]];
+    if (t.id[k] >= 0) ev.id = key(t, t.id[k], bits & ID_STR);
+    if (t.bp[k]) ev.bp = "e";
+    if (t.line[k] >= 0) ev.args = text(t, t.line[k]);
+    if (t.bind[k] >= 0) ev.bind_id = key(t, t.bind[k], bits & BIND_STR);
+    if (bits & FLOW_IN) ev.flow_in = true;
+    if (bits & FLOW_OUT) ev.flow_out = true;
+    return ev;
+  }
+
+  // A flow id or id as it was written: a string, or a number.
+  const key = (t, id, isString) => (isString ? t.keys.list[id] : Number(t.keys.list[id]));
 
   // The index after the JSON object starting at b[a] (its `{`).
   function objectEnd(b, a) {
@@ -219,7 +253,8 @@ const Table = (() => {
   }
 
   return {
-    FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, SCOPE_OTHER, CUT_END, CUT_START,
+    FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, ARGS_ONLY, BIND_STR, ID_STR, SCOPE_OTHER,
+    CUT_END, CUT_START,
     create, reserve, trim, bytes, keepText, event, counterPair, add, fromObjects,
     cutFlags, toNs,
   };
