@@ -834,8 +834,8 @@ fi
 # ---------------------------------------------------------------------------
 section "viewer: first render of a big trace in headless Chromium"
 # Each size: first render (median of the rounds), then the last round's
-# CPU time to first render, pan/zoom frame p95, tab memory (renderer RSS)
-# and JS heap.
+# CPU time to first render, pan/zoom frame p95 (draw + raster), animation
+# frame interval p95, tab memory (renderer RSS) and JS heap.
 viewer_script=$top/tests/browser/bench-render.mjs
 viewer_bench() { # EVENTS ROUNDS
   local r line name= v=()
@@ -855,8 +855,8 @@ viewer_bench() { # EVENTS ROUNDS
   done
   [ ${#v[@]} -gt 0 ] || return 1
   put "$name" "$(printf '%s\n' "${v[@]}" | median)"
-  for k in viewer_first_render_cpu_ms_ viewer_frame_ms_p95_ viewer_tab_memory_mb_ \
-      viewer_js_heap_mb_; do
+  for k in viewer_first_render_cpu_ms_ viewer_frame_ms_p95_ viewer_frame_interval_ms_p95_ \
+      viewer_tab_memory_mb_ viewer_js_heap_mb_; do
     line=$(grep "^$k" "$tmp/viewer.out" | head -n 1)
     [[ ${line#*: } =~ ^[0-9]+(\.[0-9]+)?$ ]] && put "${line%%:*}" "${line#*: }"
   done
