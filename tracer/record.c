@@ -999,6 +999,10 @@ static int run(struct record_args* args) {
   start = now_ns();
   memset(&eopts, 0, sizeof(eopts));
   eopts.fd = args->tap != NULL ? args->tap->fd : out.fd;
+  if (args->tap != NULL) {
+    eopts.on_event = args->tap->event;
+    eopts.on_event_arg = args->tap->arg;
+  }
   eopts.pid = target.pid;
   eopts.process_name = target.comm;
   eopts.command = command;

@@ -1,8 +1,8 @@
 /* record.h — what other commands share of `record` (record.c): finding
  * or starting the target, loading and attaching the BPF programs (looprt
  * or libuv), polling, exporting and ending exactly as `record` does, with
- * the trace going to a caller's file descriptor instead of a file.
- * `looptrace top` (top.c) reads it back as it is written.
+ * the trace going to a caller's file descriptor instead of a file, or
+ * only as events to a callback (`looptrace top`, top.c).
  */
 #ifndef LOOPTRACE_RECORD_H
 #define LOOPTRACE_RECORD_H
@@ -10,8 +10,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct stat_event;
+
 struct record_tap {
-  int fd; /* the trace is written here (not closed, never truncated) */
+  int fd; /* the trace is written here (not closed, never truncated);
+             -1: no file, the events go to `event` only */
+  /* Receives every trace event as the exporter's model emits it
+   * (export_opts.on_event), or NULL. */
+  void (*event)(const struct stat_event* ev, void* arg);
   /* Called after each poll round (every ~10 ms), once what the exporter
    * could write is in `fd`; now_ns is CLOCK_MONOTONIC. Returns 0 to go
    * on, 1 to end the recording (as -d would) or a negative errno. */

@@ -1,13 +1,13 @@
 /* top.c — `looptrace top`: what an event loop is doing now.
  *
  * top traces exactly as `record` does (record.h: the same target lookup,
- * BPF, sources and exporter) into an in-memory file, reads the trace back
- * as it is written (trace_reader.h) and hands its events to a live
- * summary cut into windows of time (live.h), each one the summary
- * `looptrace stat` computes (stat_summary.h): the figures are stat's
- * figures over that window, printed by stat's own printer
+ * BPF, sources and exporter) but writes no file: the exporter's model
+ * hands each trace event (stat_event.h) to a live summary cut into
+ * windows of time (live.h), each one the summary `looptrace stat`
+ * computes (stat_summary.h), with no JSON between: the figures are
+ * stat's figures over that window, printed by stat's own printer
  * (stat_report.h). What stat has no figure for is read here from the
- * events: the threadpool's counters as last written.
+ * events: the threadpool's counters as last emitted.
  *
  * --once (or stdout not a terminal): one window, then one plain-text
  * snapshot on stdout. Otherwise a curses screen refreshed every window.
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -32,7 +31,6 @@
 #include "stat_report.h"
 #include "stat_event.h"
 #include "stat_summary.h"
-#include "trace_reader.h"
 
 #define TOP_MAX_LABELS 16 /* labels shown; more are "other labels" */
 #define TOP_HISTORY 60    /* intervals in the sparkline */
@@ -50,8 +48,6 @@ struct top_args {
 
 struct top {
   const struct top_args* args;
-  int fd; /* the memfd the trace is written to */
-  struct trace_reader reader;
   struct live* live; /* the windows of time */
   int has_pool;      /* the threadpool counters, as last written */
   int64_t running;
@@ -199,57 +195,30 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
  * Reading the trace back
  */
 
-/* A trace_event_cb: notes what top shows besides stat's figures and
- * gives the event to the windows. */
-static int on_event(const struct trace_event* ev, void* arg) {
+/* The exporter's tap (record_tap.event): notes what top shows besides
+ * stat's figures and gives the event to the windows. An error is kept
+ * for the next step to end the recording with. */
+static void on_event(const struct stat_event* ev, void* arg) {
   struct top* t = arg;
-  struct stat_event se;
-  int64_t v;
-  const char* name;
-  if ((ev->has & TRACE_HAS_PID) && t->pid == 0)
+  int err;
+  if (t->error != 0)
+    return;
+  if (t->pid == 0)
     t->pid = ev->pid;
-  if (ev->ph == 'M' && strcmp(ev->name, "process_name") == 0 &&
-      trace_arg_str(ev, "name", &name) == 0)
-    snprintf(t->comm, sizeof(t->comm), "%s", name);
-  else if (ev->ph == 'M' && strcmp(ev->name, "looptrace") == 0 &&
-           trace_arg_int(ev, "clock_offset_ns", &v) == 0 && !t->has_offset) {
-    t->offset_ns = v;
+  if (ev->type == STAT_EV_PROCESS_NAME) {
+    snprintf(t->comm, sizeof(t->comm), "%s", ev->name);
+  } else if (ev->type == STAT_EV_FACTS && ev->facts.has_clock_offset &&
+             !t->has_offset) {
+    t->offset_ns = (int64_t) ev->facts.clock_offset_ns;
     t->has_offset = 1;
-  } else if (ev->ph == 'C' && strcmp(ev->name, "threadpool") == 0) {
-    if (trace_arg_int(ev, "running", &v) == 0) {
-      t->running = v;
-      t->has_pool = 1;
-    }
-    if (trace_arg_int(ev, "queued", &v) == 0)
-      t->queued = v;
+  } else if (ev->type == STAT_EV_COUNTER) {
+    t->running = (int64_t) ev->counter.running;
+    t->queued = (int64_t) ev->counter.queued;
+    t->has_pool = 1;
   }
-  stat_event_from_trace(ev, &se);
-  return live_add(t->live, &se);
-}
-
-/* Hands what the exporter wrote since the last call to the reader, then
- * empties the file (the exporter's offset goes back to 0 with ours). */
-static int drain(struct top* t) {
-  char buf[64 * 1024];
-  off_t end = lseek(t->fd, 0, SEEK_CUR);
-  off_t off = 0;
-  if (end < 0)
-    return -errno;
-  while (off < end) {
-    size_t want =
-        (size_t) (end - off) < sizeof(buf) ? (size_t) (end - off) : sizeof(buf);
-    ssize_t n = pread(t->fd, buf, want, off);
-    int err;
-    if (n <= 0)
-      return n < 0 ? -errno : -EIO;
-    err = trace_reader_feed(&t->reader, buf, (size_t) n);
-    if (err != 0)
-      return err < 0 ? err : -EIO;
-    off += n;
-  }
-  if (end > 0 && (ftruncate(t->fd, 0) != 0 || lseek(t->fd, 0, SEEK_SET) != 0))
-    return -errno;
-  return 0;
+  err = live_add(t->live, ev);
+  if (err != 0)
+    t->error = err;
 }
 
 /* ------------------------------------------------------------------------
@@ -505,7 +474,7 @@ static int start(struct top* t, uint64_t now) {
 
 static int on_step(void* arg, uint64_t now) {
   struct top* t = arg;
-  int err = drain(t);
+  int err = t->error;
   int64_t ts;
   int due;
   if (err != 0)
@@ -532,9 +501,6 @@ static void on_end(void* arg, const char* end_reason) {
   const struct stat_figures* f;
   (void) end_reason;
   screen_end(t);
-  t->error = drain(t);
-  if (t->error == 0)
-    t->error = trace_reader_end(&t->reader);
   if (!t->args->once)
     return;
   /* The window ends where the trace does when the program ended first. */
@@ -563,16 +529,8 @@ int cmd_top(int argc, char** argv) {
   memset(&t, 0, sizeof(t));
   t.args = &args;
   t.interval_ns = (uint64_t) (args.interval * 1e9);
-  t.fd = memfd_create("looptrace-top", MFD_CLOEXEC);
-  if (t.fd < 0) {
-    fprintf(stderr, "looptrace: cannot make a memory file: %s\n",
-            strerror(errno));
-    return 1;
-  }
-  trace_reader_init(&t.reader, on_event, &t);
   if (live_new(&t.live, t.interval_ns) != 0) {
     fprintf(stderr, "looptrace: out of memory\n");
-    close(t.fd);
     return 1;
   }
   if (args.metrics_ip != NULL) {
@@ -580,28 +538,25 @@ int cmd_top(int argc, char** argv) {
     if (err != 0) {
       fprintf(stderr, "looptrace: cannot serve metrics on %s:%d: %s\n",
               args.metrics_ip, args.metrics_port, strerror(-err));
-      close(t.fd);
       live_free(t.live);
       return 1;
     }
     fprintf(stderr, "looptrace: metrics on http://%s:%d/metrics\n",
             args.metrics_ip, metrics_port(t.metrics));
   }
-  tap.fd = t.fd;
+  tap.fd = -1;
+  tap.event = on_event;
   tap.step = on_step;
   tap.end = on_end;
   tap.arg = &t;
   ret = record_tap_run(args.pid, args.cmd, args.verbose, &tap);
   screen_end(&t);
   if (ret == 0 && t.error != 0) {
-    fprintf(stderr, "looptrace: reading the trace back: %s\n",
-            t.reader.error[0] != '\0' ? t.reader.error : strerror(-t.error));
+    fprintf(stderr, "looptrace: top: %s\n", strerror(-t.error));
     ret = 1;
   }
   metrics_stop(t.metrics);
-  trace_reader_close(&t.reader);
   live_free(t.live);
   free(t.text);
-  close(t.fd);
   return ret;
 }
