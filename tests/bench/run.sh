@@ -868,6 +868,20 @@ viewer_bench "$viewer_events" "$viewer_rounds" ||
 if [ "$viewer_big_events" -gt 0 ]; then
   viewer_bench "$viewer_big_events" 1 ||
     put viewer_first_render_ms_5m "n/a (bench-render.mjs failed on $viewer_big_events events)"
+  # Four times that (2.4 GB): more than a tab can hold. The viewer should
+  # say so, soon, rather than hang: how long it takes to, and the tab then.
+  say "   node tests/browser/bench-render.mjs --events $viewer_big_events --repeat 4"
+  node --max-old-space-size=8192 "$viewer_script" --events "$viewer_big_events" \
+    --repeat 4 > "$tmp/viewer.out" 2>&1
+  line=$(grep '^viewer_refused_ms_' "$tmp/viewer.out" | head -n 1)
+  if [ -n "$line" ]; then
+    say "   $(grep '^the viewer refused' "$tmp/viewer.out" | cut -c1-150)…"
+    put "${line%%:*}" "${line#*: }"
+    line=$(grep '^viewer_tab_memory_mb_' "$tmp/viewer.out" | head -n 1)
+    put "${line%%:*}" "${line#*: }"
+  else
+    put viewer_refused_ms_20m "n/a (not refused: $(tail -n 2 "$tmp/viewer.out" | tr '\n' ' '))"
+  fi
 fi
 
 # ---------------------------------------------------------------------------

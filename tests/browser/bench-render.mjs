@@ -3,6 +3,7 @@
 // test): run it by hand or from `make bench`.
 //
 //   node tests/browser/bench-render.mjs [--events N] [--frames K] [--trace FILE]
+//                                       [--repeat R]
 //
 // Generates a looptrace-format trace of about N events (1,000,000 by
 // default; above 1.5M it is written to a temporary file, as a string cannot
@@ -24,8 +25,11 @@
 //   viewer_js_heap_mb_1m: N        of which the JS heap in use (CDP)
 //
 // The suffix names the size (1m, 5m, 10k, ...). When the viewer refuses a
-// trace too big for the tab, it prints the viewer's message and
-// viewer_first_render_ms_<size>: refused, and exits with status 2.
+// trace too big for the tab, it prints the viewer's message,
+// viewer_first_render_ms_<size>: refused and
+// viewer_refused_ms_<size>: N (navigation start → the message shown), and
+// exits with status 2. --repeat R writes the generated events R times
+// over in one file (times repeat: only to see a trace too big refused).
 
 import fs from "node:fs";
 import os from "node:os";
@@ -40,6 +44,7 @@ function arg(name, dflt) {
 
 const traceFile = arg("trace", null);
 const frames = Number(arg("frames", 120));
+const repeat = Number(arg("repeat", 1));
 let target = Number(arg("events", 1_000_000));
 
 const pct = (v, p) => {
@@ -55,11 +60,16 @@ if (traceFile) {
   body = { file: traceFile };
   target = Number(arg("events", 0)) || 0;
   console.log(`trace: ${traceFile}, ${(fs.statSync(traceFile).size / 1e6).toFixed(1)} MB`);
-} else if (target > 1_500_000) {
+} else if (target > 1_500_000 || repeat > 1) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-bench-render-"));
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "trace.json");
+  let file = path.join(dir, "trace.json");
   const r = generateLargeTrace(target, file);
+  if (repeat > 1) {
+    file = repeated(file, repeat);
+    r.count *= repeat;
+    target *= repeat;
+  }
   body = { file };
   console.log(`trace: ${r.count} events, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB ` +
               `(generated in ${Date.now() - t0} ms)`);
@@ -69,6 +79,23 @@ if (traceFile) {
               `(generated in ${Date.now() - t0} ms)`);
   body = trace.text;
 }
+// A file holding the events of trace `file` (one a line, the tracer's
+// layout) `times` times over.
+function repeated(file, times) {
+  const out = file.replace(/\.json$/, `-x${times}.json`);
+  const text = fs.readFileSync(file); // a Buffer: bigger than a string can be
+  const body = text.subarray(text.indexOf(10) + 1, text.lastIndexOf(Buffer.from("\n]")));
+  const fd = fs.openSync(out, "w");
+  fs.writeSync(fd, "[\n");
+  for (let i = 0; i < times; i++) {
+    fs.writeSync(fd, body);
+    fs.writeSync(fd, i < times - 1 ? ",\n" : "\n]\n");
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return out;
+}
+
 const label = !target ? "file" : target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
   : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target);
 
@@ -126,6 +153,7 @@ try {
     const mem = await memory();
     console.log(`the viewer refused the trace after ${wall} ms: ${st.error}`);
     console.log(`viewer_first_render_ms_${label}: refused`);
+    console.log(`viewer_refused_ms_${label}: ${wall}`);
     console.log(`viewer_tab_memory_mb_${label}: ${mem.rss === null ? "n/a" : mem.rss.toFixed(0)}`);
     process.exitCode = 2; // no figures to take
   } else {

@@ -77,9 +77,12 @@ t.test("past the columns' budget the load stops at once with a clear message", a
   await page.setInputFiles("#open", path.join(dir, "big.json"));
   const st = await waitLoads(page, before + 1, 150_000);
   assert.equal(st.loaded, false);
-  assert.match(st.error, /^this trace is too big for a browser tab to hold \(\d+ MB in \([\d,]+ events\), its events alone take more than the 20 MB a browser tab can give them\)/);
+  assert.match(st.error, /^this trace is too big for a browser tab to hold \(\d+ MB in \([\d,]+ events\), its events would take more than the 20 MB a browser tab can give them\)/);
   assert.match(st.error, /looptrace record -d SECONDS/);
   assert.match(st.error, /looptrace record --flight SECONDS/);
+  // Known from the file's size and its first lines: it stopped reading.
+  const read = Number(/\(([\d,]+) events\)/.exec(st.error)[1].replace(/,/g, ""));
+  assert.ok(read < big.events.length, `refused after ${read} of ${big.events.length} events`);
   assert.equal(st.timings.read, "refused: too big");
   assert.match(await page.textContent("#banners .banner.error"), /too big for a browser tab/);
   await L(page, () => window.looptrace.setTableBudget(1.5e9));

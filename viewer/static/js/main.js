@@ -66,7 +66,7 @@ const App = (() => {
       const size = Number(res.headers.get("content-length")) || 0;
       if (size === 0 || size > wholeTextLimit || res.headers.get("content-encoding") ||
           /\.gz$/i.test(new URL(url).pathname)) {
-        await loadStream(res.body, url);
+        await loadStream(res.body, url, res.headers.get("content-encoding") ? 0 : size);
       } else {
         const text = await res.text();
         app.timings.fetch_ms = performance.now() - app.timings.start_ms;
@@ -83,7 +83,7 @@ const App = (() => {
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
       if (file.size > wholeTextLimit || await isGzip(file)) {
-        await loadStream(file.stream(), file.name);
+        await loadStream(file.stream(), file.name, file.size);
       } else {
         const text = await file.text();
         app.timings.fetch_ms = performance.now() - app.timings.start_ms;
@@ -121,8 +121,9 @@ const App = (() => {
   }
 
   // Reads a byte stream (gzip is inflated as it comes: a .json.gz is never
-  // whole in memory), parsing lines while the rest arrives.
-  async function loadStream(stream, name) {
+  // whole in memory), parsing lines while the rest arrives; `size` is its
+  // length if known (0 if not).
+  async function loadStream(stream, name, size) {
     let reader = stream.getReader();
     let gzip = false;
     let first = await reader.read();
@@ -132,7 +133,7 @@ const App = (() => {
         .pipeThrough(new DecompressionStream("gzip")).getReader();
       first = await readOrCut(reader);
     }
-    const parser = Scan.createStreamScanner();
+    const parser = Scan.createStreamScanner(gzip ? 0 : size, tableBudget);
     let bytes = 0;
     let parseMs = 0;
     let shown = 0;
@@ -186,7 +187,7 @@ const App = (() => {
   // Null while the tables fit the budget; else what they take, in words.
   function tableFull(bytes) {
     if (bytes < tableBudget) return null;
-    return `its events alone take more than the ${(tableBudget / 1e6).toFixed(0)} MB ` +
+    return `its events would take more than the ${(tableBudget / 1e6).toFixed(0)} MB ` +
       "a browser tab can give them";
   }
 

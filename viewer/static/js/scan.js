@@ -410,10 +410,13 @@ const Scan = (() => {
     return scanLine;
   }
 
-  // Returns {push(bytes), finish(), count()}; finish() gives {table,
-  // otherData, warnings, error, lineByLine}, what parseTrace gives but
-  // with a Table for the events.
-  function createStreamScanner() {
+  // Returns {push(bytes), finish(), count(), bytes()}; finish() gives
+  // {table, otherData, warnings, error, lineByLine}, what parseTrace gives
+  // but with a Table for the events. With the file's size (`size`, 0 if
+  // unknown) the table is given its room once, after the first batch says
+  // how many bytes an event takes; bytes() then says what the whole table
+  // will take, so that a trace over `budget` is known at once.
+  function createStreamScanner(size = 0, budget = Infinity) {
     const chunks = [];
     let kept = 0;
     let fast = true;
@@ -435,6 +438,8 @@ const Scan = (() => {
     // 64 KB pieces.
     let pending = [];
     let pendingLen = 0;
+    let read = 0; // bytes of whole lines read
+    let estimate = 0; // the bytes of the whole file's table, once known
     function push(bytes, last) {
       kept += bytes.length;
       if (kept <= KEEP_LIMIT) chunks.push(bytes);
@@ -460,6 +465,12 @@ const Scan = (() => {
         end = s.lastIndexOf(NL, j - 1) + 1;
       carry = s.slice(end);
       lines(s, 0, end);
+      read += end;
+      if (size > 0 && estimate === 0 && fast && t.n >= 1000) {
+        const events = Math.ceil((t.n * size) / read * 1.02);
+        estimate = events * Table.bytesPerEvent(t);
+        if (estimate < budget) Table.reserve(t, events - t.n, true);
+      }
     }
 
     // Reads a run of whole lines, s[a, b).
@@ -586,7 +597,7 @@ const Scan = (() => {
 
     // How many events have been read so far, and the bytes they hold.
     const count = () => (t ? t.n : 0);
-    const bytes = () => (t ? Table.bytes(t) : 0);
+    const bytes = () => (t ? Math.max(Table.bytes(t), estimate) : 0);
 
     return { push, finish, count, bytes };
   }

@@ -63,9 +63,10 @@ const Table = (() => {
   }
 
   // Makes room for `more` events.
-  function reserve(t, more) {
+  // (Twice the room it has, at least; exactly `more` with `exact`.)
+  function reserve(t, more, exact) {
     if (t.n + more <= t.cap) return;
-    const cap = Math.max(t.n + more, t.cap * 2);
+    const cap = exact ? t.n + more : Math.max(t.n + more, t.cap * 2);
     for (const [key, Type] of Object.entries(COLUMNS)) {
       const a = new Type(cap);
       if (t[key]) a.set(t[key].subarray(0, t.n));
@@ -78,6 +79,13 @@ const Table = (() => {
   function trim(t) {
     for (const key of Object.keys(COLUMNS)) t[key] = t[key].slice(0, t.n);
     t.cap = t.n;
+  }
+
+  // Bytes an event takes in the columns, and its text so far on average.
+  function bytesPerEvent(t) {
+    let b = 0;
+    for (const Type of Object.values(COLUMNS)) b += Type.BYTES_PER_ELEMENT;
+    return b + (t.n > 0 ? t.arenaBytes / t.n : 0);
   }
 
   // Bytes the table holds (for the tab's budget).
@@ -255,7 +263,7 @@ const Table = (() => {
   return {
     FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, ARGS_ONLY, BIND_STR, ID_STR, SCOPE_OTHER,
     CUT_END, CUT_START,
-    create, reserve, trim, bytes, keepText, event, counterPair, add, fromObjects,
+    create, reserve, trim, bytes, bytesPerEvent, keepText, event, counterPair, add, fromObjects,
     cutFlags, toNs,
   };
 })();
