@@ -2,8 +2,9 @@
 // blank screen: a recording cut short shows what was read under a warning
 // banner; garbage gets an error banner and the open-a-file prompt. Trace
 // strings are text: a label like <img src=x onerror=alert(1)> shows
-// literally and fires nothing. The line-by-line parser used for huge files
+// literally and fires nothing. The line-by-line reader used for big files
 // accepts and rejects exactly what the whole-text parser does.
+// timeout: 120
 
 import assert from "node:assert/strict";
 import { launch, serve, openViewer, openFile, assertClean, screenshot, suite } from "./lib/harness.mjs";

@@ -6,7 +6,7 @@
 // bytes the events' columns take (a budget, lowered here with
 // setTableBudget), and the JS heap (its share lowered with setHeapShare).
 // No timing is asserted: bench-render.mjs measures speed.
-// timeout: 180
+// timeout: 300
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
