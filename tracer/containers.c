@@ -221,8 +221,9 @@ void heap_update(struct heap* h, size_t pos, uint64_t key) {
   h->nodes[pos].key = key;
   if (key < old)
     sift_up(h, pos);
-  else if (key > old)
-    sift_down(h, pos);
+  else if (key > old && (heap_key_at(h, 2 * pos + 1) < key ||
+                         heap_key_at(h, 2 * pos + 2) < key))
+    sift_down(h, pos); /* it stays where it is when no child is less */
 }
 
 void heap_pop(struct heap* h) {

@@ -46,14 +46,18 @@ static uint64_t key_of(const struct lrt_record* r) {
 void ordering_init(struct ordering* o) {
   u64map_init(&o->queues, sizeof(struct queue_ref));
   heap_init(&o->heap, offsetof(struct queue, heap_pos));
+  o->last = NULL;
   o->len = 0;
 }
 
 static struct queue* queue_get(struct ordering* o, uint64_t tid) {
-  struct queue_ref* ref = u64map_find(&o->queues, tid);
+  struct queue_ref* ref;
   struct queue* q;
+  if (o->last != NULL && o->last->tid == tid)
+    return o->last;
+  ref = u64map_find(&o->queues, tid);
   if (ref != NULL)
-    return ref->queue;
+    return o->last = ref->queue;
   q = calloc(1, sizeof(*q));
   if (q == NULL)
     return NULL;
@@ -65,7 +69,7 @@ static struct queue* queue_get(struct ordering* o, uint64_t tid) {
   q->tid = tid;
   q->heap_pos = -1;
   ref->queue = q;
-  return q;
+  return o->last = q;
 }
 
 /* Makes room for one more record, unrolling the ring when it grows. */
@@ -143,6 +147,8 @@ void ordering_sweep(struct ordering* o, uint64_t cutoff) {
     struct queue* q = ref->queue;
     if (q->len > 0 || q->last_key >= cutoff)
       continue;
+    if (o->last == q)
+      o->last = NULL;
     free(q->q);
     free(q);
     u64map_remove(&o->queues, ref);
@@ -168,5 +174,6 @@ void ordering_free(struct ordering* o) {
   }
   u64map_free(&o->queues);
   heap_free(&o->heap);
+  o->last = NULL;
   o->len = 0;
 }

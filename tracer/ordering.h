@@ -28,6 +28,7 @@
 struct ordering {
   struct u64map queues; /* a thread's queue by tid */
   struct heap heap;     /* queues holding records, by their oldest key */
+  struct queue* last;   /* the queue pushed to last */
   size_t len;           /* records held */
 };
 

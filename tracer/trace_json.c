@@ -55,20 +55,26 @@ static char* put_name(struct trace_json* tj, char* p, const char* s,
   return put(p, n->json, n->len);
 }
 
-/* ,"pid":P,"tid":T of the event, made once for a run of one thread's. */
+/* ,"pid":P,"tid":T of the event, made once for a thread while it stays
+ * in the cache. */
 static char* put_ids(struct trace_json* tj, char* p,
                      const struct stat_event* ev) {
-  if (tj->ids_len == 0 || ev->tid != tj->ids_tid || ev->pid != tj->ids_pid) {
-    char* q = tj->ids;
+  struct trace_json_ids* ids =
+      &tj->ids[((uint64_t) ev->tid * 2654435761u >> 8) % 64];
+  if (ids->len == 0 || ev->tid != ids->tid || ev->pid != ids->pid) {
+    char* q = ids->text;
     PUT(q, ",\"pid\":");
     q = jw_fmt_u64(q, (uint64_t) ev->pid);
     PUT(q, ",\"tid\":");
     q = jw_fmt_u64(q, (uint64_t) ev->tid);
-    tj->ids_len = (uint8_t) (q - tj->ids);
-    tj->ids_pid = ev->pid;
-    tj->ids_tid = ev->tid;
+    ids->len = (uint8_t) (q - ids->text);
+    ids->pid = ev->pid;
+    ids->tid = ev->tid;
   }
-  return put(p, tj->ids, tj->ids_len);
+  /* All of text (the event has room): a copy of constant size is one
+   * move, not a loop. */
+  memcpy(p, ids->text, sizeof(ids->text));
+  return p + ids->len;
 }
 
 /* Starts an event of at most MAX_EVENT bytes; NULL after a write error. */

@@ -28,10 +28,12 @@ struct trace_json {
   uint64_t events;                /* events written */
   struct trace_json_name** names; /* escaped labels by the low 16 bits of
                                      their name_id, made when first met */
-  int64_t ids_tid;                /* the thread of ids */
-  int64_t ids_pid;
-  uint8_t ids_len;
-  char ids[48]; /* ,"pid":P,"tid":T of the last event's thread */
+  struct trace_json_ids {
+    int64_t pid;
+    int64_t tid;
+    uint8_t len;   /* 0: empty */
+    char text[48]; /* ,"pid":P,"tid":T */
+  } ids[64];       /* of recent threads, direct-mapped by tid */
 };
 
 /* Starts the trace on `fd` (not owned), gzip-compressed if `gzip`, and
