@@ -32,7 +32,8 @@ struct exporter {
   struct export_opts opts;
   int finished;
   int fatal;            /* stop handling records: see export_records */
-  int error;            /* the first negative errno of ingest */
+  int error;            /* the first negative errno of ingest or the
+                           span model */
   char target_exit[64]; /* how the process ended, "" when not known */
   struct labels labels;
   struct ordering ordering;
@@ -61,12 +62,10 @@ static uint64_t rel(const struct exporter* ex, uint64_t ts) {
   return ts > ex->opts.start_ns ? ts - ex->opts.start_ns : 0;
 }
 
-/* The first error of any stage, or 0. */
+/* The first error of any stage, or 0 (the model's is in ex->error). */
 static int pipeline_error(const struct exporter* ex) {
   if (ex->error != 0)
     return ex->error;
-  if (ex->model != NULL && span_model_error(ex->model) != 0)
-    return span_model_error(ex->model);
   return ex->has_json ? trace_json_error(&ex->json) : 0;
 }
 
@@ -269,6 +268,7 @@ static int make_stages(struct exporter* ex) {
   mo.labels = &ex->labels;
   mo.emit = on_event;
   mo.emit_arg = ex;
+  mo.error = &ex->error;
   err = span_model_new(&ex->model, &mo);
   if (err != 0 || ex->opts.fd < 0)
     return err;

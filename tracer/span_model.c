@@ -122,9 +122,10 @@ struct span_model {
   size_t nthreads;
   size_t threads_cap;
   struct u64map index;
-  struct thread* last;
-  unsigned loops;   /* loop threads named so far */
-  unsigned workers; /* worker threads named so far */
+  struct thread* recent[64]; /* direct-mapped by tid: a record's thread
+                                is found without hashing */
+  unsigned loops;            /* loop threads named so far */
+  unsigned workers;          /* worker threads named so far */
   /* Tasks in flight (struct task by id). */
   struct u64map tasks;
   /* Threadpool counters, and when the runtime's last snapshot of them
@@ -159,6 +160,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b) {
 static void set_error(struct span_model* m, int err) {
   if (m->error == 0)
     m->error = err;
+  if (m->o.error != NULL && *m->o.error == 0)
+    *m->o.error = err;
 }
 
 /* ns since the start of the recording. */
@@ -944,11 +947,12 @@ static struct thread* thread_get(struct span_model* m, uint32_t tid,
                                  int* full) {
   struct thread_ref* ref;
   struct thread* t;
-  if (m->last != NULL && m->last->tid == tid)
-    return m->last;
+  struct thread** recent = &m->recent[tid % 64];
+  if (*recent != NULL && (*recent)->tid == tid)
+    return *recent;
   ref = u64map_find(&m->index, tid);
   if (ref != NULL)
-    return m->last = ref->t;
+    return *recent = ref->t;
   if (m->nthreads >= EXPORT_THREADS_MAX) {
     *full = 1;
     return NULL;
@@ -966,7 +970,7 @@ static struct thread* thread_get(struct span_model* m, uint32_t tid,
   }
   ref->t = t;
   m->threads[m->nthreads++] = t;
-  return m->last = t;
+  return *recent = t;
 }
 
 /* Whether thread `t` holds nothing and said nothing since `cutoff`. */
@@ -1006,7 +1010,7 @@ void span_model_sweep(struct span_model* m, uint64_t cutoff) {
     m->threads[kept++] = t;
   }
   m->nthreads = kept;
-  m->last = NULL;
+  memset(m->recent, 0, sizeof(m->recent));
 }
 
 int span_model_admit(struct span_model* m, uint32_t tid) {

@@ -54,6 +54,7 @@ struct span_model_opts {
   const struct labels* labels; /* names of callbacks and tasks */
   span_model_emit_cb emit;
   void* emit_arg;
+  int* error; /* also set to span_model_error() when not NULL */
 };
 
 struct span_model_stats {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "labels.h"
+#include "trace_names.h"
 
 /* The most bytes one event takes: a name escaped twice (name and args)
  * and the fixed parts. */
@@ -135,14 +136,41 @@ static char* put_span_args(struct trace_json* tj, char* p,
   return p;
 }
 
+/* The cat of a span of ours, quoted: most spans have one of these, and
+ * tick, wait and submit spans are named after it. */
+static const struct {
+  const char* cat;
+  const char* quoted;
+  size_t len;
+} kind_cats[] = {
+#define KIND_CAT(kind, cat) [kind] = {cat, "\"" cat "\"", sizeof(cat) + 1}
+    KIND_CAT(STAT_KIND_TICK, TRACE_CAT_TICK),
+    KIND_CAT(STAT_KIND_PHASE, TRACE_CAT_PHASE),
+    KIND_CAT(STAT_KIND_WAIT, TRACE_CAT_WAIT),
+    KIND_CAT(STAT_KIND_CALLBACK, TRACE_CAT_CALLBACK),
+    KIND_CAT(STAT_KIND_SUBMIT, TRACE_CAT_SUBMIT),
+    KIND_CAT(STAT_KIND_WORK, TRACE_CAT_WORK),
+#undef KIND_CAT
+};
+
 static void write_span(struct trace_json* tj, const struct stat_event* ev) {
+  const char* cat = NULL;
   char* p = event_begin(tj);
   if (p == NULL)
     return;
+  if (ev->kind > STAT_KIND_OTHER && ev->kind <= STAT_KIND_WORK &&
+      strcmp(ev->cat, kind_cats[ev->kind].cat) == 0)
+    cat = kind_cats[ev->kind].quoted;
   PUT(p, "{\"name\":");
-  p = put_name(tj, p, ev->name, ev->name_id);
+  if (cat != NULL && strcmp(ev->name, ev->cat) == 0)
+    p = put(p, cat, kind_cats[ev->kind].len);
+  else
+    p = put_name(tj, p, ev->name, ev->name_id);
   PUT(p, ",\"cat\":");
-  p = jw_fmt_string(p, ev->cat, strlen(ev->cat));
+  if (cat != NULL)
+    p = put(p, cat, kind_cats[ev->kind].len);
+  else
+    p = jw_fmt_string(p, ev->cat, strlen(ev->cat));
   PUT(p, ",\"ph\":\"X\",\"ts\":");
   p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
   PUT(p, ",\"dur\":");
@@ -404,10 +432,6 @@ int trace_json_flush(struct trace_json* tj) {
 int trace_json_finish(struct trace_json* tj) {
   JW_LIT(&tj->w, "\n]\n");
   return jw_finish(&tj->w);
-}
-
-int trace_json_error(const struct trace_json* tj) {
-  return jw_error(&tj->w);
 }
 
 uint64_t trace_json_bytes(const struct trace_json* tj) {

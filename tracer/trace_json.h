@@ -52,7 +52,9 @@ int trace_json_flush(struct trace_json* tj);
 int trace_json_finish(struct trace_json* tj);
 
 /* 0, or the negative errno of the first write that failed. */
-int trace_json_error(const struct trace_json* tj);
+static inline int trace_json_error(const struct trace_json* tj) {
+  return jw_error(&tj->w);
+}
 
 /* Bytes written so far (before compression). */
 uint64_t trace_json_bytes(const struct trace_json* tj);
