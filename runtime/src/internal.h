@@ -149,9 +149,10 @@ void lrt__fatal_uninstall(void);
 
 /* In a single-threaded program the loop flushes (trace.c): call before
  * each poll (`now` 0: when the flush interval has passed) and from the
- * timer it arms (`now` 1). Returns whether the calling thread still has
- * records buffered; 0 when the program is not flushed by its loop. */
-int lrt__loop_flush(int now);
+ * timer it arms (`now` 1); `ts` is lrt__now(), which the caller has.
+ * Returns whether the calling thread still has records buffered; 0 when
+ * the program is not flushed by its loop. */
+int lrt__loop_flush(int now, uint64_t ts);
 
 /* Tasks queued and running in the pool now, for the snapshot a tracing
  * session starts with (threadpool.c). */

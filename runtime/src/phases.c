@@ -265,7 +265,7 @@ static void arm(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
 static void disarm(lrt_loop_t* loop) {
   struct lrt__phases* p = phases_of(loop);
   /* A loop that flushes for its program also ends the session. */
-  lrt__loop_flush(1);
+  lrt__loop_flush(1, lrt__now());
   uv_prepare_stop(&p->prepare_end);
   uv_check_stop(&p->check_begin);
   uv_check_stop(&p->check_end);
@@ -432,7 +432,7 @@ static void prepare_end_cb(uv_prepare_t* handle) {
   /* A single-threaded program's loop hands its records over itself
    * (trace.c): now if it is time, and, should poll sleep with records
    * still buffered, from a timer soon after. */
-  if (lrt__loop_flush(0) && p->callbacks_since_poll != 0 &&
+  if (lrt__loop_flush(0, ts) && p->callbacks_since_poll != 0 &&
       !uv_is_active((uv_handle_t*) &p->flush_timer))
     uv_timer_start(&p->flush_timer, flush_timer_cb, FLUSH_TIMER_MS, 0);
   /* Only the program's own activity arms the timer: the tick it wakes
@@ -516,7 +516,7 @@ static void check_end_cb(uv_check_t* handle) {
 }
 
 static void flush_timer_cb(uv_timer_t* handle) {
-  lrt__loop_flush(1);
+  lrt__loop_flush(1, lrt__now());
 }
 
 /* ------------------------------------------------------------------------

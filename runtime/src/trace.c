@@ -607,12 +607,10 @@ static void* flusher_main(void* arg) {
   return NULL;
 }
 
-int lrt__loop_flush(int now) {
+int lrt__loop_flush(int now, uint64_t ts) {
   struct ring* r = tls_ring;
-  uint64_t ts;
   if (atomic_load_explicit(&flusher, memory_order_relaxed) != FLUSHER_LOOP)
     return 0;
-  ts = lrt__now();
   if (now || ts - loop_flusher.passed >= FLUSH_INTERVAL_NS)
     flusher_pass(&loop_flusher, ts);
   return r != NULL && atomic_load_explicit(&r->head, memory_order_relaxed) !=
