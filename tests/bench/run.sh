@@ -233,7 +233,7 @@ interrupt() {
 }
 
 [ "$(id -u)" = 0 ] || fail "needs root (BPF and LTTng); run as root"
-for p in workloads noprobes/workloads lttng/workloads uv_workloads \
+for p in workloads noprobes/workloads gated/workloads lttng/workloads uv_workloads \
          echo_client maxrss; do
   [ -x "$bench/$p" ] || fail "$bench/$p is missing: make bench builds it"
 done
@@ -570,6 +570,49 @@ for w in $tracer_workloads; do
   put vs_lttng_ratio_$w "$(calc "$v" 4)"
   lttng_ratio_all+=("$v")
 done
+
+# What the runtime itself does per record, counted: callgrind (one thread
+# at a time, deterministic) on each workload with its event sites on and
+# no tracer (build/bench/gated: its flush probe fires into nothing)
+# against the same program with them off (BENCH_GATE=off), per record
+# written (the calls of lrt__emit). CPU time swings with the machine's other load;
+# this does not. What the tracer then adds (a uprobe and a copy per batch
+# of up to 256 records) is in attached_ns_per_event, not here.
+callgrind_calls() { # FUNCTION FILE: how often FUNCTION was called
+  awk -v fn="$1" '
+    /^c?fn=/ {
+      s = substr($0, index($0, "=") + 1)
+      if (match(s, /^\([0-9]+\)/)) {
+        id = substr(s, 1, RLENGTH)
+        if (length(s) > RLENGTH) name[id] = substr(s, RLENGTH + 2)
+        s = name[id]
+      }
+      if ($0 ~ /^cfn=/) callee = s
+      next
+    }
+    /^calls=/ { split(substr($0, 7), a, " "); if (callee == fn) n += a[1] }
+    END { print n + 0 }' "$2"
+}
+if command -v valgrind > /dev/null && [ -x "$bench/gated/workloads" ]; then
+  for w in $tracer_workloads; do
+    n=$callgrind_n
+    [ $w = pool ] && n=$((callgrind_n / 5))
+    for side in gated plain; do
+      gate=on
+      [ $side = plain ] && gate=off
+      BENCH_GATE=$gate valgrind --tool=callgrind \
+        --callgrind-out-file="$tmp/cg.$side" "$bench/gated/workloads" $w $n \
+        > /dev/null 2> "$tmp/cg.$side.err" ||
+        fail "callgrind failed: $(tail -n 5 "$tmp/cg.$side.err")"
+      eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.$side")"
+    done
+    recs=$(callgrind_calls lrt__emit "$tmp/cg.gated")
+    say "   callgrind, $w $n: $ir_gated instructions with event sites on," \
+      "$ir_plain off; $recs records"
+    put attached_instr_per_event_$w "$(calc "($ir_gated - $ir_plain) / \
+      $recs" 1)" "runtime alone, no tracer"
+  done
+fi
 
 # echo under load, with `looptrace record -p` attached. The server's CPU
 # time varies from run to run by more than the tracer costs it (make
