@@ -81,6 +81,13 @@ $(BENCH_DIR)/gated/workloads: $(BENCH_OBJ)/workloads.o $(BENCH_OBJ)/gate_on.o \
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $^ $(RUNTIME_LIBS)
 
+# The echo example, the same way (its server's per-record instructions).
+$(BENCH_DIR)/gated/echo: $(OBJ)/examples/echo.o $(BENCH_OBJ)/gate_on.o \
+                         $(RUNTIME_A)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $^ $(RUNTIME_LIBS)
+
 $(BENCH_DIR)/uv_workloads: $(BENCH_OBJ)/uv_workloads.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
@@ -94,7 +101,7 @@ $(BENCH_DIR)/%: $(BENCH_OBJ)/%.o
 # `make` builds what needs no extra package, so that it cannot rot.
 BENCH_PROGS := $(BENCH_DIR)/workloads $(BENCH_DIR)/noprobes/workloads \
   $(BENCH_DIR)/uv_workloads $(BENCH_DIR)/echo_client $(BENCH_DIR)/maxrss \
-  $(BENCH_DIR)/gated/workloads
+  $(BENCH_DIR)/gated/workloads $(BENCH_DIR)/gated/echo
 ALL_TARGETS += $(BENCH_PROGS)
 
 .PHONY: bench bench-quick bench-run

@@ -233,7 +233,8 @@ interrupt() {
 }
 
 [ "$(id -u)" = 0 ] || fail "needs root (BPF and LTTng); run as root"
-for p in workloads noprobes/workloads gated/workloads lttng/workloads uv_workloads \
+for p in workloads noprobes/workloads gated/workloads gated/echo \
+         lttng/workloads uv_workloads \
          echo_client maxrss; do
   [ -x "$bench/$p" ] || fail "$bench/$p is missing: make bench builds it"
 done
@@ -654,6 +655,26 @@ if [ $tracer_ok = 1 ]; then
   else
     put attached_ns_per_event_echo "below the noise" \
       "median $(calc "$v" 1) ns; untraced rounds spread over $noise ns"
+  fi
+
+  # The same load on the echo server under callgrind, its event sites on
+  # (no tracer) and off: instructions per record, which the server's
+  # swings in CPU time do not move (its ticks may batch reads
+  # differently from one run to the other: a few per cent of its work).
+  if command -v valgrind > /dev/null; then
+    for side in gated plain; do
+      gate=on
+      [ $side = plain ] && gate=off
+      BENCH_GATE=$gate echo_run valgrind --tool=callgrind \
+        --callgrind-out-file="$tmp/cg.echo.$side" "$bench/gated/echo"
+      eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.echo.$side")"
+    done
+    recs=$(callgrind_calls lrt__emit "$tmp/cg.echo.gated")
+    say "   callgrind, echo $n_echo round trips (server):" \
+      "$ir_gated instructions with event sites on, $ir_plain off;" \
+      "$recs records"
+    put attached_instr_per_event_echo "$(calc "($ir_gated - $ir_plain) / \
+      $recs" 1)" "runtime alone, no tracer"
   fi
 
   put attached_ns_per_event "$(calc "$(printf '%s\n' "${attached_all[@]}" |
