@@ -91,7 +91,42 @@ check_trace "$tmp/int.json" > /dev/null || fail "flood SIGINT: invalid trace"
 rm -f "$tmp/int.json"
 kill -KILL "$target"
 
-# 3. A new thread id every few records.
+# 3. What the ring buffer still holds when the recording stops is neither
+#    read nor lost unannounced: the flood stops firing, then looptrace
+#    at once (its ring, 2M records, cannot have been read out by then),
+#    and every record fired is in the trace or in a `dropped` instant.
+start_flood ticks
+"$lt" record -q --ring-size 64M -p "$target" -o "$tmp/left.json" \
+  2> "$tmp/err" &
+tracer=$!
+sleep 1.5
+kill -USR1 "$target"
+kill -INT $tracer
+wait $tracer || fail "left: exit $?: $(cat "$tmp/err")"
+for _ in $(seq 100); do
+  grep -qs fired "$tmp/flood.out" && break
+  sleep 0.05
+done
+fired=$(sed -n 's/^flood: fired //p' "$tmp/flood.out")
+python3 - "$tmp/left.json" "$fired" << 'PY' || fail "left: $(cat "$tmp/err")"
+import json, sys
+events = json.load(open(sys.argv[1]))
+fired = int(sys.argv[2])
+facts, drops = {}, {}
+for ev in events:
+    if ev.get("name") == "looptrace":
+        facts.update(ev.get("args", {}))
+    if ev.get("name") == "dropped":
+        why = ev["args"].get("reason")
+        drops[why] = drops.get(why, 0) + ev["args"]["records"]
+print("left: fired %d, in the trace %d, dropped %s" % (fired, facts["records"], drops))
+assert drops.get("left in the ring at stop", 0) > 0, "nothing left in the ring"
+assert sum(drops.values()) == facts["drops"], "drops != the dropped instants"
+assert facts["records"] + facts["drops"] == fired, "records + drops != fired"
+PY
+kill -KILL "$target"
+
+# 4. A new thread id every few records.
 start_flood tids
 /usr/bin/time -f "%M" -o "$tmp/rss" "${limit[@]}" \
   "$lt" record -q -p "$target" -d 2 -o "$tmp/tids.json" 2> "$tmp/err" ||
@@ -103,7 +138,7 @@ check_trace "$tmp/tids.json" > /dev/null || fail "tids: invalid trace"
 rm -f "$tmp/tids.json"
 kill -KILL "$target"
 
-# 4. Short-lived threads each running a loop, for 4 s.
+# 5. Short-lived threads each running a loop, for 4 s.
 /usr/bin/time -f "%M" -o "$tmp/rss" "$lt" record -q -o "$tmp/churn.json" \
   -- "$tasks" --churn 4 > "$tmp/churn.out" 2> "$tmp/err" ||
   fail "churn: $(cat "$tmp/err")"

@@ -22,7 +22,8 @@ if [ ! -d "$format/node_modules/@paulirish/trace_engine" ]; then
 fi
 
 # The exporter on its own: labels with quotes and UTF-8, 100k records.
-"$lt" record --bench-export 100000 -o "$tmp/bench.json" > /dev/null || exit 1
+"$LOOPTRACE_BUILD/bench/export_bench" 100000 -o "$tmp/bench.json" > /dev/null ||
+  exit 1
 node "$format/check-trace.mjs" "$tmp/bench.json" || exit 1
 
 # Real recordings.

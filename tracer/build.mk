@@ -3,7 +3,9 @@
 # fuzz target of the trace loader (make fuzz).
 
 TRACER_BPF_SRCS := $(wildcard tracer/*.bpf.c)
-TRACER_SRCS := $(filter-out $(TRACER_BPF_SRCS),$(wildcard tracer/*.c))
+# export_bench.c is a program of its own (below), not part of looptrace.
+TRACER_SRCS := $(filter-out $(TRACER_BPF_SRCS) tracer/export_bench.c,\
+  $(wildcard tracer/*.c))
 TRACER_OBJS := $(TRACER_SRCS:%.c=$(OBJ)/%.o)
 # Everything but main(), for tests that call into the tracer directly.
 TRACER_LIB_OBJS := $(filter-out $(OBJ)/tracer/main.o,$(TRACER_OBJS))
@@ -51,6 +53,17 @@ $(BUILD)/looptrace: $(TRACER_OBJS) $(RUNTIME_A)
 	  $(TRACER_LIBS) $(RUNTIME_LIBS)
 
 ALL_TARGETS += $(BUILD)/looptrace
+
+# The exporter's benchmark, for tests/bench/run.sh: build/bench/export_bench
+# RECORDS [-o FILE] [--all-phases] (tracer/export_bench.c).
+$(BUILD)/bench/export_bench: $(OBJ)/tracer/export_bench.o $(TRACER_LIB_OBJS) \
+                             $(RUNTIME_A)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $(OBJ)/tracer/export_bench.o \
+	  $(TRACER_LIB_OBJS) $(RUNTIME_A) $(TRACER_LIBS) $(RUNTIME_LIBS)
+
+ALL_TARGETS += $(BUILD)/bench/export_bench
 
 # The trace loader's fuzz target and its corpus (make fuzz).
 -include tracer/fuzz/build.mk

@@ -352,6 +352,15 @@ void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
                      count, DROP_RING_FULL);
 }
 
+void export_dropped_left(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
+  if (count == 0)
+    return;
+  ex->stats.drops += count;
+  span_model_dropped(ex->model,
+                     min_u64(ts_ns, max_u64(ex->seen_ts, ex->opts.start_ns)),
+                     count, DROP_LEFT_IN_RING);
+}
+
 void export_trigger(struct exporter* ex, const struct export_trigger* t) {
   struct stat_event ev;
   process_event(ex, &ev, STAT_EV_TRIGGER, "trigger");

@@ -121,6 +121,11 @@ int export_advance(struct exporter* ex, uint64_t now_ns);
  * full), noticed at `ts_ns`: written as a `dropped` instant. */
 void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count);
 
+/* Notes `count` records that were still in the ring buffer, unread, when
+ * the recording stopped at `ts_ns`: a `dropped` instant whose reason is
+ * "left in the ring at stop". */
+void export_dropped_left(struct exporter* ex, uint64_t ts_ns, uint64_t count);
+
 /* Notes how the traced process ended ("exited with status 3", "killed by
  * SIGABRT"), written as `target_exit` in the final facts. The text is
  * copied (at most 63 bytes). */

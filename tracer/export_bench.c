@@ -1,5 +1,15 @@
-/* export_bench.c — time the exporter on a synthetic recording. */
-#include "export_bench.h"
+/* export_bench.c — build/bench/export_bench: times the exporter on a
+ * synthetic recording, for tests/bench/run.sh (not part of looptrace).
+ *
+ *   export_bench N [-o FILE] [--all-phases]
+ *
+ * Builds about N synthetic records of a busy loop (ticks with phases,
+ * timers, I/O and nested callbacks, threadpool tasks on four workers),
+ * then times the exporter turning them into a trace written to FILE
+ * (default /dev/null), with the same cross-thread ordering as a
+ * recording. Prints "export_events_per_s: N" and the details on stdout;
+ * exits 0, or 1 after one line on stderr (2 for a usage error).
+ */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,78 +132,49 @@ static int add_tick(struct stream* loop, struct stream* workers, uint64_t tick,
   return ok ? 0 : -ENOMEM;
 }
 
-int export_bench(const char* output, uint64_t records, int all_phases) {
-  struct stream streams[1 + BENCH_WORKERS];
+/* The session's start, then ticks until there are about `records`
+ * records in `streams` (the loop's, then the workers'). Returns 0 or
+ * -ENOMEM. */
+static int build(struct stream* streams, uint64_t records, uint64_t* clock) {
   struct stream* loop = &streams[0];
-  struct exporter* ex = NULL;
-  struct export_opts opts;
-  struct export_stats st;
-  uint64_t clock = 1000000000ull;
-  uint64_t start_ns = clock;
-  uint64_t total = 0;
+  uint64_t total;
   uint64_t tick;
-  uint64_t t0;
-  uint64_t t1;
-  double seconds;
   size_t i;
-  int fd;
-  int err = -ENOMEM;
-
-  memset(streams, 0, sizeof(streams));
-  fd = open(output ? output : "/dev/null",
-            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    err = -errno;
-    fprintf(stderr, "looptrace: cannot write %s: %s\n",
-            output ? output : "/dev/null", strerror(errno));
-    return err;
-  }
-
-  /* The session's start, then ticks until there are enough records. */
-  if (add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_THREAD, LRT_THREAD_LOOP,
+  if (add(loop, *clock += 100, BENCH_LOOP_TID, LRT_REC_THREAD, LRT_THREAD_LOOP,
           0, 1, 0) == NULL ||
-      add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_LOOP_START, 0, 0, 1,
+      add(loop, *clock += 100, BENCH_LOOP_TID, LRT_REC_LOOP_START, 0, 0, 1,
           LRT_LOOP_INFO(0x012c02, BENCH_WORKERS, LRT_TRACE_VERSION)) == NULL ||
-      add(loop, clock += 100, BENCH_LOOP_TID, LRT_REC_POOL, 0, 0, 0, 0) ==
+      add(loop, *clock += 100, BENCH_LOOP_TID, LRT_REC_POOL, 0, 0, 0, 0) ==
           NULL ||
-      add_label(loop, clock, L_TIMER, "setTimeout") != 0 ||
-      add_label(loop, clock, L_PBKDF2, "pbkdf2") != 0 ||
-      add_label(loop, clock, L_READ, "socket \"echo\" read") != 0 ||
-      add_label(loop, clock, L_PARSE, "parse request \xe2\x9c\x93") != 0 ||
-      add_label(loop, clock, L_IMMEDIATE, "setImmediate") != 0)
-    goto oom;
+      add_label(loop, *clock, L_TIMER, "setTimeout") != 0 ||
+      add_label(loop, *clock, L_PBKDF2, "pbkdf2") != 0 ||
+      add_label(loop, *clock, L_READ, "socket \"echo\" read") != 0 ||
+      add_label(loop, *clock, L_PARSE, "parse request \xe2\x9c\x93") != 0 ||
+      add_label(loop, *clock, L_IMMEDIATE, "setImmediate") != 0)
+    return -ENOMEM;
   for (i = 0; i < BENCH_WORKERS; i++)
-    if (add(&streams[1 + i], clock, (uint32_t) (BENCH_LOOP_TID + 1 + i),
+    if (add(&streams[1 + i], *clock, (uint32_t) (BENCH_LOOP_TID + 1 + i),
             LRT_REC_THREAD, LRT_THREAD_WORKER, 0, i + 1, 0) == NULL)
-      goto oom;
+      return -ENOMEM;
   for (tick = 1;; tick++) {
     total = 0;
     for (i = 0; i < 1 + BENCH_WORKERS; i++)
       total += streams[i].len;
     if (total >= records)
-      break;
-    if (add_tick(loop, streams + 1, tick, &clock) != 0)
-      goto oom;
+      return 0;
+    if (add_tick(loop, streams + 1, tick, clock) != 0)
+      return -ENOMEM;
   }
+}
 
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = fd;
-  opts.pid = BENCH_PID;
-  opts.process_name = "bench";
-  opts.command = "looptrace record --bench-export";
-  opts.start_ns = start_ns;
-  opts.window_ns = EXPORT_WINDOW_NS;
-  opts.all_phases = all_phases;
-
-  /* Feed batches the way the ring buffer would: each thread's in order,
-   * oldest batch first. */
-  t0 = now_ns();
-  err = export_new(&ex, &opts);
-  if (err != 0)
-    goto fail;
+/* Feeds `streams` to `ex` the way the ring buffer would: each thread's in
+ * order, oldest batch first. Returns 0 or the exporter's negative errno. */
+static int feed(struct exporter* ex, struct stream* streams) {
   for (;;) {
     struct stream* next = NULL;
     size_t n;
+    size_t i;
+    int err;
     for (i = 0; i < 1 + BENCH_WORKERS; i++) {
       struct stream* s = &streams[i];
       if (s->fed < s->len &&
@@ -201,7 +182,7 @@ int export_bench(const char* output, uint64_t records, int all_phases) {
         next = s;
     }
     if (next == NULL)
-      break;
+      return 0;
     n = next->len - next->fed;
     if (n > BENCH_BATCH)
       n = BENCH_BATCH;
@@ -209,32 +190,93 @@ int export_bench(const char* output, uint64_t records, int all_phases) {
     if (err == 0)
       err = export_advance(ex, next->r[next->fed + n - 1].ts);
     if (err != 0)
-      goto fail;
+      return err;
     next->fed += n;
   }
-  err = export_finish(ex, clock, "duration");
-  if (err != 0)
-    goto fail;
-  t1 = now_ns();
+}
+
+static void print_figures(const struct exporter* ex, uint64_t elapsed_ns) {
+  struct export_stats st;
+  double seconds = (double) elapsed_ns / 1e9;
   export_stats(ex, &st);
-  seconds = (double) (t1 - t0) / 1e9;
   printf("export_events_per_s: %.0f\n", (double) st.events / seconds);
   printf("export_records_per_s: %.0f\n", (double) st.records / seconds);
   printf("export_mb_per_s: %.1f\n", (double) st.bytes / seconds / 1e6);
   printf("records: %" PRIu64 "\nevents: %" PRIu64 "\nbytes: %" PRIu64
          "\nseconds: %.3f\n",
          st.records, st.events, st.bytes, seconds);
-  err = 0;
-  goto cleanup;
+}
 
-oom:
-  err = -ENOMEM;
-fail:
-  fprintf(stderr, "looptrace: bench: %s\n", strerror(-err));
-cleanup:
+/* Runs the benchmark (see the top of the file). Returns 0, or a negative
+ * errno after printing one line to stderr. */
+static int export_bench(const char* output, uint64_t records, int all_phases) {
+  struct stream streams[1 + BENCH_WORKERS];
+  struct exporter* ex = NULL;
+  struct export_opts opts;
+  uint64_t clock = 1000000000ull;
+  uint64_t t0;
+  size_t i;
+  int fd;
+  int err;
+
+  memset(streams, 0, sizeof(streams));
+  fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    err = -errno;
+    fprintf(stderr, "export_bench: cannot write %s: %s\n", output,
+            strerror(errno));
+    return err;
+  }
+  memset(&opts, 0, sizeof(opts));
+  opts.fd = fd;
+  opts.pid = BENCH_PID;
+  opts.process_name = "bench";
+  opts.command = "export_bench";
+  opts.start_ns = clock;
+  opts.window_ns = EXPORT_WINDOW_NS;
+  opts.all_phases = all_phases;
+  err = build(streams, records, &clock);
+  t0 = now_ns();
+  err = err ?: export_new(&ex, &opts);
+  err = err ?: feed(ex, streams);
+  err = err ?: export_finish(ex, clock, "duration");
+  if (err == 0)
+    print_figures(ex, now_ns() - t0);
+  else
+    fprintf(stderr, "export_bench: %s\n", strerror(-err));
   export_free(ex);
   for (i = 0; i < 1 + BENCH_WORKERS; i++)
     free(streams[i].r);
   close(fd);
   return err;
+}
+
+int main(int argc, char** argv) {
+  const char* output = "/dev/null";
+  unsigned long long records = 0;
+  int all_phases = 0;
+  char* end;
+  int i;
+  for (i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+      output = argv[++i];
+    } else if (strcmp(argv[i], "--all-phases") == 0) {
+      all_phases = 1;
+    } else if (records == 0 && argv[i][0] >= '1' && argv[i][0] <= '9') {
+      errno = 0;
+      records = strtoull(argv[i], &end, 10);
+      if (errno != 0 || *end != '\0')
+        records = 0;
+      if (records == 0)
+        break;
+    } else {
+      records = 0;
+      break;
+    }
+  }
+  if (records == 0) {
+    fprintf(stderr, "usage: export_bench RECORDS [-o FILE] [--all-phases]\n");
+    return 2;
+  }
+  return export_bench(output, records, all_phases) == 0 ? 0 : 1;
 }

@@ -765,29 +765,32 @@ static void note_tick(struct flight* fl, const struct lrt_record* r) {
   }
 }
 
-/* The start of a dump's records: what is kept apart (labels; the intros,
- * loop facts and tick in progress of the threads in the window; the
- * threadpool's counts where it starts), all at the window's start. */
-static int replay_head(struct flight* fl) {
+/* Records replayed at a dump's head, handed to the exporter 256 at a
+ * time. */
+struct head_batch {
+  struct exporter* ex;
+  struct lrt_record r[256];
+  size_t n;
+  int err;
+};
+
+static void head_put(struct head_batch* b, const struct lrt_record* rec) {
+  if (b->err != 0)
+    return;
+  b->r[b->n++] = *rec;
+  if (b->n == 256) {
+    b->err = export_records(b->ex, b->r, b->n);
+    b->n = 0;
+  }
+}
+
+/* Goes over what the ring holds: before the window, the pool state and
+ * the ticks in progress (note_tick); inside it, which threads speak
+ * (t->seen). */
+static void scan_ring(struct flight* fl, struct lrt_record* pool,
+                      int* has_pool) {
   struct writing* w = &fl->w;
-  struct lrt_record batch[256];
-  struct lrt_record pool = fl->pool;
-  int has_pool = fl->has_pool;
-  size_t n = 0;
   size_t i;
-  int err = 0;
-
-#define PUT_RECORD(rec)                      \
-  do {                                       \
-    batch[n++] = (rec);                      \
-    if (n == 256) {                          \
-      err = export_records(w->ex, batch, n); \
-      n = 0;                                 \
-      if (err != 0)                          \
-        return err;                          \
-    }                                        \
-  } while (0)
-
   for (i = 0; i < fl->nthreads; i++) {
     fl->threads[i].seen = 0;
     fl->threads[i].open_at_start = 0;
@@ -795,9 +798,9 @@ static int replay_head(struct flight* fl) {
   for (i = 0; i < fl->len; i++) {
     const struct lrt_record* r = &fl->ring[(fl->head + i) % fl->cap];
     if (r->ts < w->ws) {
-      if (r->type == LRT_REC_POOL || has_pool) {
-        pool_apply(&pool, r);
-        has_pool = 1;
+      if (r->type == LRT_REC_POOL || *has_pool) {
+        pool_apply(pool, r);
+        *has_pool = 1;
       }
       note_tick(fl, r);
     } else if (r->ts <= w->we) {
@@ -806,49 +809,67 @@ static int replay_head(struct flight* fl) {
         t->seen = 1;
     }
   }
+}
+
+/* A thread's introduction at the window's start: its role, its loop and
+ * a tick in progress there, begun there and marked as begun earlier (as
+ * the runtime says of one in progress when a tracer attaches). */
+static void put_thread_head(struct head_batch* b, struct fthread* t,
+                            uint64_t ws) {
+  struct lrt_record rec;
+  if (!t->seen)
+    return;
+  if (t->has_intro) {
+    t->intro.ts = ws;
+    head_put(b, &t->intro);
+  }
+  if (t->has_loop) {
+    t->loop.ts = ws;
+    head_put(b, &t->loop);
+  }
+  if (!t->open_at_start)
+    return;
+  memset(&rec, 0, sizeof(rec));
+  rec.ts = ws;
+  rec.tid = t->tid;
+  rec.type = LRT_REC_TICK_BEGIN;
+  rec.id = t->tick_at_start;
+  rec.arg = LRT_BEGUN_EARLIER;
+  head_put(b, &rec);
+  if (t->phase_at_start != 0) {
+    rec.type = LRT_REC_PHASE;
+    rec.kind = t->phase_at_start;
+    head_put(b, &rec);
+  }
+}
+
+/* The start of a dump's records: what is kept apart (labels; the intros,
+ * loop facts and tick in progress of the threads in the window; the
+ * threadpool's counts where it starts), all at the window's start. */
+static int replay_head(struct flight* fl) {
+  struct head_batch b;
+  struct lrt_record pool = fl->pool;
+  int has_pool = fl->has_pool;
+  size_t i;
+  b.ex = fl->w.ex;
+  b.n = 0;
+  b.err = 0;
+  scan_ring(fl, &pool, &has_pool);
   for (i = 0; i < LABEL_IDS; i++) {
     const struct flabel* l = fl->labels[i];
     size_t c;
     for (c = 0; l != NULL && c < l->n; c++)
-      PUT_RECORD(l->chunk[c]);
+      head_put(&b, &l->chunk[c]);
   }
-  for (i = 0; i < fl->nthreads; i++) {
-    struct fthread* t = &fl->threads[i];
-    if (t->seen && t->has_intro) {
-      t->intro.ts = w->ws;
-      PUT_RECORD(t->intro);
-    }
-    if (t->seen && t->has_loop) {
-      t->loop.ts = w->ws;
-      PUT_RECORD(t->loop);
-    }
-    /* A tick in progress at the window's start begins there, marked as
-     * begun earlier: as the runtime says of one in progress when a
-     * tracer attaches. */
-    if (t->seen && t->open_at_start) {
-      struct lrt_record b;
-      memset(&b, 0, sizeof(b));
-      b.ts = w->ws;
-      b.tid = t->tid;
-      b.type = LRT_REC_TICK_BEGIN;
-      b.id = t->tick_at_start;
-      b.arg = LRT_BEGUN_EARLIER;
-      PUT_RECORD(b);
-      if (t->phase_at_start != 0) {
-        b.type = LRT_REC_PHASE;
-        b.kind = t->phase_at_start;
-        PUT_RECORD(b);
-      }
-    }
-  }
+  for (i = 0; i < fl->nthreads; i++)
+    put_thread_head(&b, &fl->threads[i], fl->w.ws);
   if (has_pool) {
-    pool.ts = w->ws;
-    PUT_RECORD(pool);
+    pool.ts = fl->w.ws;
+    head_put(&b, &pool);
   }
-  if (n > 0)
-    err = export_records(w->ex, batch, n);
-  return err;
-#undef PUT_RECORD
+  if (b.err == 0 && b.n > 0)
+    b.err = export_records(b.ex, b.r, b.n);
+  return b.err;
 }
 
 /* Hands the exporter up to `max` more records of the ring (those in the

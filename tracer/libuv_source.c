@@ -126,6 +126,7 @@ struct libuv_source {
   libuv_sink_cb sink;
   void* sink_ctx;
   int bias_known;
+  uint64_t received; /* raw records read from the ring buffer */
   uint64_t began_ns; /* when finding libuv began */
   uint64_t ready_ns; /* when the probes were in */
 };
@@ -472,6 +473,7 @@ static int on_record(void* ctx, void* data, size_t size) {
   int err;
   if (size < sizeof(struct lrt_record))
     return 0;
+  src->received++;
   if (!src->bias_known) {
     uint64_t bias;
     if (find_bias(src, &bias) == 0) {
@@ -877,7 +879,9 @@ const char* libuv_source_shown(const struct libuv_source* src) {
   return src->shown;
 }
 
-uint64_t libuv_source_drops(const struct libuv_source* src) {
+/* The sum of a one-entry per-CPU counter of the source's. */
+static uint64_t percpu_total(const struct libuv_source* src,
+                             const struct bpf_map* map) {
   uint32_t key = 0;
   uint64_t total = 0;
   uint64_t* values;
@@ -888,13 +892,28 @@ uint64_t libuv_source_drops(const struct libuv_source* src) {
   values = calloc((size_t) ncpus, sizeof(*values));
   if (values == NULL)
     return 0;
-  if (bpf_map__lookup_elem(src->skel->maps.uv_drops, &key, sizeof(key), values,
+  if (bpf_map__lookup_elem(map, &key, sizeof(key), values,
                            sizeof(*values) * (size_t) ncpus, 0) == 0) {
     for (i = 0; i < ncpus; i++)
       total += values[i];
   }
   free(values);
   return total;
+}
+
+uint64_t libuv_source_drops(const struct libuv_source* src) {
+  return src->skel == NULL ? 0 : percpu_total(src, src->skel->maps.uv_drops);
+}
+
+uint64_t libuv_source_unread(const struct libuv_source* src) {
+  uint64_t drops, submitted;
+  if (src->skel == NULL)
+    return 0;
+  /* Drops first: a record counted in neither is not missed. */
+  drops = percpu_total(src, src->skel->maps.uv_drops);
+  submitted = percpu_total(src, src->skel->maps.uv_submitted);
+  return submitted > drops + src->received ? submitted - drops - src->received
+                                           : 0;
 }
 
 void libuv_source_detach(struct libuv_source* src) {

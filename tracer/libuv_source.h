@@ -75,6 +75,10 @@ const char* libuv_source_shown(const struct libuv_source* src);
 /* Records the BPF side lost so far (ring buffer full). */
 uint64_t libuv_source_drops(const struct libuv_source* src);
 
+/* Records the probes put in the ring buffer that were not read from it
+ * (still there, or on their way): call once reading has stopped. */
+uint64_t libuv_source_unread(const struct libuv_source* src);
+
 /* Removes the probes (what the ring buffer holds stays to be read). */
 void libuv_source_detach(struct libuv_source* src);
 

@@ -62,12 +62,74 @@ static uint64_t note_addr(const char* p, int size) {
   return v;
 }
 
+/* Where the notes are, and the base section's address (*has_base). */
+static Elf_Scn* find_notes(Elf* elf, size_t shstrndx, uint64_t* base_addr,
+                           int* has_base) {
+  Elf_Scn* scn = NULL;
+  Elf_Scn* notes = NULL;
+  while ((scn = elf_nextscn(elf, scn)) != NULL) {
+    GElf_Shdr shdr;
+    const char* name;
+    if (gelf_getshdr(scn, &shdr) == NULL)
+      continue;
+    name = elf_strptr(elf, shstrndx, shdr.sh_name);
+    if (name == NULL)
+      continue;
+    if (strcmp(name, ".stapsdt.base") == 0) {
+      *base_addr = shdr.sh_addr;
+      *has_base = 1;
+    } else if (shdr.sh_type == SHT_NOTE && strcmp(name, ".note.stapsdt") == 0) {
+      notes = scn;
+    }
+  }
+  return notes;
+}
+
+/* Reads the probe of one stapsdt note (`desc`, `len` bytes) into *p.
+ * Returns 0, or -1 when it is malformed. */
+static int parse_note(const char* desc, size_t len, int addr_size,
+                      struct usdt_probe* p, uint64_t* base) {
+  size_t pos = 3 * (size_t) addr_size;
+  if (len < pos)
+    return -1;
+  memset(p, 0, sizeof(*p));
+  p->pc = note_addr(desc, addr_size);
+  *base = note_addr(desc + addr_size, addr_size);
+  p->semaphore = note_addr(desc + 2 * addr_size, addr_size);
+  if (note_string(desc, len, &pos, p->provider, sizeof(p->provider)) != 0 ||
+      note_string(desc, len, &pos, p->name, sizeof(p->name)) != 0)
+    return -1;
+  if (pos < len)
+    note_string(desc, len, &pos, p->args, sizeof(p->args));
+  return 0;
+}
+
+/* Appends `p` to *probes (*count of *cap). Returns 0 or -ENOMEM. */
+static int append_probe(struct usdt_probe** probes, int* count, int* cap,
+                        const struct usdt_probe* p) {
+  if (*count == *cap) {
+    int n = *cap ? *cap * 2 : 16;
+    struct usdt_probe* grown = realloc(*probes, (size_t) n * sizeof(**probes));
+    if (grown == NULL)
+      return -ENOMEM;
+    *probes = grown;
+    *cap = n;
+  }
+  (*probes)[(*count)++] = *p;
+  return 0;
+}
+
 int probes_read(const char* path, const char* provider,
                 struct usdt_probe** out) {
   Elf* elf = NULL;
-  Elf_Scn* scn = NULL;
-  Elf_Scn* notes = NULL;
+  Elf_Scn* notes;
+  Elf_Data* data;
   size_t shstrndx;
+  size_t offset = 0;
+  size_t next;
+  GElf_Nhdr nhdr;
+  size_t name_off;
+  size_t desc_off;
   uint64_t base_addr = 0;
   int has_base = 0;
   int addr_size;
@@ -84,72 +146,32 @@ int probes_read(const char* path, const char* provider,
     err = -ENOEXEC;
     goto cleanup;
   }
-  while ((scn = elf_nextscn(elf, scn)) != NULL) {
-    GElf_Shdr shdr;
-    const char* name;
-    if (gelf_getshdr(scn, &shdr) == NULL)
+  notes = find_notes(elf, shstrndx, &base_addr, &has_base);
+  data = notes != NULL ? elf_getdata(notes, NULL) : NULL;
+  while (data != NULL &&
+         (next = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
+    struct usdt_probe p;
+    uint64_t base;
+    offset = next;
+    if (nhdr.n_type != STAPSDT_NOTE_TYPE ||
+        nhdr.n_namesz != sizeof(STAPSDT_NOTE_NAME) ||
+        memcmp((const char*) data->d_buf + name_off, STAPSDT_NOTE_NAME,
+               sizeof(STAPSDT_NOTE_NAME)) != 0 ||
+        parse_note((const char*) data->d_buf + desc_off, nhdr.n_descsz,
+                   addr_size, &p, &base) != 0)
       continue;
-    name = elf_strptr(elf, shstrndx, shdr.sh_name);
-    if (name == NULL)
+    if (provider != NULL && strcmp(p.provider, provider) != 0)
       continue;
-    if (strcmp(name, ".stapsdt.base") == 0) {
-      base_addr = shdr.sh_addr;
-      has_base = 1;
-    } else if (shdr.sh_type == SHT_NOTE && strcmp(name, ".note.stapsdt") == 0) {
-      notes = scn;
+    /* A prelinked file moved its sections; the note says where the base
+     * section was (as libbpf and SystemTap adjust). */
+    if (has_base && base != 0) {
+      p.pc += base_addr - base;
+      if (p.semaphore != 0)
+        p.semaphore += base_addr - base;
     }
-  }
-  if (notes != NULL) {
-    Elf_Data* data = elf_getdata(notes, NULL);
-    size_t offset = 0;
-    size_t next;
-    GElf_Nhdr nhdr;
-    size_t name_off;
-    size_t desc_off;
-    while (data != NULL && (next = gelf_getnote(data, offset, &nhdr, &name_off,
-                                                &desc_off)) > 0) {
-      const char* desc = (const char*) data->d_buf + desc_off;
-      size_t len = nhdr.n_descsz;
-      size_t pos = 3 * (size_t) addr_size;
-      struct usdt_probe p;
-      uint64_t base;
-      offset = next;
-      if (nhdr.n_type != STAPSDT_NOTE_TYPE ||
-          nhdr.n_namesz != sizeof(STAPSDT_NOTE_NAME) ||
-          memcmp((const char*) data->d_buf + name_off, STAPSDT_NOTE_NAME,
-                 sizeof(STAPSDT_NOTE_NAME)) != 0 ||
-          len < pos)
-        continue;
-      memset(&p, 0, sizeof(p));
-      p.pc = note_addr(desc, addr_size);
-      base = note_addr(desc + addr_size, addr_size);
-      p.semaphore = note_addr(desc + 2 * addr_size, addr_size);
-      if (note_string(desc, len, &pos, p.provider, sizeof(p.provider)) != 0 ||
-          note_string(desc, len, &pos, p.name, sizeof(p.name)) != 0)
-        continue;
-      if (pos < len)
-        note_string(desc, len, &pos, p.args, sizeof(p.args));
-      if (provider != NULL && strcmp(p.provider, provider) != 0)
-        continue;
-      /* A prelinked file moved its sections; the note says where the
-       * base section was (as libbpf and SystemTap adjust). */
-      if (has_base && base != 0) {
-        p.pc += base_addr - base;
-        if (p.semaphore != 0)
-          p.semaphore += base_addr - base;
-      }
-      if (count == cap) {
-        struct usdt_probe* grown;
-        cap = cap ? cap * 2 : 16;
-        grown = realloc(probes, (size_t) cap * sizeof(*probes));
-        if (grown == NULL) {
-          err = -ENOMEM;
-          goto cleanup;
-        }
-        probes = grown;
-      }
-      probes[count++] = p;
-    }
+    err = append_probe(&probes, &count, &cap, &p);
+    if (err != 0)
+      goto cleanup;
   }
   *out = probes;
   probes = NULL;

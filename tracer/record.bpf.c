@@ -7,7 +7,9 @@
  * a whole number of records and nothing else (each record carries its
  * thread id); one batch becomes at most 9 entries, of 2^k records each,
  * because a reservation must have a size known when the program is
- * verified. Records that do not fit are counted in `drops`.
+ * verified. Records that do not fit are counted in `drops`; every record
+ * the program takes is counted in `submitted` first, so that what user
+ * space has not read when it stops is known: submitted - drops - read.
  *
  * A process can die with records still in its rings (SIGKILL, _exit, a
  * signal it did not hand them over in): the flush probe also says which
@@ -62,11 +64,28 @@ struct {
   __type(value, struct ring_ref);
 } rings SEC(".maps");
 
+/* Records the programs took to put in the ring buffer, per CPU: each is
+ * then in the ring or counted in `drops` (counted before, so that a
+ * record on its way is never missed by a reader of both maps). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} submitted SEC(".maps");
+
 #define RECORD_SIZE sizeof(struct lrt_record)
 
 static __always_inline void count_drops(__u64 n) {
   __u32 key = 0;
   __u64* value = bpf_map_lookup_elem(&drops, &key);
+  if (value != NULL)
+    *value += n;
+}
+
+static __always_inline void count_submitted(__u64 n) {
+  __u32 key = 0;
+  __u64* value = bpf_map_lookup_elem(&submitted, &key);
   if (value != NULL)
     *value += n;
 }
@@ -109,6 +128,7 @@ _Static_assert(LRT_BATCH_MAX_RECORDS == 1 << 8,
  * traced process into the ring buffer. Returns 0, or -1 when it could
  * not (the rest is counted in drops). */
 static __always_inline int copy_batch_inline(const char* src, __u32 n) {
+  count_submitted(n);
   COPY_CHUNK(8)
   COPY_CHUNK(7)
   COPY_CHUNK(6)
@@ -159,6 +179,7 @@ static __always_inline void emit_lost(__u32 tid, __u64 n, __u8 reason) {
   struct lrt_record* rec;
   if (n == 0)
     return;
+  count_submitted(1);
   rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
   if (rec == NULL) {
     count_drops(n);
@@ -175,7 +196,9 @@ static __always_inline void emit_lost(__u32 tid, __u64 n, __u8 reason) {
 
 /* Thread `tid` exits now (LRT_REC_EXIT). */
 static __always_inline void emit_exit(__u32 tid) {
-  struct lrt_record* rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+  struct lrt_record* rec;
+  count_submitted(1);
+  rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
   if (rec == NULL) {
     count_drops(1);
     return;

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +29,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
-#include "export_bench.h"
 #include "libuv_source.h"
 #include "flight.h"
 #include "json_writer.h"
@@ -61,7 +61,6 @@
 enum {
   OPT_RING_SIZE = 0x100,
   OPT_ALL_PHASES,
-  OPT_BENCH,
 };
 
 struct record_args {
@@ -73,7 +72,6 @@ struct record_args {
   int verbose;
   int all_phases;
   uint64_t ring_size;
-  uint64_t bench; /* --bench-export N */
   struct flight_opts flight;
   const struct record_tap* tap; /* top: the trace goes there instead */
 };
@@ -158,10 +156,6 @@ static const struct argp_option options[] = {
      "Keep the empty phases shorter than 1 µs that are left out by "
      "default",
      0},
-    {"bench-export", OPT_BENCH, "N", 0,
-     "Measure the exporter instead: turn N synthetic records into a trace "
-     "(to -o FILE, default /dev/null) and print export_events_per_s",
-     0},
     {0},
 };
 
@@ -229,20 +223,13 @@ static error_t parse_opt(int key, char* arg, struct argp_state* state) {
   case OPT_ALL_PHASES:
     args->all_phases = 1;
     break;
-  case OPT_BENCH:
-    if (parse_size(arg, &args->bench) != 0 || args->bench == 0)
-      argp_error(state, "--bench-export wants a number of records");
-    break;
   case ARGP_KEY_ARG:
     /* CMD and everything after it belong to the program. */
     args->cmd = &state->argv[state->next - 1];
     state->next = state->argc;
     break;
   case ARGP_KEY_END:
-    if (args->bench > 0) {
-      if (args->pid != 0 || args->cmd != NULL)
-        argp_error(state, "--bench-export traces nothing: no -p or CMD");
-    } else if (args->pid == 0 && args->cmd == NULL) {
+    if (args->pid == 0 && args->cmd == NULL) {
       argp_error(state, "say what to trace: -p PID or -- CMD [ARGS...]");
     } else if (args->pid != 0 && args->cmd != NULL) {
       argp_error(state, "-p PID and CMD are exclusive");
@@ -295,6 +282,7 @@ static void print_no_privilege(void) {
 struct output {
   const char* path;   /* as the user named it */
   char tmp[PATH_MAX]; /* the temporary file, "" when writing directly */
+  char old[PATH_MAX]; /* the file the trace replaced, still to remove */
   int fd;
   int created; /* path itself was created here (the default name) */
   dev_t dev;   /* of the file looptrace created, to remove only it */
@@ -401,6 +389,29 @@ static void remove_own(const struct output* out, const char* path) {
     unlink(path);
 }
 
+/* Puts the temporary file in place of `path`. A rename(2) over an
+ * existing file makes ext4 write the new one out first (auto_da_alloc:
+ * 150-300 ms for a flood's trace on a loaded machine, measured): the two
+ * are swapped instead, which is as atomic for a reader and leaves writing
+ * back to the kernel's own pace; the old file (or symlink), now under the
+ * temporary name, is out->old, to remove (freeing a large file takes
+ * long too: output_remove_old). */
+static int output_replace(struct output* out) {
+  if (renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_EXCHANGE) ==
+      0) {
+    memcpy(out->old, out->tmp, sizeof(out->old));
+    return 0;
+  }
+  return rename(out->tmp, out->path) == 0 ? 0 : -errno;
+}
+
+/* Removes the file the trace replaced, if output_remove_old() has not. */
+static void output_remove_old(struct output* out) {
+  if (out->old[0] != '\0')
+    unlink(out->old);
+  out->old[0] = '\0';
+}
+
 /* The trace is complete: puts it in place. Returns 0 or a negative
  * errno (the temporary file is removed then). */
 static int output_commit(struct output* out) {
@@ -409,8 +420,8 @@ static int output_commit(struct output* out) {
     err = -errno;
   out->fd = -1;
   if (out->tmp[0] != '\0') {
-    if (err == 0 && rename(out->tmp, out->path) != 0)
-      err = -errno;
+    if (err == 0)
+      err = output_replace(out);
     if (err != 0)
       remove_own(out, out->tmp);
     out->tmp[0] = '\0';
@@ -430,6 +441,7 @@ static void output_abort(struct output* out) {
     remove_own(out, out->path);
   out->tmp[0] = '\0';
   out->created = 0;
+  output_remove_old(out);
 }
 
 /* looptrace-COMM-PID.json, COMM made safe for a file name. */
@@ -446,22 +458,67 @@ static void default_output(char* buf, size_t size, const char* comm,
            (int) pid);
 }
 
-/* Everything the polling loop needs. */
+/* Where a recording is in its ending (the loop in rec_loop()):
+ *
+ *   RECORDING --signal, -- CMD--> GRACE --CMD exits, GRACE_NS, 2nd signal-->
+ *   RECORDING --signal, -d, max-dumps, top--> DRAINING --DRAIN_NS--> DONE
+ *   any --an error, the target's exit--> DONE
+ */
+enum stop_state {
+  REC_RECORDING,
+  REC_GRACE,    /* a signal was passed on to our program: it may end */
+  REC_DRAINING, /* stopped: what the runtime still flushes is read */
+  REC_DONE,     /* nothing more is read */
+};
+
+/* A recording, stage by stage (run()): what each stage sets up, the
+ * next ones use, and rec_cleanup() undoes. */
 struct session {
   struct record_args* args;
+  int fail; /* the exit status of a failure: 1, or 125 with CMD */
+  /* target and output */
+  struct probes_target target;
+  struct output out;
+  char path[PATH_MAX]; /* the output's name */
+  char command[4096];  /* the target's command line */
+  struct spawn child;  /* -- CMD */
+  int child_status;    /* once child_exited */
+  int child_exited;    /* reaped */
+  int pidfd;           /* the target, to see it exit */
+  /* BPF and the reading of it */
   struct record_bpf* skel;
+  struct bpf_link* link;   /* looprt:flush */
+  struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
+  pthread_t detacher;      /* detach_start() */
+  int detaching;
+  pthread_t remover; /* remove_old_start() */
+  int removing;
   struct ring_buffer* rb;
   struct exporter* ex;
   struct flight* fl; /* in flight mode, instead of ex */
   pid_t pid;         /* the traced process */
-  unsigned dumps_shown;
   int ncpus;
-  uint64_t* drop_values;   /* ncpus entries */
-  uint64_t ring_drops;     /* as last read from the map */
-  struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
-  uint64_t uv_drops;       /* as last read from it */
-  int error;               /* a negative errno that stopped the recording */
-  uint64_t consume_until;  /* when consume() stops reading, 0 outside */
+  uint64_t* drop_values;  /* ncpus entries */
+  uint64_t ring_drops;    /* as last read from the maps */
+  uint64_t uv_drops;      /* as last read from the libuv source */
+  uint64_t received;      /* records read from record.bpf.c's ring */
+  uint64_t unread;        /* records left in the rings at the stop */
+  uint64_t consume_until; /* when consume() stops reading, 0 outside */
+  /* the loop */
+  uint64_t start;    /* ts 0 of the trace */
+  uint64_t deadline; /* -d, or 0 */
+  enum stop_state state;
+  uint64_t state_until; /* when GRACE or DRAINING ends */
+  const char* end_reason;
+  int error; /* a negative errno that stopped the recording */
+  /* the progress line */
+  int tty;
+  char what[128];
+  uint64_t next_progress;
+  uint64_t next_drops;
+  uint64_t last_records;
+  uint64_t last_ns;
+  unsigned dumps_shown;
 };
 
 static int on_batch(void* ctx, void* data, size_t size) {
@@ -479,17 +536,33 @@ static int on_batch(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+/* record.bpf.c's ring: what looprt's probe sent. */
+static int on_ring(void* ctx, void* data, size_t size) {
+  struct session* s = ctx;
+  s->received += size / sizeof(struct lrt_record);
+  return on_batch(ctx, data, size);
+}
+
+/* The sum of a one-entry per-CPU counter of record.bpf.c's, into *total.
+ * Returns 0 or a negative errno. */
+static int percpu_total(struct session* s, const struct bpf_map* map,
+                        uint64_t* total) {
+  uint32_t key = 0;
+  int i;
+  *total = 0;
+  if (bpf_map__lookup_elem(map, &key, sizeof(key), s->drop_values,
+                           sizeof(uint64_t) * (size_t) s->ncpus, 0) != 0)
+    return -errno;
+  for (i = 0; i < s->ncpus; i++)
+    *total += s->drop_values[i];
+  return 0;
+}
+
 /* Reads the BPF drop counter and writes any increase into the trace. */
 static void check_drops(struct session* s) {
-  uint32_t key = 0;
-  uint64_t total = 0;
-  int i;
-  if (bpf_map__lookup_elem(s->skel->maps.drops, &key, sizeof(key),
-                           s->drop_values, sizeof(uint64_t) * (size_t) s->ncpus,
-                           0) != 0)
+  uint64_t total;
+  if (percpu_total(s, s->skel->maps.drops, &total) != 0)
     return;
-  for (i = 0; i < s->ncpus; i++)
-    total += s->drop_values[i];
   if (s->uv != NULL && libuv_source_drops(s->uv) > s->uv_drops) {
     total += libuv_source_drops(s->uv) - s->uv_drops;
     s->uv_drops = libuv_source_drops(s->uv);
@@ -512,6 +585,68 @@ static void consume(struct session* s, uint64_t budget_ns) {
   s->consume_until = 0; /* batches handed over otherwise are not cut */
   if (n < 0 && n != -EINTR && n != -ECANCELED && s->error == 0)
     s->error = n;
+}
+
+/* Reading has stopped: records the probes put in the rings and that were
+ * not read are said to be lost, left in the ring at the stop. Drops are
+ * read first: a record taken meanwhile counts as unread, never twice. */
+static void count_unread(struct session* s) {
+  uint64_t drops, submitted;
+  if (percpu_total(s, s->skel->maps.drops, &drops) == 0 &&
+      percpu_total(s, s->skel->maps.submitted, &submitted) == 0 &&
+      submitted > drops + s->received)
+    s->unread = submitted - drops - s->received;
+  if (s->uv != NULL)
+    s->unread += libuv_source_unread(s->uv);
+  if (s->ex != NULL)
+    export_dropped_left(s->ex, now_ns(), s->unread);
+}
+
+/* Removes the probes: detaching waits for the kernel's RCU grace
+ * periods, 100-300 ms on a loaded machine (measured). */
+static void* detach_main(void* arg) {
+  struct session* s = arg;
+  if (s->link != NULL) {
+    bpf_link__destroy(s->link);
+    s->link = NULL;
+    s->skel->links.handle_flush = NULL;
+  }
+  bpf_link__destroy(s->skel->links.handle_exit);
+  s->skel->links.handle_exit = NULL;
+  if (s->uv != NULL)
+    libuv_source_detach(s->uv);
+  return NULL;
+}
+
+/* Reading has stopped: the probes are removed now, in a thread, while the
+ * file is finished (detach_wait() waits for it): what they catch
+ * meanwhile is after the end of the recording. */
+static void detach_start(struct session* s) {
+  s->detaching = pthread_create(&s->detacher, NULL, detach_main, s) == 0;
+  if (!s->detaching)
+    detach_main(s);
+}
+
+static void detach_wait(struct session* s) {
+  if (s->detaching)
+    pthread_join(s->detacher, NULL);
+  s->detaching = 0;
+}
+
+/* Freeing a replaced trace of hundreds of MB takes the kernel up to
+ * 200 ms on a loaded machine (measured), while the new one is in place
+ * already: it is done in a thread too, beside the detaching. */
+static void* remove_main(void* arg) {
+  output_remove_old(arg);
+  return NULL;
+}
+
+static void remove_old_start(struct session* s) {
+  if (s->out.old[0] == '\0')
+    return;
+  s->removing = pthread_create(&s->remover, NULL, remove_main, &s->out) == 0;
+  if (!s->removing)
+    output_remove_old(&s->out);
 }
 
 static void show_flight_progress(struct session* s, int tty) {
@@ -540,30 +675,30 @@ static void show_dump(struct session* s) {
             st.last_path);
 }
 
-static void show_progress(struct session* s, const char* what, int tty,
-                          uint64_t* last_records, uint64_t* last_ns) {
+static void show_progress(struct session* s) {
   struct export_stats st;
   uint64_t now = now_ns();
-  double dt = (double) (now - *last_ns) / 1e9;
+  double dt = (double) (now - s->last_ns) / 1e9;
   if (s->fl != NULL) {
-    show_flight_progress(s, tty);
+    show_flight_progress(s, s->tty);
     return;
   }
   export_stats(s->ex, &st);
   fprintf(stderr,
           "%slooptrace: recording %s: %" PRIu64 " events, %.0f/s, %" PRIu64
           " dropped%s",
-          tty ? "\r" : "", what, st.records,
-          dt > 0 ? (double) (st.records - *last_records) / dt : 0.0, st.drops,
-          tty ? "\033[K" : "\n");
-  *last_records = st.records;
-  *last_ns = now;
+          s->tty ? "\r" : "", s->what, st.records,
+          dt > 0 ? (double) (st.records - s->last_records) / dt : 0.0, st.drops,
+          s->tty ? "\033[K" : "\n");
+  s->last_records = st.records;
+  s->last_ns = now;
 }
 
 /* Flight mode, each turn of the polling loop: a dump asked for by
  * SIGUSR1, a dump due, the end once --max-dumps are written. */
-static void flight_step(struct session* s, uint64_t now, uint64_t* stop_at,
-                        const char** end_reason) {
+static void stop(struct session* s, uint64_t now, const char* reason);
+
+static void flight_step(struct session* s, uint64_t now) {
   int r;
   if (dump_asked) {
     dump_asked = 0;
@@ -575,15 +710,14 @@ static void flight_step(struct session* s, uint64_t now, uint64_t* stop_at,
     return;
   }
   show_dump(s);
-  if (r == 1 && *stop_at == 0) {
-    *end_reason = "max-dumps";
-    *stop_at = now;
-  }
+  if (r == 1)
+    stop(s, now, "max-dumps");
 }
 
 /* Flight mode, at the end: writes a dump still pending and says what was
  * written. Returns 0 or a negative errno. */
-static int finish_flight(struct session* s, const char* end_reason) {
+static int finish_flight(struct session* s) {
+  const char* end_reason = s->end_reason;
   struct flight_stats st;
   int err = s->error;
   if (err == 0)
@@ -756,140 +890,92 @@ static int open_libuv_cmd(struct session* s, const char* cmd) {
 }
 
 /* record_tap_run: the trace so far to the tap; it may end the recording. */
-static void tap_step(struct session* s, uint64_t now, uint64_t* stop_at,
-                     const char** end_reason) {
+static void tap_step(struct session* s, uint64_t now) {
   int r = export_flush(s->ex);
   if (r == 0)
     r = s->args->tap->step(s->args->tap->arg, now);
   if (r < 0) {
     s->error = r;
   } else if (r > 0) {
-    *end_reason = "duration";
-    *stop_at = now;
+    stop(s, now, "duration");
   }
 }
 
-static int run(struct record_args* args) {
-  struct session s;
-  struct output out = {.fd = -1};
-  struct spawn child = {-1, -1, -1};
-  struct probes_target target;
-  struct export_opts eopts;
-  struct export_stats st;
-  struct bpf_link* link = NULL;
-  struct sigaction sa;
-  char path[PATH_MAX];
-  char command[4096];
-  char what[128];
-  char status_text[96];
-  const char* end_reason = "signal";
-  uint64_t start;
-  uint64_t deadline = 0;
-  uint64_t grace = 0;
-  uint64_t next_progress;
-  uint64_t next_drops;
-  uint64_t last_records = 0;
-  uint64_t last_ns;
-  uint64_t stop_at = 0;
-  int child_status = 0;
-  int child_exited = 0;
-  int target_exited = 0;
-  int tty = isatty(STDERR_FILENO);
-  int pidfd = -1;
-  int fail = args->cmd != NULL ? EXIT_CMD_FAILED : 1;
-  int ret = fail;
+/* Target stage: what to trace, as far as it can be checked before
+ * starting anything. Returns 0 or s->fail. */
+static int rec_target(struct session* s) {
+  pid_t pid = s->args->pid;
   int err;
-
-  memset(&s, 0, sizeof(s));
-  s.args = args;
-
-  /* What to trace, as far as it can be checked before starting. */
-  if (args->pid != 0) {
-    if (kill(args->pid, 0) != 0 && errno == ESRCH) {
-      print_target_error(-ESRCH, args->pid, "");
-      return fail;
-    }
+  if (pid != 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+    print_target_error(-ESRCH, pid, "");
+    return s->fail;
   }
   if (privilege_check() != 0) {
     print_no_privilege();
-    return fail;
+    return s->fail;
   }
-  if (args->pid != 0) {
-    err = probes_find(args->pid, &target);
-    if (err == -ENOENT)
-      err = find_libuv(&s, args->pid, &target);
-    if (err != 0) {
-      if (err != -ENOEXEC)
-        print_target_error(err, args->pid, target.comm);
-      libuv_source_free(s.uv);
-      return fail;
-    }
+  if (pid == 0)
+    return 0;
+  err = probes_find(pid, &s->target);
+  if (err == -ENOENT)
+    err = find_libuv(s, pid, &s->target);
+  if (err != 0) {
+    if (err != -ENOEXEC)
+      print_target_error(err, pid, s->target.comm);
+    return s->fail;
   }
+  return 0;
+}
 
-  /* The output, before anything is attached. */
+/* Opens the default output, looptrace-COMM-PID.json, once the target's
+ * name and pid are known. Returns 0 or s->fail. */
+static int open_default_output(struct session* s) {
+  int err;
+  default_output(s->path, sizeof(s->path), s->target.comm, s->target.pid);
+  s->args->output = s->path;
+  err = prepare_output(s->args, &s->out, s->path, 1);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot write %s: %s\n", s->args->output,
+            strerror(-err));
+    return s->fail;
+  }
+  return 0;
+}
+
+/* Output stage: the output, before anything is attached (with CMD and no
+ * -o, once CMD is known: rec_spawn()). Returns 0 or s->fail. */
+static int rec_output(struct session* s) {
+  struct record_args* args = s->args;
+  int err;
   if (args->tap != NULL) {
     args->output = "(live)"; /* no file: the tap reads the trace */
-  } else if (args->output == NULL && args->pid != 0) {
-    default_output(path, sizeof(path), target.comm, args->pid);
-    err = prepare_output(args, &out, path, 1);
-    args->output = path;
-  } else if (args->output == NULL && access(".", W_OK) != 0) {
+    return 0;
+  }
+  if (args->output == NULL && args->pid != 0)
+    return open_default_output(s);
+  if (args->output == NULL) {
+    if (access(".", W_OK) == 0)
+      return 0;
     fprintf(stderr, "looptrace: cannot write the trace in %s: %s (use -o)\n",
-            getcwd(command, sizeof(command)) ? command : ".", strerror(errno));
-    return fail;
-  } else if (args->output != NULL) {
-    snprintf(path, sizeof(path), "%s", args->output);
-    args->output = path;
-    err = prepare_output(args, &out, path, 0);
+            getcwd(s->path, sizeof(s->path)) ? s->path : ".", strerror(errno));
+    return s->fail;
   }
-  if (args->output != NULL && args->tap == NULL) {
-    if (err != 0) {
-      fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
-              strerror(-err));
-      return fail;
-    }
-  }
-
-  /* BPF, loaded before the program starts so that a failure costs it
-   * nothing. */
-  libbpf_set_print(libbpf_print);
-  s.skel = record_bpf__open();
-  if (s.skel == NULL) {
-    fprintf(stderr, "looptrace: cannot open the BPF program: %s\n",
-            strerror(errno));
-    goto cleanup;
-  }
-  err = bpf_map__set_max_entries(s.skel->maps.records,
-                                 (uint32_t) args->ring_size);
+  snprintf(s->path, sizeof(s->path), "%s", args->output);
+  args->output = s->path;
+  err = prepare_output(args, &s->out, s->path, 0);
   if (err != 0) {
-    fprintf(stderr, "looptrace: cannot size the ring buffer: %s\n",
+    fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
             strerror(-err));
-    goto cleanup;
+    return s->fail;
   }
-  s.skel->rodata->wakeup_bytes = args->ring_size / 4;
-  err = record_bpf__load(s.skel);
-  if (err != 0) {
-    if (err == -EPERM || err == -EACCES)
-      print_no_privilege();
-    else
-      fprintf(stderr,
-              "looptrace: cannot load the BPF program: %s (-v shows "
-              "libbpf's messages)\n",
-              strerror(-err));
-    goto cleanup;
-  }
-  s.ncpus = libbpf_num_possible_cpus();
-  if (s.ncpus <= 0) {
-    fprintf(stderr, "looptrace: cannot count CPUs: %s\n", strerror(-s.ncpus));
-    goto cleanup;
-  }
-  s.drop_values = calloc((size_t) s.ncpus, sizeof(uint64_t));
-  if (s.drop_values == NULL) {
-    fprintf(stderr, "looptrace: out of memory\n");
-    goto cleanup;
-  }
+  return 0;
+}
 
-  /* Signals stop the recording; they interrupt poll(). */
+/* Signals stop the recording (they interrupt poll()); in flight mode
+ * SIGUSR1 asks for a dump, even one sent while looptrace starts (that
+ * dump holds what comes after it). */
+static void catch_signals(const struct record_args* args) {
+  struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = on_signal;
   sa.sa_flags = SA_SIGINFO;
@@ -897,349 +983,511 @@ static int run(struct record_args* args) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  /* In flight mode SIGUSR1 asks for a dump, even one sent while
-   * looptrace starts (that dump holds what comes after it). */
   if (args->flight.seconds > 0) {
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_dump_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
   }
+}
 
-  /* A stock libuv program is held before its exec, a looprt program in
-   * its runtime, until we are attached. */
-  if (args->cmd != NULL && open_libuv_cmd(&s, args->cmd[0]) != 0)
-    goto cleanup;
-  if (args->cmd != NULL && s.uv != NULL) {
-    join_command(args->cmd, command, sizeof(command));
-    err = spawn_start_held(&child, args->cmd, libuv_source_exe_fd(s.uv));
-    if (err != 0) {
-      fprintf(stderr, "looptrace: cannot run %s: %s\n", args->cmd[0],
-              strerror(-err));
-      ret = EXIT_CMD_CANNOT_RUN;
-      goto cleanup;
-    }
-    libuv_target(&target, child.pid, args->cmd[0], s.uv);
-    if (args->output == NULL) {
-      default_output(path, sizeof(path), target.comm, child.pid);
-      args->output = path;
-      err = prepare_output(args, &out, path, 1);
-      if (err != 0) {
-        fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
-                strerror(-err));
-        goto cleanup;
-      }
-    }
-    pidfd = child.pidfd;
-  } else if (args->cmd != NULL) {
-    join_command(args->cmd, command, sizeof(command));
-    err = spawn_start(&child, args->cmd);
-    if (err != 0) {
-      fprintf(stderr, "looptrace: cannot run %s: %s\n", args->cmd[0],
-              strerror(-err));
-      ret = err == -ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
-      goto cleanup;
-    }
-    err = spawn_wait_ready(&child, READY_TIMEOUT_MS, &child_status);
-    if (err != 0) {
-      if (err == -ECHILD && child.pid < 0) {
-        describe_status(child_status, status_text, sizeof(status_text));
-        fprintf(stderr,
-                "looptrace: %s %s%s before its looprt runtime started: not "
-                "a looprt program?\n",
-                args->cmd[0], WIFSIGNALED(child_status) ? "was " : "",
-                status_text);
-        child_exited = 1;
-      } else if (err == -ECHILD) {
-        fprintf(stderr,
-                "looptrace: %s closed the handshake socket: not a looprt "
-                "program? It runs on untraced.\n",
-                args->cmd[0]);
-      } else if (err == -ETIMEDOUT) {
-        fprintf(stderr,
-                "looptrace: %s did not start a looprt runtime within %d s: "
-                "not a looprt program? It runs on untraced.\n",
-                args->cmd[0], READY_TIMEOUT_MS / 1000);
-      } else {
-        fprintf(stderr, "looptrace: waiting for %s: %s\n", args->cmd[0],
-                strerror(-err));
-      }
-      goto cleanup;
-    }
-    err = probes_find(child.pid, &target);
-    if (err != 0) {
-      print_target_error(err, child.pid, target.comm);
-      goto cleanup;
-    }
-    if (args->output == NULL) {
-      default_output(path, sizeof(path), target.comm, child.pid);
-      args->output = path;
-      err = prepare_output(args, &out, path, 1);
-      if (err != 0) {
-        fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
-                strerror(-err));
-        goto cleanup;
-      }
-    }
-    pidfd = child.pidfd;
-  } else {
-    probes_cmdline(args->pid, command, sizeof(command));
-    pidfd = spawn_pidfd_open(args->pid);
-    if (pidfd < 0) {
-      print_target_error(pidfd == -ESRCH ? -ESRCH : pidfd, args->pid,
-                         target.comm);
-      pidfd = -1;
-      goto cleanup;
-    }
-  }
-
-  /* The head of the file is written now: an output that cannot be
-   * written fails here, before anything is attached. ts 0 is now, before
-   * attaching: every record comes later. */
-  start = now_ns();
-  memset(&eopts, 0, sizeof(eopts));
-  eopts.fd = args->tap != NULL ? args->tap->fd : out.fd;
-  if (args->tap != NULL) {
-    eopts.on_event = args->tap->event;
-    eopts.on_event_arg = args->tap->arg;
-  }
-  eopts.pid = target.pid;
-  eopts.process_name = target.comm;
-  eopts.command = command;
-  eopts.start_ns = start;
-  eopts.window_ns = EXPORT_WINDOW_NS;
-  eopts.all_phases = args->all_phases;
-  eopts.gzip = jw_gzip_name(args->output);
-  if (s.uv != NULL) {
-    eopts.source = "libuv";
-    eopts.fallbacks = libuv_source_fallbacks(s.uv);
-  }
-  s.pid = target.pid;
-  if (args->flight.seconds > 0) {
-    err = flight_new(&s.fl, &args->flight, &eopts, args->output);
-  } else {
-    err = export_new(&s.ex, &eopts);
-    if (err == 0)
-      err = export_flush(s.ex);
-  }
-  if (err != 0) {
-    fprintf(stderr, "looptrace: cannot write %s: %s\n", args->output,
-            strerror(-err));
-    goto cleanup;
-  }
-  s.rb =
-      ring_buffer__new(bpf_map__fd(s.skel->maps.records), on_batch, &s, NULL);
-  if (s.rb == NULL) {
-    fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
+/* BPF stage: record.bpf.c loaded before the program starts, so that a
+ * failure costs it nothing. Returns 0 or s->fail. */
+static int rec_bpf(struct session* s) {
+  int err;
+  libbpf_set_print(libbpf_print);
+  s->skel = record_bpf__open();
+  if (s->skel == NULL) {
+    fprintf(stderr, "looptrace: cannot open the BPF program: %s\n",
             strerror(errno));
-    goto cleanup;
+    return s->fail;
   }
-  if (s.uv != NULL) {
-    err = libuv_source_attach(s.uv, target.pid, s.rb, on_batch, &s);
-    if (err != 0) {
-      if (args->cmd != NULL)
-        fprintf(stderr, "looptrace: %s runs on untraced\n", args->cmd[0]);
-      goto cleanup;
-    }
+  err = bpf_map__set_max_entries(s->skel->maps.records,
+                                 (uint32_t) s->args->ring_size);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot size the ring buffer: %s\n",
+            strerror(-err));
+    return s->fail;
+  }
+  s->skel->rodata->wakeup_bytes = s->args->ring_size / 4;
+  err = record_bpf__load(s->skel);
+  if (err == -EPERM || err == -EACCES) {
+    print_no_privilege();
+    return s->fail;
+  } else if (err != 0) {
+    fprintf(stderr,
+            "looptrace: cannot load the BPF program: %s (-v shows libbpf's "
+            "messages)\n",
+            strerror(-err));
+    return s->fail;
+  }
+  s->ncpus = libbpf_num_possible_cpus();
+  if (s->ncpus <= 0) {
+    fprintf(stderr, "looptrace: cannot count CPUs: %s\n", strerror(-s->ncpus));
+    return s->fail;
+  }
+  s->drop_values = calloc((size_t) s->ncpus, sizeof(uint64_t));
+  if (s->drop_values == NULL) {
+    fprintf(stderr, "looptrace: out of memory\n");
+    return s->fail;
+  }
+  catch_signals(s->args);
+  return 0;
+}
+
+/* `-- CMD` that holds libuv: started held before its exec. Returns 0 or
+ * an exit status. */
+static int spawn_libuv(struct session* s) {
+  char** cmd = s->args->cmd;
+  int err = spawn_start_held(&s->child, cmd, libuv_source_exe_fd(s->uv));
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot run %s: %s\n", cmd[0], strerror(-err));
+    return EXIT_CMD_CANNOT_RUN;
+  }
+  libuv_target(&s->target, s->child.pid, cmd[0], s->uv);
+  return 0;
+}
+
+/* Says why a started program did not reach its looprt runtime. */
+static void print_ready_error(struct session* s, int err) {
+  const char* cmd = s->args->cmd[0];
+  char text[96];
+  if (err == -ECHILD && s->child.pid < 0) {
+    describe_status(s->child_status, text, sizeof(text));
+    fprintf(stderr,
+            "looptrace: %s %s%s before its looprt runtime started: not a "
+            "looprt program?\n",
+            cmd, WIFSIGNALED(s->child_status) ? "was " : "", text);
+    s->child_exited = 1;
+  } else if (err == -ECHILD) {
+    fprintf(stderr,
+            "looptrace: %s closed the handshake socket: not a looprt "
+            "program? It runs on untraced.\n",
+            cmd);
+  } else if (err == -ETIMEDOUT) {
+    fprintf(stderr,
+            "looptrace: %s did not start a looprt runtime within %d s: not "
+            "a looprt program? It runs on untraced.\n",
+            cmd, READY_TIMEOUT_MS / 1000);
   } else {
-    link = bpf_program__attach_usdt(s.skel->progs.handle_flush, target.pid,
-                                    target.path, PROBES_PROVIDER, PROBES_FLUSH,
-                                    NULL);
+    fprintf(stderr, "looptrace: waiting for %s: %s\n", cmd, strerror(-err));
   }
-  if (link == NULL && s.uv == NULL) {
+}
+
+/* `-- CMD` that does not hold libuv: started, and held in its looprt
+ * runtime. Returns 0 or an exit status. */
+static int spawn_looprt(struct session* s) {
+  char** cmd = s->args->cmd;
+  int err = spawn_start(&s->child, cmd);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot run %s: %s\n", cmd[0], strerror(-err));
+    return err == -ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
+  }
+  err = spawn_wait_ready(&s->child, READY_TIMEOUT_MS, &s->child_status);
+  if (err != 0) {
+    print_ready_error(s, err);
+    return s->fail;
+  }
+  err = probes_find(s->child.pid, &s->target);
+  if (err != 0) {
+    print_target_error(err, s->child.pid, s->target.comm);
+    return s->fail;
+  }
+  return 0;
+}
+
+/* Spawn stage: starts CMD, held until we are attached (a stock libuv
+ * program before its exec, a looprt program in its runtime), or for -p
+ * notes the target's command line. Returns 0 or an exit status. */
+static int rec_spawn(struct session* s) {
+  char** cmd = s->args->cmd;
+  int ret;
+  if (cmd == NULL) {
+    probes_cmdline(s->args->pid, s->command, sizeof(s->command));
+    s->pidfd = spawn_pidfd_open(s->args->pid);
+    if (s->pidfd < 0) {
+      print_target_error(s->pidfd == -ESRCH ? -ESRCH : s->pidfd, s->args->pid,
+                         s->target.comm);
+      s->pidfd = -1;
+      return s->fail;
+    }
+    return 0;
+  }
+  if (open_libuv_cmd(s, cmd[0]) != 0)
+    return s->fail;
+  join_command(cmd, s->command, sizeof(s->command));
+  ret = s->uv != NULL ? spawn_libuv(s) : spawn_looprt(s);
+  if (ret == 0 && s->args->output == NULL)
+    ret = open_default_output(s);
+  s->pidfd = s->child.pidfd;
+  return ret;
+}
+
+/* The head of the file is written now: an output that cannot be written
+ * fails here, before anything is attached. ts 0 is now, before
+ * attaching: every record comes later. Returns 0 or a negative errno. */
+static int start_export(struct session* s) {
+  struct export_opts eopts;
+  int err;
+  s->start = now_ns();
+  memset(&eopts, 0, sizeof(eopts));
+  eopts.fd = s->args->tap != NULL ? s->args->tap->fd : s->out.fd;
+  if (s->args->tap != NULL) {
+    eopts.on_event = s->args->tap->event;
+    eopts.on_event_arg = s->args->tap->arg;
+  }
+  eopts.pid = s->target.pid;
+  eopts.process_name = s->target.comm;
+  eopts.command = s->command;
+  eopts.start_ns = s->start;
+  eopts.window_ns = EXPORT_WINDOW_NS;
+  eopts.all_phases = s->args->all_phases;
+  eopts.gzip = jw_gzip_name(s->args->output);
+  if (s->uv != NULL) {
+    eopts.source = "libuv";
+    eopts.fallbacks = libuv_source_fallbacks(s->uv);
+  }
+  s->pid = s->target.pid;
+  if (s->args->flight.seconds > 0)
+    return flight_new(&s->fl, &s->args->flight, &eopts, s->args->output);
+  err = export_new(&s->ex, &eopts);
+  return err == 0 ? export_flush(s->ex) : err;
+}
+
+/* Attaches the source's probes (looprt:flush, or the libuv source's).
+ * Returns 0 or s->fail, having said why. */
+static int attach_source(struct session* s) {
+  const struct probes_target* t = &s->target;
+  const char* untraced = s->args->cmd != NULL ? "; it runs on untraced" : "";
+  int err;
+  if (s->uv != NULL) {
+    err = libuv_source_attach(s->uv, t->pid, s->rb, on_batch, s);
+    if (err != 0 && s->args->cmd != NULL)
+      fprintf(stderr, "looptrace: %s runs on untraced\n", s->args->cmd[0]);
+    return err != 0 ? s->fail : 0;
+  }
+  s->link =
+      bpf_program__attach_usdt(s->skel->progs.handle_flush, t->pid, t->path,
+                               PROBES_PROVIDER, PROBES_FLUSH, NULL);
+  if (s->link == NULL) {
     err = -errno;
     if (err == -ESRCH)
-      print_target_error(-ESRCH, target.pid, target.comm);
+      print_target_error(-ESRCH, t->pid, t->comm);
     else
       fprintf(stderr,
               "looptrace: cannot attach to %s:%s in %s: %s (-v shows "
               "libbpf's messages)%s\n",
-              PROBES_PROVIDER, PROBES_FLUSH, target.shown, strerror(-err),
-              args->cmd != NULL ? "; it runs on untraced" : "");
-    goto cleanup;
+              PROBES_PROVIDER, PROBES_FLUSH, t->shown, strerror(-err),
+              untraced);
+    return s->fail;
   }
-  s.skel->links.handle_flush = link;
+  s->skel->links.handle_flush = s->link;
+  return 0;
+}
+
+/* Says what is traced, into what. */
+static void print_tracing(struct session* s) {
+  const struct probes_target* t = &s->target;
+  const char* into = s->fl != NULL ? "in flight mode, dumps to" : "into";
+  snprintf(s->what, sizeof(s->what), "pid %d (%s) into %s", (int) t->pid,
+           t->comm, s->args->output);
+  if (s->args->quiet)
+    return;
+  if (s->uv != NULL) {
+    libuv_source_describe(s->uv, stderr);
+    fprintf(stderr, "looptrace: tracing pid %d (%s) %s %s\n", (int) t->pid,
+            t->comm, into, s->args->output);
+  } else {
+    fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) %s %s\n",
+            (int) t->pid, t->comm, t->is_static ? "linked into" : "from",
+            t->shown, into, s->args->output);
+  }
+}
+
+/* Attach stage: the file's head, the ring buffer, the probes; then the
+ * started program goes on. Returns 0 or s->fail. */
+static int rec_attach(struct session* s) {
+  int err = start_export(s);
+  if (err != 0) {
+    fprintf(stderr, "looptrace: cannot write %s: %s\n", s->args->output,
+            strerror(-err));
+    return s->fail;
+  }
+  s->rb =
+      ring_buffer__new(bpf_map__fd(s->skel->maps.records), on_ring, s, NULL);
+  if (s->rb == NULL) {
+    fprintf(stderr, "looptrace: cannot read the ring buffer: %s\n",
+            strerror(errno));
+    return s->fail;
+  }
+  if (attach_source(s) != 0)
+    return s->fail;
   /* Records the target still buffers when it dies (record.bpf.c); without
    * it they are lost unannounced, so a failure is not fatal. */
-  s.skel->links.handle_exit = bpf_program__attach(s.skel->progs.handle_exit);
+  s->skel->links.handle_exit = bpf_program__attach(s->skel->progs.handle_exit);
   /* Go: the started program runs on, traced from its first tick. */
-  spawn_release(&child, 1);
+  spawn_release(&s->child, 1);
+  print_tracing(s);
+  return 0;
+}
 
-  snprintf(what, sizeof(what), "pid %d (%s) into %s", (int) target.pid,
-           target.comm, args->output);
-  if (!args->quiet && s.uv != NULL) {
-    libuv_source_describe(s.uv, stderr);
-    fprintf(stderr, "looptrace: tracing pid %d (%s) %s %s\n", (int) target.pid,
-            target.comm, s.fl != NULL ? "in flight mode, dumps to" : "into",
-            args->output);
-  } else if (!args->quiet)
-    fprintf(stderr, "looptrace: tracing pid %d (%s, looprt %s %s) %s %s\n",
-            (int) target.pid, target.comm,
-            target.is_static ? "linked into" : "from", target.shown,
-            s.fl != NULL ? "in flight mode, dumps to" : "into", args->output);
-  if (args->duration > 0)
-    deadline = start + (uint64_t) (args->duration * 1e9);
-  last_ns = now_ns();
-  next_progress = last_ns + 1000000000ull;
-  next_drops = last_ns + 100000000ull;
+/* Stops the recording at `now` for `reason`, unless it is stopping
+ * already: what the runtime still flushes is read for DRAIN_NS. */
+static void stop(struct session* s, uint64_t now, const char* reason) {
+  if (s->state >= REC_DRAINING)
+    return;
+  s->state = REC_DRAINING;
+  s->state_until = now + DRAIN_NS;
+  s->end_reason = reason;
+}
 
-  /* Record until asked to stop, then drain, detach and drain again. */
-  for (;;) {
-    struct pollfd fds[2] = {{ring_buffer__epoll_fd(s.rb), POLLIN, 0},
-                            {pidfd, POLLIN, 0}};
-    uint64_t now;
-    int r = poll(fds, 2, POLL_MS);
-    if (r < 0 && errno != EINTR) {
-      s.error = -errno;
-      break;
+/* Moves the stop state on, at `now`, from what the signals, -d and the
+ * clock say. */
+static void update_stop(struct session* s, uint64_t now) {
+  switch (s->state) {
+  case REC_RECORDING:
+    if (exiting && s->args->cmd != NULL) {
+      /* Our program: let it stop by itself and trace that. */
+      if (exiting_from_process)
+        kill(s->child.pid, exiting);
+      s->state = REC_GRACE;
+      s->state_until = now + GRACE_NS;
+      update_stop(s, now);
+    } else if (exiting) {
+      stop(s, now, "signal");
+    } else if (s->deadline != 0 && now >= s->deadline) {
+      stop(s, now, "duration");
     }
-    consume(&s, CONSUME_NS);
-    now = now_ns();
-    if (fds[1].revents != 0) {
-      target_exited = 1;
-      child_exited = reap_child(child.pid, &child_status, s.ex);
-    }
-    if (now >= next_drops) {
-      check_drops(&s);
-      next_drops = now + 100000000ull;
-    }
-    if (s.fl != NULL && s.error == 0)
-      flight_step(&s, now, &stop_at, &end_reason);
-    else if (s.error == 0)
-      s.error = export_advance(s.ex, now);
-    if (args->tap != NULL && s.error == 0 && stop_at == 0)
-      tap_step(&s, now, &stop_at, &end_reason);
-    if (s.error != 0)
-      break;
-    if (target_exited) {
-      if (stop_at == 0)
-        end_reason = exiting ? "signal" : "target-exited";
-      break;
-    }
-    if (stop_at == 0) {
-      if (exiting && args->cmd != NULL && grace == 0) {
-        /* Our program: let it stop by itself and trace that. */
-        if (exiting_from_process)
-          kill(child.pid, exiting);
-        grace = now + GRACE_NS;
-      }
-      if (exiting && (args->cmd == NULL || now >= grace || exiting_count > 1)) {
-        end_reason = "signal";
-        stop_at = now;
-      } else if (deadline != 0 && now >= deadline && !exiting) {
-        end_reason = "duration";
-        stop_at = now;
-      }
-    } else if (now >= stop_at + DRAIN_NS) {
-      break;
-    }
-    if (now >= next_progress) {
-      if (!args->quiet)
-        show_progress(&s, what, tty, &last_records, &last_ns);
-      next_progress = now + 1000000000ull;
-      /* The file on disk stays at most a second behind. */
-      if (s.ex != NULL)
-        export_flush(s.ex);
-    }
+    break;
+  case REC_GRACE:
+    if (now >= s->state_until || exiting_count > 1)
+      stop(s, now, "signal");
+    break;
+  case REC_DRAINING:
+    if (now >= s->state_until)
+      s->state = REC_DONE;
+    break;
+  case REC_DONE:
+    break;
   }
+}
 
-  /* What the ring buffer holds now is ours. The probes are detached at
-   * the end, once the file is whole: detaching takes the kernel up to a
-   * few hundred ms under load, and what they catch meanwhile is after
-   * the end of the recording. */
-  consume(&s, CONSUME_NS);
-  check_drops(&s);
-  if (!args->quiet && tty)
+/* The target exited (its pidfd said so): reaps it if it is ours, and ends
+ * the loop. */
+static void target_gone(struct session* s) {
+  s->child_exited = reap_child(s->child.pid, &s->child_status, s->ex);
+  if (s->state < REC_DRAINING)
+    s->end_reason = exiting ? "signal" : "target-exited";
+  s->state = REC_DONE;
+}
+
+/* One turn of the loop, after a poll: reads the ring buffer, writes what
+ * can be written and moves the stop state on. */
+static void loop_turn(struct session* s, int target_exited) {
+  uint64_t now;
+  consume(s, CONSUME_NS);
+  now = now_ns();
+  if (target_exited)
+    target_gone(s);
+  if (now >= s->next_drops) {
+    check_drops(s);
+    s->next_drops = now + 100000000ull;
+  }
+  if (s->fl != NULL && s->error == 0)
+    flight_step(s, now);
+  else if (s->error == 0)
+    s->error = export_advance(s->ex, now);
+  if (s->args->tap != NULL && s->error == 0 && s->state < REC_DRAINING)
+    tap_step(s, now);
+  if (s->error != 0)
+    s->state = REC_DONE;
+  update_stop(s, now);
+  if (s->state != REC_DONE && now >= s->next_progress) {
+    if (!s->args->quiet)
+      show_progress(s);
+    s->next_progress = now + 1000000000ull;
+    /* The file on disk stays at most a second behind. */
+    if (s->ex != NULL)
+      export_flush(s->ex);
+  }
+}
+
+/* Loop stage: records until the stop state is DONE. */
+static void rec_loop(struct session* s) {
+  if (s->args->duration > 0)
+    s->deadline = s->start + (uint64_t) (s->args->duration * 1e9);
+  s->last_ns = now_ns();
+  s->next_progress = s->last_ns + 1000000000ull;
+  s->next_drops = s->last_ns + 100000000ull;
+  while (s->state != REC_DONE) {
+    struct pollfd fds[2] = {{ring_buffer__epoll_fd(s->rb), POLLIN, 0},
+                            {s->pidfd, POLLIN, 0}};
+    if (poll(fds, 2, POLL_MS) < 0 && errno != EINTR) {
+      s->error = -errno;
+      break;
+    }
+    loop_turn(s, fds[1].revents != 0);
+  }
+}
+
+/* Drain stage: what the ring buffer holds now is ours, what it still
+ * holds after that is counted. The probes are detached at the end, once
+ * the file is whole (detacher_start): what they catch meanwhile is after
+ * the end of the recording. */
+static void rec_drain(struct session* s) {
+  consume(s, CONSUME_NS);
+  check_drops(s);
+  count_unread(s);
+  detach_start(s);
+  if (!s->args->quiet && s->tty)
     fputs("\r\033[K", stderr); /* the progress line */
-  if (s.error == -EPROTONOSUPPORT) {
-    unsigned version;
-    if (s.fl != NULL) {
-      struct flight_stats fst;
-      flight_stats(s.fl, &fst);
-      version = fst.trace_version;
-    } else {
-      export_stats(s.ex, &st);
-      version = st.trace_version;
-    }
-    fprintf(stderr,
-            "looptrace: pid %d writes looprt trace format %u; this "
-            "looptrace reads format %d only: use a matching looptrace\n",
-            (int) target.pid, version, LRT_TRACE_VERSION);
-    goto cleanup; /* not a trace: removed */
-  }
-  if (!child_exited)
-    child_exited = reap_child(child.pid, &child_status, s.ex);
-  if (s.fl != NULL) {
-    if (child_exited) {
-      describe_status(child_status, status_text, sizeof(status_text));
-      flight_target_exit(s.fl, status_text);
-    }
-    ret = finish_flight(&s, end_reason) == 0 ? 0 : fail;
-    goto cleanup;
-  }
-  err = export_finish(s.ex, 0, end_reason);
-  if (s.error == 0)
-    s.error = err;
-  if (s.error == 0)
-    s.error = output_commit(&out);
-  if (s.error != 0) {
-    fprintf(stderr, "looptrace: writing %s: %s\n", args->output,
-            strerror(-s.error));
-    goto cleanup;
-  }
-  if (args->tap != NULL)
-    args->tap->end(args->tap->arg, end_reason);
-  export_stats(s.ex, &st);
-  if (args->tap == NULL && (!args->quiet || st.drops > 0)) {
-    uint64_t end = now_ns();
-    fprintf(stderr,
-            "looptrace: wrote %s: %" PRIu64 " events from %" PRIu64
-            " records in %.3f s (%s); %" PRIu64 " records dropped",
-            args->output, st.events, st.records, (double) (end - start) / 1e9,
-            end_reason, st.drops);
-    if (st.drops > 0)
-      fprintf(stderr,
-              " (ring buffer full: %" PRIu64 ", runtime buffers: %" PRIu64
-              ")%s",
-              s.ring_drops, st.drops - s.ring_drops,
-              s.ring_drops > 0 ? "; a larger --ring-size may help" : "");
-    fputc('\n', stderr);
-  }
-  ret = 0;
+  if (!s->child_exited)
+    s->child_exited = reap_child(s->child.pid, &s->child_status, s->ex);
+}
 
-cleanup:
-  if (link != NULL) {
-    bpf_link__destroy(link);
-    s.skel->links.handle_flush = NULL;
+/* The target speaks a trace format this looptrace does not read. */
+static void print_version_error(struct session* s) {
+  unsigned version;
+  if (s->fl != NULL) {
+    struct flight_stats fst;
+    flight_stats(s->fl, &fst);
+    version = fst.trace_version;
+  } else {
+    struct export_stats st;
+    export_stats(s->ex, &st);
+    version = st.trace_version;
   }
-  spawn_release(&child, 0);
-  ring_buffer__free(s.rb);
-  libuv_source_free(s.uv);
-  export_free(s.ex);
-  flight_free(s.fl);
-  record_bpf__destroy(s.skel);
-  free(s.drop_values);
-  output_abort(&out);
-  if (args->pid != 0 && pidfd >= 0)
-    close(pidfd);
+  fprintf(stderr,
+          "looptrace: pid %d writes looprt trace format %u; this looptrace "
+          "reads format %d only: use a matching looptrace\n",
+          (int) s->pid, version, LRT_TRACE_VERSION);
+}
+
+/* The last line: what was written and what was lost. */
+static void print_summary(struct session* s) {
+  struct export_stats st;
+  uint64_t end = now_ns();
+  export_stats(s->ex, &st);
+  if (s->args->tap != NULL || (s->args->quiet && st.drops == 0))
+    return;
+  fprintf(stderr,
+          "looptrace: wrote %s: %" PRIu64 " events from %" PRIu64
+          " records in %.3f s (%s); %" PRIu64 " records dropped",
+          s->args->output, st.events, st.records,
+          (double) (end - s->start) / 1e9, s->end_reason, st.drops);
+  if (st.drops > 0)
+    fprintf(stderr,
+            " (ring buffer full: %" PRIu64
+            ", left in the ring at stop: %" PRIu64 ", runtime buffers: %" PRIu64
+            ")%s",
+            s->ring_drops, s->unread, st.drops - s->ring_drops - s->unread,
+            s->ring_drops > 0 ? "; a larger --ring-size may help" : "");
+  fputc('\n', stderr);
+}
+
+/* Report stage: finishes the file (or the flight recorder's last dump),
+ * puts it in place and says what it holds. Returns 0 or s->fail. */
+static int rec_report(struct session* s) {
+  char text[96];
+  int err;
+  if (s->error == -EPROTONOSUPPORT) {
+    print_version_error(s);
+    return s->fail; /* not a trace: removed */
+  }
+  if (s->fl != NULL) {
+    if (s->child_exited) {
+      describe_status(s->child_status, text, sizeof(text));
+      flight_target_exit(s->fl, text);
+    }
+    return finish_flight(s) == 0 ? 0 : s->fail;
+  }
+  err = export_finish(s->ex, 0, s->end_reason);
+  if (s->error == 0)
+    s->error = err;
+  if (s->error == 0)
+    s->error = output_commit(&s->out);
+  remove_old_start(s);
+  if (s->error != 0) {
+    fprintf(stderr, "looptrace: writing %s: %s\n", s->args->output,
+            strerror(-s->error));
+    return s->fail;
+  }
+  if (s->args->tap != NULL)
+    s->args->tap->end(s->args->tap->arg, s->end_reason);
+  print_summary(s);
+  return 0;
+}
+
+/* Undoes what the stages set up, in reverse, then waits for a program
+ * we started; returns the exit status, from `ret` (run()'s). */
+static int rec_cleanup(struct session* s, int ret) {
+  detach_wait(s);
+  if (s->removing)
+    pthread_join(s->remover, NULL);
+  if (s->link != NULL) {
+    bpf_link__destroy(s->link);
+    s->skel->links.handle_flush = NULL;
+  }
+  spawn_release(&s->child, 0);
+  ring_buffer__free(s->rb);
+  libuv_source_free(s->uv);
+  export_free(s->ex);
+  flight_free(s->fl);
+  record_bpf__destroy(s->skel);
+  free(s->drop_values);
+  output_abort(&s->out);
+  if (s->args->pid != 0 && s->pidfd >= 0)
+    close(s->pidfd);
   /* A program we started is ours to wait for. */
-  if (child.pid > 0 && !child_exited) {
-    if (waitpid(child.pid, &child_status, WNOHANG) == 0) {
-      if (!args->quiet && ret == 0)
+  if (s->child.pid > 0 && !s->child_exited) {
+    if (waitpid(s->child.pid, &s->child_status, WNOHANG) == 0) {
+      if (!s->args->quiet && ret == 0)
         fprintf(stderr,
                 "looptrace: %s (pid %d) runs on untraced; waiting for it "
                 "to exit\n",
-                args->cmd[0], (int) child.pid);
-      if (wait_child(child.pid, &child_status) == 0)
-        child_exited = 1;
+                s->args->cmd[0], (int) s->child.pid);
+      if (wait_child(s->child.pid, &s->child_status) == 0)
+        s->child_exited = 1;
     } else {
-      child_exited = 1;
+      s->child_exited = 1;
     }
   }
-  if (ret == 0 && args->cmd != NULL && child_exited)
-    ret = report_child(args, child_status);
-  spawn_close(&child);
+  if (ret == 0 && s->args->cmd != NULL && s->child_exited)
+    ret = report_child(s->args, s->child_status);
+  spawn_close(&s->child);
   return ret;
+}
+
+/* record: target → output → BPF → spawn → attach → loop → drain →
+ * report, each stage a function of the session; a stage that fails has
+ * said why and returns the exit status. */
+static int run(struct record_args* args) {
+  struct session s;
+  int ret;
+  memset(&s, 0, sizeof(s));
+  s.args = args;
+  s.fail = args->cmd != NULL ? EXIT_CMD_FAILED : 1;
+  s.out.fd = -1;
+  s.child = (struct spawn){-1, -1, -1};
+  s.pidfd = -1;
+  s.tty = isatty(STDERR_FILENO);
+  s.end_reason = "signal";
+  ret = rec_target(&s);
+  if (ret == 0)
+    ret = rec_output(&s);
+  if (ret != 0) {
+    libuv_source_free(s.uv);
+    return ret;
+  }
+  ret = rec_bpf(&s);
+  ret = ret ?: rec_spawn(&s);
+  ret = ret ?: rec_attach(&s);
+  if (ret == 0) {
+    rec_loop(&s);
+    rec_drain(&s);
+    ret = rec_report(&s);
+  }
+  return rec_cleanup(&s, ret);
 }
 
 int cmd_record(int argc, char** argv) {
@@ -1255,8 +1503,6 @@ int cmd_record(int argc, char** argv) {
   argp_err_exit_status = 2;
   argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &args);
   verbose = args.verbose;
-  if (args.bench > 0)
-    return export_bench(args.output, args.bench, args.all_phases) == 0 ? 0 : 1;
   return run(&args);
 }
 

@@ -94,6 +94,7 @@ static const char* const drop_reasons[DROP_REASONS] = {
     [DROP_AT_EXIT] = "buffered at exit (process killed)",
     [DROP_RING_FULL] = "ring buffer full",
     [DROP_TOO_MANY_THREADS] = "too many threads at once",
+    [DROP_LEFT_IN_RING] = "left in the ring at stop",
 };
 
 /* A LRT_REC_LOST record counting more is forged or corrupt: a thread's

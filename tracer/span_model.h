@@ -40,6 +40,7 @@ enum drop_reason {
   DROP_AT_EXIT = 1,      /* LRT_REC_LOST kind 1 */
   DROP_RING_FULL,
   DROP_TOO_MANY_THREADS,
+  DROP_LEFT_IN_RING, /* unread in the BPF ring buffer at the stop */
   DROP_REASONS
 };
 

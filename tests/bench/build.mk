@@ -113,5 +113,5 @@ bench-quick:
 	@tests/deps.sh check $(DEB_PACKAGES) $(BENCH_PACKAGES)
 	@$(MAKE) --no-print-directory bench-run BENCH_ARGS=--quick
 
-bench-run: all $(BENCH_DIR)/lttng/workloads
+bench-run: all $(BENCH_DIR)/lttng/workloads $(BUILD)/tests/progs/flood
 	@tests/bench/run.sh --build $(BUILD) $(BENCH_ARGS)

@@ -818,11 +818,10 @@ fi
 
 # ---------------------------------------------------------------------------
 section "export: trace JSON written per second"
-say "   looptrace record --bench-export $export_records -o /dev/null"
+say "   build/bench/export_bench $export_records"
 v=()
 for r in $(seq $export_rounds); do
-  if "$looptrace" record --bench-export "$export_records" -o /dev/null \
-      > "$tmp/export.out" 2>&1; then
+  if "$bench/export_bench" "$export_records" > "$tmp/export.out" 2>&1; then
     v+=("$(field export_events_per_s "$tmp/export.out")")
     say "   round $r: ${v[-1]} events/s"
   fi
@@ -831,7 +830,7 @@ if [ ${#v[@]} -gt 0 ]; then
   put export_events_per_s "$(printf '%s\n' "${v[@]}" | median)"
 else
   put export_events_per_s \
-    "n/a (looptrace record --bench-export: $(head -n 1 "$tmp/export.out"))"
+    "n/a (export_bench: $(head -n 1 "$tmp/export.out"))"
 fi
 
 # ---------------------------------------------------------------------------
@@ -967,6 +966,24 @@ if command -v node > /dev/null && [ $tracer_ok = 1 ]; then
     [ -n "$v" ] || fail "tests/bench/node.sh gave no $name: $(tail -n 5 "$tmp/node.out")"
     put $name "$v"
   done
+fi
+
+# ---------------------------------------------------------------------------
+section "record: SIGINT to exit under a flood (tests/bench/stop.sh)"
+case $mode in
+  full) stop_rounds=20 ;;
+  quick) stop_rounds=5 ;;
+  smoke) stop_rounds=1 ;;
+esac
+if [ $tracer_ok = 1 ]; then
+  say "   tests/bench/stop.sh --rounds $stop_rounds"
+  LOOPTRACE=$looptrace "$top/tests/bench/stop.sh" --build "$build" \
+    --rounds $stop_rounds > "$tmp/stop.out" 2>&1 ||
+    fail "stop.sh failed: $(tail -n 5 "$tmp/stop.out")"
+  grep -v '^[a-z_]*: ' "$tmp/stop.out" | sed 's/^/   /'
+  say "   load average at the end: $(field record_stop_load "$tmp/stop.out")"
+  put record_stop_ms_median "$(field record_stop_ms_median "$tmp/stop.out")"
+  put record_stop_ms_max "$(field record_stop_ms_max "$tmp/stop.out")"
 fi
 
 # ---------------------------------------------------------------------------

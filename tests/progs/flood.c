@@ -11,11 +11,14 @@
  *   flood future    one record stamped 2^63, then ticks
  *   flood version N ticks from a loop that speaks trace format N
  *
- * It prints "flood: ready" when it starts and runs until killed.
+ * It prints "flood: ready" when it starts and runs until killed. On
+ * SIGUSR1 it stops firing for good and prints "flood: fired N": the
+ * records it handed to the probe while a tracer was attached.
  */
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,13 @@ enum shape { TICKS, TIDS, ENDLESS, FUTURE };
 static struct lrt_record batch[BATCH];
 static int len;
 static uint32_t tid;
+static uint64_t fired;
+static volatile sig_atomic_t paused;
+
+static void on_usr1(int signo) {
+  (void) signo;
+  paused = 1;
+}
 
 static uint64_t now(void) {
   struct timespec ts;
@@ -45,6 +55,8 @@ static uint64_t now(void) {
 static void flush(void) {
   if (len > 0)
     STAP_PROBE2(looprt, flush, batch, (long) (len * sizeof(batch[0])));
+  if (looprt_flush_semaphore != 0)
+    fired += (uint64_t) len;
   len = 0;
 }
 
@@ -100,11 +112,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   tid = (uint32_t) getpid();
+  signal(SIGUSR1, on_usr1);
   printf("flood: ready\n");
   fflush(stdout);
-  for (;;) {
-    while (looprt_flush_semaphore == 0)
+  while (!paused) {
+    while (looprt_flush_semaphore == 0 && !paused)
       usleep(1000);
+    /* The kernel sets the semaphore just before it plants the probe, and
+     * libbpf attaches the program just after: fire once both are done,
+     * so that what is fired is what a tracer sees. */
+    usleep(50000);
     intro(version);
     if (shape == FUTURE) {
       add(LRT_REC_TICK_BEGIN, 0, ++n, 0);
@@ -114,7 +131,7 @@ int main(int argc, char** argv) {
       add(LRT_REC_TICK_BEGIN, 0, ++n, 0);
       add(LRT_REC_PHASE, LRT_PHASE_POLL, n, 0);
     }
-    while (looprt_flush_semaphore != 0) {
+    while (looprt_flush_semaphore != 0 && !paused) {
       /* As the runtime does, again and again: the first may fire before
        * the probe is in place. */
       if (++round % 4096 == 0 && shape != TIDS)
@@ -139,4 +156,8 @@ int main(int argc, char** argv) {
     }
     flush();
   }
+  printf("flood: fired %llu\n", (unsigned long long) fired);
+  fflush(stdout);
+  for (;;)
+    pause();
 }
