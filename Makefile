@@ -150,10 +150,11 @@ install: all
 	ln -sf liblooprt.so.0 $(DESTDIR)$(PREFIX)/lib/liblooprt.so
 	install -m 644 $(BUILD)/liblooprt.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 runtime/include/looprt.h runtime/include/looprt_trace.h \
+	  runtime/include/looprt_vocab.h \
 	  $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@LIBDIR@|$(PREFIX)/lib|' -e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
 	  -e 's|@VERSION@|$(VERSION)|' runtime/looprt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/looprt.pc
-	cp -r viewer/static/. $(DESTDIR)$(PREFIX)/share/looptrace/viewer/
+	cp -r $(BUILD)/viewer/. $(DESTDIR)$(PREFIX)/share/looptrace/viewer/
 
 .PHONY: clean
 clean:

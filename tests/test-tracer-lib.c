@@ -119,9 +119,8 @@ void tt_load(const char* path, struct tt_trace* t) {
       if ((v = cJSON_GetObjectItem(args, "records")) != NULL)
         t->records = (int64_t) v->valuedouble;
       if ((v = cJSON_GetObjectItem(args, "libuv_version")) != NULL) {
-        unsigned a, b, c;
-        ASSERT_EQ(sscanf(v->valuestring, "%u.%u.%u", &a, &b, &c), 3);
-        t->uv_version = (a << 16) | (b << 8) | c;
+        t->uv_version = lrt_uv_version_parse(v->valuestring);
+        ASSERT_NE(t->uv_version, 0);
       }
     }
     if (strcmp(ph, "X") == 0) {
@@ -232,7 +231,8 @@ static struct flow* flow_get(struct flow* flows, int* n, int64_t id) {
 
 void tt_check(struct tt_trace* t) {
   uint8_t order[LRT_PHASE_MAX];
-  int norder = lrt_phase_order(t->uv_version ? t->uv_version : 0x012c02, order);
+  int norder = lrt_phase_order(
+      t->uv_version ? t->uv_version : LRT_UV_VERSION(1, 44, 2), order);
   struct flow* flows = calloc((size_t) t->nspans + 1, sizeof(*flows));
   int nflows = 0;
   int64_t dropped = 0;

@@ -34,7 +34,8 @@ $(GEN)/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
 	@mv $@.tmp $@
 
-$(OBJ)/tracer/%.bpf.o: tracer/%.bpf.c $(GEN)/vmlinux.h runtime/include/looprt_trace.h
+$(OBJ)/tracer/%.bpf.o: tracer/%.bpf.c $(GEN)/vmlinux.h runtime/include/looprt_trace.h \
+  runtime/include/looprt_vocab.h
 	$(call msg,BPF,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

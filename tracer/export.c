@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "labels.h"
+#include "looprt_vocab.h"
 #include "looptrace_version.h"
 #include "ordering.h"
 #include "span_model.h"
@@ -101,14 +102,14 @@ static void emit_head(struct exporter* ex) {
   process_event(ex, &ev, STAT_EV_PROCESS_NAME,
                 o->process_name != NULL ? o->process_name : "");
   on_event(&ev, ex);
-  process_event(ex, &ev, STAT_EV_FACTS, "looptrace");
+  process_event(ex, &ev, STAT_EV_FACTS, TRACE_META_EVENT);
   ev.facts.looptrace_version = LOOPTRACE_VERSION;
   ev.facts.has_trace_format = 1;
   ev.facts.clock = "CLOCK_MONOTONIC";
   ev.facts.has_clock_offset = 1;
   ev.facts.clock_offset_ns = o->start_ns;
   ev.facts.command = o->command;
-  ev.facts.source = o->source != NULL ? o->source : "looprt";
+  ev.facts.source = o->source != NULL ? o->source : TRACE_SOURCE_LOOPRT;
   ev.facts.fallbacks = o->fallbacks;
   on_event(&ev, ex);
 }
@@ -119,7 +120,7 @@ static void emit_tail(struct exporter* ex, uint64_t end_ns,
   struct export_stats st;
   struct stat_event ev;
   export_stats(ex, &st);
-  process_event(ex, &ev, STAT_EV_FACTS, "looptrace");
+  process_event(ex, &ev, STAT_EV_FACTS, TRACE_META_EVENT);
   ev.facts.has_duration = 1;
   ev.facts.duration_ns = (int64_t) (end_ns - ex->opts.start_ns);
   ev.facts.has_records = 1;
@@ -363,8 +364,8 @@ void export_dropped_left(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
 
 void export_trigger(struct exporter* ex, const struct export_trigger* t) {
   struct stat_event ev;
-  process_event(ex, &ev, STAT_EV_TRIGGER, "trigger");
-  ev.cat = "looptrace";
+  process_event(ex, &ev, STAT_EV_TRIGGER, TRACE_INSTANT_TRIGGER);
+  ev.cat = TRACE_INSTANT_CAT;
   ev.has_ts = 1;
   ev.ts_ns = (int64_t) rel(ex, t->ts_ns);
   ev.trigger.trigger = t->trigger;
@@ -373,7 +374,7 @@ void export_trigger(struct exporter* ex, const struct export_trigger* t) {
   on_event(&ev, ex);
   if (t->dump == 0)
     return;
-  process_event(ex, &ev, STAT_EV_FACTS, "looptrace");
+  process_event(ex, &ev, STAT_EV_FACTS, TRACE_META_EVENT);
   ev.facts.flight_dump = t->dump;
   ev.facts.flight_trigger = t->trigger;
   ev.facts.flight_trigger_ns = (int64_t) rel(ex, t->ts_ns);

@@ -22,7 +22,6 @@
 
 #include "containers.h"
 
-#define UV_145 ((1u << 16) | (45u << 8))
 #define MAX_FRAMES 16
 #define MAX_LABELS 4096
 #define MAX_TASKS (1u << 20)
@@ -250,7 +249,7 @@ static void ensure_worker(struct uvd* d, struct thread* t, uint64_t ts) {
  */
 
 static int v145(const struct uvd* d) {
-  return d->cfg.uv_version >= UV_145;
+  return d->cfg.uv_version >= LRT_UV_TIMERS_LAST;
 }
 
 static void phase(struct uvd* d, struct thread* t, uint64_t ts, uint8_t p) {

@@ -192,15 +192,15 @@ static void read_version(struct libuv_source* src) {
     memcpy(&v, code + 1, 4);
   if (v >> 16 != 1 || ((v >> 8) & 0xff) > 200) {
     /* uv_metrics_info came with 1.45, with the new phase order. */
-    v = src->syms[S_METRICS_INFO].addr != 0 ? 0x012d00 : 0x012c00;
+    v = src->syms[S_METRICS_INFO].addr != 0 ? LRT_UV_TIMERS_LAST
+                                            : LRT_UV_VERSION(1, 44, 0);
     add_fallback(src, src->syms[S_METRICS_INFO].addr != 0
                           ? "libuv version guessed (1.45+) from its symbols"
                           : "libuv version guessed (1.44) from its symbols");
     snprintf(src->version, sizeof(src->version), "%u.%u (guessed)", v >> 16,
              (v >> 8) & 0xff);
   } else {
-    snprintf(src->version, sizeof(src->version), "%u.%u.%u", v >> 16,
-             (v >> 8) & 0xff, v & 0xff);
+    lrt_uv_version_format(v, src->version);
   }
   src->uv_version = v;
 }

@@ -9,7 +9,7 @@
 
 #include "containers.h"
 #include "export.h" /* the bounds: EXPORT_SPANS_MAX, ... */
-#include "trace_names.h"
+#include "looprt_vocab.h"
 
 enum span_type {
   SPAN_TICK = 1,
@@ -27,10 +27,6 @@ enum span_flag {
   SPAN_SKIP = 16,     /* not emitted */
   SPAN_CUT_START = 32 /* began before it could be seen */
 };
-
-/* Spans nest at most this deep on a thread; deeper begins are counted as
- * invalid and their ends skipped. Perfetto stops at 512. */
-#define MAX_DEPTH 500
 
 struct span {
   uint64_t ts;    /* absolute ns */
@@ -70,7 +66,7 @@ struct thread {
   int32_t* stack;
   uint32_t depth;
   size_t stack_cap;
-  uint32_t overflow; /* begins ignored beyond MAX_DEPTH */
+  uint32_t overflow; /* begins ignored beyond TRACE_MAX_DEPTH */
   uint32_t seq;
   uint64_t last_ts;  /* the last moment its records handled show */
   uint64_t floor;    /* where the last emitted top-level span ended */
@@ -170,11 +166,6 @@ static uint64_t rel(const struct span_model* m, uint64_t ts) {
   return ts > m->o.start_ns ? ts - m->o.start_ns : 0;
 }
 
-static int is_completion(unsigned kind) {
-  return kind == LRT_CB_WORK || kind == LRT_CB_FS || kind == LRT_CB_DNS ||
-         kind == LRT_CB_CRYPTO;
-}
-
 static const char* kind_name(unsigned kind) {
   const char* name = lrt_callback_kind_name(kind);
   return name != NULL ? name : "unknown";
@@ -260,7 +251,7 @@ static void ensure_worker(struct span_model* m, struct thread* t) {
 static void emit_counter(struct span_model* m, uint64_t ts, uint32_t tid) {
   struct stat_event ev;
   event_init(m, &ev, STAT_EV_COUNTER, tid);
-  ev.name = "threadpool";
+  ev.name = TRACE_COUNTER_THREADPOOL;
   ev.has_ts = 1;
   ev.ts_ns = (int64_t) rel(m, ts);
   ev.counter.queued = m->queued;
@@ -286,8 +277,8 @@ void span_model_dropped(struct span_model* m, uint64_t ts_ns, uint64_t count,
                         unsigned reason) {
   struct stat_event ev;
   event_init(m, &ev, STAT_EV_DROPPED, (uint32_t) m->o.pid);
-  ev.name = "dropped";
-  ev.cat = "looptrace";
+  ev.name = TRACE_INSTANT_DROPPED;
+  ev.cat = TRACE_INSTANT_CAT;
   ev.has_ts = 1;
   ev.ts_ns = (int64_t) rel(m, ts_ns);
   ev.value = (int64_t) count;
@@ -296,20 +287,18 @@ void span_model_dropped(struct span_model* m, uint64_t ts_ns, uint64_t count,
 }
 
 static void emit_loop_facts(struct span_model* m, uint64_t info) {
-  uint32_t v = LRT_LOOP_INFO_UV_VERSION(info);
   struct stat_event ev;
-  char version[16];
-  snprintf(version, sizeof(version), "%u.%u.%u", (v >> 16) & 0xff,
-           (v >> 8) & 0xff, v & 0xff);
+  char version[LRT_UV_VERSION_LEN];
+  lrt_uv_version_format(LRT_LOOP_INFO_UV_VERSION(info), version);
   event_init(m, &ev, STAT_EV_FACTS, (uint32_t) m->o.pid);
-  ev.name = "looptrace";
+  ev.name = TRACE_META_EVENT;
   ev.facts.libuv_version = version;
   ev.facts.has_threadpool_size = 1;
   ev.facts.threadpool_size = LRT_LOOP_INFO_POOL_SIZE(info);
   if (LRT_LOOP_INFO_CLOCK(info) == LRT_CLOCK_TSC)
-    ev.facts.timestamps = "tsc";
+    ev.facts.timestamps = TRACE_TIMESTAMPS_TSC;
   else if (LRT_LOOP_INFO_CLOCK(info) == LRT_CLOCK_GETTIME)
-    ev.facts.timestamps = "clock_gettime";
+    ev.facts.timestamps = TRACE_TIMESTAMPS_GETTIME;
   emit(m, &ev);
 }
 
@@ -378,7 +367,7 @@ static void callback_event(struct span_model* m, const struct span* s,
   struct task* tk;
   ev->name = label_name(m, s->label, kind_name(s->kind), &ev->name_id);
   ev->args.cb_kind = kind_name(s->kind);
-  if (s->id == 0 || !is_completion(s->kind))
+  if (s->id == 0 || !lrt_callback_kind_is_completion(s->kind))
     return;
   tk = task_find(m, s->id);
   if (tk != NULL) {
@@ -586,7 +575,7 @@ static int32_t add_span(struct span_model* m, struct thread* t, int32_t parent,
                         uint8_t type, uint8_t kind, uint16_t label, uint64_t id,
                         uint64_t ts, int open) {
   struct span* s;
-  if (t->depth >= MAX_DEPTH) {
+  if (t->depth >= TRACE_MAX_DEPTH) {
     m->stats.invalid++;
     if (open)
       t->overflow++;
@@ -659,7 +648,7 @@ static void split_group(struct span_model* m, struct thread* t, uint64_t ts) {
     uint8_t kind;
     uint8_t flags;
     uint8_t poll;
-  } open[MAX_DEPTH];
+  } open[TRACE_MAX_DEPTH];
   uint32_t n = t->depth;
   uint32_t overflow = t->overflow;
   int32_t parent = -1;
@@ -782,7 +771,7 @@ static void callback_begin(struct span_model* m, struct thread* t,
                            const struct lrt_record* r) {
   /* The completion of a task that never started: it was cancelled, and
    * left the queue. */
-  if (r->id != 0 && is_completion(r->kind)) {
+  if (r->id != 0 && lrt_callback_kind_is_completion(r->kind)) {
     struct task* tk = task_find(m, r->id);
     if (tk != NULL &&
         (tk->flags & (TASK_SUBMITTED | TASK_STARTED)) == TASK_SUBMITTED) {

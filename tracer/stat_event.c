@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "trace_names.h"
+#include "looprt_vocab.h"
 
 /* The cats of TRACE-FORMAT.md, "Spans". */
 static const char* const kind_cat[] = {
@@ -45,15 +45,15 @@ enum stat_kind stat_kind_of_cat(const char* cat) {
 static int span_cut(const struct trace_event* ev) {
   const char* cut;
   int incomplete;
-  if (trace_arg_str(ev, "cut", &cut) == 0) {
-    if (strcmp(cut, "end") == 0)
+  if (trace_arg_str(ev, TRACE_ARG_CUT, &cut) == 0) {
+    if (strcmp(cut, TRACE_CUT_END) == 0)
       return STAT_CUT_END;
-    if (strcmp(cut, "start") == 0)
+    if (strcmp(cut, TRACE_CUT_START) == 0)
       return STAT_CUT_START;
-    if (strcmp(cut, "both") == 0)
+    if (strcmp(cut, TRACE_CUT_BOTH) == 0)
       return STAT_CUT_START | STAT_CUT_END;
   }
-  if (trace_arg_bool(ev, "incomplete", &incomplete) == 0 && incomplete)
+  if (trace_arg_bool(ev, TRACE_ARG_INCOMPLETE, &incomplete) == 0 && incomplete)
     return STAT_CUT_END;
   return 0;
 }
@@ -62,10 +62,10 @@ static void span_args(const struct trace_event* ev, struct stat_span_args* a) {
   const char* kind;
   int64_t qw;
   memset(a, 0, sizeof(*a));
-  if (trace_arg_str(ev, "kind", &kind) == 0 && kind[0] != '\0')
+  if (trace_arg_str(ev, TRACE_ARG_KIND, &kind) == 0 && kind[0] != '\0')
     a->cb_kind = kind;
-  a->has_tick = trace_arg_int(ev, "tick", &a->tick) == 0;
-  if (trace_arg_us(ev, "queue_wait_us", &qw) == 0 && qw >= 0) {
+  a->has_tick = trace_arg_int(ev, TRACE_ARG_TICK, &a->tick) == 0;
+  if (trace_arg_us(ev, TRACE_ARG_QUEUE_WAIT_US, &qw) == 0 && qw >= 0) {
     a->has_queue_wait = 1;
     a->queue_wait_ns = qw;
   }
@@ -74,36 +74,36 @@ static void span_args(const struct trace_event* ev, struct stat_span_args* a) {
 
 static void facts(const struct trace_event* ev, struct stat_facts* f) {
   int64_t v;
-  if (trace_arg_us(ev, "duration_us", &v) == 0 && v >= 0) {
+  if (trace_arg_us(ev, TRACE_META_DURATION_US, &v) == 0 && v >= 0) {
     f->has_duration = 1;
     f->duration_ns = v;
   }
-  if (trace_arg_int(ev, "drops", &v) == 0 && v >= 0) {
+  if (trace_arg_int(ev, TRACE_META_DROPS, &v) == 0 && v >= 0) {
     f->has_drops = 1;
     f->drops = v;
   }
-  if (trace_arg_int(ev, "threadpool_size", &v) == 0) {
+  if (trace_arg_int(ev, TRACE_META_THREADPOOL_SIZE, &v) == 0) {
     f->has_threadpool_size = 1;
     f->threadpool_size = v;
   }
-  if (trace_arg_str(ev, "libuv_version", &f->libuv_version) != 0)
+  if (trace_arg_str(ev, TRACE_META_LIBUV_VERSION, &f->libuv_version) != 0)
     f->libuv_version = NULL;
-  if (trace_arg_str(ev, "command", &f->command) != 0)
+  if (trace_arg_str(ev, TRACE_META_COMMAND, &f->command) != 0)
     f->command = NULL;
 }
 
 /* Metadata (ph M): the names and facts the summary shows. */
 static void metadata(const struct trace_event* ev, struct stat_event* out) {
-  if (strcmp(ev->name, "looptrace") == 0) {
+  if (strcmp(ev->name, TRACE_META_EVENT) == 0) {
     out->type = STAT_EV_FACTS;
     facts(ev, &out->facts);
-  } else if (strcmp(ev->name, "process_name") == 0) {
+  } else if (strcmp(ev->name, TRACE_CHROME_PROCESS_NAME) == 0) {
     if (trace_arg_str(ev, "name", &out->name) == 0)
       out->type = STAT_EV_PROCESS_NAME;
-  } else if (strcmp(ev->name, "thread_name") == 0) {
+  } else if (strcmp(ev->name, TRACE_CHROME_THREAD_NAME) == 0) {
     if (trace_arg_str(ev, "name", &out->name) == 0)
       out->type = STAT_EV_THREAD_NAME;
-  } else if (strcmp(ev->name, "thread_sort_index") == 0) {
+  } else if (strcmp(ev->name, TRACE_CHROME_THREAD_SORT_INDEX) == 0) {
     if (trace_arg_int(ev, "sort_index", &out->value) == 0)
       out->type = STAT_EV_THREAD_SORT;
   }
@@ -113,17 +113,18 @@ static void metadata(const struct trace_event* ev, struct stat_event* out) {
  * `trigger`. */
 static void instant(const struct trace_event* ev, struct stat_event* out) {
   int64_t v;
-  if (strstr(ev->cat, "looptrace") == NULL)
+  if (strstr(ev->cat, TRACE_INSTANT_CAT) == NULL)
     return;
-  if (strcmp(ev->name, "dropped") == 0 &&
-      trace_arg_int(ev, "records", &out->value) == 0 && out->value >= 0) {
+  if (strcmp(ev->name, TRACE_INSTANT_DROPPED) == 0 &&
+      trace_arg_int(ev, TRACE_ARG_RECORDS, &out->value) == 0 &&
+      out->value >= 0) {
     out->type = STAT_EV_DROPPED;
-    if (trace_arg_str(ev, "reason", &out->reason) != 0)
+    if (trace_arg_str(ev, TRACE_ARG_REASON, &out->reason) != 0)
       out->reason = NULL;
-  } else if (strcmp(ev->name, "trigger") == 0 &&
-             trace_arg_str(ev, "trigger", &out->trigger.trigger) == 0) {
+  } else if (strcmp(ev->name, TRACE_INSTANT_TRIGGER) == 0 &&
+             trace_arg_str(ev, TRACE_ARG_TRIGGER, &out->trigger.trigger) == 0) {
     out->type = STAT_EV_TRIGGER;
-    if (trace_arg_us(ev, "value_us", &v) == 0) {
+    if (trace_arg_us(ev, TRACE_ARG_VALUE_US, &v) == 0) {
       out->trigger.has_value = 1;
       out->trigger.value_ns = v;
     }
@@ -134,9 +135,9 @@ static void instant(const struct trace_event* ev, struct stat_event* out) {
 static void counter(const struct trace_event* ev, struct stat_event* out) {
   int64_t queued;
   int64_t running;
-  if (strcmp(ev->name, "threadpool") == 0 &&
-      trace_arg_int(ev, "queued", &queued) == 0 && queued >= 0 &&
-      trace_arg_int(ev, "running", &running) == 0 && running >= 0) {
+  if (strcmp(ev->name, TRACE_COUNTER_THREADPOOL) == 0 &&
+      trace_arg_int(ev, TRACE_COUNTER_QUEUED, &queued) == 0 && queued >= 0 &&
+      trace_arg_int(ev, TRACE_COUNTER_RUNNING, &running) == 0 && running >= 0) {
     out->type = STAT_EV_COUNTER;
     out->counter.queued = (uint64_t) queued;
     out->counter.running = (uint64_t) running;

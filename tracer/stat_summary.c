@@ -184,7 +184,7 @@ struct stat_summary {
   uint64_t no_time;     /* X/B/E without the times they need */
   uint64_t unmatched_e; /* E with no open B */
   uint64_t unended_b;   /* B never closed */
-  uint64_t too_deep;    /* spans past STAT_MAX_DEPTH */
+  uint64_t too_deep;    /* spans past TRACE_MAX_DEPTH */
   uint64_t no_thread;   /* events of threads past STAT_MAX_THREADS */
   uint64_t no_phase;    /* phase spans past STAT_MAX_PHASES names */
   int disorder;         /* some thread's spans are not in time order */
@@ -768,7 +768,7 @@ static int span_nest_x(struct stat_summary* s, struct thread* t,
     parent->children_ns = sat_add(parent->children_ns, (uint64_t) ev->dur_ns);
   }
   tick_add_child(&t->x, k, group, (uint64_t) ev->dur_ns, ev->ts_ns);
-  if (t->x.n >= STAT_MAX_DEPTH) {
+  if (t->x.n >= TRACE_MAX_DEPTH) {
     s->too_deep++;
     return 0;
   }
@@ -812,7 +812,7 @@ static int on_begin(struct stat_summary* s, const struct stat_event* ev) {
     return -ENOMEM;
   if (t == NULL)
     return 0;
-  if (t->b.n >= STAT_MAX_DEPTH) {
+  if (t->b.n >= TRACE_MAX_DEPTH) {
     s->too_deep++;
     return 0;
   }
@@ -1069,17 +1069,6 @@ static uint64_t peak_concurrency(struct stat_summary* s) {
   return peak;
 }
 
-/* "1.44.2" as uv_version() gives it; 0 when it does not read as one. */
-static uint32_t parse_uv_version(const char* version) {
-  unsigned major;
-  unsigned minor;
-  unsigned patch = 0;
-  if (version == NULL ||
-      sscanf(version, "%u.%u.%u", &major, &minor, &patch) < 2)
-    return 0;
-  return (major << 16) | (minor << 8) | patch;
-}
-
 /* Where a phase goes in libuv's order for its version (looprt_trace.h
  * holds the order); names we do not know come after ours. */
 static size_t phase_rank(const char* name, uint32_t uv_version) {
@@ -1094,7 +1083,7 @@ static size_t phase_rank(const char* name, uint32_t uv_version) {
 
 static int phase_figures(struct stat_summary* s) {
   struct stat_figures* f = &s->fig;
-  uint32_t uv_version = parse_uv_version(s->libuv_version);
+  uint32_t uv_version = lrt_uv_version_parse(s->libuv_version);
   size_t i;
   size_t n = 0;
   size_t rank;
@@ -1376,7 +1365,7 @@ static int span_warnings(struct stat_summary* s) {
                     "%" PRIu64
                     " spans nest deeper than %d: left out of "
                     "nesting",
-                    s->too_deep, STAT_MAX_DEPTH);
+                    s->too_deep, TRACE_MAX_DEPTH);
   if (s->no_thread > 0)
     rc |= lines_add(
         w, "more than %d threads: %" PRIu64 " events of the others left out",
@@ -1402,8 +1391,9 @@ static int missing_figures(struct stat_summary* s) {
   if (!f->has_recording)
     rc |= lines_add(m, "recording_us: no spans and no duration_us");
   if (f->ticks == 0) {
-    rc |= lines_add(m, "loop_utilization: no spans with cat \"tick\"");
-    rc |= lines_add(m, "ticks: no spans with cat \"tick\"");
+    rc |= lines_add(
+        m, "loop_utilization: no spans with cat \"" TRACE_CAT_TICK "\"");
+    rc |= lines_add(m, "ticks: no spans with cat \"" TRACE_CAT_TICK "\"");
   } else {
     if (!f->has_utilization)
       rc |= lines_add(m, "loop_utilization: the ticks last no time");
@@ -1419,13 +1409,14 @@ static int missing_figures(struct stat_summary* s) {
                       "cut",
                       f->phases[i].name);
   if (f->nphases == 0)
-    rc |= lines_add(m, "phases: no spans with cat \"phase\"");
+    rc |= lines_add(m, "phases: no spans with cat \"" TRACE_CAT_PHASE "\"");
   else if (s->tick_sum_ns == 0)
     rc |= lines_add(m, "phases.share: no tick time to share");
   if (f->ncallbacks == 0)
-    rc |= lines_add(m, "callbacks: no spans with cat \"callback\"");
+    rc |=
+        lines_add(m, "callbacks: no spans with cat \"" TRACE_CAT_CALLBACK "\"");
   if (f->tasks == 0) {
-    rc |= lines_add(m, "threadpool: no spans with cat \"work\"");
+    rc |= lines_add(m, "threadpool: no spans with cat \"" TRACE_CAT_WORK "\"");
   } else {
     if (!f->queue_wait.ok)
       rc |= lines_add(m,
@@ -1439,11 +1430,12 @@ static int missing_figures(struct stat_summary* s) {
                       "is unknown or 0");
   }
   if (f->ticks == 0)
-    rc |= lines_add(m, "longest_ticks: no spans with cat \"tick\"");
+    rc |=
+        lines_add(m, "longest_ticks: no spans with cat \"" TRACE_CAT_TICK "\"");
   if (!f->has_drops)
-    rc |= lines_add(m,
-                    "drops: not a looptrace recording (no \"looptrace\" "
-                    "metadata)");
+    rc |=
+        lines_add(m, "drops: not a looptrace recording (no \"" TRACE_META_EVENT
+                     "\" metadata)");
   return rc;
 }
 

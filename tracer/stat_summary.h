@@ -14,7 +14,7 @@
  * phase, task run time and queue wait: 4 or 8 bytes each, stat_values.h),
  * two 8-byte times per threadpool task (peak concurrency), one entry per
  * distinct callback (name, kind) and per thread. Everything else is
- * bounded: open spans per thread (STAT_MAX_DEPTH), the longest ticks and
+ * bounded: open spans per thread (TRACE_MAX_DEPTH), the longest ticks and
  * their callbacks, the phase names (STAT_MAX_PHASES).
  */
 #ifndef LOOPTRACE_STAT_SUMMARY_H
@@ -30,7 +30,6 @@
 #define STAT_LONGEST_TICKS 5  /* ticks listed, most busy first */
 #define STAT_TICK_CALLBACKS 5 /* callbacks listed per tick, longest first */
 #define STAT_MAX_THREADS 65536
-#define STAT_MAX_DEPTH 256 /* open spans per thread */
 #define STAT_MAX_PHASES 64 /* distinct phase names */
 #define STAT_MAX_KINDS 64  /* distinct task labels; more are "other" */
 #define STAT_NBUCKETS 11   /* histogram bounds (stat_bucket_le_ns) */

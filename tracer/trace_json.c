@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "labels.h"
-#include "trace_names.h"
+#include "looprt_vocab.h"
 
 /* The most bytes one event takes: a name escaped twice (name and args)
  * and the fixed parts. */
@@ -19,7 +19,10 @@
 
 /* The version of the file format this writer writes (TRACE-FORMAT.md),
  * as the head facts say it. */
-#define FORMAT_VERSION "\"trace_format\":1"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define FORMAT_VERSION \
+  "\"" TRACE_META_TRACE_FORMAT "\":" STR(TRACE_FORMAT_VERSION)
 
 /* A label's name, escaped and quoted, for the name_id it was made of. */
 struct trace_json_name {
@@ -105,33 +108,33 @@ static char* put_span_args(struct trace_json* tj, char* p,
   char* open = p;
 #define ARG(lit) (p != open ? PUT(p, "," lit) : PUT(p, lit))
   if (a->has_tick) {
-    ARG("\"tick\":");
+    ARG("\"" TRACE_ARG_TICK "\":");
     p = jw_fmt_u64(p, (uint64_t) a->tick);
   }
   if (a->after_poll)
-    ARG("\"after_poll\":true");
+    ARG("\"" TRACE_ARG_AFTER_POLL "\":true");
   if (a->cb_kind != NULL) {
-    ARG("\"kind\":");
+    ARG("\"" TRACE_ARG_KIND "\":");
     p = jw_fmt_string(p, a->cb_kind, strlen(a->cb_kind));
   }
   if (a->has_task) {
-    ARG("\"task\":");
+    ARG("\"" TRACE_ARG_TASK "\":");
     p = jw_fmt_u64(p, a->task);
   }
   if (a->label != NULL) {
-    ARG("\"label\":");
+    ARG("\"" TRACE_ARG_LABEL "\":");
     p = put_name(tj, p, a->label, a->label_id);
   }
   if (a->has_queue_wait) {
-    ARG("\"queue_wait_us\":");
+    ARG("\"" TRACE_ARG_QUEUE_WAIT_US "\":");
     p = jw_fmt_us(p, (uint64_t) a->queue_wait_ns);
   }
   if (a->cut == STAT_CUT_START)
-    ARG("\"cut\":\"start\"");
+    ARG("\"" TRACE_ARG_CUT "\":\"" TRACE_CUT_START "\"");
   else if (a->cut == STAT_CUT_END)
-    ARG("\"cut\":\"end\"");
+    ARG("\"" TRACE_ARG_CUT "\":\"" TRACE_CUT_END "\"");
   else if (a->cut != 0)
-    ARG("\"cut\":\"both\"");
+    ARG("\"" TRACE_ARG_CUT "\":\"" TRACE_CUT_BOTH "\"");
 #undef ARG
   return p;
 }
@@ -203,9 +206,9 @@ static void write_counter(struct trace_json* tj, const struct stat_event* ev) {
   PUT(p, ",\"ph\":\"C\",\"ts\":");
   p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
   p = put_ids(tj, p, ev);
-  PUT(p, ",\"args\":{\"queued\":");
+  PUT(p, ",\"args\":{\"" TRACE_COUNTER_QUEUED "\":");
   p = jw_fmt_u64(p, ev->counter.queued);
-  PUT(p, ",\"running\":");
+  PUT(p, ",\"" TRACE_COUNTER_RUNNING "\":");
   p = jw_fmt_u64(p, ev->counter.running);
   *p++ = '}';
   event_end(tj, p);
@@ -228,17 +231,17 @@ static void write_instant(struct trace_json* tj, const struct stat_event* ev) {
   p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
   p = put_ids(tj, p, ev);
   if (ev->type == STAT_EV_TRIGGER) {
-    PUT(p, ",\"args\":{\"trigger\":");
+    PUT(p, ",\"args\":{\"" TRACE_ARG_TRIGGER "\":");
     p = jw_fmt_string(p, t->trigger, strnlen(t->trigger, 64));
     if (t->has_value) {
-      PUT(p, ",\"value_us\":");
+      PUT(p, ",\"" TRACE_ARG_VALUE_US "\":");
       p = jw_fmt_us(p, (uint64_t) t->value_ns);
     }
   } else {
-    PUT(p, ",\"args\":{\"records\":");
+    PUT(p, ",\"args\":{\"" TRACE_ARG_RECORDS "\":");
     p = jw_fmt_u64(p, (uint64_t) ev->value);
     if (ev->reason != NULL) {
-      PUT(p, ",\"reason\":");
+      PUT(p, ",\"" TRACE_ARG_REASON "\":");
       p = jw_fmt_string(p, ev->reason, strlen(ev->reason));
     }
   }
@@ -295,7 +298,7 @@ static void fallbacks(struct trace_json* tj, int* first,
   size_t i;
   if (list == NULL || list[0] == NULL)
     return;
-  key(tj, first, "fallbacks");
+  key(tj, first, TRACE_META_FALLBACKS);
   JW_LIT(&tj->w, "[");
   for (i = 0; list[i] != NULL; i++) {
     if (i > 0)
@@ -326,61 +329,61 @@ static void flight_facts(struct trace_json* tj, int* first,
 /* The facts in the order of struct stat_facts. */
 static void write_facts(struct trace_json* tj, const struct stat_facts* f) {
   int first = 1;
-  str_fact(tj, &first, "looptrace_version", f->looptrace_version, 0);
+  str_fact(tj, &first, TRACE_META_LOOPTRACE_VERSION, f->looptrace_version, 0);
   if (f->has_trace_format) {
     if (!first)
       JW_LIT(&tj->w, ",");
     JW_LIT(&tj->w, FORMAT_VERSION);
     first = 0;
   }
-  str_fact(tj, &first, "clock", f->clock, 0);
+  str_fact(tj, &first, TRACE_META_CLOCK, f->clock, 0);
   if (f->has_clock_offset) {
-    key(tj, &first, "clock_offset_ns");
+    key(tj, &first, TRACE_META_CLOCK_OFFSET_NS);
     jw_u64(&tj->w, f->clock_offset_ns);
   }
-  str_fact(tj, &first, "command", f->command, 0);
-  str_fact(tj, &first, "source", f->source, 0);
+  str_fact(tj, &first, TRACE_META_COMMAND, f->command, 0);
+  str_fact(tj, &first, TRACE_META_SOURCE, f->source, 0);
   fallbacks(tj, &first, f->fallbacks);
-  str_fact(tj, &first, "libuv_version", f->libuv_version, 0);
+  str_fact(tj, &first, TRACE_META_LIBUV_VERSION, f->libuv_version, 0);
   if (f->has_threadpool_size) {
-    key(tj, &first, "threadpool_size");
+    key(tj, &first, TRACE_META_THREADPOOL_SIZE);
     jw_u64(&tj->w, (uint64_t) f->threadpool_size);
   }
-  str_fact(tj, &first, "timestamps", f->timestamps, 0);
+  str_fact(tj, &first, TRACE_META_TIMESTAMPS, f->timestamps, 0);
   flight_facts(tj, &first, f);
   if (f->has_duration) {
-    key(tj, &first, "duration_us");
+    key(tj, &first, TRACE_META_DURATION_US);
     jw_us(&tj->w, (uint64_t) f->duration_ns);
   }
   if (f->has_records) {
-    key(tj, &first, "records");
+    key(tj, &first, TRACE_META_RECORDS);
     jw_u64(&tj->w, (uint64_t) f->records);
   }
   if (f->has_drops) {
-    key(tj, &first, "drops");
+    key(tj, &first, TRACE_META_DROPS);
     jw_u64(&tj->w, (uint64_t) f->drops);
   }
-  str_fact(tj, &first, "end_reason", f->end_reason, 0);
-  str_fact(tj, &first, "target_exit", f->target_exit, 0);
+  str_fact(tj, &first, TRACE_META_END_REASON, f->end_reason, 0);
+  str_fact(tj, &first, TRACE_META_TARGET_EXIT, f->target_exit, 0);
 }
 
 static void write_metadata(struct trace_json* tj, const struct stat_event* ev) {
   switch (ev->type) {
   case STAT_EV_PROCESS_NAME:
   case STAT_EV_THREAD_NAME:
-    meta_begin(
-        tj, ev,
-        ev->type == STAT_EV_PROCESS_NAME ? "process_name" : "thread_name");
+    meta_begin(tj, ev,
+               ev->type == STAT_EV_PROCESS_NAME ? TRACE_CHROME_PROCESS_NAME
+                                                : TRACE_CHROME_THREAD_NAME);
     JW_LIT(&tj->w, "\"name\":");
     jw_string(&tj->w, ev->name, strlen(ev->name));
     break;
   case STAT_EV_THREAD_SORT:
-    meta_begin(tj, ev, "thread_sort_index");
+    meta_begin(tj, ev, TRACE_CHROME_THREAD_SORT_INDEX);
     JW_LIT(&tj->w, "\"sort_index\":");
     jw_u64(&tj->w, (uint64_t) ev->value);
     break;
   default:
-    meta_begin(tj, ev, "looptrace");
+    meta_begin(tj, ev, TRACE_META_EVENT);
     write_facts(tj, &ev->facts);
   }
   JW_LIT(&tj->w, "}}");

@@ -2,8 +2,8 @@
  *
  * This header is the contract between the runtime (which writes records)
  * and the tracer (which reads them). It is the one place that defines the
- * record layout, the phase names and the callback kind names; both sides
- * include it.
+ * record layout; both sides include it. The phases, the callback kinds and
+ * the rest of the trace vocabulary are in looprt_vocab.h, included here.
  *
  * While a tracer is attached, every thread that produces events appends
  * fixed-size records to a thread-local buffer, and the runtime hands whole
@@ -38,6 +38,8 @@
 #define LOOPRT_TRACE_H
 
 #include <stdint.h>
+
+#include "looprt_vocab.h"
 
 /* Bumped whenever the layout or the meaning of a field changes. Carried in
  * LRT_REC_LOOP_START so that a reader can refuse what it does not know. */
@@ -118,37 +120,6 @@ enum lrt_thread_role {
   LRT_THREAD_OTHER = 3
 };
 
-/* Phases in libuv's order for 1.44; lrt_phase_order() gives the order for
- * the running version. */
-enum lrt_phase {
-  LRT_PHASE_TIMERS = 1,
-  LRT_PHASE_PENDING = 2,
-  LRT_PHASE_IDLE = 3,
-  LRT_PHASE_PREPARE = 4,
-  LRT_PHASE_POLL = 5,
-  LRT_PHASE_CHECK = 6,
-  LRT_PHASE_CLOSE = 7,
-  LRT_PHASE_MAX = 8
-};
-
-enum lrt_callback_kind {
-  LRT_CB_TIMER = 1,      /* lrt_timeout */
-  LRT_CB_INTERVAL = 2,   /* lrt_interval */
-  LRT_CB_IMMEDIATE = 3,  /* lrt_immediate */
-  LRT_CB_WORK = 4,       /* completion of lrt_work_submit */
-  LRT_CB_FS = 5,         /* completion of lrt_fs_* */
-  LRT_CB_DNS = 6,        /* completion of lrt_getaddrinfo */
-  LRT_CB_CRYPTO = 7,     /* completion of lrt_pbkdf2 */
-  LRT_CB_CONNECTION = 8, /* a listening socket has a connection */
-  LRT_CB_CONNECT = 9,    /* an outgoing connection completed */
-  LRT_CB_READ = 10,      /* data (or EOF) on a stream */
-  LRT_CB_WRITE = 11,     /* a write completed */
-  LRT_CB_CLOSE = 12,     /* a handle finished closing */
-  LRT_CB_SIGNAL = 13,    /* a signal arrived */
-  LRT_CB_USER = 14,      /* lrt_span_begin/end around the user's own code */
-  LRT_CB_KIND_MAX = 15
-};
-
 /* In the arg of LRT_REC_TICK_BEGIN and LRT_REC_PHASE: this span began
  * before the session; ts is the first moment the session saw. */
 #define LRT_BEGUN_EARLIER 1
@@ -211,58 +182,5 @@ struct lrt_ring_view {
 };
 
 _Static_assert(sizeof(struct lrt_ring_view) == 40, "ring view layout");
-
-/* Phase names, as they appear in traces. NULL for an unknown phase. */
-static inline const char* lrt_phase_name(unsigned phase) {
-  static const char* const names[LRT_PHASE_MAX] = {
-      [LRT_PHASE_TIMERS] = "timers", [LRT_PHASE_PENDING] = "pending",
-      [LRT_PHASE_IDLE] = "idle",     [LRT_PHASE_PREPARE] = "prepare",
-      [LRT_PHASE_POLL] = "poll",     [LRT_PHASE_CHECK] = "check",
-      [LRT_PHASE_CLOSE] = "close",
-  };
-  return phase < LRT_PHASE_MAX ? names[phase] : 0;
-}
-
-/* Callback kind names, as they appear in traces. NULL when unknown. */
-static inline const char* lrt_callback_kind_name(unsigned kind) {
-  static const char* const names[LRT_CB_KIND_MAX] = {
-      [LRT_CB_TIMER] = "timer",
-      [LRT_CB_INTERVAL] = "interval",
-      [LRT_CB_IMMEDIATE] = "immediate",
-      [LRT_CB_WORK] = "work",
-      [LRT_CB_FS] = "fs",
-      [LRT_CB_DNS] = "dns",
-      [LRT_CB_CRYPTO] = "crypto",
-      [LRT_CB_CONNECTION] = "connection",
-      [LRT_CB_CONNECT] = "connect",
-      [LRT_CB_READ] = "read",
-      [LRT_CB_WRITE] = "write",
-      [LRT_CB_CLOSE] = "close",
-      [LRT_CB_SIGNAL] = "signal",
-      [LRT_CB_USER] = "user",
-  };
-  return kind < LRT_CB_KIND_MAX ? names[kind] : 0;
-}
-
-/* The phases of one tick in the order libuv runs them, for libuv version
- * `uv_version` (as uv_version() returns it). Writes up to LRT_PHASE_MAX
- * entries to `order` and returns how many. The pending phase may also run
- * again right after poll; that second run is not listed.
- *
- * libuv 1.45 moved timers from the start of an iteration to its end
- * (libuv commit 660095490, "change execution order of timers"). */
-static inline int lrt_phase_order(uint32_t uv_version, uint8_t* order) {
-  static const uint8_t v144[] = {
-      LRT_PHASE_TIMERS, LRT_PHASE_PENDING, LRT_PHASE_IDLE, LRT_PHASE_PREPARE,
-      LRT_PHASE_POLL,   LRT_PHASE_CHECK,   LRT_PHASE_CLOSE};
-  static const uint8_t v145[] = {
-      LRT_PHASE_PENDING, LRT_PHASE_IDLE,  LRT_PHASE_PREPARE, LRT_PHASE_POLL,
-      LRT_PHASE_CHECK,   LRT_PHASE_CLOSE, LRT_PHASE_TIMERS};
-  const uint8_t* src = uv_version >= ((1u << 16) | (45u << 8)) ? v145 : v144;
-  int i;
-  for (i = 0; i < 7; i++)
-    order[i] = src[i];
-  return 7;
-}
 
 #endif /* LOOPRT_TRACE_H */

@@ -56,7 +56,13 @@ struct lrt__phases {
   int timers_last; /* libuv >= 1.45: timers end the iteration */
 };
 
+/* How deep the runtime remembers the callbacks it dispatches (kind, label
+ * and start for the end's probe, spans.c). Deeper callbacks still get
+ * both records, with kind 0 at the end; it limits no trace, whose depth
+ * limit is TRACE_MAX_DEPTH (looprt_vocab.h): what the runtime remembers,
+ * under a tick and a phase, is within it. */
 #define LRT_SPAN_STACK 32
+_Static_assert(LRT_SPAN_STACK + 2 <= TRACE_MAX_DEPTH, "span stack depth");
 
 struct lrt__span {
   uint64_t ts;

@@ -576,7 +576,7 @@ int lrt__phases_init(lrt_loop_t* loop) {
   uv_loop_t* uv = &loop->uv;
 
   memset(p, 0, sizeof(*p));
-  p->timers_last = uv_version() >= ((1u << 16) | (45u << 8));
+  p->timers_last = uv_version() >= LRT_UV_TIMERS_LAST;
   pending_init(&p->pending_begin, pending_begin_cb);
   pending_init(&p->pending_end, pending_end_cb);
   pending_init(&p->after_poll, after_poll_cb);

@@ -98,7 +98,7 @@ const Summary = (() => {
     const perS = ticks.length > 0 && recordingNs > 0
       ? ticks.length / (recordingNs / 1e9) : null;
     if (ticks.length === 0) {
-      missing.push('loop_utilization: no spans with cat "tick"', 'ticks: no spans with cat "tick"');
+      missing.push(`loop_utilization: no spans with cat "${CAT.TICK}"`, `ticks: no spans with cat "${CAT.TICK}"`);
     } else {
       if (loopUtilization === null) missing.push("loop_utilization: the ticks last no time");
       if (perS === null) missing.push("ticks.per_s: the recording length is unknown or 0");
@@ -132,7 +132,7 @@ const Summary = (() => {
     });
     for (const p of phaseRows)
       if (p.p50_us === null) missing.push(`phases.p50_us, p99_us, max_us of ${p.name}: every span is cut`);
-    if (phaseRows.length === 0) missing.push('phases: no spans with cat "phase"');
+    if (phaseRows.length === 0) missing.push(`phases: no spans with cat "${CAT.PHASE}"`);
     else if (tickNs === 0) missing.push("phases.share: no tick time to share");
 
     // Callbacks by (name, kind): count, total, self; the 10 heaviest.
@@ -158,7 +158,7 @@ const Summary = (() => {
       .slice(0, TOP_CALLBACKS)
       .map((g) => ({ name: g.name, kind: g.kind, count: g.count,
                      total_us: us(g.total), self_us: us(g.self) }));
-    if (callbackRows.length === 0) missing.push('callbacks: no spans with cat "callback"');
+    if (callbackRows.length === 0) missing.push(`callbacks: no spans with cat "${CAT.CALLBACK}"`);
 
     const threadpool = threadpoolFigures(model, works, recordingNs, dur, missing);
 
@@ -178,7 +178,7 @@ const Summary = (() => {
                  ts_us: us(S.start[t] + model.origin), dur_us: us(dur(t)),
                  busy_us: us(busy(t)), callbacks: inside };
       });
-    if (ticks.length === 0) missing.push('longest_ticks: no spans with cat "tick"');
+    if (ticks.length === 0) missing.push(`longest_ticks: no spans with cat "${CAT.TICK}"`);
 
     // Drops: the tracer's count; in a file cut short before it, the
     // `dropped` instants written as losses were noticed.
@@ -195,7 +195,7 @@ const Summary = (() => {
     const factDrops = facts[META.DROPS];
     if (Number.isInteger(factDrops) && factDrops >= 0) drops = factDrops;
     else if (model.sawLooptrace || sawDropInstant) drops = dropInstants;
-    else missing.push('drops: not a looptrace recording (no "looptrace" metadata)');
+    else missing.push(`drops: not a looptrace recording (no "${Vocab.META_LOOPTRACE}" metadata)`);
 
     const warnings = parseWarnings.slice();
     if (model.counts.unmatchedE > 0)
@@ -238,7 +238,7 @@ const Summary = (() => {
   function threadpoolFigures(model, works, recordingNs, dur, missing) {
     const S = model.spans;
     if (works.length === 0) {
-      missing.push('threadpool: no spans with cat "work"');
+      missing.push(`threadpool: no spans with cat "${CAT.WORK}"`);
       return null;
     }
     const waits = [];
