@@ -91,6 +91,32 @@ static char* record_cmd(const char* out, char** cmd, char** env) {
   return output;
 }
 
+/* The loop of the threads example does nothing but wait for its pool:
+ * each of its long polls holds a wait, and is never all busy time (from
+ * 37b3409 to 8643d3f the first tick's poll had no wait, and stat called
+ * the loop 69% busy). Returns how many long polls it checked. */
+static int long_polls_wait(const struct tt_trace* t) {
+  const int64_t long_poll_ns = 20 * 1000 * 1000;
+  int polls = 0;
+  int waits;
+  int i;
+  int j;
+  for (i = 0; i < t->nspans; i++) {
+    const struct tt_span* poll = &t->spans[i];
+    const cJSON* args = cJSON_GetObjectItem(poll->ev, "args");
+    if (strcmp(poll->cat, "phase") != 0 || strcmp(poll->name, "poll") != 0 ||
+        poll->dur < long_poll_ns || cJSON_GetObjectItem(args, "cut") != NULL)
+      continue; /* a poll cut at the start began unseen: no wait known */
+    polls++;
+    waits = 0;
+    for (j = 0; j < t->nspans; j++)
+      if (t->spans[j].parent == i && strcmp(t->spans[j].cat, "wait") == 0)
+        waits++;
+    ASSERT_EQ(waits, 1);
+  }
+  return polls;
+}
+
 /* threads with a pool of 4: five pbkdf2 tasks on exactly four workers;
  * the fifth waits for one of the first four; every task's flow goes
  * submit → work → completion. */
@@ -190,6 +216,7 @@ TEST_IMPL(tracer_record_threads) {
   counter_peaks(&t, &queued, &running);
   ASSERT_EQ(running, 4);
   ASSERT_GE(queued, 1);
+  ASSERT_GT(long_polls_wait(&t), 0);
   tt_free(&t);
   unlink(path);
   return 0;

@@ -37,7 +37,7 @@ struct lrt__phases {
   /* Poll: where the wait went. */
   uint64_t idle_time_at_poll; /* uv_metrics_idle_time() as poll began */
   uint64_t first_io_ts;       /* first callback we dispatched in poll */
-  int may_block;              /* poll's timeout was not 0 */
+  int may_block;              /* poll began seen: its wait is known */
   int wait_sent;
   int metrics_on;
 

@@ -439,12 +439,12 @@ static void prepare_end_cb(uv_prepare_t* handle) {
    * buffers records too, and must not arm it again. */
   p->callbacks_since_poll = 0;
   phase_begin(loop, LRT_PHASE_POLL, ts);
-  /* Nothing runs between here and poll, and uv_run() polls with a timeout
-   * of uv_backend_timeout() or 0: with 0 poll cannot block, and there is
-   * no wait to measure (uv_metrics_idle_time() takes a lock). */
-  p->may_block = uv_backend_timeout(uv) != 0;
-  if (p->may_block)
-    p->idle_time_at_poll = uv_metrics_idle_time(uv);
+  /* The idle time is read at every poll: uv_backend_timeout() read here
+   * is not the timeout uv_run() polls with (on the first tick of the
+   * threads example it read 0 here and poll then slept 60-120 ms, which
+   * the trace showed as busy). */
+  p->may_block = 1;
+  p->idle_time_at_poll = uv_metrics_idle_time(uv);
   p->first_io_ts = 0;
   p->wait_sent = 0;
   /* check_begin must run first in check: move it to the head now, the
