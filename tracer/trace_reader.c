@@ -355,7 +355,10 @@ static int value_end(struct trace_reader* r) {
   return rc;
 }
 
-/* Reads `len` bytes of JSON. */
+/* Reads `len` bytes of JSON: the byte-level state machine of the S_*
+ * states above, one `case` a state, kept in one function so that each
+ * byte's path through it reads top to bottom (the states' own work is in
+ * the helpers above: value bytes, value_end(), deliver()). */
 static int scan(struct trace_reader* r, const void* data, size_t len) {
   const unsigned char* p = data;
   const unsigned char* end = p + len;
