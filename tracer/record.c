@@ -1144,7 +1144,7 @@ static int start_export(struct session* s) {
   eopts.all_phases = s->args->all_phases;
   eopts.gzip = jw_gzip_name(s->args->output);
   if (s->uv != NULL) {
-    eopts.source = "libuv";
+    eopts.source = TRACE_SOURCE_LIBUV;
     eopts.fallbacks = libuv_source_fallbacks(s->uv);
   }
   s->pid = s->target.pid;
