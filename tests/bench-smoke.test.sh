@@ -5,14 +5,10 @@
 # checks that the benchmarks keep working, never how fast anything is:
 # speed belongs to `make bench`, not to timed tests.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
-# make check runs the suite with SANITIZE=1; benchmarks (and callgrind)
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
+# make check runs the suite on an ASan build; benchmarks (and callgrind)
 # make no sense under ASan.
-case " ${MAKEFLAGS:-} " in
-  *SANITIZE=1*)
-    echo "skip: the benchmarks do not run under sanitizers"
-    exit 77 ;;
-esac
+sanitized && skip "the benchmarks do not run under sanitizers"
 require_bpf
 command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
 # LTTng is for the benchmarks only (make bench-deps; .ci/run installs it):
@@ -20,13 +16,9 @@ command -v bpftrace >/dev/null || skip_or_fail "bpftrace is not installed"
 for pkg in lttng-tools liblttng-ust-dev; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
       grep -q 'install ok installed'; then
-    echo "skip: $pkg is not installed (make bench-deps)"
-    exit 77
+    skip "$pkg is not installed (make bench-deps)"
   fi
 done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # A make of our own, not part of the one that may have started the runner.
 unset MAKEFLAGS MAKELEVEL MFLAGS
@@ -35,30 +27,26 @@ BENCH_SMOKE=1 make --no-print-directory -C "$LOOPTRACE_SRC" \
 status=$?
 if [ $status -ne 0 ]; then
   tail -n 30 "$tmp/out"
-  echo "FAILED: make bench-quick exited with $status"
-  exit 1
+  die "make bench-quick exited with $status"
 fi
 
 # The figures: everything after the line "figures:".
 sed -n '/^figures:$/,$p' "$tmp/out" | tail -n +2 > "$tmp/figures"
 
-failed=0
 # The viewer's figure is named for the trace's size (_1m, _10k, ...).
 for name in detached_ratio attached_ns_per_event vs_bpftrace_ratio \
     vs_lttng_ratio runtime_vs_libuv_ratio collector_max_events_per_s \
     export_events_per_s tracer_peak_rss_mb top_cpu_share_per_1m_records_per_s \
     'viewer_first_render_ms_[0-9a-z]+'; do
   if ! grep -Eq "^$name: -?[0-9]+(\.[0-9]+)?$" "$tmp/figures"; then
-    echo "FAILED: no number for $name: $(grep -E "^$name:" "$tmp/figures")"
-    failed=1
+    fail "no number for $name: $(grep -E "^$name:" "$tmp/figures")"
   fi
 done
 # And no figure at all is without a number, but for one that says it is
 # below the noise (echo's per-record cost, whose server varies by more).
 if grep -Ev '^[a-z0-9_.]+: (-?[0-9]+(\.[0-9]+)?|below the noise)$' \
     "$tmp/figures"; then
-  echo "FAILED: the lines above are not 'name: number'"
-  failed=1
+  fail "the lines above are not 'name: number'"
 fi
 if [ $failed -ne 0 ]; then
   echo "--- output:"

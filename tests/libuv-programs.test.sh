@@ -6,35 +6,17 @@
 # Worker's loop a loop of its own; `looptrace list` naming them traceable;
 # and a refusal in one line for a stripped libuv.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 
-LT=$LOOPTRACE_BUILD/looptrace
 JS=$LOOPTRACE_SRC/tests/node
 PROG=$LOOPTRACE_BUILD/tests/uvprogs/uv-threads
-tmp=$(mktemp -d)
-target=
-rec=
-trap '[ -n "$rec" ] && kill -KILL $rec 2>/dev/null
-      [ -n "$target" ] && kill -KILL $target 2>/dev/null
-      rm -rf "$tmp"' EXIT
-
-fail() { echo "FAILED: $*"; exit 1; }
-
-wait_line() { # FILE PATTERN
-  local i
-  for i in $(seq 400); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # check_144 TRACE MIN: at least MIN complete ticks, all in libuv 1.44
 # order (timers first), the five uv_queue_work tasks labelled with their
 # work function and the fs.stat, each with its four moments in order.
 check_144() {
-  node - "$1" "$2" <<'JS' || fail "trace $1: see above"
+  node - "$1" "$2" <<'JS' || die "trace $1: see above"
 const ev = JSON.parse(require('fs').readFileSync(process.argv[2]));
 const fail = (m) => { console.log(`FAILED: ${m}`); process.exit(1); };
 const meta = Object.assign({}, ...ev.filter((e) => e.ph === 'M' &&
@@ -80,27 +62,27 @@ JS
 }
 
 # 1. record -- a static libuv program.
-"$LT" record -q -o "$tmp/c.json" -- "$PROG" > "$tmp/c.out" ||
-  fail "record -- uv-threads failed"
-grep -qx done "$tmp/c.out" || fail "uv-threads did not finish: $(cat "$tmp/c.out")"
+"$lt" record -q -o "$tmp/c.json" -- "$PROG" > "$tmp/c.out" ||
+  die "record -- uv-threads failed"
+grep -qx done "$tmp/c.out" || die "uv-threads did not finish: $(cat "$tmp/c.out")"
 check_144 "$tmp/c.json" 3
 
 # 2. -p on it, attached before its work starts; `list` shows it.
 "$PROG" --wait > "$tmp/p.out" &
 target=$!
-wait_line "$tmp/p.out" "^ready" || fail "uv-threads --wait did not start"
-"$LT" list > "$tmp/list" || fail "looptrace list failed"
+track $target
+wait_line "$tmp/p.out" "^ready" || die "uv-threads --wait did not start"
+"$lt" list > "$tmp/list" || die "looptrace list failed"
 grep -E "^ *$target .*libuv" "$tmp/list" > /dev/null ||
-  fail "list does not show pid $target as a libuv program: $(cat "$tmp/list")"
+  die "list does not show pid $target as a libuv program: $(cat "$tmp/list")"
 echo "ok: list shows the static libuv program"
-"$LT" record -p $target -o "$tmp/p.json" 2> "$tmp/rec.err" &
+"$lt" record -p $target -o "$tmp/p.json" 2> "$tmp/rec.err" &
 rec=$!
-wait_line "$tmp/rec.err" "tracing pid" || fail "no attach: $(cat "$tmp/rec.err")"
+track $rec
+wait_line "$tmp/rec.err" "tracing pid" || die "no attach: $(cat "$tmp/rec.err")"
 kill -USR2 $target
-wait $target || fail "uv-threads failed while traced"
-target=
-wait $rec || fail "record -p failed: $(cat "$tmp/rec.err")"
-rec=
+wait $target || die "uv-threads failed while traced"
+wait $rec || die "record -p failed: $(cat "$tmp/rec.err")"
 # Attached with -p, the first tick is cut at its start (the tracer came
 # in while it waited) and the last at its end (no uretprobe sees the
 # return of the uv_run entered before the attach): the work's completions
@@ -109,10 +91,10 @@ check_144 "$tmp/p.json" 1
 
 # 3. worker_threads: each Worker's loop is a loop of its own, with its
 #    ticks and its fs tasks.
-"$LT" record -q -o "$tmp/w.json" -- node "$JS/workers.js" > "$tmp/w.out" ||
-  fail "record -- node workers.js failed"
-grep -qx done "$tmp/w.out" || fail "workers.js did not finish"
-node - "$tmp/w.json" <<'JS' || fail "worker_threads trace: see above"
+"$lt" record -q -o "$tmp/w.json" -- node "$JS/workers.js" > "$tmp/w.out" ||
+  die "record -- node workers.js failed"
+grep -qx done "$tmp/w.out" || die "workers.js did not finish"
+node - "$tmp/w.json" <<'JS' || die "worker_threads trace: see above"
 const ev = JSON.parse(require('fs').readFileSync(process.argv[2]));
 const X = ev.filter((e) => e.ph === 'X');
 const loops = new Set(X.filter((e) => e.cat === 'submit').map((e) => e.tid));
@@ -142,12 +124,13 @@ JS
 # 4. Debian's libuv.so.1 is stripped: refused in one line naming it.
 "$PROG-shared" --wait > "$tmp/s.out" &
 target=$!
-wait_line "$tmp/s.out" "^ready" || fail "uv-threads-shared did not start"
-"$LT" record -p $target -o "$tmp/s.json" 2> "$tmp/s.err" &&
-  fail "a program on a stripped libuv was traced"
-kill -KILL $target; wait $target 2>/dev/null; target=
-[ "$(wc -l < "$tmp/s.err")" = 1 ] || fail "more than one line: $(cat "$tmp/s.err")"
+track $target
+wait_line "$tmp/s.out" "^ready" || die "uv-threads-shared did not start"
+"$lt" record -p $target -o "$tmp/s.json" 2> "$tmp/s.err" &&
+  die "a program on a stripped libuv was traced"
+kill -KILL $target; wait $target 2>/dev/null
+[ "$(wc -l < "$tmp/s.err")" = 1 ] || die "more than one line: $(cat "$tmp/s.err")"
 grep -q "libuv in /.*libuv.so.* is stripped (no .symtab)" "$tmp/s.err" ||
-  fail "unclear refusal: $(cat "$tmp/s.err")"
-[ -e "$tmp/s.json" ] && fail "a refused recording left $tmp/s.json"
+  die "unclear refusal: $(cat "$tmp/s.err")"
+[ -e "$tmp/s.json" ] && die "a refused recording left $tmp/s.json"
 echo "ok: refused: $(cat "$tmp/s.err")"

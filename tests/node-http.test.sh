@@ -7,31 +7,11 @@
 # never notices. The trace of the traced part shows the requests' fs.stat
 # tasks with their four moments in order.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
-command -v node >/dev/null || { echo "skip: node is not installed"; exit 77; }
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
+command -v node >/dev/null || skip "node is not installed"
 require_bpf
 
-LT=$LOOPTRACE_BUILD/looptrace
 JS=$LOOPTRACE_SRC/tests/node
-tmp=$(mktemp -d)
-srv=
-rec=
-load=
-trap '[ -n "$rec" ] && kill -KILL $rec 2>/dev/null
-      [ -n "$load" ] && kill -KILL $load 2>/dev/null
-      [ -n "$srv" ] && kill -KILL $srv 2>/dev/null
-      rm -rf "$tmp"' EXIT
-
-fail() { echo "FAILED: $*"; exit 1; }
-
-wait_line() { # FILE PATTERN
-  local i
-  for i in $(seq 400); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # The byte at uv__io_poll's entry, in node's memory and in its file.
 poll_entry_bytes() {
@@ -54,55 +34,56 @@ poll_entry_bytes() {
 
 node "$JS/http-server.js" > "$tmp/srv.out" &
 srv=$!
-wait_line "$tmp/srv.out" "^listening" || fail "the server did not start"
+track $srv
+wait_line "$tmp/srv.out" "^listening" || die "the server did not start"
 port=$(awk '{ print $2 }' "$tmp/srv.out")
 
 requests() { # N: a bounded load; every answer checked
   node "$JS/http-load.js" "$port" "$1" 8 > "$tmp/load.out" ||
-    fail "while $2: $(cat "$tmp/load.out")"
+    die "while $2: $(cat "$tmp/load.out")"
   echo "ok: $2: $(cat "$tmp/load.out")"
 }
 
 requests 300 "untraced"
 
 # 1. Traced: every request answered; the trace holds its tasks.
-"$LT" record -p $srv -o "$tmp/h.json" 2> "$tmp/rec.err" &
+"$lt" record -p $srv -o "$tmp/h.json" 2> "$tmp/rec.err" &
 rec=$!
-wait_line "$tmp/rec.err" "tracing pid" || fail "no attach: $(cat "$tmp/rec.err")"
+track $rec
+wait_line "$tmp/rec.err" "tracing pid" || die "no attach: $(cat "$tmp/rec.err")"
 requests 1500 "traced"
-bytes=$(poll_entry_bytes) || fail "cannot read uv__io_poll's entry"
+bytes=$(poll_entry_bytes) || die "cannot read uv__io_poll's entry"
 set -- $bytes
-[ "$2" = cc ] || fail "uv__io_poll's first byte is $2 while traced, not a breakpoint"
+[ "$2" = cc ] || die "uv__io_poll's first byte is $2 while traced, not a breakpoint"
 echo "ok: while traced, uv__io_poll's entry holds the uprobe's breakpoint"
 kill -INT $rec
-wait $rec || fail "looptrace failed: $(cat "$tmp/rec.err")"
-rec=
+wait $rec || die "looptrace failed: $(cat "$tmp/rec.err")"
 node "$JS/check-trace.js" "$tmp/h.json" source order tasks ||
-  fail "the trace of the server: see above"
+  die "the trace of the server: see above"
 stats=$(grep -o '"name":"fs.stat","cat":"work"' "$tmp/h.json" | wc -l)
-[ "$stats" -ge 1500 ] || fail "$stats fs.stat tasks in the trace for 1500 requests"
+[ "$stats" -ge 1500 ] || die "$stats fs.stat tasks in the trace for 1500 requests"
 echo "ok: $stats fs.stat tasks traced"
 
 # 2. The tracer SIGKILLed in the middle of the load.
-"$LT" record -q -p $srv -o "$tmp/k.json" 2> "$tmp/rec2.err" &
+"$lt" record -q -p $srv -o "$tmp/k.json" 2> "$tmp/rec2.err" &
 rec=$!
+track $rec
 sleep 0.5
 node "$JS/http-load.js" "$port" 3000 8 > "$tmp/load2.out" &
 load=$!
+track $load
 sleep 1
 kill -KILL $rec
 wait $rec 2>/dev/null
-rec=
-wait $load || fail "requests failed across the tracer's SIGKILL: $(cat "$tmp/load2.out")"
-load=
+wait $load || die "requests failed across the tracer's SIGKILL: $(cat "$tmp/load2.out")"
 echo "ok: across SIGKILL of the tracer: $(cat "$tmp/load2.out")"
 
 # 3. After: the probes are gone, node serves on.
 sleep 0.5
-bytes=$(poll_entry_bytes) || fail "cannot read uv__io_poll's entry"
+bytes=$(poll_entry_bytes) || die "cannot read uv__io_poll's entry"
 set -- $bytes
 [ "$2" = "$4" ] && [ "$2" != cc ] ||
-  fail "uv__io_poll's first byte in memory ($2) is not the file's ($4)"
+  die "uv__io_poll's first byte in memory ($2) is not the file's ($4)"
 echo "ok: uv__io_poll's entry is the file's byte again ($2)"
 requests 300 "after the tracer was killed"
-kill -0 $srv || fail "the server died"
+kill -0 $srv || die "the server died"

@@ -6,12 +6,10 @@
 # with one line naming CAP_SYS_ADMIN; with CAP_SYS_ADMIN added it records.
 # The capabilities are set with capsh, as user nobody.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
-command -v capsh >/dev/null || { echo "FAIL: capsh (libcap2-bin) is missing"; exit 1; }
+command -v capsh >/dev/null || die "capsh (libcap2-bin) is missing"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 # Copies nobody can run, whatever the permissions of the build tree.
 private_looprt "$tmp/lib"
@@ -20,8 +18,6 @@ chmod -R a+rX "$tmp"
 mkdir -m 777 "$tmp/out"
 lt=$tmp/looptrace
 ex=$tmp/lib/examples/threads
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
 
 # as_nobody CAPS SCRIPT: runs SCRIPT with sh as nobody, holding exactly
 # the capabilities CAPS ("cap_bpf,cap_perfmon"; "" for none).
@@ -111,4 +107,4 @@ fi
 grep -Eq "$want" "$tmp/out/err" || fail "no caps: $(cat "$tmp/out/err")"
 [ $failed = 0 ] && echo "ok: no capabilities: $(cat "$tmp/out/err")"
 
-exit $failed
+finish

@@ -6,31 +6,17 @@
 # Prometheus server whose query API then returns the series; hostile
 # HTTP answered as `view` answers it.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 for c in curl promtool prometheus; do
   command -v $c > /dev/null || skip_or_fail "$c is not installed"
 done
 
-lt=$LOOPTRACE_BUILD/looptrace
 threads=$LOOPTRACE_BUILD/examples/threads
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
-fail() {
-  echo "FAIL: $*"
-  failed=1
-}
 
 "$threads" --rounds 0 --tasks 3 --iterations 2000 --pause 100 \
   > /dev/null 2>&1 &
-pids+=($!)
+track $!
 pid=$!
 sleep 0.3
 
@@ -38,15 +24,12 @@ sleep 0.3
 # stopped. Port 0: any free port, said on stderr.
 "$lt" top -p "$pid" -i 0.5 --metrics 127.0.0.1:0 > "$tmp/top.out" \
   2> "$tmp/top.err" &
-pids+=($!)
+track $!
 top=$!
-port=
-for ((i = 0; i < 100; i++)); do
-  port=$(sed -n 's|^looptrace: metrics on http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$tmp/top.err")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { fail "no metrics port: $(cat "$tmp/top.err")"; exit 1; }
+said='^looptrace: metrics on http://127.0.0.1:\([0-9]*\)/metrics$'
+wait_line "$tmp/top.err" "$said" 10
+port=$(sed -n "s|$said|\\1|p" "$tmp/top.err")
+[ -n "$port" ] || die "no metrics port: $(cat "$tmp/top.err")"
 url=http://127.0.0.1:$port/metrics
 sleep 2
 
@@ -95,7 +78,7 @@ scrape_configs:
 EOT
 prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
   --web.listen-address="127.0.0.1:$pport" > "$tmp/prom.log" 2>&1 &
-pids+=($!)
+track $!
 q="http://127.0.0.1:$pport/api/v1/query?query=looptrace_tasks_total"
 for ((i = 0; i < 300; i++)); do
   curl -s "$q" > "$tmp/q" 2>/dev/null
@@ -124,5 +107,4 @@ wait "$top"
 rc=$?
 [ "$rc" = 0 ] || fail "top ended $rc on SIGTERM: $(cat "$tmp/top.err")"
 kill -0 "$pid" || fail "the traced program did not survive top"
-[ "$failed" = 0 ] && echo "ok"
-exit "$failed"
+finish

@@ -5,42 +5,27 @@
 # back (alternate screen left, shell prompt back) — also after SIGTERM
 # and when the program exits.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 command -v tmux > /dev/null || skip_or_fail "tmux is not installed"
 
-lt=$LOOPTRACE_BUILD/looptrace
 threads=$LOOPTRACE_BUILD/examples/threads
-tmp=$(mktemp -d)
 sock=looptrace-top-$$
-pids=()
 t() { tmux -L "$sock" "$@"; }
-cleanup() {
-  t kill-server 2>/dev/null
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
-fail() {
-  echo "FAIL: $*"
-  failed=1
+on_exit 't kill-server'
+# pane_shows REGEX: the pane, captured into $tmp/pane, shows REGEX.
+pane_shows() {
+  t capture-pane -p -t top > "$tmp/pane" 2>/dev/null
+  grep -qE "$1" "$tmp/pane"
 }
 # wait_pane REGEX [SECONDS]: until the pane shows REGEX.
 wait_pane() {
-  local i
-  for ((i = 0; i < ${2:-20} * 10; i++)); do
-    t capture-pane -p -t top > "$tmp/pane" 2>/dev/null
-    grep -qE "$1" "$tmp/pane" && return 0
-    sleep 0.1
-  done
-  return 1
+  wait_until "${2:-20}" pane_shows "$1"
 }
 
 "$threads" --rounds 0 --tasks 3 --iterations 2000 --pause 100 \
   > /dev/null 2>&1 &
-pids+=($!)
+track $!
 pid=$!
 
 t -f /dev/null new-session -d -s top -x 120 -y 60 \
@@ -107,5 +92,4 @@ wait_pane 'top-exit=0' 30 || fail "top did not end with its program: $(cat "$tmp
   fail "the terminal was not restored after the program exited"
 
 kill -0 "$pid" || fail "the traced program did not survive top"
-[ "$failed" = 0 ] && echo "ok"
-exit "$failed"
+finish

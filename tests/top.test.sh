@@ -4,24 +4,10 @@
 # snapshot counts the tasks the program ran, by label, and its figures
 # (stat's, over the interval) are within their ranges.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 
-lt=$LOOPTRACE_BUILD/looptrace
 threads=$LOOPTRACE_BUILD/examples/threads
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
-fail() {
-  echo "FAIL: $*"
-  failed=1
-}
 
 # 1. A started program that runs one round of 5 pbkdf2 tasks and exits:
 # the snapshot (ended by its exit, before the 30 s interval) counts 5.
@@ -39,7 +25,7 @@ grep -q '^drops       0$' "$tmp/one.txt" || fail "drops not shown as 0"
 # with -p: at least one round, at most what 2.3 s of rounds allow.
 "$threads" --rounds 0 --tasks 3 --iterations 2000 --pause 200 \
   > /dev/null 2>&1 &
-pids+=($!)
+track $!
 pid=$!
 sleep 0.5
 timeout 60 "$lt" top -p "$pid" --once -i 2 > "$tmp/two.txt" 2> "$tmp/two.err"
@@ -66,5 +52,4 @@ kill -0 "$pid" || fail "the traced program did not survive top"
 "$lt" top -p 1 -i 0 > /dev/null 2>&1
 [ $? = 2 ] || fail "top -i 0: not status 2"
 
-[ "$failed" = 0 ] && echo "ok"
-exit "$failed"
+finish

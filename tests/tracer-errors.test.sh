@@ -4,25 +4,10 @@
 # "looptrace: ..." on stderr, a non-zero exit, nothing attached, no file
 # left behind, and the program looked at keeps running.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 
-lt=$LOOPTRACE_BUILD/looptrace
 example=$LOOPTRACE_BUILD/examples/threads
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
-
-fail() {
-  echo "FAIL: $*"
-  failed=1
-}
 
 # expect_error STATUS PATTERN CMD...: CMD exits with STATUS and prints one
 # line on stderr (and nothing on stdout) that starts with "looptrace" and
@@ -56,15 +41,12 @@ wait $gone
 # attempts leave it alone).
 sleep 60 &
 plain=$!
-pids+=("$plain")
+track "$plain"
 UV_THREADPOOL_SIZE=4 "$example" --rounds 0 --pause 50 --iterations 2000 \
   > "$tmp/example.out" &
 traced=$!
-pids+=("$traced")
-for _ in $(seq 100); do
-  grep -qs 'pbkdf2 #5' "$tmp/example.out" && break
-  sleep 0.05
-done
+track "$traced"
+wait_line "$tmp/example.out" 'pbkdf2 #5' 5
 
 # No such process.
 expect_error 1 "no process with pid $gone" "$lt" record -p "$gone"
@@ -156,4 +138,4 @@ grep -q -- '--ring-size' "$tmp/help" || fail "record --help lacks --ring-size"
 "$lt" list --help > "$tmp/help" || fail "list --help failed"
 grep -q 'Examples:' "$tmp/help" || fail "list --help has no examples"
 
-exit $failed
+finish

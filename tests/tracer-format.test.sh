@@ -5,21 +5,13 @@
 # error or a warning: a synthetic trace from the exporter's benchmark, then
 # real recordings of the examples.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 
-lt=$LOOPTRACE_BUILD/looptrace
 format=$LOOPTRACE_SRC/tests/format
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
-if ! command -v node >/dev/null; then
-  echo "node is not installed (make deps)"
-  exit 1
-fi
-if [ ! -d "$format/node_modules/@paulirish/trace_engine" ]; then
-  echo "tests/format has no node_modules: run make deps"
-  exit 1
-fi
+command -v node >/dev/null || die "node is not installed (make deps)"
+[ -d "$format/node_modules/@paulirish/trace_engine" ] ||
+  die "tests/format has no node_modules: run make deps"
 
 # The exporter on its own: labels with quotes and UTF-8, 100k records.
 "$LOOPTRACE_BUILD/bench/export_bench" 100000 -o "$tmp/bench.json" > /dev/null ||

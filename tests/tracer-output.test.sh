@@ -9,34 +9,17 @@
 #   for signal N), and the trace's target_exit says it too;
 # - a zombie pid is named so, not "not a looprt program?".
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 
-lt=$LOOPTRACE_BUILD/looptrace
 flood=$LOOPTRACE_BUILD/tests/progs/flood
 tasks=$LOOPTRACE_BUILD/tests/progs/tasks
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
-fail() {
-  echo "FAIL: $*"
-  failed=1
-}
 
 # A target that speaks trace format 99.
 "$flood" version 99 > "$tmp/flood.out" &
 newer=$!
-pids+=("$newer")
-for _ in $(seq 100); do
-  grep -qs ready "$tmp/flood.out" && break
-  sleep 0.05
-done
+track "$newer"
+wait_line "$tmp/flood.out" ready 5
 
 # -o at an existing file, a symlink (and its target), a device, a name
 # in a directory: refused format, nothing touched, nothing left behind.
@@ -78,11 +61,8 @@ comm=flood
 UV_THREADPOOL_SIZE=4 "$LOOPTRACE_BUILD/examples/threads" --rounds 0 \
   --pause 20 --iterations 2000 > "$tmp/threads.out" &
 good=$!
-pids+=("$good")
-for _ in $(seq 100); do
-  grep -qs 'pbkdf2 #5' "$tmp/threads.out" && break
-  sleep 0.05
-done
+track "$good"
+wait_line "$tmp/threads.out" 'pbkdf2 #5' 5
 for out in "$tmp/keep.json" "$tmp/link.json"; do
   "$lt" record -q -p "$good" -d 0.3 -o "$out" 2> "$tmp/err" ||
     fail "-o $out: $(cat "$tmp/err")"
@@ -131,20 +111,14 @@ if pid == 0:
     os._exit(0)
 print(pid, flush=True)
 time.sleep(30)' > "$tmp/zombie" &
-pids+=("$!")
-for _ in $(seq 100); do
-  [ -s "$tmp/zombie" ] && break
-  sleep 0.05
-done
+track "$!"
+wait_until 5 test -s "$tmp/zombie"
 zombie=$(cat "$tmp/zombie")
-for _ in $(seq 100); do
-  grep -q '^State:.*Z' "/proc/$zombie/status" 2> /dev/null && break
-  sleep 0.05
-done
+wait_line "/proc/$zombie/status" '^State:.*Z' 5
 "$lt" record -p "$zombie" -o "$tmp/z.json" 2> "$tmp/err"
 [ $? = 1 ] || fail "zombie: not exit 1"
 grep -q "^looptrace: pid $zombie has exited (zombie" "$tmp/err" ||
   fail "zombie: $(cat "$tmp/err")"
 [ -e "$tmp/z.json" ] && fail "zombie: left z.json behind"
 
-exit $failed
+finish

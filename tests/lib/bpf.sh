@@ -1,18 +1,18 @@
-# bpf.sh — sourced by script tests that need BPF privilege.
-#
-# require_bpf: returns if this process can load BPF programs and attach
-# uprobes; otherwise skips the test (exit 77 with "skip: reason"), or fails
-# it when LOOPTRACE_REQUIRE_BPF=1.
+# bpf.sh — what script tests that need BPF privilege share; sourced by
+# test.sh (which defines skip).
 
+# skip_or_fail REASON: skips the test for a missing privilege or tool it
+# needs for BPF, or fails it when LOOPTRACE_REQUIRE_BPF=1 (as CI runs).
 skip_or_fail() {
   if [ "${LOOPTRACE_REQUIRE_BPF:-0}" = 1 ]; then
     echo "BPF required (LOOPTRACE_REQUIRE_BPF=1) but: $1" >&2
     exit 1
   fi
-  echo "skip: $1"
-  exit 77
+  skip "$1"
 }
 
+# require_bpf: returns if this process can load BPF programs and attach
+# uprobes; otherwise skip_or_fail.
 require_bpf() {
   [ "$(id -u)" = 0 ] || skip_or_fail "needs root (CAP_SYS_ADMIN; CAP_BPF and CAP_PERFMON before Linux 6.16)"
   [ -r /sys/kernel/btf/vmlinux ] || skip_or_fail "no BTF at /sys/kernel/btf/vmlinux"
@@ -45,4 +45,25 @@ wait_uprobe_on() {
     sleep 0.05
   done
   return 1
+}
+
+# stop_bpftrace PID: stops bpftrace, started as a process group leader
+# (set -m), with SIGINT, which makes it print its maps, and reaps it.
+# Returns 2 if it did not stop within 20 s (bpftrace 0.17 has been seen to
+# hang so, more often under load); it is then killed, which detaches it
+# all the same.
+stop_bpftrace() {
+  local i
+  kill -INT -- -"$1"
+  for i in $(seq 200); do
+    kill -0 "$1" 2> /dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$1" 2> /dev/null; then
+    kill -KILL -- -"$1"
+    wait "$1"
+    return 2
+  fi
+  wait "$1"
+  return 0
 }
