@@ -9,7 +9,6 @@
 #include "test-tracer.h"
 #include "test.h"
 
-#define LOOPTRACE test_build_path("looptrace")
 #define PROG test_build_path("tests/progs/rt_fidelity")
 
 /* Records `rt_fidelity MODE COUNTS` to `out`; returns looptrace's wait
@@ -51,7 +50,7 @@ static const struct tt_span* enclosing(const struct tt_trace* t,
 
 /* Every label the program counted is in the trace exactly as often. */
 static void check_counts(const struct tt_trace* t, const char* counts) {
-  char* text = tt_read_file(counts, NULL);
+  char* text = test_read_file(counts, NULL);
   char* line;
   char* save = NULL;
   int lines = 0;

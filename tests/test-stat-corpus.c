@@ -3,41 +3,16 @@
  * under make check, and the same summary however the input is split), and
  * the benchmark script in its smoke mode.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <unistd.h>
 
 #include "fuzz/stat_fuzz.h"
+#include "lib/files.h"
 #include "test-stat.h"
 #include "test.h"
 
 TEST_IMPL_TIMEOUT(stat_fuzz_corpus, 300) {
-  char dir[4096];
-  char path[8192];
-  struct dirent* e;
-  DIR* d;
-  int files = 0;
-
-  snprintf(dir, sizeof(dir), "%s/tests/fixtures/stat/corpus", test_src_dir());
-  d = opendir(dir);
-  ASSERT_NOT_NULL(d);
-  while ((e = readdir(d)) != NULL) {
-    size_t len;
-    char* data;
-    int rc;
-    if (e->d_name[0] == '.')
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-    data = stat_slurp(path, &len);
-    rc = stat_fuzz_check((const unsigned char*) data, len);
-    if (rc != 0)
-      TEST_FAIL_(
-          "corpus/%s: %s", e->d_name,
-          rc == -EDOM ? "the summary depends on the read size" : strerror(-rc));
-    free(data);
-    files++;
-  }
-  closedir(d);
+  int files = test_replay_corpus("tests/fixtures/stat/corpus", stat_fuzz_check,
+                                 "the summary depends on the read size");
   /* The corpus is there: seeds plus what the fuzzer kept. */
   ASSERT_GE(files, 20);
   return 0;
@@ -61,7 +36,7 @@ TEST_IMPL_TIMEOUT(stat_bench_smoke, 120) {
   snprintf(cmd, sizeof(cmd), "bash '%s/tests/bench-stat.sh' --smoke > '%s'",
            test_src_dir(), out_path);
   status = system(cmd);
-  out = stat_slurp(out_path, NULL);
+  out = test_slurp(out_path, NULL);
   unlink(out_path);
   if (status != 0)
     TEST_FAIL_("bench-stat.sh --smoke: status %d, output:\n%s", status, out);

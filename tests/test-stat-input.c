@@ -29,17 +29,8 @@ static void assert_refused(const void* data, size_t len, const char* why) {
   free(path);
 }
 
-/* Runs stat --json on the given bytes: it must succeed. */
-static cJSON* summary_of(const void* data, size_t len) {
-  char* path = stat_temp(data, len);
-  cJSON* j = stat_json(path);
-  unlink(path);
-  free(path);
-  return j;
-}
-
 #define REFUSED(lit, why) assert_refused(lit, sizeof(lit) - 1, why)
-#define SUMMARY(lit) summary_of(lit, sizeof(lit) - 1)
+#define SUMMARY(lit) stat_json_of(lit, sizeof(lit) - 1)
 
 TEST_IMPL(stat_input_unusable) {
   REFUSED("", "empty file");
@@ -184,7 +175,7 @@ TEST_IMPL(stat_input_nul_bytes) {
       "\"dur\":3,\"pid\":1,\"tid\":1},\n"
       "{\"name\":\"x\",\0\"cat\":\"tick\",\"ph\":\"X\",\"ts\":5,\"dur\":3}\n"
       "]";
-  cJSON* j = summary_of(trace, sizeof(trace) - 1);
+  cJSON* j = stat_json_of(trace, sizeof(trace) - 1);
   ASSERT_EQ(jnum(j, "ticks.count"), 2);
   ASSERT_STR_EQ(jstr(j, "callbacks[0].name"), "a");
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 1);
@@ -210,7 +201,7 @@ TEST_IMPL(stat_input_deep_nesting) {
   memset(p, ']', depth);
   p += depth;
   p += sprintf(p, "}]");
-  j = summary_of(buf, (size_t) (p - buf));
+  j = stat_json_of(buf, (size_t) (p - buf));
   ASSERT_EQ(jnum(j, "ticks.count"), 1);
   ASSERT(jhas_line(j, "warnings", "skipped 1 events that are not valid JSON"));
   cJSON_Delete(j);
@@ -333,16 +324,10 @@ TEST_IMPL(stat_input_control_characters) {
   static const char trace[] =
       "[{\"ph\":\"X\",\"cat\":\"callback\",\"name\":\"evil\\u001b[2Jname\","
       "\"ts\":0,\"dur\":1,\"pid\":1,\"tid\":1,\"args\":{\"kind\":\"a\\nb\"}}]";
-  char* path = stat_temp(trace, sizeof(trace) - 1);
-  struct stat_run r;
-  const char* argv[] = {"stat", path, NULL};
-  stat_run(&r, argv);
-  ASSERT_EQ(r.status, 0);
-  ASSERT_NULL(strchr(r.out, '\033'));
-  ASSERT_NOT_NULL(strstr(r.out, "evil?[2Jname  a?b"));
-  stat_run_free(&r);
-  unlink(path);
-  free(path);
+  char* out = stat_text_of(trace, sizeof(trace) - 1);
+  ASSERT_NULL(strchr(out, '\033'));
+  ASSERT_NOT_NULL(strstr(out, "evil?[2Jname  a?b"));
+  free(out);
   return 0;
 }
 
@@ -409,7 +394,7 @@ TEST_IMPL(stat_input_gzip) {
   cJSON_Delete(j);
   cJSON_Delete(plain);
 
-  gz = stat_slurp(stat_fixture("corpus/seed-threads.json.gz"), &gz_len);
+  gz = test_slurp(stat_fixture("corpus/seed-threads.json.gz"), &gz_len);
   /* Cut in the middle. */
   path = stat_temp(gz, gz_len / 2);
   j = stat_json(path);

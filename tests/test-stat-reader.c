@@ -260,7 +260,7 @@ TEST_IMPL(stat_reader_gzip) {
   size_t gz_len;
   size_t half;
   uint64_t at_flush;
-  char* plain = stat_slurp(stat_fixture("threads.json"), &plain_len);
+  char* plain = test_slurp(stat_fixture("threads.json"), &plain_len);
   char* gz;
   int fd = mkstemp(path);
   int all;
@@ -285,7 +285,7 @@ TEST_IMPL(stat_reader_gzip) {
   ASSERT_UINT_EQ(w.total, plain_len);
   jw_free(&w);
   close(fd);
-  gz = stat_slurp(path, &gz_len);
+  gz = test_slurp(path, &gz_len);
   unlink(path);
   ASSERT_UINT_EQ(gz_len, w.written);
   ASSERT_EQ((unsigned char) gz[0], 0x1f);

@@ -2,14 +2,11 @@
  * example (five pbkdf2 tasks on a pool of four) recorded with
  * `looptrace record`, as JSON and as gzip. Needs BPF privilege.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-stat.h"
+#include "test-tracer.h"
 #include "test.h"
 #include "trace_reader.h"
 
@@ -58,19 +55,6 @@ static int on_event(const struct trace_event* ev, void* arg) {
   return 0;
 }
 
-/* Skips unless BPF tracing can work here. */
-#define REQUIRE_BPF()                                                          \
-  do {                                                                         \
-    struct stat st_;                                                           \
-    if (geteuid() != 0)                                                        \
-      TEST_SKIP_NO_BPF("needs root (CAP_BPF and CAP_PERFMON)");                \
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)                          \
-      TEST_SKIP_NO_BPF("no BTF at /sys/kernel/btf/vmlinux");                   \
-    if (stat("/sys/kernel/tracing/uprobe_events", &st_) != 0 &&                \
-        system("mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null") != 0) \
-      TEST_SKIP_NO_BPF("tracefs is not mounted and cannot be");                \
-  } while (0)
-
 TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   char trace[] = "/tmp/looptrace-stat-threads-XXXXXX";
   /* Longer tasks than the default: the fifth task then waits far longer
@@ -93,7 +77,7 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   int64_t last_wait;
   int fd;
 
-  REQUIRE_BPF();
+  tt_require_bpf();
 
   fd = mkstemp(trace);
   ASSERT_GE(fd, 0);
@@ -119,7 +103,7 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
    * queue wait is the maximum, and far above the others. */
   memset(&tasks, 0, sizeof(tasks));
   tasks.last_task = -1;
-  data = stat_slurp(trace, &len);
+  data = test_slurp(trace, &len);
   trace_reader_init(&reader, on_event, &tasks);
   ASSERT_EQ(trace_reader_feed(&reader, data, len), 0);
   ASSERT_EQ(trace_reader_end(&reader), 0);
@@ -136,49 +120,12 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   return 0;
 }
 
-/* Starts argv[0] with stdin from /dev/null and stdout and stderr to
- * `out` (a path, or NULL for /dev/null). Returns its pid. */
-static pid_t start(const char* const* argv, const char* out) {
-  pid_t pid;
-  fflush(stdout);
-  fflush(stderr);
-  pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int in = open("/dev/null", O_RDONLY);
-    int fd = open(out != NULL ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
-                  0600);
-    dup2(in, STDIN_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    execv(argv[0], (char* const*) argv);
-    _exit(127);
-  }
-  return pid;
-}
-
-/* Waits for pid to exit; returns its exit status, or 128 + signal. */
-static int finish(pid_t pid) {
-  int status;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Waits (up to 60 s: attaching is slow on a loaded machine) until the
- * file at path, written by process pid, holds `needle`. */
-static void wait_for_text(pid_t pid, const char* path, const char* needle) {
-  int i;
-  for (i = 0; i < 1200; i++) {
-    char* text = stat_slurp(path, NULL);
-    int found = strstr(text, needle) != NULL;
-    if (!found && waitpid(pid, NULL, WNOHANG) == pid)
-      TEST_FAIL_("it ended before saying \"%s\": %s", needle, text);
-    free(text);
-    if (found)
-      return;
-    usleep(50000);
-  }
-  TEST_FAIL_("%s never said \"%s\"", path, needle);
+ * file at path holds `needle`. */
+static void wait_for_text(const char* path, const char* needle) {
+  if (tt_wait_for_text(path, needle, 60000) != 0)
+    TEST_FAIL_("%s never said \"%s\": %s", path, needle,
+               test_slurp(path, NULL));
 }
 
 /* Whether Python's gzip and json modules read the file as one JSON array
@@ -198,7 +145,7 @@ static int python_reads(const char* path) {
  * temporary file. */
 static char* copy_of(const char* src, size_t len) {
   size_t n;
-  char* data = stat_slurp(src, &n);
+  char* data = test_slurp(src, &n);
   char* path = stat_temp(data, len != 0 && len < n ? len : n);
   free(data);
   return path;
@@ -235,7 +182,7 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   cJSON* j;
   int fd;
 
-  REQUIRE_BPF();
+  tt_require_bpf();
   fd = mkstemps(gz, 8);
   ASSERT_GE(fd, 0);
   close(fd);
@@ -252,7 +199,7 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   if (r.status != 0)
     TEST_FAIL_("looptrace record: status %d: %s", r.status, r.err);
   stat_run_free(&r);
-  data = stat_slurp(gz, &len);
+  data = test_slurp(gz, &len);
   ASSERT_EQ((unsigned char) data[0], 0x1f);
   ASSERT_EQ((unsigned char) data[1], 0x8b);
   free(data);
@@ -275,11 +222,11 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
    * to the last periodic flush. */
   /* Attached once the server listens: before that its runtime may not
    * be mapped yet, and looptrace rightly finds no probes. */
-  server = start(echo, echo_out);
-  wait_for_text(server, echo_out, "listening on");
+  server = tt_spawn((char* const*) echo, NULL, echo_out);
+  wait_for_text(echo_out, "listening on");
   snprintf(pid_arg, sizeof(pid_arg), "%d", (int) server);
-  tracer = start(rec_pid, err);
-  wait_for_text(tracer, err, "tracing pid");
+  tracer = tt_spawn((char* const*) rec_pid, NULL, err);
+  wait_for_text(err, "tracing pid");
   sleep(2); /* a flush a second */
   snprintf(tmp, sizeof(tmp), "%s.tmp-%d-0", gz, (int) tracer);
   cut = copy_of(tmp, 0);
@@ -290,7 +237,7 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   unlink(cut);
   free(cut);
   kill(tracer, SIGINT);
-  ASSERT_EQ(finish(tracer), 0);
+  ASSERT_EQ(tt_wait(tracer, 60000), 0);
   ASSERT(python_reads(gz));
   j = stat_json(gz);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
@@ -300,15 +247,15 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   /* Stopped by -d. */
   rec_pid[6] = "-d";
   rec_pid[7] = "0.5";
-  tracer = start(rec_pid, err);
-  ASSERT_EQ(finish(tracer), 0);
+  tracer = tt_spawn((char* const*) rec_pid, NULL, err);
+  ASSERT_EQ(tt_wait(tracer, 60000), 0);
   ASSERT(python_reads(gz));
   j = stat_json(gz);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
   cJSON_Delete(j);
 
   kill(server, SIGTERM);
-  finish(server);
+  tt_wait(server, 10000);
   unlink(err);
   unlink(echo_out);
   unlink(gz);

@@ -8,30 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/files.h"
 #include "test.h"
 
 char* stat_slurp(const char* path, size_t* len) {
-  FILE* f = fopen(path, "rb");
-  char* buf = NULL;
-  size_t n = 0;
-  size_t cap = 0;
-  size_t got;
-  if (f == NULL)
-    TEST_FAIL_("cannot open %s: %s", path, strerror(errno));
-  do {
-    if (cap - n < 65536) {
-      cap = cap ? cap * 2 : 65536;
-      buf = realloc(buf, cap + 1);
-      ASSERT_NOT_NULL(buf);
-    }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
-  } while (got > 0);
-  fclose(f);
-  buf[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return buf;
+  return test_slurp(path, len);
 }
 
 void stat_run(struct stat_run* r, const char* const* argv) {
@@ -92,6 +73,28 @@ cJSON* stat_json(const char* path) {
     TEST_FAIL_("looptrace stat --json %s: not JSON: %s", path, r.out);
   stat_run_free(&r);
   return json;
+}
+
+cJSON* stat_json_of(const void* data, size_t len) {
+  char* path = stat_temp(data, len);
+  cJSON* j = stat_json(path);
+  unlink(path);
+  free(path);
+  return j;
+}
+
+char* stat_text_of(const void* data, size_t len) {
+  char* path = stat_temp(data, len);
+  const char* argv[] = {"stat", path, NULL};
+  struct stat_run r;
+  stat_run(&r, argv);
+  if (r.status != 0)
+    TEST_FAIL_("looptrace stat %s: status %d, stderr: %s", path, r.status,
+               r.err);
+  unlink(path);
+  free(path);
+  free(r.err);
+  return r.out;
 }
 
 const char* stat_fixture(const char* name) {

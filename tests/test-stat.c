@@ -255,9 +255,8 @@ TEST_IMPL(stat_node_trace) {
  * after the events (holding brackets and quotes in strings): the same. */
 TEST_IMPL(stat_object_form) {
   size_t len;
-  char* body = stat_slurp(stat_fixture("threads.json"), &len);
+  char* body = test_slurp(stat_fixture("threads.json"), &len);
   char* text;
-  char* path;
   cJSON* j;
   ASSERT_GT(asprintf(&text,
                      "{\"otherData\":{\"note\":\"a ] and a } and \\\" and "
@@ -265,15 +264,12 @@ TEST_IMPL(stat_object_form) {
                      "\"traceEvents\":%s,\"metadata\":[[[{}]]]}",
                      body),
             0);
-  path = stat_temp(text, strlen(text));
-  j = stat_json(path);
+  j = stat_json_of(text, strlen(text));
   ASSERT_EQ(jnum(j, "ticks.count"), 5);
   ASSERT_EQ(jnum(j, "threadpool.peak_concurrency"), 4);
   ASSERT_EQ(jns(j, "recording_us"), 2500000);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
   cJSON_Delete(j);
-  unlink(path);
-  free(path);
   free(text);
   free(body);
   return 0;
@@ -295,8 +291,7 @@ TEST_IMPL(stat_phase_order_libuv_145) {
       "\"pid\":1,\"tid\":1},\n"
       "{\"name\":\"pending\",\"cat\":\"phase\",\"ph\":\"X\",\"ts\":8,\"dur\":1,"
       "\"pid\":1,\"tid\":1,\"args\":{\"after_poll\":true}}]";
-  char* path = stat_temp(trace, sizeof(trace) - 1);
-  cJSON* j = stat_json(path);
+  cJSON* j = stat_json_of(trace, sizeof(trace) - 1);
   ASSERT_STR_EQ(jstr(j, "phases[0].name"), "pending");
   ASSERT_STR_EQ(jstr(j, "phases[1].name"), "poll");
   ASSERT_STR_EQ(jstr(j, "phases[2].name"), "timers");
@@ -307,8 +302,6 @@ TEST_IMPL(stat_phase_order_libuv_145) {
   /* looptrace metadata without drops and no dropped instants: none. */
   ASSERT_EQ(jnum(j, "drops"), 0);
   cJSON_Delete(j);
-  unlink(path);
-  free(path);
   return 0;
 }
 
@@ -328,29 +321,21 @@ TEST_IMPL(stat_drops) {
       "{\"name\":\"looptrace\",\"ph\":\"M\",\"pid\":1,\"tid\":1,"
       "\"args\":{\"drops\":25,\"duration_us\":12}}]";
   char whole[sizeof(cut) + sizeof(final)];
-  char* path = stat_temp(cut, sizeof(cut) - 1);
-  struct stat_run r;
-  const char* argv[] = {"stat", NULL, NULL};
-  cJSON* j = stat_json(path);
+  cJSON* j = stat_json_of(cut, sizeof(cut) - 1);
+  char* out;
   ASSERT_EQ(jnum(j, "drops"), 20);
   ASSERT(jhas_line(j, "warnings", "file ends without ']'"));
   cJSON_Delete(j);
-  argv[1] = path;
-  stat_run(&r, argv);
-  ASSERT_NOT_NULL(strstr(r.out, "drops       20 records lost"));
-  stat_run_free(&r);
-  unlink(path);
-  free(path);
+  out = stat_text_of(cut, sizeof(cut) - 1);
+  ASSERT_NOT_NULL(strstr(out, "drops       20 records lost"));
+  free(out);
 
   snprintf(whole, sizeof(whole), "%s%s", cut, final);
-  path = stat_temp(whole, strlen(whole));
-  j = stat_json(path);
+  j = stat_json_of(whole, strlen(whole));
   ASSERT_EQ(jnum(j, "drops"), 25);
   ASSERT_EQ(jns(j, "recording_us"), 12000);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
   cJSON_Delete(j);
-  unlink(path);
-  free(path);
   return 0;
 }
 
@@ -468,17 +453,11 @@ TEST_IMPL(stat_text_bad_utf8) {
       "\"ts\":0,\"dur\":1,\"pid\":1,\"tid\":1,\"args\":{\"kind\":\"k\"}},\n"
       "{\"ph\":\"X\",\"cat\":\"callback\",\"name\":\"x\xff\xe4\xb8y\","
       "\"ts\":1,\"dur\":1,\"pid\":1,\"tid\":1,\"args\":{\"kind\":\"k\"}}]";
-  char* path = stat_temp(trace, sizeof(trace) - 1);
-  struct stat_run r;
-  const char* argv[] = {"stat", path, NULL};
-  stat_run(&r, argv);
-  ASSERT_EQ(r.status, 0);
-  ASSERT_NULL(strstr(r.out, "\xc2\x9b"));
-  ASSERT_NOT_NULL(strstr(r.out, "a?2Jb     k"));
-  ASSERT_NOT_NULL(strstr(r.out, "x???y     k"));
-  stat_run_free(&r);
-  unlink(path);
-  free(path);
+  char* out = stat_text_of(trace, sizeof(trace) - 1);
+  ASSERT_NULL(strstr(out, "\xc2\x9b"));
+  ASSERT_NOT_NULL(strstr(out, "a?2Jb     k"));
+  ASSERT_NOT_NULL(strstr(out, "x???y     k"));
+  free(out);
   return 0;
 }
 
@@ -501,8 +480,7 @@ TEST_IMPL(stat_cut_begin_end) {
       "\"pid\":1,\"tid\":2,\"args\":{\"incomplete\":true}},\n"
       "{\"ph\":\"E\",\"ts\":3,\"pid\":1,\"tid\":2},\n"
       "{\"ph\":\"E\",\"ts\":4,\"pid\":1,\"tid\":2}]";
-  char* path = stat_temp(trace, sizeof(trace) - 1);
-  cJSON* j = stat_json(path);
+  cJSON* j = stat_json_of(trace, sizeof(trace) - 1);
   ASSERT_EQ(jnum(j, "ticks.count"), 1);
   ASSERT_EQ(jnum(j, "ticks.cut"), 1);
   ASSERT(jnull(j, "ticks.p50_us"));
@@ -524,7 +502,5 @@ TEST_IMPL(stat_cut_begin_end) {
                    "cut"));
   ASSERT(jhas_line(j, "missing", "threadpool.run_us: every work span is cut"));
   cJSON_Delete(j);
-  unlink(path);
-  free(path);
   return 0;
 }

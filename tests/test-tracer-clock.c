@@ -10,7 +10,6 @@
 #include "test-tracer.h"
 #include "test.h"
 
-#define LOOPTRACE test_build_path("looptrace")
 #define CLOCK_SPANS test_build_path("tests/progs/clock_spans")
 
 /* How far a converted time may stray from CLOCK_MONOTONIC, ns. */
@@ -20,20 +19,6 @@
  * error both ways; looser ones (the program was preempted between a
  * reading and the span) still bound it. */
 #define TIGHT_NS 2000
-
-static const cJSON* fact(const struct tt_trace* t, const char* key) {
-  const cJSON* ev;
-  const cJSON* v = NULL;
-  cJSON_ArrayForEach(ev, t->root) {
-    const cJSON* x;
-    if (strcmp(cJSON_GetObjectItem(ev, "name")->valuestring, "looptrace"))
-      continue;
-    x = cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), key);
-    if (x != NULL)
-      v = x;
-  }
-  return v;
-}
 
 /* Records clock_spans for `seconds` with `env`; loads the trace. */
 static void record(const char* seconds, char** env, struct tt_trace* t) {
@@ -54,9 +39,9 @@ static void record(const char* seconds, char** env, struct tt_trace* t) {
 
 /* The clock the runtime should have chosen here (clock.c's rule). */
 static const char* expected_clock(void) {
-  char* src = tt_read_file(
+  char* src = test_read_file(
       "/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
-  char* cpu = tt_read_file("/proc/cpuinfo", NULL);
+  char* cpu = test_read_file("/proc/cpuinfo", NULL);
   int tsc = src != NULL && strncmp(src, "tsc\n", 4) == 0 && cpu != NULL &&
             strstr(cpu, " constant_tsc") != NULL &&
             strstr(cpu, " nonstop_tsc") != NULL;
@@ -73,7 +58,7 @@ static const char* expected_clock(void) {
  * spans (ns), how many those were, and how many spans were checked. */
 static void check_spans(const struct tt_trace* t, int64_t* worst, int* tight,
                         int* total) {
-  int64_t offset = (int64_t) fact(t, "clock_offset_ns")->valuedouble;
+  int64_t offset = (int64_t) tt_fact(t, "clock_offset_ns")->valuedouble;
   const struct tt_span* prev = NULL;
   int i;
 
@@ -176,7 +161,7 @@ TEST_IMPL(tracer_clock_agrees_with_monotonic) {
 
   tt_require_bpf();
   record("3", env, &t);
-  ts_kind = fact(&t, "timestamps");
+  ts_kind = tt_fact(&t, "timestamps");
   ASSERT(cJSON_IsString(ts_kind));
   ASSERT_STR_EQ(ts_kind->valuestring, expected_clock());
   check_spans(&t, &worst, &tight, &total);
@@ -208,7 +193,7 @@ TEST_IMPL(tracer_clock_gettime_forced) {
 
   tt_require_bpf();
   record("1", env, &t);
-  ts_kind = fact(&t, "timestamps");
+  ts_kind = tt_fact(&t, "timestamps");
   ASSERT(cJSON_IsString(ts_kind));
   ASSERT_STR_EQ(ts_kind->valuestring, "clock_gettime");
   check_spans(&t, &worst, &tight, &total);

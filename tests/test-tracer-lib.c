@@ -16,38 +16,7 @@
 extern char** environ;
 
 char* tt_read_file(const char* path, size_t* len) {
-  /* Read to the end: /proc files have no size. */
-  size_t n = 0;
-  size_t cap = 4096;
-  char* buf = malloc(cap + 1);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || buf == NULL) {
-    if (fd >= 0)
-      close(fd);
-    free(buf);
-    return NULL;
-  }
-  for (;;) {
-    ssize_t r;
-    if (n == cap) {
-      char* grown = realloc(buf, cap * 2 + 1);
-      if (grown == NULL)
-        break;
-      buf = grown;
-      cap *= 2;
-    }
-    r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t) r;
-  }
-  close(fd);
-  buf[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return buf;
+  return test_read_file(path, len);
 }
 
 static int64_t us_to_ns(const cJSON* v) {
@@ -73,7 +42,7 @@ static int span_cmp(const void* a, const void* b) {
 
 void tt_load(const char* path, struct tt_trace* t) {
   size_t len;
-  char* text = tt_read_file(path, &len);
+  char* text = test_read_file(path, &len);
   const cJSON* ev;
   const cJSON* first;
   int index = 0;
@@ -175,6 +144,20 @@ void tt_free(struct tt_trace* t) {
   cJSON_Delete(t->root);
   free(t->spans);
   memset(t, 0, sizeof(*t));
+}
+
+const cJSON* tt_fact(const struct tt_trace* t, const char* key) {
+  const cJSON* ev;
+  const cJSON* v = NULL;
+  cJSON_ArrayForEach(ev, t->root) {
+    const cJSON* x;
+    if (strcmp(str_of(ev, "name"), "looptrace") != 0)
+      continue;
+    x = cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), key);
+    if (x != NULL)
+      v = x;
+  }
+  return v;
 }
 
 const char* tt_thread_name(const struct tt_trace* t, int64_t tid) {
@@ -448,7 +431,9 @@ void tt_check(struct tt_trace* t) {
 
 void tt_require_bpf(void) {
   if (geteuid() != 0)
-    TEST_SKIP_NO_BPF("needs root (CAP_BPF and CAP_PERFMON)");
+    TEST_SKIP_NO_BPF(
+        "needs root (CAP_SYS_ADMIN; CAP_BPF and CAP_PERFMON before Linux "
+        "6.16)");
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     TEST_SKIP_NO_BPF("no BTF at /sys/kernel/btf/vmlinux");
   if (access("/sys/kernel/tracing/uprobe_events", F_OK) != 0 &&
@@ -508,7 +493,7 @@ int tt_run(char* const* argv, char* const* env, int timeout_ms, char** output) {
   pid_t pid = tt_spawn(argv, env, out);
   int status = tt_wait(pid, timeout_ms);
   if (output != NULL) {
-    *output = tt_read_file(out, NULL);
+    *output = test_read_file(out, NULL);
     if (*output == NULL)
       *output = strdup("");
   }
@@ -519,7 +504,7 @@ int tt_run(char* const* argv, char* const* env, int timeout_ms, char** output) {
 int tt_wait_for_text(const char* path, const char* text, int timeout_ms) {
   int64_t deadline = now_ms() + timeout_ms;
   while (now_ms() < deadline) {
-    char* s = tt_read_file(path, NULL);
+    char* s = test_read_file(path, NULL);
     int found = s != NULL && strstr(s, text) != NULL;
     free(s);
     if (found)

@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lib/files.h"
 #include "looprt_trace.h"
+
+/* The looptrace binary under test. */
+#define LOOPTRACE test_build_path("looptrace")
 
 /* One X event of a trace, times in integer ns. */
 struct tt_span {
@@ -47,6 +51,10 @@ void tt_free(struct tt_trace* t);
  * recording, flows well formed. Fails the test otherwise. */
 void tt_check(struct tt_trace* t);
 
+/* The `looptrace` fact `key` (TRACE-FORMAT.md: the metadata events named
+ * looptrace, merged, the last one winning), or NULL if no event has it. */
+const cJSON* tt_fact(const struct tt_trace* t, const char* key);
+
 /* The thread_name of `tid`, or NULL. */
 const char* tt_thread_name(const struct tt_trace* t, int64_t tid);
 
@@ -81,7 +89,8 @@ int tt_wait_for_text(const char* path, const char* text, int timeout_ms);
 /* A temporary file name, unique per call. */
 const char* tt_tmp(const char* suffix);
 
-/* Reads a whole file into a malloc'd string (NUL-terminated), or NULL. */
+/* XXX: test_read_file() (lib/files.h) under its old name, kept while
+ * other branches still call it. */
 char* tt_read_file(const char* path, size_t* len);
 
 /* ------------------------------------------------------------------------
