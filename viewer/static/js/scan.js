@@ -29,6 +29,14 @@ const Scan = (() => {
     const first = k.charCodeAt(0);
     (KEY_BYTES[first] || (KEY_BYTES[first] = [])).push([code, Array.from(k, (ch) => ch.charCodeAt(0))]);
   }
+  // The keys fastLine reads, as `"key":`, by their first letter.
+  const KEY_FAST = [];
+  for (const k of ["name", "cat", "ph", "ts", "dur", "pid", "tid", "args", "bind_id",
+                   "flow_in", "flow_out", "s"]) {
+    const first = k.charCodeAt(0);
+    (KEY_FAST[first] || (KEY_FAST[first] = [])).push(
+      { code: KEY[k], bytes: Array.from(`"${k}":`, (ch) => ch.charCodeAt(0)) });
+  }
   function keyCode(b, a, e) {
     const list = KEY_BYTES[b[a]];
     if (list === undefined) return 0;
@@ -275,6 +283,136 @@ const Scan = (() => {
       return i;
     }
 
+    // A line as the tracer writes it, read by one function with locals
+    // only (the reader above keeps its state in closure variables, a
+    // memory write each): no space, keys among those of KEY_FAST, strings
+    // without escapes, times of at most 3 decimals, integer pid, tid and
+    // bind_id. Returns -1 at anything else, and the reader above reads the
+    // line (the table is then unchanged).
+    const numKeyIds = []; // a small integer id -> its key id + 1
+    function fastLine(b, i, end) {
+      let fPh = -1, fTs = NaN, fDur = NaN, fName = 0, fCat = 0, fPid = -1, fTid = -1;
+      let fBind = -1, fScope = 0, fBits = Table.NO_NAME | Table.NO_CAT | Table.ARGS_ONLY;
+      let isCounter = false;
+      kind = -1;
+      cut = 0;
+      pairs = 0;
+      pairsOk = true;
+      argsA = -1;
+      i++;
+      for (;;) {
+        if (b[i] !== QUOTE) return -1;
+        const list = KEY_FAST[b[i + 1]];
+        if (list === undefined) return -1;
+        let key = 0, v = -1;
+        for (let x = 0; x < list.length; x++) {
+          const kb = list[x].bytes;
+          let y = 1;
+          while (y < kb.length && b[i + y] === kb[y]) y++;
+          if (y === kb.length) {
+            key = list[x].code;
+            v = i + y;
+            break;
+          }
+        }
+        if (v < 0) return -1;
+        let c = b[v];
+        if (c === QUOTE) { // a string
+          const a = v + 1;
+          let e = a;
+          for (c = b[e]; c !== QUOTE; c = b[++e]) if (c === BACKSLASH || c < 0x20 || e >= end) return -1;
+          switch (key) {
+            case KEY.name: fName = strings(b, a, e); fBits &= ~Table.NO_NAME; break;
+            case KEY.cat: fCat = strings(b, a, e); fBits &= ~Table.NO_CAT; break;
+            case KEY.ph:
+              if (e - a === 1 && phIds[b[a]] !== undefined) fPh = phIds[b[a]];
+              else if ((fPh = phs(b, a, e)) >= 0 && e - a === 1) phIds[b[a]] = fPh;
+              isCounter = e - a === 1 && b[a] === 67; // "C"
+              break;
+            case KEY.s:
+              fScope = e === a ? 0 : e - a === 1 && (b[a] === 116 || b[a] === 103) ? b[a]
+                : Table.SCOPE_OTHER;
+              break;
+            default: return -1;
+          }
+          v = e + 1;
+        } else if (c >= 48 && c <= 57) { // a number, not negative
+          const d0 = v;
+          let whole = 0;
+          for (; c >= 48 && c <= 57; c = b[++v]) whole = whole * 10 + (c - 48);
+          const digits = v - d0;
+          if ((digits > 1 && b[d0] === 48) || digits > 12) return -1;
+          let frac = 0, decimals = 0;
+          if (c === DOT) {
+            for (c = b[++v]; c >= 48 && c <= 57; c = b[++v]) {
+              frac = frac * 10 + (c - 48);
+              decimals++;
+            }
+            if (decimals === 0 || decimals > 3) return -1;
+          }
+          if (c === 101 || c === 69 || v >= end) return -1;
+          const ns = whole * 1000 + frac * (decimals === 0 ? 1 : decimals === 1 ? 100 : decimals === 2 ? 10 : 1);
+          switch (key) {
+            case KEY.ts: fTs = ns; break;
+            case KEY.dur: fDur = ns; break;
+            case KEY.pid:
+              if (decimals > 0) return -1;
+              if (whole !== lastPid) {
+                lastPid = whole;
+                lastPidId = t.values.get(whole);
+              }
+              fPid = lastPidId;
+              break;
+            case KEY.tid:
+              if (decimals > 0) return -1;
+              if (whole !== lastTid) {
+                lastTid = whole;
+                lastTidId = t.values.get(whole);
+              }
+              fTid = lastTidId;
+              break;
+            case KEY.bind_id: {
+              if (decimals > 0 || whole >= 1 << 24) return -1;
+              let kid = numKeyIds[whole];
+              if (kid === undefined) {
+                kid = numKeys.get(whole);
+                if (kid === undefined) numKeys.set(whole, kid = t.keys.get(String(whole)));
+                numKeyIds[whole] = kid;
+              }
+              fBind = kid;
+              break;
+            }
+            default: return -1;
+          }
+        } else if (c === OPEN_BRACE) {
+          if (key !== KEY.args) return -1;
+          argsA = v;
+          if ((v = argsE = args(b, v, end)) < 0) return -1;
+        } else if (c === 116 && b[v + 1] === 114 && b[v + 2] === 117 && b[v + 3] === 101) {
+          if (key === KEY.flow_in) fBits |= Table.FLOW_IN;
+          else if (key === KEY.flow_out) fBits |= Table.FLOW_OUT;
+          else return -1;
+          v += 4;
+        } else {
+          return -1;
+        }
+        c = b[v];
+        if (c === COMMA) {
+          i = v + 1;
+          continue;
+        }
+        if (c !== CLOSE_BRACE || fPh < 0) return -1;
+        i = v + 1;
+        break;
+      }
+      if (isCounter && !pairsOk) return -1;
+      ph = fPh; ts = fTs; dur = fDur; name = fName; cat = fCat; pid = fPid; tid = fTid;
+      bits = fBits; bind = fBind; id = -1; scope = fScope; bp = 0;
+      commit(b, isCounter);
+      return i;
+    }
+    const phIds = [];
+
     // The value of `key` at i; returns the index after it, or -1.
     function value(b, i, end, key) {
       const c = b[i];
@@ -407,7 +545,10 @@ const Scan = (() => {
       t.line[k] = argsA < 0 ? -1 : Table.keepText(t, b, argsA, argsE);
     }
 
-    return scanLine;
+    return (b, i, end) => {
+      const e = fastLine(b, i, end);
+      return e >= 0 ? e : scanLine(b, i, end);
+    };
   }
 
   // Returns {push(bytes), finish(), count(), bytes()}; finish() gives
@@ -420,7 +561,6 @@ const Scan = (() => {
     const chunks = [];
     let kept = 0;
     let fast = true;
-    let carry = null;
     let opened = false;
     let closed = false;
     let trailingComma = false; // the last line read ended with ','
@@ -431,42 +571,56 @@ const Scan = (() => {
 
     function fallback() {
       fast = false;
-      carry = null;
     }
 
-    // Bytes are gathered into batches of about BATCH: fetch hands over
-    // 64 KB pieces.
-    let pending = [];
-    let pendingLen = 0;
+    // Bytes are gathered in one buffer of about BATCH (fetch hands over
+    // 64 KB pieces) and read up to its last whole line; what is left (a
+    // line not yet whole) moves to the buffer's start. One copy of each
+    // byte, no allocation per batch.
+    let buf = new Uint8Array(BATCH);
+    let bufLen = 0;
     let read = 0; // bytes of whole lines read
     let estimate = 0; // the bytes of the whole file's table, once known
     function push(bytes, last) {
       kept += bytes.length;
       if (kept <= KEEP_LIMIT) chunks.push(bytes);
       else chunks.length = 0;
-      if (!fast) return;
-      pending.push(bytes);
-      pendingLen += bytes.length;
-      if (pendingLen < BATCH && !last) return;
-      const s = join(carry ? [carry].concat(pending) : pending);
-      pending = [];
-      pendingLen = 0;
-      const nl = s.lastIndexOf(NL);
-      if (nl < 0) {
-        carry = s;
-        return;
+      let at = 0;
+      while (fast && at < bytes.length) {
+        const n = Math.min(bytes.length - at, buf.length - bufLen);
+        buf.set(at === 0 && n === bytes.length ? bytes : bytes.subarray(at, at + n), bufLen);
+        bufLen += n;
+        at += n;
+        if (bufLen === buf.length) batch();
       }
-      // A last line without its ',' is the last event: wait for the ']'.
+      if (fast && last && bufLen > 0) batch();
+    }
+
+    // Reads the whole lines in the buffer; finish() reads what is left.
+    function batch() {
+      const s = buf;
+      const nl = s.lastIndexOf(NL, bufLen - 1);
       let end = nl + 1;
-      let j = nl;
-      while (j > 0 && isSpace(s[j - 1])) j--;
-      const ch = j > 0 ? s[j - 1] : COMMA;
-      if (ch !== COMMA && ch !== CLOSE_BRACKET && ch !== OPEN_BRACKET)
-        end = s.lastIndexOf(NL, j - 1) + 1;
-      carry = s.slice(end);
-      lines(s, 0, end);
-      read += end;
-      if (size > 0 && estimate === 0 && fast && t.n >= 1000) {
+      if (nl >= 0) {
+        // A last line without its ',' is the last event: wait for the ']'.
+        let j = nl;
+        while (j > 0 && isSpace(s[j - 1])) j--;
+        const ch = j > 0 ? s[j - 1] : COMMA;
+        if (ch !== COMMA && ch !== CLOSE_BRACKET && ch !== OPEN_BRACKET)
+          end = s.lastIndexOf(NL, j - 1) + 1;
+      }
+      if (end > 0) {
+        lines(s, 0, end);
+        read += end;
+        s.copyWithin(0, end, bufLen);
+        bufLen -= end;
+      }
+      if (bufLen === buf.length) { // one line longer than the buffer
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      if (size > 0 && estimate === 0 && fast && t !== null && t.n >= 1000) {
         const events = Math.ceil((t.n * size) / read * 1.02);
         estimate = events * Table.bytesPerEvent(t);
         if (estimate < budget) Table.reserve(t, events - t.n, true);
@@ -535,11 +689,11 @@ const Scan = (() => {
 
     function finish() {
       push(new Uint8Array(0), true);
-      if (fast && carry !== null && carry.length > 0 && !isBlank(carry)) {
+      const tail = fast ? buf.slice(0, bufLen) : null;
+      buf = null;
+      if (fast && tail.length > 0 && !isBlank(tail)) {
         // The last line had no newline: whole (`]`, or an event and `]`) or
         // cut short (then parseTrace's repair is the rule).
-        const tail = carry;
-        carry = null;
         let z = tail.length;
         while (z > 0 && isSpace(tail[z - 1])) z--;
         if (tail[z - 1] === CLOSE_BRACKET) {

@@ -75,9 +75,10 @@ const Table = (() => {
     t.cap = cap;
   }
 
-  // Gives back the room reserve() made beyond the last event.
+  // Ends the columns at the last event: views, not copies (a copy of a
+  // 5M-event table costs a third of a second; the room left is a few %).
   function trim(t) {
-    for (const key of Object.keys(COLUMNS)) t[key] = t[key].slice(0, t.n);
+    for (const key of Object.keys(COLUMNS)) t[key] = t[key].subarray(0, t.n);
     t.cap = t.n;
   }
 
