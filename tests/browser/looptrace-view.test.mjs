@@ -140,7 +140,8 @@ t.test("a .json.gz trace is sent gzip-encoded and the viewer streams it in", asy
     const st = await page.evaluate(() => window.looptrace.state());
     assert.equal(st.loaded, true, st.error);
     assert.equal(st.events, trace.events.length);
-    assert.equal(st.timings.read, "stream, line by line", "inflated by fetch, parsed as it came");
+    assert.equal(st.timings.read, "worker, stream, line by line",
+                 "inflated by fetch, parsed as it came, in a worker");
     assert.equal(st.flows.chains, 5);
     assertClean(page);
     await page.close();

@@ -173,23 +173,32 @@ t.test("the line-by-line reader agrees with the whole-text parser", async ({ pag
   assert.equal(results["half an event only"].whole.error, "not valid JSON");
 });
 
-t.test("a file read as a stream (the path of files over 16 MB) loads the same", async ({ page }) => {
+t.test("a file read as a stream (the path of files over 16 MB), in a worker or not, loads the same", async ({ page }) => {
   // Multi-byte labels, so UTF-8 sequences are split across stream chunks.
   const text = generateTrace({ labels: ["µs-größe", "日本語のラベル", "emoji 🚀"], intervals: 40 }).text;
   const cut = text.slice(0, Math.floor(text.length * 0.8));
   const results = [];
-  for (const limit of [256e6, 0]) {
-    await page.evaluate((l) => window.looptrace.setWholeTextLimit(l), limit);
+  for (const [limit, worker] of [[256e6, true], [0, true], [0, false]]) {
+    await page.evaluate(([l, w]) => {
+      window.looptrace.setWholeTextLimit(l);
+      window.looptrace.setWorker(w);
+    }, [limit, worker]);
     for (const [name, body] of [["whole.json", text], ["cut.json", cut]]) {
       const st = await openFile(page, name, body);
-      assert.equal(st.timings.read, limit ? "whole text" : "stream, line by line");
+      assert.equal(st.timings.read, limit ? "whole text"
+        : worker ? "worker, stream, line by line" : "stream, line by line");
       results.push({ limit, name, lanes: st.lanes.map((l) => [l.name, l.spans]), warnings: st.warnings,
                      summary: await page.evaluate(() => window.looptrace.summary()) });
     }
   }
-  await page.evaluate(() => window.looptrace.setWholeTextLimit(256e6));
-  assert.deepEqual(results[2], { ...results[0], limit: 0 });
-  assert.deepEqual(results[3], { ...results[1], limit: 0 });
+  await page.evaluate(() => {
+    window.looptrace.setWholeTextLimit(256e6);
+    window.looptrace.setWorker(true);
+  });
+  for (const k of [2, 4]) {
+    assert.deepEqual(results[k], { ...results[0], limit: 0 });
+    assert.deepEqual(results[k + 1], { ...results[1], limit: 0 });
+  }
   assert.equal(results[1].warnings.length, 1);
   assert.ok(results[0].summary.callbacks.some((c) => c.name === "日本語のラベル"));
 });

@@ -36,7 +36,7 @@ t.test("a .json.gz picked in the file dialog shows what its .json shows", async 
     return waitLoads(page, before + 1);
   });
   assert.equal(st.loaded, true, st.error);
-  assert.match(st.timings.read, /^gzip, stream, line by line$/);
+  assert.match(st.timings.read, /^worker, gzip, stream, line by line$/);
   assert.deepEqual(await shown(page), plain);
   assert.ok(gz.length * 5 < trace.text.length, `compressed ${gz.length} of ${trace.text.length} bytes`);
 });
@@ -61,7 +61,8 @@ t.test("served as /trace.json with Content-Encoding: gzip, it streams in", async
   const st = await L(page, () => window.looptrace.state());
   assert.equal(st.loaded, true, st.error);
   assert.equal(st.events, trace.events.length);
-  assert.match(st.timings.read, /^stream, line by line$/, "fetch inflated it; the stream parser read it");
+  assert.match(st.timings.read, /^worker, stream, line by line$/,
+               "fetch inflated it; the stream parser read it, in a worker");
   assertClean(page);
   await page.close();
 });
@@ -72,7 +73,7 @@ t.test("served raw (?trace=x.json.gz, no Content-Encoding), it is found by its m
   const st = await L(page, () => window.looptrace.state());
   assert.equal(st.loaded, true, st.error);
   assert.equal(st.events, trace.events.length);
-  assert.match(st.timings.read, /^gzip, /);
+  assert.match(st.timings.read, /^worker, gzip, /);
   await page.close();
 });
 

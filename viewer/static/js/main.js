@@ -33,7 +33,7 @@ const App = (() => {
   function beginLoad(source) {
     hook.loaded = false;
     if (readyResolve === null) hook.ready = new Promise((r) => { readyResolve = r; });
-    app.timings = { start_ms: performance.now() };
+    app.timings = { start_ms: performance.now(), worker: false };
     app.source = source;
   }
 
@@ -51,6 +51,8 @@ const App = (() => {
     beginLoad(url);
     status(`Fetching ${url} …`);
     try {
+      if (await loadInWorker({ url, wholeTextLimit, budget: tableBudget }, url, quietIfMissing))
+        return;
       const res = await fetch(url, { cache: "no-store" });
       if (!res.ok) {
         if (quietIfMissing) {
@@ -83,6 +85,7 @@ const App = (() => {
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
       if (file.size > wholeTextLimit || await isGzip(file)) {
+        if (await loadInWorker({ file, budget: tableBudget }, file.name, false)) return;
         await loadStream(file.stream(), file.name, file.size);
       } else {
         const text = await file.text();
@@ -107,70 +110,109 @@ const App = (() => {
     return b.length === 2 && b[0] === 0x1f && b[1] === 0x8b;
   }
 
-  // The stream of `first` (a chunk already read) then the rest of `reader`.
-  function rejoin(first, reader) {
-    return new ReadableStream({
-      start(c) { c.enqueue(first); },
-      async pull(c) {
-        const { done, value } = await reader.read();
-        if (done) c.close();
-        else c.enqueue(value);
-      },
-      cancel(why) { return reader.cancel(why); },
+  // Reads a byte stream on the page's thread (where no worker can start),
+  // parsing lines while the rest arrives; `size` is its length if known
+  // (0 if not).
+  async function loadStream(stream, name, size) {
+    const r = await Stream.read(stream, size, tableBudget, (bytes, events, tableBytes) => {
+      status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
+      return heapFull() || tableFull(tableBytes);
     });
+    if (r.stopped) {
+      refuse(r.bytes, r.events, r.stopped);
+      return;
+    }
+    await streamRead(r);
   }
 
-  // Reads a byte stream (gzip is inflated as it comes: a .json.gz is never
-  // whole in memory), parsing lines while the rest arrives; `size` is its
-  // length if known (0 if not).
-  async function loadStream(stream, name, size) {
-    let reader = stream.getReader();
-    let gzip = false;
-    let first = await reader.read();
-    if (!first.done && first.value[0] === 0x1f && first.value[1] === 0x8b) {
-      gzip = true;
-      reader = rejoin(first.value, reader)
-        .pipeThrough(new DecompressionStream("gzip")).getReader();
-      first = await readOrCut(reader);
+  // A stream read (Stream.read's result) is shown.
+  async function streamRead(r) {
+    app.timings.read = (app.timings.worker ? "worker, " : "") + r.read;
+    app.timings.parse_ms = r.parseMs;
+    app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+    await showParsed(r.parsed);
+  }
+
+  function refuse(bytes, events, why) {
+    tooBig(`${(bytes / 1e6).toFixed(0)} MB in (${events.toLocaleString("en-US")} ` +
+           `events), ${why}`);
+  }
+
+  // Loads `job` (load-worker.js's message: a URL or a File) in a worker,
+  // off the page's thread; false when no worker could start (a page opened
+  // from disk may not start one), the page then reads it itself.
+  let useWorker = true;
+  let worker = null;
+  function loadInWorker(job, name, quietIfMissing) {
+    if (!useWorker) return Promise.resolve(false);
+    if (worker !== null) worker.terminate(); // a load still running
+    try {
+      worker = new Worker("js/load-worker.js");
+    } catch (e) {
+      worker = null;
+      return Promise.resolve(false);
     }
-    const parser = Scan.createStreamScanner(gzip ? 0 : size, tableBudget);
-    let bytes = 0;
-    let parseMs = 0;
-    let shown = 0;
-    let cut = null; // why a gzip stream ended early
-    const read = gzip ? () => readOrCut(reader) : () => reader.read();
-    for (let next = first; ; next = await read()) {
-      if (next.cut) cut = next.cut;
-      if (next.done) break;
-      const value = next.value;
-      bytes += value.byteLength;
-      const t = performance.now();
-      parser.push(value);
-      parseMs += performance.now() - t;
-      if (t - shown > 250) {
-        shown = t;
-        status(`Reading ${name}: ${(bytes / 1e6).toFixed(0)} MB …`);
-        const full = heapFull() || tableFull(parser.bytes());
-        if (full !== null) {
-          reader.cancel().catch(() => {});
-          tooBig(`${(bytes / 1e6).toFixed(0)} MB in (${parser.count().toLocaleString("en-US")} ` +
-                 `events), ${full}`);
-          return;
+    const w = worker;
+    return new Promise((resolve) => {
+      let heard = false;
+      const end = (handled) => {
+        w.terminate();
+        if (worker === w) worker = null;
+        resolve(handled);
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        if (!heard) return end(false); // it did not start: the page reads it
+        fail(`could not read ${name}: ${e.message || "the loading worker failed"}`);
+        endLoad();
+        end(true);
+      };
+      w.onmessage = async (e) => {
+        heard = true;
+        if (worker !== w) return end(true); // a newer load took over
+        const m = e.data;
+        switch (m.type) {
+          case "progress": {
+            status(`Reading ${name}: ${(m.bytes / 1e6).toFixed(0)} MB …`);
+            const full = heapFull() || tableFull(m.tableBytes);
+            if (full !== null) {
+              refuse(m.bytes, m.events, full);
+              end(true);
+            }
+            return;
+          }
+          case "stopped":
+            refuse(m.bytes, m.events, tableFull(m.tableBytes));
+            return end(true);
+          case "missing":
+            if (quietIfMissing) {
+              showWelcome();
+              endLoad();
+            } else {
+              fail(`could not fetch ${name}: ${m.status} ${m.statusText}`);
+              endLoad();
+            }
+            return end(true);
+          case "text":
+            end(true);
+            app.timings.fetch_ms = performance.now() - app.timings.start_ms;
+            await loadText(m.text);
+            return;
+          case "done":
+            end(true);
+            app.timings.worker = true;
+            if (m.result.parsed.table) m.result.parsed.table = Table.fromMessage(m.result.parsed.table);
+            await streamRead(m.result);
+            return;
+          default: // "error"
+            end(true);
+            fail(`could not ${job.url !== undefined ? "fetch" : "read"} ${name}: ${m.message}`);
+            endLoad();
         }
-      }
-    }
-    const t = performance.now();
-    const parsed = parser.finish();
-    if (cut !== null) {
-      if (bytes === 0) parsed.error = `not a readable gzip file: ${cut}`;
-      else parsed.warnings.unshift(`the gzip data ends early (recording cut short?): ` +
-                                   `read ${(bytes / 1e6).toFixed(1)} MB of JSON (${cut})`);
-    }
-    app.timings.read = (gzip ? "gzip, " : "") +
-      (parsed.lineByLine ? "stream, line by line" : "stream, whole text");
-    app.timings.parse_ms = parseMs + performance.now() - t;
-    app.timings.fetch_ms = t - app.timings.start_ms;
-    await showParsed(parsed);
+      };
+      // The worker resolves URLs against its own script's: make it whole.
+      w.postMessage(job.url !== undefined ? { ...job, url: new URL(job.url, location.href).href } : job);
+    });
   }
 
   // The tab can hold this share of its JS heap limit in parsed events: the
@@ -207,16 +249,6 @@ const App = (() => {
          "that matter (looptrace record --flight SECONDS); looptrace stat FILE " +
          "summarizes a trace of any size");
     endLoad();
-  }
-
-  // reader.read(), except that a stream that fails (gzip cut short or
-  // corrupt) ends instead: {done: true, cut: the reason}.
-  async function readOrCut(reader) {
-    try {
-      return await reader.read();
-    } catch (e) {
-      return { done: true, cut: e.message || String(e) };
-    }
   }
 
   // Parses a whole text (window.looptrace.loadText).
@@ -667,6 +699,9 @@ const App = (() => {
     // Tests lower them to see the "too big" message on a small trace.
     setHeapShare(share) { heapShare = share; },
     setTableBudget(bytes) { tableBudget = bytes; },
+    // Tests turn it off to read a trace on the page's thread, as a page
+    // opened from disk does.
+    setWorker(on) { useWorker = !!on; },
     showTab,
     loadText(text, name) {
       beginLoad(name || "text");

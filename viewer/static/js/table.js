@@ -261,10 +261,39 @@ const Table = (() => {
     return t;
   }
 
+  // Table `t` as a message for postMessage, and the buffers to transfer
+  // with it (its columns move, not copied); fromMessage() makes the table
+  // again on the other side.
+  function toMessage(t) {
+    const m = { n: t.n, cap: t.cap, objects: t.objects, arena: t.arena, arenaAt: t.arenaAt,
+                arenaBytes: t.arenaBytes, cKey: t.cKey, cVal: t.cVal, cLen: t.cLen };
+    for (const name of ["strings", "keys", "values", "phs"]) m[name] = t[name].list;
+    const transfer = [t.cKey.buffer, t.cVal.buffer];
+    for (const c of t.arena) transfer.push(c.buffer);
+    for (const key of Object.keys(COLUMNS)) {
+      m[key] = t[key];
+      if (!transfer.includes(t[key].buffer)) transfer.push(t[key].buffer);
+    }
+    return { message: m, transfer };
+  }
+
+  function fromMessage(m) {
+    const t = create();
+    for (const name of ["strings", "keys", "values", "phs"]) {
+      const intern = t[name];
+      intern.list.length = 0;
+      intern.ids.clear();
+      for (const v of m[name]) intern.get(v);
+    }
+    for (const key of ["n", "cap", "objects", "arena", "arenaAt", "arenaBytes", "cKey", "cVal",
+                       "cLen"].concat(Object.keys(COLUMNS))) t[key] = m[key];
+    return t;
+  }
+
   return {
     FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, ARGS_ONLY, BIND_STR, ID_STR, SCOPE_OTHER,
     CUT_END, CUT_START,
     create, reserve, trim, bytes, bytesPerEvent, keepText, event, counterPair, add, fromObjects,
-    cutFlags, toNs,
+    cutFlags, toNs, toMessage, fromMessage,
   };
 })();
