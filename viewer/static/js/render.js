@@ -2,11 +2,14 @@
 // headers, lanes of spans, counters, search hits, the selection, flow arrows
 // and the lane names. All trace text goes through fillText (never HTML).
 //
-// Level of detail keeps a frame's work bounded by pixels, not events: each
-// row is binary-searched to the visible window (rows hold disjoint spans,
-// sorted by start and end), and where spans are narrower than a pixel one
-// 1-px column stands for all spans starting in it, found by a second binary
-// search. So a million-span row costs ~width × log(n), whatever the zoom.
+// Level of detail keeps a frame's work bounded by pixels, not events: rows
+// hold disjoint spans, sorted by start and end, and where spans are
+// narrower than a pixel one 1-px column stands for all spans starting in
+// it. A row's lookup table (made on its first frame: the first span ending
+// after each of about n/2 even time steps) finds a time's span in O(1) and
+// a short gallop, so a frame costs ~width × rows whatever the zoom and the
+// row's size. The columns of a row are written as pixels and drawn as one
+// image (a canvas call per column cost more than the rest of the frame).
 "use strict";
 
 const Render = (() => {
@@ -32,6 +35,7 @@ const Render = (() => {
     ctx.textBaseline = "middle";
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, 0, v.width, v.height);
+    columns.frame(v.width);
 
     drawGrid(ctx, v);
     ctx.save();
@@ -54,6 +58,7 @@ const Render = (() => {
         drawRow(ctx, v, m, e.lane.rows[r], y + 1, T.ROW_H - 2,
                 r >= e.lane.depthRows);
       }
+      columns.flush(ctx, m);
       ctx.globalAlpha = 1;
       if (dim) drawHits(ctx, v, m, e, top, st.search);
     }
@@ -83,16 +88,12 @@ const Render = (() => {
         colour = c;
       }
     };
-    // Sub-pixel columns are merged into runs of one colour: one rectangle
-    // for many columns keeps the raster cheap when zoomed out.
-    let runX = -1, runEnd = -1, runC = -1;
-    const flush = () => {
-      if (runX < 0) return;
-      fill(runC);
-      ctx.fillRect(runX, y, runEnd - runX, h);
-      runX = -1;
-    };
-    let i = Model.lowerBound(row.end, t0);
+    // Sub-pixel columns are pixels of the lane's image (columns).
+    const line = columns.line(y, h);
+    const px32 = columns.pixels;
+    const width = columns.width;
+    const rgba = columns.rgba(m);
+    let i = seek(row, t0, 0);
     while (i < n) {
       const st = row.start[i];
       if (st > t1) break;
@@ -100,9 +101,7 @@ const Render = (() => {
       const xa = left + (st - t0) * scale;
       const xb = left + (row.end[i] - t0) * scale;
       if (S.flags[s] & Model.FLAG_INSTANT) {
-        flush();
-        fill(S.colour[s]);
-        diamond(ctx, xa, y + h / 2, h / 2);
+        columns.instant(xa, y + h / 2, h / 2, s); // over the columns
         i++;
         continue;
       }
@@ -114,22 +113,13 @@ const Render = (() => {
         const tMid = t0 + (px + 0.5 - left) / scale;
         let k = i;
         if (row.end[i] < tMid) {
-          const j = Model.gallop(row.end, tMid, i + 1);
+          const j = seek(row, tMid, i + 1);
           if (j < n && row.start[j] <= tMid) k = j;
         }
-        const c = S.colour[row.ids[k]];
-        if (runX >= 0 && runEnd === px && runC === c) {
-          runEnd = px + 1;
-        } else if (!(runX >= 0 && runEnd > px && runC === c)) {
-          flush();
-          runX = px;
-          runEnd = px + 1;
-          runC = c;
-        }
+        if (px >= 0 && px < width) px32[line + px] = rgba[S.colour[row.ids[k]]];
         i = skipColumn(row, i, t0 + (px + 1 - left) / scale);
         continue;
       }
-      flush();
       const c = S.colour[s];
       fill(c);
       const a = Math.max(xa, left - 1);
@@ -150,7 +140,107 @@ const Render = (() => {
       }
       i++;
     }
-    flush();
+  }
+
+  // The pixel columns of a lane's rows: a line of RGBA pixels a row, put
+  // on a scratch canvas of the lane's (one put a lane: a canvas drawn from
+  // and then written is copied) and drawn stretched to each row's height,
+  // unsmoothed: the same pixels as a 1-px rectangle a column. A lane's
+  // instants are drawn after its columns.
+  const columns = (() => {
+    const scratch = []; // a canvas per lane drawn this frame
+    let image = null, lane = 0;
+    const rows = []; // [y, h] of each line
+    const instants = []; // [x, y, r, span]
+    let rgbaOf = null, rgbaTable = null;
+    const api = {
+      pixels: null, width: 0,
+      frame(width) {
+        api.width = Math.max(1, Math.ceil(width));
+        lane = 0;
+      },
+      // The offset in `pixels` of a new line for a row at y, height h.
+      line(y, h) {
+        const k = rows.length / 2;
+        if (image === null || image.width !== api.width || image.height <= k) {
+          const old = image;
+          image = new ImageData(api.width, Math.max(8, old && old.width === api.width ? 2 * old.height : 8, k + 1));
+          api.pixels = new Uint32Array(image.data.buffer);
+          if (old && old.width === api.width) api.pixels.set(new Uint32Array(old.data.buffer));
+        }
+        rows.push(y, h);
+        return k * api.width;
+      },
+      instant(x, y, r, s) { instants.push(x, y, r, s); },
+      // Draws the lane's columns, then its instants.
+      flush(ctx, m) {
+        const n = rows.length / 2;
+        if (n > 0) {
+          const w = api.width;
+          let c = scratch[lane];
+          if (!c || c.width !== w || c.height < image.height) {
+            c = scratch[lane] = document.createElement("canvas");
+            c.width = w;
+            c.height = image.height;
+          }
+          const sctx = c.getContext("2d");
+          sctx.putImageData(image, 0, 0, 0, 0, w, n);
+          const smooth = ctx.imageSmoothingEnabled;
+          ctx.imageSmoothingEnabled = false;
+          for (let k = 0; k < n; k++) ctx.drawImage(c, 0, k, w, 1, 0, rows[2 * k], w, rows[2 * k + 1]);
+          ctx.imageSmoothingEnabled = smooth;
+          api.pixels.fill(0, 0, n * w);
+          rows.length = 0;
+          lane++;
+        }
+        for (let k = 0; k < instants.length; k += 4) {
+          ctx.fillStyle = m.colours[m.spans.colour[instants[k + 3]]];
+          diamond(ctx, instants[k], instants[k + 1], instants[k + 2]);
+        }
+        instants.length = 0;
+      },
+      // The model's colours as RGBA pixels (little-endian: 0xAABBGGRR).
+      rgba(m) {
+        if (rgbaOf !== m.colours) {
+          rgbaOf = m.colours;
+          rgbaTable = new Uint32Array(m.colours.map((css) => {
+            const x = parseInt(css.slice(1), 16);
+            return (0xff000000 | ((x & 0xff) << 16) | (x & 0xff00) | ((x >> 16) & 0xff)) >>> 0;
+          }));
+        }
+        return rgbaTable;
+      },
+    };
+    return api;
+  })();
+
+  // The first index ≥ lo of a span of `row` ending at or after t (rows
+  // are sorted by end too): lowerBound(row.end, t, lo), in O(1) and a short
+  // gallop from the row's lookup table.
+  function seek(row, t, lo) {
+    const lut = row.lut || (row.lut = lookupTable(row));
+    // One step back: a step's start rounded past t must not skip a span.
+    let b = Math.floor((t - lut.t0) / lut.step) - 1;
+    if (b < 0) b = 0;
+    else if (b >= lut.at.length) b = lut.at.length - 1;
+    const from = lut.at[b];
+    return Model.gallop(row.end, t, from > lo ? from : lo);
+  }
+
+  // For about n/2 even steps of the row's time: the first span ending at or
+  // after each step's start (at most 2 spans a step on average).
+  function lookupTable(row) {
+    const n = row.end.length;
+    const t0 = n > 0 ? row.start[0] : 0;
+    const size = Math.max(1, Math.min(1 << 22, n >> 1));
+    const step = n > 0 ? Math.max(1, (row.end[n - 1] - t0) / size) : 1;
+    const at = new Int32Array(size);
+    for (let b = 0, k = 0; b < size; b++) {
+      const t = t0 + b * step;
+      while (k < n && row.end[k] < t) k++;
+      at[b] = k;
+    }
+    return { t0, step, at };
   }
 
   // A cut span (TRACE-FORMAT.md, "Cut spans") gets a torn edge on each cut
@@ -185,7 +275,10 @@ const Render = (() => {
   // or the last one starting inside the column if it reaches beyond it (in
   // a row of disjoint spans only that one can; it must not be lost).
   function skipColumn(row, i, tNext) {
-    const j = Model.gallop(row.start, tNext, i + 1);
+    // The first starting at or after tNext: the first ending at or after
+    // it, or the one after that when it starts before (disjoint spans).
+    const k = seek(row, tNext, i + 1);
+    const j = k < row.end.length && row.start[k] < tNext ? k + 1 : k;
     return j - 1 > i && row.end[j - 1] > tNext ? j - 1 : j;
   }
 
