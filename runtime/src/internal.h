@@ -36,9 +36,11 @@ struct lrt__phases {
 
   /* Poll: where the wait went. */
   uint64_t idle_time_at_poll; /* uv_metrics_idle_time() as poll began */
+  uint64_t idle_time_after;   /* ... as the last poll's wait was sent */
   uint64_t first_io_ts;       /* first callback we dispatched in poll */
   int may_block;              /* poll began seen: its wait is known */
   int wait_sent;
+  int idle_time_after_known; /* idle_time_after is the idle time now */
   int metrics_on;
 
   struct lrt__pending pending_begin; /* head of the pending queue */

@@ -46,7 +46,11 @@
  * The time poll spent blocked in the kernel comes from libuv's
  * UV_METRICS_IDLE_TIME (turned on for the loop by the first session):
  * exact in length; it ends where the first callback we dispatched in poll
- * began, or where poll ended.
+ * began, or where poll ended. Our own timestamps cannot give it: the poll
+ * phase also holds libuv's epoll_ctl calls, its timeout's computation and
+ * the I/O callbacks before ours. uv_metrics_idle_time() takes a mutex
+ * (about 90 instructions), and only poll adds to the idle time, so the
+ * reading taken as a poll's wait is sent serves as the next poll's start.
  *
  * The sentinels exist only while traced: with no tracer attached the loop
  * runs exactly as plain libuv (they are never started). Loop thread only.
@@ -141,7 +145,12 @@ static void send_wait(lrt_loop_t* loop, uint64_t poll_end) {
   p->wait_sent = 1;
   if (!p->may_block)
     return;
-  blocked = uv_metrics_idle_time(&loop->uv) - p->idle_time_at_poll;
+  /* Only called after uv__io_poll() returned, or (a signal's callback)
+   * as it returns: its next addition to the idle time is in the next
+   * poll, after prepare_end_cb. */
+  p->idle_time_after = uv_metrics_idle_time(&loop->uv);
+  p->idle_time_after_known = 1;
+  blocked = p->idle_time_after - p->idle_time_at_poll;
   if (blocked == 0)
     return;
   end = p->first_io_ts != 0 ? p->first_io_ts : poll_end;
@@ -252,6 +261,7 @@ static void arm(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   p->phase = 0;
   /* A poll under way began unseen: its wait is not known. */
   p->may_block = 0;
+  p->idle_time_after_known = 0;
   lrt__spans_reset(loop);
   uv_prepare_start(&p->prepare_end, prepare_end_cb);
   uvq_move_to_tail(uv->prepare_handles, p->prepare_end.queue);
@@ -444,7 +454,9 @@ static void prepare_end_cb(uv_prepare_t* handle) {
    * threads example it read 0 here and poll then slept 60-120 ms, which
    * the trace showed as busy). */
   p->may_block = 1;
-  p->idle_time_at_poll = uv_metrics_idle_time(uv);
+  p->idle_time_at_poll =
+      p->idle_time_after_known ? p->idle_time_after : uv_metrics_idle_time(uv);
+  p->idle_time_after_known = 0;
   p->first_io_ts = 0;
   p->wait_sent = 0;
   /* check_begin must run first in check: move it to the head now, the

@@ -2,7 +2,11 @@
 # run.sh — the benchmarks: what tracing costs, side by side with the
 # alternatives. `make bench` runs it, `make bench-quick` with --quick.
 #
-#   tests/bench/run.sh [--build DIR] [--quick]
+#   tests/bench/run.sh [--build DIR] [--quick] [--only SECTION[,SECTION...]]
+#   --only   runs these sections only (the figures of the others are not
+#            printed): detached libuv tracers collector top export rss
+#            long viewer node stop; e.g. `--only detached,libuv,tracers`
+#            reruns the runtime's and tracers' figures on a quiet machine
 #   BENCH_SMOKE=1 tests/bench/run.sh ...     tiny sizes, one round (the
 #                                            smoke test: figures are noise)
 #
@@ -31,11 +35,25 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$top/build
 mode=full
+sections="detached libuv tracers collector top export rss long viewer node stop"
+only=
+usage="usage: run.sh [--build DIR] [--quick] [--only SECTION[,SECTION...]]
+  sections: ${sections// /, }"
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --quick) mode=quick; shift ;;
-    *) echo "usage: run.sh [--build DIR] [--quick]" >&2; exit 2 ;;
+    --only)
+      [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
+      only=" ${2//,/ } "
+      for s in $only; do
+        case " $sections " in
+          *" $s "*) ;;
+          *) echo "run.sh: no section '$s'" >&2; echo "$usage" >&2; exit 2 ;;
+        esac
+      done
+      shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 [ "${BENCH_SMOKE:-0}" = 1 ] && mode=smoke
@@ -47,14 +65,19 @@ tmp=$bench/tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
 
+# want SECTION: whether SECTION runs (--only).
+want() {
+  [ -z "$only" ] || [[ $only == *" $1 "* ]]
+}
+
 # ---------------------------------------------------------------------------
 # Sizes. Workload sizes are callbacks run: immediates (one per tick),
 # timer fires, pool tasks, echo round trips.
 
 case $mode in
   full)
-    rounds=15 tracer_rounds=5
-    n_immediates=1000000 n_timers=1000000 n_pool=100000 n_echo=100000
+    rounds=15 tracer_rounds=7
+    n_immediates=1000000 n_timers=1000000 n_pool=1000000 n_echo=100000
     n_pool_untraced=1000000
     tracer_workloads="immediates timers pool"
     collector_seconds=10 collector_steps=3
@@ -64,7 +87,7 @@ case $mode in
     callgrind_n=100000 ;;
   quick)
     rounds=3 tracer_rounds=1
-    n_immediates=200000 n_timers=200000 n_pool=30000 n_echo=10000
+    n_immediates=200000 n_timers=200000 n_pool=100000 n_echo=10000
     n_pool_untraced=100000
     tracer_workloads="immediates"
     collector_seconds=0.5 collector_steps=0
@@ -105,10 +128,12 @@ size_of() { # workload -> its size
   eval "echo \$n_$1"
 }
 
-# The untraced comparisons (detached, vs libuv) run ten times as many pool
-# tasks: a run of 100,000 differs from the next by up to 20% with where
-# the worker's wake-ups fall, one of a million by about 5%, and the
-# difference sought is 1%.
+# The untraced comparisons (detached, vs libuv) may run more pool tasks
+# than the traced ones: a run of 100,000 differs from the next by up to
+# 20% with where the worker's wake-ups fall, one of a million by about
+# 5%, and the difference sought is 1%. (The traced runs now use a million
+# too: 100,000 tasks took 15-20 ms, too short for a tracer's cost to
+# stand out of that.)
 untraced_size_of() {
   if [ "$1" = pool ]; then
     echo "$n_pool_untraced"
@@ -250,6 +275,7 @@ say "sizes: immediates $n_immediates, timers $n_timers, pool $n_pool" \
   "($n_pool_untraced untraced)," \
   "echo $n_echo round trips over $echo_connections connections;" \
   "$rounds rounds ($tracer_rounds with tracers)"
+[ -n "$only" ] && say "sections: $only(--only)"
 
 # ---------------------------------------------------------------------------
 # Running one side of a comparison. Each writes the workload's output
@@ -261,14 +287,23 @@ plain() {
 }
 
 # ours WORKLOAD N OUT: under `looptrace record`, started by it; adds
-# records and drops from the trace's final facts.
+# records and drops from the trace's final facts, and `paid`: the records
+# the program handed to the tracer, those read plus those it wrote into
+# the BPF ring that the reader had not read when it stopped (it drains
+# 30 ms after the program exits; a million immediates make 11M records
+# in 0.3 s, about half of them still in the ring then). Dividing by the
+# records read alone doubled the per-record cost on 2026-11-29.
 ours() {
   local trace=$tmp/trace.json
+  local left
   rm -f "$trace"
   "${tools[@]}" "$looptrace" record -q --ring-size "$ring" -o "$trace" -- \
     "${pin[@]}" "$bench/workloads" "$1" "$2" > "$3" 2> "$tmp/looptrace.err" ||
     fail "looptrace record failed: $(cat "$tmp/looptrace.err")"
   trace_facts "$trace" >> "$3"
+  left=$(sed -n 's/.*left in the ring at stop: \([0-9]*\).*/\1/p' \
+    "$tmp/looptrace.err" | tail -n 1)
+  echo "paid: $(($(field records "$3") + ${left:-0}))" >> "$3"
   rm -f "$trace"
 }
 
@@ -364,61 +399,6 @@ if ! "$looptrace" record --help > /dev/null 2>&1 ||
   say "(build/looptrace cannot record yet: its figures are n/a)"
 fi
 
-# ---------------------------------------------------------------------------
-section "detached: built with probes, no tracer / built without probes"
-say "   build/bench/workloads vs build/bench/noprobes/workloads, cpu_ns"
-
-detached_all=()
-for w in immediates timers pool; do
-  n=$(untraced_size_of $w)
-  ratios=()
-  for r in $(seq "$(untraced_rounds_of $w)"); do
-    for side in $(rotate $r probes noprobes); do
-      case $side in
-        probes) plain "$bench/workloads" $w $n "$tmp/probes" ;;
-        noprobes) plain "$bench/noprobes/workloads" $w $n "$tmp/noprobes" ;;
-      esac
-    done
-    a=$(field cpu_ns "$tmp/probes")
-    b=$(field cpu_ns "$tmp/noprobes")
-    ratios+=("$(calc "$a / $b" 4)")
-    say "   $w $n, round $r: $(ms $a) ms / $(ms $b) ms = ${ratios[-1]}"
-  done
-  v=$(printf '%s\n' "${ratios[@]}" | median)
-  put detached_ratio_$w "$(calc "$v" 4)"
-  detached_all+=("$v")
-done
-
-# The same, counted in instructions (callgrind: deterministic, one thread
-# at a time), for each workload: CPU time swings with the machine's other
-# load and, for the pool, with where the worker's wake-ups fall; the
-# instructions much less.
-if command -v valgrind > /dev/null; then
-  for w in immediates timers pool; do
-    n=$callgrind_n
-    [ $w = pool ] && n=$((callgrind_n / 5))
-    for side in probes noprobes; do
-      prog=$bench/workloads
-      [ $side = noprobes ] && prog=$bench/noprobes/workloads
-      UV_THREADPOOL_SIZE=1 valgrind --tool=callgrind \
-        --callgrind-out-file="$tmp/cg.$side" "$prog" $w $n > /dev/null \
-        2> "$tmp/cg.$side.err" ||
-        fail "callgrind failed: $(tail -n 5 "$tmp/cg.$side.err")"
-      eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.$side")"
-    done
-    say "   callgrind, $w $n (whole program):" \
-      "$ir_probes / $ir_noprobes instructions"
-    put detached_instr_ratio_$w "$(calc "$ir_probes / $ir_noprobes" 4)"
-  done
-fi
-put detached_ratio "$(calc "$(printf '%s\n' "${detached_all[@]}" |
-  maximum)" 4)" "worst workload"
-
-# ---------------------------------------------------------------------------
-section "runtime vs libuv: a looprt program / the same work on raw libuv"
-say "   build/bench/workloads vs build/bench/uv_workloads, cpu_ns;" \
-  "echo: server CPU per round trip"
-
 # The CPU time (ns) of every thread of process PID so far.
 process_cpu_ns() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null |
@@ -478,6 +458,65 @@ echo_run() {
   interrupt "$server" || fail "the echo server did not stop"
 }
 
+# ---------------------------------------------------------------------------
+if want detached; then
+section "detached: built with probes, no tracer / built without probes"
+say "   build/bench/workloads vs build/bench/noprobes/workloads, cpu_ns"
+
+detached_all=()
+for w in immediates timers pool; do
+  n=$(untraced_size_of $w)
+  ratios=()
+  for r in $(seq "$(untraced_rounds_of $w)"); do
+    for side in $(rotate $r probes noprobes); do
+      case $side in
+        probes) plain "$bench/workloads" $w $n "$tmp/probes" ;;
+        noprobes) plain "$bench/noprobes/workloads" $w $n "$tmp/noprobes" ;;
+      esac
+    done
+    a=$(field cpu_ns "$tmp/probes")
+    b=$(field cpu_ns "$tmp/noprobes")
+    ratios+=("$(calc "$a / $b" 4)")
+    say "   $w $n, round $r: $(ms $a) ms / $(ms $b) ms = ${ratios[-1]}"
+  done
+  v=$(printf '%s\n' "${ratios[@]}" | median)
+  put detached_ratio_$w "$(calc "$v" 4)"
+  detached_all+=("$v")
+done
+
+# The same, counted in instructions (callgrind: deterministic, one thread
+# at a time), for each workload: CPU time swings with the machine's other
+# load and, for the pool, with where the worker's wake-ups fall; the
+# instructions much less.
+if command -v valgrind > /dev/null; then
+  for w in immediates timers pool; do
+    n=$callgrind_n
+    [ $w = pool ] && n=$((callgrind_n / 5))
+    for side in probes noprobes; do
+      prog=$bench/workloads
+      [ $side = noprobes ] && prog=$bench/noprobes/workloads
+      UV_THREADPOOL_SIZE=1 valgrind --tool=callgrind \
+        --callgrind-out-file="$tmp/cg.$side" "$prog" $w $n > /dev/null \
+        2> "$tmp/cg.$side.err" ||
+        fail "callgrind failed: $(tail -n 5 "$tmp/cg.$side.err")"
+      eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.$side")"
+    done
+    say "   callgrind, $w $n (whole program):" \
+      "$ir_probes / $ir_noprobes instructions"
+    put detached_instr_ratio_$w "$(calc "$ir_probes / $ir_noprobes" 4)"
+  done
+fi
+put detached_ratio "$(calc "$(printf '%s\n' "${detached_all[@]}" |
+  maximum)" 4)" "worst workload"
+
+fi # detached
+
+# ---------------------------------------------------------------------------
+if want libuv; then
+section "runtime vs libuv: a looprt program / the same work on raw libuv"
+say "   build/bench/workloads vs build/bench/uv_workloads, cpu_ns;" \
+  "echo: server CPU per round trip"
+
 libuv_all=()
 for w in immediates timers pool echo; do
   n=$(untraced_size_of $w)
@@ -509,9 +548,13 @@ done
 put runtime_vs_libuv_ratio "$(calc "$(printf '%s\n' "${libuv_all[@]}" |
   maximum)" 4)" "worst workload"
 
+fi # libuv
+
 # ---------------------------------------------------------------------------
+if want tracers; then
 section "tracers: per-event cost of looptrace, bpftrace, LTTng-UST"
-say "   looptrace: (cpu_ns traced - untraced) / records in the trace"
+say "   looptrace: (cpu_ns traced - untraced) / records the program handed"
+say "              over (read into the trace, or left in the ring at stop)"
 say "              (looptrace record --ring-size $ring -o FILE -- CMD)"
 say "   bpftrace:  (cpu_ns traced - untraced) / probe hits; a script"
 say "              counting every per-event probe of $lib"
@@ -522,6 +565,13 @@ say "              every per-event tracepoint to files"
 if [ $tracer_ok = 1 ]; then
   start_sessiond
 fi
+# A figure that cannot be true is not printed: a round whose tracer
+# cost came out at or below zero gives no ratio, and a per-record cost
+# below the spread of the untraced rounds (per record) is printed as
+# "below the noise" and left out of the headline. Every side runs with
+# BENCH_WARMUP_MS (workloads.c): the tracing session starts, and the
+# tracer's attach ends, before the measured interval.
+export BENCH_WARMUP_MS=50
 attached_all=()
 bt_ratio_all=()
 lttng_ratio_all=()
@@ -531,6 +581,8 @@ for w in $tracer_workloads; do
   ours_pe=()
   bt_ratio=()
   lttng_ratio=()
+  untraced=()
+  recs=()
   for r in $(seq $tracer_rounds); do
     for side in $(rotate $r none ours bpftrace lttng_off lttng_on); do
       case $side in
@@ -542,11 +594,13 @@ for w in $tracer_workloads; do
       esac
     done
     none=$(field cpu_ns "$tmp/none")
-    records=$(field records "$tmp/ours")
+    records=$(field paid "$tmp/ours")
     drops=$(field drops "$tmp/ours")
     hits=$(field hits "$tmp/bpftrace")
     lhits=$(field probe_hits "$tmp/lttng_on")
-    [ "${drops:-1}" = 0 ] || say "   (looptrace dropped $drops records)"
+    [ "${drops:-1}" = 0 ] ||
+      say "   (looptrace dropped $drops records: $(sed -n \
+        's/.*records dropped (\(.*\))/\1/p' "$tmp/looptrace.err"))"
     d=$(field discarded "$tmp/lttng_on")
     [ "${d:-1}" = 0 ] || say "   (LTTng discarded $d events)"
     o=$(calc "($(field cpu_ns "$tmp/ours") - $none) / $records" 2)
@@ -554,23 +608,59 @@ for w in $tracer_workloads; do
     l=$(calc "($(field cpu_ns "$tmp/lttng_on") - \
                $(field cpu_ns "$tmp/lttng_off")) / $lhits" 2)
     ours_pe+=("$o")
-    bt_ratio+=("$(calc "$o / $b" 4)")
-    lttng_ratio+=("$(calc "$o / $l" 4)")
+    untraced+=("$none")
+    recs+=("$records")
+    rb=n/a
+    rl=n/a
+    if awk "BEGIN { exit !($o > 0 && $b > 0) }"; then
+      rb=$(calc "$o / $b" 4)
+      bt_ratio+=("$rb")
+    fi
+    if awk "BEGIN { exit !($o > 0 && $l > 0) }"; then
+      rl=$(calc "$o / $l" 4)
+      lttng_ratio+=("$rl")
+    fi
     say "   $w $n, round $r: untraced $(ms $none) ms;" \
       "looptrace $o ns x $records records;" \
       "bpftrace $b ns x $hits hits; LTTng $l ns x $lhits hits" \
-      "(LTTng build untraced $(ms "$(field cpu_ns "$tmp/lttng_off")") ms)"
+      "(LTTng build untraced $(ms "$(field cpu_ns "$tmp/lttng_off")") ms);" \
+      "ratios $rb, $rl"
   done
   v=$(printf '%s\n' "${ours_pe[@]}" | median)
-  put attached_ns_per_event_$w "$(calc "$v" 1)"
-  attached_all+=("$v")
-  v=$(printf '%s\n' "${bt_ratio[@]}" | median)
-  put vs_bpftrace_ratio_$w "$(calc "$v" 4)"
-  bt_ratio_all+=("$v")
-  v=$(printf '%s\n' "${lttng_ratio[@]}" | median)
-  put vs_lttng_ratio_$w "$(calc "$v" 4)"
-  lttng_ratio_all+=("$v")
+  lo=$(printf '%s\n' "${ours_pe[@]}" | sort -g | head -n 1)
+  hi=$(printf '%s\n' "${ours_pe[@]}" | maximum)
+  noise=$(calc "($(printf '%s\n' "${untraced[@]}" | maximum) - \
+    $(printf '%s\n' "${untraced[@]}" | sort -g | head -n 1)) / \
+    $(printf '%s\n' "${recs[@]}" | median)" 1)
+  say "   $w: looptrace's rounds $lo to $hi ns per record; the untraced" \
+    "rounds spread over $noise ns per record"
+  if awk "BEGIN { exit !($v > 0 && $v >= $noise) }"; then
+    put attached_ns_per_event_$w "$(calc "$v" 1)" \
+      "rounds $lo-$hi; noise $noise"
+    attached_all+=("$v")
+  else
+    put attached_ns_per_event_$w "below the noise" \
+      "median $(calc "$v" 1) ns; untraced rounds spread over $noise ns"
+  fi
+  # A ratio needs both costs above zero in a round.
+  if [ ${#bt_ratio[@]} -gt 0 ]; then
+    v=$(printf '%s\n' "${bt_ratio[@]}" | median)
+    put vs_bpftrace_ratio_$w "$(calc "$v" 4)" \
+      "${#bt_ratio[@]} of $tracer_rounds rounds"
+    bt_ratio_all+=("$v")
+  else
+    put vs_bpftrace_ratio_$w "n/a (no round with both costs above zero)"
+  fi
+  if [ ${#lttng_ratio[@]} -gt 0 ]; then
+    v=$(printf '%s\n' "${lttng_ratio[@]}" | median)
+    put vs_lttng_ratio_$w "$(calc "$v" 4)" \
+      "${#lttng_ratio[@]} of $tracer_rounds rounds"
+    lttng_ratio_all+=("$v")
+  else
+    put vs_lttng_ratio_$w "n/a (no round with both costs above zero)"
+  fi
 done
+unset BENCH_WARMUP_MS
 
 # What the runtime itself does per record, counted: callgrind (one thread
 # at a time, deterministic) on each workload with its event sites on and
@@ -677,19 +767,31 @@ if [ $tracer_ok = 1 ]; then
       $recs" 1)" "runtime alone, no tracer"
   fi
 
-  put attached_ns_per_event "$(calc "$(printf '%s\n' "${attached_all[@]}" |
-    maximum)" 1)" "worst workload"
-  put vs_bpftrace_ratio "$(calc "$(printf '%s\n' "${bt_ratio_all[@]}" |
-    maximum)" 4)" "worst workload"
-  put vs_lttng_ratio "$(calc "$(printf '%s\n' "${lttng_ratio_all[@]}" |
-    maximum)" 4)" "worst workload"
+  # headline NAME DECIMALS VALUES...: the worst workload's, of those
+  # that gave a figure.
+  headline() {
+    local name=$1 dec=$2
+    shift 2
+    if [ $# -gt 0 ]; then
+      put "$name" "$(calc "$(printf '%s\n' "$@" | maximum)" "$dec")" \
+        "worst workload"
+    else
+      put "$name" "n/a (no workload gave a figure above the noise)"
+    fi
+  }
+  headline attached_ns_per_event 1 "${attached_all[@]}"
+  headline vs_bpftrace_ratio 4 "${bt_ratio_all[@]}"
+  headline vs_lttng_ratio 4 "${lttng_ratio_all[@]}"
 else
   put attached_ns_per_event "n/a (looptrace record not available)"
   put vs_bpftrace_ratio "n/a (looptrace record not available)"
   put vs_lttng_ratio "n/a (looptrace record not available)"
 fi
 
+fi # tracers
+
 # ---------------------------------------------------------------------------
+if want collector; then
 section "collector: highest rate sustained with no drop"
 say "   looptrace record -o /dev/null --" \
   "workloads spans RATE $collector_seconds"
@@ -751,8 +853,11 @@ else
   put collector_max_events_per_s "n/a (looptrace record not available)"
 fi
 
+fi # collector
+
 # ---------------------------------------------------------------------------
 # (live helper's lines: the cost of `looptrace top`, issue 15.)
+if want top; then
 section "top: the tracer's own CPU at a measured record rate"
 say "   looptrace top --once -i SECONDS+5 -- workloads spans RATE SECONDS;"
 say "   the tracer's utime+stime (/proc/PID/stat) from the program's start"
@@ -816,7 +921,10 @@ else
   put top_cpu_share_per_1m_records_per_s "n/a (looptrace not available)"
 fi
 
+fi # top
+
 # ---------------------------------------------------------------------------
+if want export; then
 section "export: trace JSON written per second"
 say "   build/bench/export_bench $export_records"
 v=()
@@ -833,7 +941,10 @@ else
     "n/a (export_bench: $(head -n 1 "$tmp/export.out"))"
 fi
 
+fi # export
+
 # ---------------------------------------------------------------------------
+if want rss; then
 section "tracer memory: peak RSS recording a busy loop, short vs long"
 say "   maxrss looptrace record -p PID -d SECONDS -o /dev/null," \
   "PID: workloads mixed"
@@ -865,7 +976,10 @@ else
   put tracer_peak_rss_mb "n/a (looptrace record not available)"
 fi
 
+fi # rss
+
 # ---------------------------------------------------------------------------
+if want long; then
 section "long recording and the flight recorder (tests/bench/long.sh)"
 # A busy program (workloads spans, 250,000 records/s) recorded for
 # long_args' --seconds: the tracer's RSS over time and its CPU; then
@@ -894,7 +1008,10 @@ if [ $tracer_ok = 1 ]; then
   done
 fi
 
+fi # long
+
 # ---------------------------------------------------------------------------
+if want viewer; then
 section "viewer: first render of a big trace in headless Chromium"
 # Each size: first render (median of the rounds), then the last round's
 # CPU time to first render, pan/zoom frame p95 (draw + raster), animation
@@ -947,7 +1064,10 @@ if [ "$viewer_big_events" -gt 0 ]; then
   fi
 fi
 
+fi # viewer
+
 # ---------------------------------------------------------------------------
+if want node; then
 section "node: looptrace on stock Node.js through its libuv (node.sh)"
 # What the libuv source costs node, side by side with Node's own trace
 # events (tests/bench/node.sh says how). Left out where node is absent.
@@ -968,7 +1088,10 @@ if command -v node > /dev/null && [ $tracer_ok = 1 ]; then
   done
 fi
 
+fi # node
+
 # ---------------------------------------------------------------------------
+if want stop; then
 section "record: SIGINT to exit under a flood (tests/bench/stop.sh)"
 case $mode in
   full) stop_rounds=20 ;;
@@ -985,6 +1108,8 @@ if [ $tracer_ok = 1 ]; then
   put record_stop_ms_median "$(field record_stop_ms_median "$tmp/stop.out")"
   put record_stop_ms_max "$(field record_stop_ms_max "$tmp/stop.out")"
 fi
+
+fi # stop
 
 # ---------------------------------------------------------------------------
 section "done"
