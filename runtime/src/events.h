@@ -14,37 +14,37 @@
 
 static inline void lrt__ev_loop_start(uint32_t loop, uint64_t ts,
                                       uint32_t uv_version, int pool) {
+  LRT_PROBE3(loop__start, loop, uv_version, pool);
   lrt__emit(LRT_REC_LOOP_START, 0, 0, ts, loop,
             LRT_LOOP_INFO_SET_CLOCK(
                 LRT_LOOP_INFO(uv_version, pool, LRT_TRACE_VERSION),
                 lrt__clock_kind()));
-  LRT_PROBE3(loop__start, loop, uv_version, pool);
 }
 
 static inline void lrt__ev_loop_stop(uint32_t loop, uint64_t ts) {
-  lrt__emit(LRT_REC_LOOP_STOP, 0, 0, ts, loop, 0);
   LRT_PROBE1(loop__stop, loop);
+  lrt__emit(LRT_REC_LOOP_STOP, 0, 0, ts, loop, 0);
 }
 
 /* `flags`: 0 or LRT_BEGUN_EARLIER. */
 static inline void lrt__ev_tick_begin(uint32_t loop, uint64_t tick, uint64_t ts,
                                       uint64_t flags) {
-  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, tick, flags);
   LRT_PROBE2(tick__begin, loop, tick);
+  lrt__emit(LRT_REC_TICK_BEGIN, 0, 0, ts, tick, flags);
 }
 
 static inline void lrt__ev_tick_end(uint32_t loop, uint64_t tick, uint64_t ts,
                                     uint64_t dur) {
-  lrt__emit(LRT_REC_TICK_END, 0, 0, ts, tick, 0);
   LRT_PROBE3(tick__end, loop, tick, dur);
+  lrt__emit(LRT_REC_TICK_END, 0, 0, ts, tick, 0);
 }
 
 /* `flags`: 0 or LRT_BEGUN_EARLIER. */
 static inline void lrt__ev_phase_begin(uint32_t loop, uint64_t tick,
                                        uint8_t phase, uint64_t ts,
                                        uint64_t flags) {
-  lrt__emit(LRT_REC_PHASE, phase, 0, ts, tick, flags);
   LRT_PROBE4(phase__begin, loop, tick, lrt_phase_name(phase), phase);
+  lrt__emit(LRT_REC_PHASE, phase, 0, ts, tick, flags);
 }
 
 /* A probe only: in the record stream the next phase (or the tick's end)
@@ -57,15 +57,15 @@ static inline void lrt__ev_phase_end(uint32_t loop, uint64_t tick,
 /* Poll blocked `blocked` ns from `begin` on. */
 static inline void lrt__ev_wait(uint32_t loop, uint64_t tick, uint64_t begin,
                                 uint64_t blocked) {
-  lrt__emit(LRT_REC_WAIT, 0, 0, begin, tick, blocked);
   LRT_PROBE3(poll__wait, loop, tick, blocked);
+  lrt__emit(LRT_REC_WAIT, 0, 0, begin, tick, blocked);
 }
 
 static inline void lrt__ev_callback_begin(uint8_t kind, const char* label,
                                           uint16_t label_id, uint64_t task,
                                           uint64_t ts) {
-  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, label_id, ts, task, 0);
   LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
+  lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, label_id, ts, task, 0);
 }
 
 /* `kind` 0: a callback too deeply nested to be remembered; then only
@@ -73,33 +73,33 @@ static inline void lrt__ev_callback_begin(uint8_t kind, const char* label,
 static inline void lrt__ev_callback_end(uint8_t kind, const char* label,
                                         uint64_t task, uint64_t ts,
                                         uint64_t dur) {
-  lrt__emit(LRT_REC_CALLBACK_END, kind, 0, ts, task, 0);
   if (kind != 0)
     LRT_PROBE4(callback__end, lrt_callback_kind_name(kind), label, task, dur);
+  lrt__emit(LRT_REC_CALLBACK_END, kind, 0, ts, task, 0);
 }
 
 /* `ts`: when the submit began; `took`: how long it took. */
 static inline void lrt__ev_work_submit(uint8_t kind, const char* label,
                                        uint16_t label_id, uint64_t task,
                                        uint64_t ts, uint64_t took) {
-  lrt__emit(LRT_REC_WORK_SUBMIT, kind, label_id, ts, task, took);
   LRT_PROBE2(work__submit, task, label);
+  lrt__emit(LRT_REC_WORK_SUBMIT, kind, label_id, ts, task, took);
 }
 
 /* `queued`: ns since the submit, 0 if unknown. */
 static inline void lrt__ev_work_start(uint8_t kind, const char* label,
                                       uint16_t label_id, uint64_t task,
                                       uint64_t ts, uint64_t queued) {
-  lrt__emit(LRT_REC_WORK_START, kind, label_id, ts, task, 0);
   LRT_PROBE3(work__start, task, label, queued);
+  lrt__emit(LRT_REC_WORK_START, kind, label_id, ts, task, 0);
 }
 
 /* `ran`: ns since the start, 0 if unknown. */
 static inline void lrt__ev_work_end(uint8_t kind, const char* label,
                                     uint16_t label_id, uint64_t task,
                                     uint64_t ts, uint64_t ran) {
-  lrt__emit(LRT_REC_WORK_END, kind, label_id, ts, task, 0);
   LRT_PROBE3(work__end, task, label, ran);
+  lrt__emit(LRT_REC_WORK_END, kind, label_id, ts, task, 0);
 }
 
 /* A probe only: the completion's callback span is the record. */

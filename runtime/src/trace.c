@@ -40,10 +40,18 @@ _Static_assert(RING_RECORDS <= LRT_RING_MAX_RECORDS, "a tracer reads it all");
 #define LABEL_OVERFLOW_TEXT "(more labels than looprt can name)"
 
 #ifndef LOOPRT_NO_PROBES
-/* The one semaphore of every looprt probe (probes.h). The kernel counts
- * attached probe sites in it. */
-volatile unsigned short lrt__semaphore
-    __attribute__((section(".probes"), used)) = 0;
+/* The semaphores of looprt's probes (probes.h). The kernel counts
+ * attached probe sites in them. */
+union lrt__semaphores lrt__semaphores
+    __attribute__((section(".probes"), used, aligned(4)));
+/* Their names in the probes' notes. */
+__asm__(
+    ".globl lrt__semaphore_events\n"
+    ".hidden lrt__semaphore_events\n"
+    ".set lrt__semaphore_events, lrt__semaphores\n"
+    ".globl lrt__semaphore_flush\n"
+    ".hidden lrt__semaphore_flush\n"
+    ".set lrt__semaphore_flush, lrt__semaphores + 2\n");
 #endif
 
 _Atomic uint32_t lrt__session;
@@ -145,7 +153,7 @@ static struct {
 __attribute__((noinline)) static void fire_batch(const struct lrt_record* rec,
                                                  long count,
                                                  const struct ring* r) {
-  LRT_PROBE3(flush, rec, count * (long) sizeof(*rec), r);
+  LRT_PROBE_FLUSH(rec, count * (long) sizeof(*rec), r);
 }
 
 /* ------------------------------------------------------------------------

@@ -1,16 +1,18 @@
 /* gate_on.c — for build/bench/gated/workloads: the runtime's event sites
- * on for the whole run, as if a tracer were attached, with no tracer (its
- * flush probe fires into nothing); with BENCH_GATE=off in the environment
+ * on for the whole run, as if looptrace were attached (its batch probe's
+ * semaphore raised, the per-event probes' not), with no tracer (the flush
+ * probe fires into nothing); with BENCH_GATE=off in the environment
  * they stay off, so that the same program gives both sides. What the
  * runtime itself does per record, counted by callgrind in `make bench`
  * (attached_instr_per_event_*). */
 #include <stdlib.h>
 #include <string.h>
 
-extern volatile unsigned short lrt__semaphore;
+/* The batch probe's semaphore (runtime/src/trace.c). */
+extern volatile unsigned short lrt__semaphore_flush;
 
 __attribute__((constructor)) static void gate_on(void) {
   const char* gate = getenv("BENCH_GATE");
   if (gate == NULL || strcmp(gate, "off") != 0)
-    lrt__semaphore = 1;
+    lrt__semaphore_flush = 1;
 }

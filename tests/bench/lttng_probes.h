@@ -6,8 +6,9 @@
  * What changes against the normal build:
  * - every LRT_PROBEn(name, ...) is lttng_ust_tracepoint(looprt, name, ...)
  *   (lttng_tp.h), counted in bench_probe_hits();
- * - the event sites' guard stays the shared semaphore, which this build
- *   sets to 1 at start (lttng_tp.c): the runtime computes its events
+ * - the event sites' guard stays the semaphores, the batch probe's of
+ *   which this build sets to 1 at start (lttng_tp.c): the runtime
+ *   computes its events
  *   whether or not LTTng records them, exactly as when looptrace is
  *   attached, and keeps its own buffers (emptied for nobody).
  *
@@ -26,11 +27,20 @@
 
 #include "lttng_tp.h"
 
-/* Defined in runtime/src/trace.c; set by lttng_tp.c. */
-extern volatile unsigned short lrt__semaphore;
+/* Defined in runtime/src/trace.c (as in probes.h); the batch probe's
+ * set by lttng_tp.c. */
+union lrt__semaphores {
+  volatile uint32_t any;
+  struct {
+    volatile unsigned short events;
+    volatile unsigned short flush;
+  } s;
+};
+extern union lrt__semaphores lrt__semaphores;
 
-#define LRT_TRACING() __builtin_expect(lrt__semaphore != 0, 0)
-#define LRT_LISTENERS() lrt__semaphore
+#define LRT_TRACING() __builtin_expect(lrt__semaphores.any != 0, 0)
+#define LRT_LISTENERS() \
+  ((unsigned short) (lrt__semaphores.s.events + lrt__semaphores.s.flush))
 
 /* Tracepoint hits so far (every thread), and the counter behind it. */
 uint64_t bench_probe_hits(void);
@@ -64,5 +74,7 @@ extern _Atomic uint64_t bench__probe_hits;
 #define LRT_PROBE3(name, a, b, c) BENCH_HIT(name, a, b, c)
 #define LRT_PROBE4(name, a, b, c, d) BENCH_HIT(name, a, b, c, d)
 #define LRT_PROBE5(name, a, b, c, d, e) BENCH_HIT(name, a, b, c, d, e)
+#define LRT_PROBE_FLUSH(records, bytes, ring) \
+  BENCH_HIT(flush, records, bytes, ring)
 
 #endif /* BENCH_LTTNG_PROBES_H */

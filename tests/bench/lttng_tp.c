@@ -10,7 +10,8 @@
 
 _Atomic uint64_t bench__probe_hits;
 
-extern volatile unsigned short lrt__semaphore;
+/* The batch probe's semaphore (runtime/src/trace.c). */
+extern volatile unsigned short lrt__semaphore_flush;
 
 uint64_t bench_probe_hits(void) {
   return atomic_load(&bench__probe_hits);
@@ -18,5 +19,5 @@ uint64_t bench_probe_hits(void) {
 
 /* As if a tracer were attached for the whole run. */
 __attribute__((constructor)) static void gate_on(void) {
-  lrt__semaphore = 1;
+  lrt__semaphore_flush = 1;
 }
