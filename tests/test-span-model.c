@@ -97,6 +97,7 @@ static void run_model(struct events* es) {
   struct labels labels;
   struct span_model_opts o;
   struct span_model* m;
+  struct span_thread* t;
   int i;
   recording(&s);
   ASSERT_EQ(labels_init(&labels), 0);
@@ -112,8 +113,8 @@ static void run_model(struct events* es) {
       ASSERT_EQ(labels_chunk(&labels, &s.r[i]), 0);
       continue;
     }
-    ASSERT_EQ(span_model_admit(m, s.r[i].tid), 0);
-    span_model_record(m, &s.r[i]);
+    ASSERT_EQ(span_model_admit(m, s.r[i].tid, &t), 0);
+    span_model_record(m, t, &s.r[i]);
   }
   span_model_finish(m, START + 12000);
   ASSERT_EQ(span_model_error(m), 0);

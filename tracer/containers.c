@@ -5,12 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int array_reserve(void* buf, size_t* cap, size_t need, size_t size) {
+int array_grow(void* buf, size_t* cap, size_t need, size_t size) {
   void** p = buf;
   size_t n = *cap ? *cap : 8;
   void* q;
-  if (need <= *cap)
-    return 0;
   while (n < need) {
     if (n > SIZE_MAX / 2 / size)
       return -ENOMEM;
@@ -204,26 +202,13 @@ int heap_push(struct heap* h, void* item, uint64_t key) {
   return 0;
 }
 
-void* heap_top(const struct heap* h, uint64_t* key) {
-  if (h->len == 0)
-    return NULL;
-  if (key != NULL)
-    *key = h->nodes[0].key;
-  return h->nodes[0].item;
-}
-
-uint64_t heap_key_at(const struct heap* h, size_t i) {
-  return i < h->len ? h->nodes[i].key : UINT64_MAX;
-}
-
-void heap_update(struct heap* h, size_t pos, uint64_t key) {
+void heap_move(struct heap* h, size_t pos, uint64_t key) {
   uint64_t old = h->nodes[pos].key;
   h->nodes[pos].key = key;
   if (key < old)
     sift_up(h, pos);
-  else if (key > old && (heap_key_at(h, 2 * pos + 1) < key ||
-                         heap_key_at(h, 2 * pos + 2) < key))
-    sift_down(h, pos); /* it stays where it is when no child is less */
+  else
+    sift_down(h, pos);
 }
 
 void heap_pop(struct heap* h) {

@@ -16,10 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* array_reserve() when the array has to grow. */
+int array_grow(void* buf, size_t* cap, size_t need, size_t size);
+
 /* Makes *buf (an array of *cap elements of `size` bytes, NULL when *cap
  * is 0) hold at least `need`: grows it by doubling from 8. Returns 0 (the
  * elements kept, *buf may have moved) or -ENOMEM (nothing changed). */
-int array_reserve(void* buf, size_t* cap, size_t need, size_t size);
+static inline int array_reserve(void* buf, size_t* cap, size_t need,
+                                size_t size) {
+  return need <= *cap ? 0 : array_grow(buf, cap, need, size);
+}
 
 /* ------------------------------------------------------------------------
  * Hash table keyed by u64
@@ -83,13 +89,32 @@ void heap_init(struct heap* h, size_t pos_offset);
 int heap_push(struct heap* h, void* item, uint64_t key);
 
 /* The item of the least key, or NULL when empty (and its key in *key). */
-void* heap_top(const struct heap* h, uint64_t* key);
+static inline void* heap_top(const struct heap* h, uint64_t* key) {
+  if (h->len == 0)
+    return NULL;
+  if (key != NULL)
+    *key = h->nodes[0].key;
+  return h->nodes[0].item;
+}
 
-/* The key of the node at `i` (< h->len): UINT64_MAX past the end. */
-uint64_t heap_key_at(const struct heap* h, size_t i);
+/* The key of the node at `i`: UINT64_MAX past the end. */
+static inline uint64_t heap_key_at(const struct heap* h, size_t i) {
+  return i < h->len ? h->nodes[i].key : UINT64_MAX;
+}
 
-/* Sets the key of the item at position `pos` and restores the order. */
-void heap_update(struct heap* h, size_t pos, uint64_t key);
+/* heap_update() when the item has to move. */
+void heap_move(struct heap* h, size_t pos, uint64_t key);
+
+/* Sets the key of the item at position `pos` and restores the order. A
+ * key that grows past no child moves nothing (inline: a merge takes a
+ * thread's records in runs). */
+static inline void heap_update(struct heap* h, size_t pos, uint64_t key) {
+  if (key >= h->nodes[pos].key && heap_key_at(h, 2 * pos + 1) >= key &&
+      heap_key_at(h, 2 * pos + 2) >= key)
+    h->nodes[pos].key = key;
+  else
+    heap_move(h, pos, key);
+}
 
 /* Removes the item of the least key. */
 void heap_pop(struct heap* h);

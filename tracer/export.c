@@ -48,6 +48,14 @@ struct exporter {
   uint64_t pending_drops[DROP_REASONS];
   uint64_t pending_drop_ts;
   struct export_stats stats; /* records, own drops and invalid */
+  /* The thread whose records are being queued, within one call of
+   * export_records(): admitted to the model once, then counted in one
+   * go (run_end()). */
+  struct {
+    struct span_thread* thread; /* NULL: none */
+    uint32_t tid;
+    size_t uncounted; /* records queued after the first */
+  } run;
 };
 
 static uint64_t max_u64(uint64_t a, uint64_t b) {
@@ -63,7 +71,9 @@ static uint64_t rel(const struct exporter* ex, uint64_t ts) {
   return ts > ex->opts.start_ns ? ts - ex->opts.start_ns : 0;
 }
 
-/* The first error of any stage, or 0 (the model's is in ex->error). */
+/* The first error of any stage, or 0 (the model's is in ex->error). A
+ * loop over records checks ex->error only, and this once a batch: the
+ * writer does nothing after a failed write. */
 static int pipeline_error(const struct exporter* ex) {
   if (ex->error != 0)
     return ex->error;
@@ -206,15 +216,45 @@ static int label_pending(const struct exporter* ex,
  * after it waits too: the order is global). */
 static void handle_until(struct exporter* ex, uint64_t limit, size_t max) {
   const struct lrt_record* r;
-  while (max > 0 && !ex->fatal && pipeline_error(ex) == 0 &&
-         (r = ordering_peek(&ex->ordering, limit)) != NULL) {
+  void* thread;
+  if (pipeline_error(ex) != 0)
+    return;
+  while (max > 0 && !ex->fatal && ex->error == 0 &&
+         (r = ordering_peek(&ex->ordering, limit, &thread)) != NULL) {
     if (limit != UINT64_MAX && label_pending(ex, r) &&
         r->ts + EXPORT_LABEL_WAIT_NS >= limit)
       return;
-    span_model_record(ex->model, r);
+    span_model_record(ex->model, thread, r);
     ordering_pop(&ex->ordering);
     max--;
   }
+}
+
+/* Tells the model of the records of the run not counted yet, and ends
+ * it: before the model handles records, and before the call returns. */
+static void run_end(struct exporter* ex) {
+  if (ex->run.uncounted > 0)
+    span_model_admit_more(ex->model, ex->run.thread, ex->run.uncounted);
+  ex->run.uncounted = 0;
+  ex->run.thread = NULL;
+}
+
+/* The model's thread of record `r`: looked up once for a run of records
+ * of one thread. Returns 0, or span_model_admit()'s error. */
+static int admit(struct exporter* ex, const struct lrt_record* r) {
+  struct span_thread* thread;
+  int rc;
+  if (ex->run.thread != NULL && ex->run.tid == r->tid) {
+    ex->run.uncounted++;
+    return 0;
+  }
+  run_end(ex);
+  rc = span_model_admit(ex->model, r->tid, &thread);
+  if (rc == 0) {
+    ex->run.thread = thread;
+    ex->run.tid = r->tid;
+  }
+  return rc;
 }
 
 /* Takes one record (not a label). Returns 0, or -EPROTONOSUPPORT for a
@@ -234,21 +274,23 @@ static int ingest(struct exporter* ex, const struct lrt_record* r,
     return 0;
   }
   ex->seen_ts = max_u64(ex->seen_ts, observed_at(r));
-  rc = span_model_admit(ex->model, r->tid);
+  rc = admit(ex, r);
   if (rc == -ENOSPC) {
     drop_own(ex, r->ts, DROP_TOO_MANY_THREADS);
     return 0;
   }
   if (rc == 0)
-    rc = ordering_push(&ex->ordering, r);
+    rc = ordering_push(&ex->ordering, r, ex->run.thread);
   if (rc != 0) {
     ex->error = rc;
     return 0;
   }
   /* Over the bound, the oldest records are handled now, whatever the
    * window: the order across threads may suffer, memory does not. */
-  if (ex->ordering.len > EXPORT_QUEUE_MAX)
+  if (ex->ordering.len > EXPORT_QUEUE_MAX) {
+    run_end(ex);
     handle_until(ex, UINT64_MAX, EXPORT_QUEUE_MAX / 8);
+  }
   return 0;
 }
 
@@ -308,7 +350,9 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
   size_t i;
   if (ex->fatal)
     return -EPROTONOSUPPORT;
-  for (i = 0; i < n && pipeline_error(ex) == 0; i++) {
+  if (pipeline_error(ex) != 0)
+    return pipeline_error(ex);
+  for (i = 0; i < n && ex->error == 0; i++) {
     const struct lrt_record* r = &records[i];
     int rc;
     ex->stats.records++;
@@ -320,9 +364,12 @@ int export_records(struct exporter* ex, const struct lrt_record* records,
         ex->error = rc;
       continue;
     }
-    if (ingest(ex, r, limit) != 0)
+    if (ingest(ex, r, limit) != 0) {
+      run_end(ex);
       return -EPROTONOSUPPORT;
+    }
   }
+  run_end(ex);
   if (ex->opts.window_ns == 0)
     handle_until(ex, UINT64_MAX, SIZE_MAX);
   return pipeline_error(ex);

@@ -147,27 +147,70 @@ static const char digit_pairs[201] =
     "68697071727374757677787980818283848586878889909192939495969798"
     "99";
 
-char* jw_fmt_u64(char* p, uint64_t v) {
-  char tmp[20];
-  char* t = tmp + sizeof(tmp);
-  size_t n;
-  while (v >= 100) {
-    unsigned pair = (unsigned) (v % 100) * 2;
+/* The number of decimal digits of `v` (1 for 0): from its bit length,
+ * log10(2) ~ 1233 / 4096, corrected by one comparison. */
+static unsigned u64_digits(uint64_t v) {
+  static const uint64_t pow10[20] = {1ull,
+                                     10ull,
+                                     100ull,
+                                     1000ull,
+                                     10000ull,
+                                     100000ull,
+                                     1000000ull,
+                                     10000000ull,
+                                     100000000ull,
+                                     1000000000ull,
+                                     10000000000ull,
+                                     100000000000ull,
+                                     1000000000000ull,
+                                     10000000000000ull,
+                                     100000000000000ull,
+                                     1000000000000000ull,
+                                     10000000000000000ull,
+                                     100000000000000000ull,
+                                     1000000000000000000ull,
+                                     10000000000000000000ull};
+  unsigned t = (unsigned) (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+  unsigned n = t + (v >= pow10[t]);
+  return n != 0 ? n : 1;
+}
+
+/* The digits are written in place, from the last (four at a time, then
+ * two): no copy. */
+static inline char* fmt_u64(char* p, uint64_t v) {
+  char* end = p + u64_digits(v);
+  char* t = end;
+  while (v >= 10000) {
+    unsigned four = (unsigned) (v % 10000);
+    v /= 10000;
+    t -= 4;
+    memcpy(t, digit_pairs + four / 100 * 2, 2);
+    memcpy(t + 2, digit_pairs + four % 100 * 2, 2);
+  }
+  if (v >= 100) {
+    t -= 2;
+    memcpy(t, digit_pairs + v % 100 * 2, 2);
     v /= 100;
-    t -= 2;
-    t[0] = digit_pairs[pair];
-    t[1] = digit_pairs[pair + 1];
   }
-  if (v >= 10) {
-    t -= 2;
-    t[0] = digit_pairs[v * 2];
-    t[1] = digit_pairs[v * 2 + 1];
-  } else {
-    *--t = (char) ('0' + v);
-  }
-  n = (size_t) (tmp + sizeof(tmp) - t);
-  memcpy(p, t, n);
-  return p + n;
+  if (v >= 10)
+    memcpy(t - 2, digit_pairs + v * 2, 2);
+  else
+    t[-1] = (char) ('0' + v);
+  return end;
+}
+
+char* jw_fmt_u64(char* p, uint64_t v) {
+  return fmt_u64(p, v);
+}
+
+char* jw_fmt_us(char* p, uint64_t ns) {
+  uint64_t us = ns / 1000;
+  unsigned frac = (unsigned) (ns - us * 1000);
+  p = fmt_u64(p, us);
+  p[0] = '.';
+  p[1] = (char) ('0' + frac / 100);
+  memcpy(p + 2, digit_pairs + frac % 100 * 2, 2);
+  return p + 4;
 }
 
 /* The length of the valid UTF-8 sequence at s[0..n), or 0 if it is not

@@ -111,15 +111,7 @@ char* jw_fmt_u64(char* p, uint64_t v);
 
 /* `ns` as microseconds with exactly three decimals ("1234.567") at `p`
  * (at most 24 bytes); returns the end. */
-static inline char* jw_fmt_us(char* p, uint64_t ns) {
-  uint64_t frac = ns % 1000;
-  p = jw_fmt_u64(p, ns / 1000);
-  p[0] = '.';
-  p[1] = (char) ('0' + frac / 100);
-  p[2] = (char) ('0' + frac / 10 % 10);
-  p[3] = (char) ('0' + frac % 10);
-  return p + 4;
-}
+char* jw_fmt_us(char* p, uint64_t ns);
 
 /* The longest a JSON string escaped from `n` bytes can be, quotes
  * included: each byte can become "\u00XX" (6 bytes) and an invalid byte

@@ -52,7 +52,7 @@ int labels_chunk(struct labels* ls, const struct lrt_record* r) {
     return 0;
   memcpy(l->done, l->text, len);
   l->done[len] = '\0';
-  l->name_id = (uint64_t) r->label | ++ls->versions << 16;
+  l->name_id = (uint64_t) r->label | ++ls->versions * LABELS_NAME_ID_MIN;
   return 0;
 }
 

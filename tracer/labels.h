@@ -21,6 +21,11 @@
 #define LABEL_TEXT_MAX (LABEL_CHUNKS * LRT_LABEL_CHUNK)
 #define LABEL_IDS 65536
 
+/* Every name_id labels_text() gives is at least this: smaller nonzero
+ * ids are free for names that never change (span_model.c's vocabulary
+ * names). */
+#define LABELS_NAME_ID_MIN ((uint64_t) LABEL_IDS)
+
 struct label;
 
 struct labels {
@@ -37,8 +42,9 @@ int labels_init(struct labels* ls);
 int labels_chunk(struct labels* ls, const struct lrt_record* r);
 
 /* The text of label `id` (NUL-ended), or NULL while it is not complete;
- * NULL for id 0. Sets *name_id (when not NULL) to a nonzero id that
- * stays with this text: it changes if the label is announced again. */
+ * NULL for id 0. Sets *name_id (when not NULL) to an id (at least
+ * LABELS_NAME_ID_MIN) that stays with this text: it changes if the label
+ * is announced again. */
 const char* labels_text(const struct labels* ls, uint16_t id,
                         uint64_t* name_id);
 

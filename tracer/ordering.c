@@ -4,44 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* A record waiting in its thread's queue, with its merge key: the
- * earliest ts of it and of the records after it in the queue (see
- * ordering.h). */
-struct queued {
-  struct lrt_record r;
-  uint64_t key;
-};
-
-/* One thread's records waiting: a ring of `cap` (a power of 2). */
-struct queue {
-  uint64_t tid; /* the key of ordering.queues */
-  struct queued* q;
-  uint32_t head;
-  uint32_t len;
-  uint32_t cap;
-  int32_t heap_pos;  /* in ordering.heap, -1 while empty */
-  uint64_t last_key; /* of the last record queued */
-};
-
 /* The queues are reached through this, so that they do not move when
  * the table grows (the heap points at them). */
 struct queue_ref {
   uint64_t tid;
   struct queue* queue;
 };
-
-static uint64_t head_key(const struct queue* q) {
-  return q->q[q->head].key;
-}
-
-/* The last moment record `r` shows: a wait is reported after the records
- * that followed its start; its key is its end, so that it pulls nothing
- * earlier. */
-static uint64_t key_of(const struct lrt_record* r) {
-  if (r->type != LRT_REC_WAIT)
-    return r->ts;
-  return r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
-}
 
 void ordering_init(struct ordering* o) {
   u64map_init(&o->queues, sizeof(struct queue_ref));
@@ -91,53 +59,23 @@ static int queue_room(struct queue* q) {
   return 0;
 }
 
-int ordering_push(struct ordering* o, const struct lrt_record* r) {
+int ordering_push_new(struct ordering* o, const struct lrt_record* r,
+                      void* tag) {
   struct queue* q = queue_get(o, r->tid);
-  uint32_t mask;
-  uint32_t i;
-  uint32_t back;
-  uint64_t key = key_of(r);
   if (q == NULL || queue_room(q) != 0)
     return -ENOMEM;
-  if (q->len == 0 && heap_push(&o->heap, q, key) != 0)
+  if (q->len == 0 && heap_push(&o->heap, q, ordering_key_of(r)) != 0)
     return -ENOMEM;
-  mask = q->cap - 1;
-  i = (q->head + q->len) & mask;
-  q->q[i].r = *r;
-  q->q[i].key = key;
-  q->last_key = key;
-  for (back = 0; back < q->len && back < ORDERING_REORDER; back++) {
-    i = (i - 1) & mask;
-    if (q->q[i].key <= key)
-      break;
-    q->q[i].key = key;
-  }
-  q->len++;
-  o->len++;
-  /* Its head came earlier. */
-  if (q->len > 1 && head_key(q) == r->ts)
-    heap_update(&o->heap, (size_t) q->heap_pos, head_key(q));
+  ordering_append(o, q, r, tag);
   return 0;
 }
 
-const struct lrt_record* ordering_peek(const struct ordering* o,
-                                       uint64_t limit) {
-  uint64_t key;
-  const struct queue* q = heap_top(&o->heap, &key);
-  if (q == NULL || key >= limit)
-    return NULL;
-  return &q->q[q->head].r;
-}
-
-void ordering_pop(struct ordering* o) {
+void ordering_pop_last(struct ordering* o) {
   struct queue* q = heap_top(&o->heap, NULL);
   q->head = (q->head + 1) & (q->cap - 1);
   q->len--;
   o->len--;
-  if (q->len == 0)
-    heap_pop(&o->heap);
-  else
-    heap_update(&o->heap, 0, head_key(q));
+  heap_pop(&o->heap);
 }
 
 void ordering_sweep(struct ordering* o, uint64_t cutoff) {

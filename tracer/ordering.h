@@ -25,6 +25,25 @@
 /* How far back in a thread's queue an early record pulls the keys. */
 #define ORDERING_REORDER 1024
 
+/* A record waiting in its thread's queue, with its merge key: the
+ * earliest ts of it and of the records after it in the queue. */
+struct queued {
+  struct lrt_record r;
+  uint64_t key;
+};
+
+/* One thread's records waiting: a ring of `cap` (a power of 2). */
+struct queue {
+  uint64_t tid; /* the key of ordering.queues */
+  struct queued* q;
+  uint32_t head;
+  uint32_t len;
+  uint32_t cap;
+  int32_t heap_pos;  /* in ordering.heap, -1 while empty */
+  uint64_t last_key; /* of the last record queued */
+  void* tag;         /* the caller's, for the thread */
+};
+
 struct ordering {
   struct u64map queues; /* a thread's queue by tid */
   struct heap heap;     /* queues holding records, by their oldest key */
@@ -35,17 +54,87 @@ struct ordering {
 /* Sets up an empty ordering (allocates nothing). */
 void ordering_init(struct ordering* o);
 
-/* Queues a copy of `r` (r->tid != 0). Returns 0 or -ENOMEM (then `r` is
- * not queued). */
-int ordering_push(struct ordering* o, const struct lrt_record* r);
+/* ordering_push() to a queue that is empty, full, or not the last one
+ * pushed to. */
+int ordering_push_new(struct ordering* o, const struct lrt_record* r,
+                      void* tag);
+
+/* ordering_pop() of a queue's last record. */
+void ordering_pop_last(struct ordering* o);
+
+/* The merge key of record `r` alone: a wait is reported after the
+ * records that followed its start; its key is its end, so that it pulls
+ * nothing earlier. */
+static inline uint64_t ordering_key_of(const struct lrt_record* r) {
+  if (r->type != LRT_REC_WAIT)
+    return r->ts;
+  return r->arg > UINT64_MAX - r->ts ? UINT64_MAX : r->ts + r->arg;
+}
+
+/* Appends `r` to queue `q` (which has room, and is in the heap). */
+static inline void ordering_append(struct ordering* o, struct queue* q,
+                                   const struct lrt_record* r, void* tag) {
+  uint32_t mask = q->cap - 1;
+  uint32_t i = (q->head + q->len) & mask;
+  uint32_t back;
+  uint64_t key = ordering_key_of(r);
+  q->tag = tag;
+  q->q[i].r = *r;
+  q->q[i].key = key;
+  q->last_key = key;
+  for (back = 0; back < q->len && back < ORDERING_REORDER; back++) {
+    i = (i - 1) & mask;
+    if (q->q[i].key <= key)
+      break;
+    q->q[i].key = key;
+  }
+  q->len++;
+  o->len++;
+  /* Its head came earlier. */
+  if (q->len > 1 && q->q[q->head].key == r->ts)
+    heap_update(&o->heap, (size_t) q->heap_pos, r->ts);
+}
+
+/* Queues a copy of `r` (r->tid != 0) with `tag`, the caller's value for
+ * thread r->tid (the same for all the thread's records while any is
+ * queued; ordering_peek() gives it back). Returns 0 or -ENOMEM (then `r`
+ * is not queued). Inline for the common case: the thread pushed to last,
+ * with room. */
+static inline int ordering_push(struct ordering* o, const struct lrt_record* r,
+                                void* tag) {
+  struct queue* q = o->last;
+  if (q == NULL || q->tid != r->tid || q->len == 0 || q->len == q->cap)
+    return ordering_push_new(o, r, tag);
+  ordering_append(o, q, r, tag);
+  return 0;
+}
 
 /* The next record in time order if its key is older than `limit`, else
- * NULL. Valid until the next ordering_pop() or ordering_push(). */
-const struct lrt_record* ordering_peek(const struct ordering* o,
-                                       uint64_t limit);
+ * NULL; sets *tag to its thread's tag then. Valid until the next
+ * ordering_pop() or ordering_push(). */
+static inline const struct lrt_record* ordering_peek(const struct ordering* o,
+                                                     uint64_t limit,
+                                                     void** tag) {
+  uint64_t key;
+  const struct queue* q = heap_top(&o->heap, &key);
+  if (q == NULL || key >= limit)
+    return NULL;
+  *tag = q->tag;
+  return &q->q[q->head].r;
+}
 
 /* Removes the record ordering_peek() returned. */
-void ordering_pop(struct ordering* o);
+static inline void ordering_pop(struct ordering* o) {
+  struct queue* q = heap_top(&o->heap, NULL);
+  if (q->len == 1) {
+    ordering_pop_last(o);
+    return;
+  }
+  q->head = (q->head + 1) & (q->cap - 1);
+  q->len--;
+  o->len--;
+  heap_update(&o->heap, 0, q->q[q->head].key);
+}
 
 /* Gives back the buffers of the queues empty since `cutoff` (their last
  * record's key is older). */

@@ -54,7 +54,7 @@ struct task {
   uint32_t flags;
 };
 
-struct thread {
+struct span_thread {
   uint32_t tid;
   uint8_t role;  /* enum lrt_thread_role, 0 while unknown */
   uint8_t named; /* its thread_name was emitted */
@@ -82,7 +82,7 @@ struct thread {
 /* An entry of span_model.index. */
 struct thread_ref {
   uint64_t tid; /* the key */
-  struct thread* t;
+  struct span_thread* t;
 };
 
 static const char* const drop_reasons[DROP_REASONS] = {
@@ -115,14 +115,14 @@ struct span_model {
   struct thread_memo* memo;
   struct span_model_stats stats;
   /* Threads: all of them in the order first seen, and an index by tid. */
-  struct thread** threads;
+  struct span_thread** threads;
   size_t nthreads;
   size_t threads_cap;
   struct u64map index;
-  struct thread* recent[64]; /* direct-mapped by tid: a record's thread
+  struct span_thread* recent[64]; /* direct-mapped by tid: a record's thread
                                 is found without hashing */
-  unsigned loops;            /* loop threads named so far */
-  unsigned workers;          /* worker threads named so far */
+  unsigned loops;                 /* loop threads named so far */
+  unsigned workers;               /* worker threads named so far */
   /* Tasks in flight (struct task by id). */
   struct u64map tasks;
   /* Threadpool counters, and when the runtime's last snapshot of them
@@ -139,7 +139,8 @@ struct span_model {
   size_t ends_cap;
   size_t opened_cap;
   size_t sums_cap;
-  char unknown[32]; /* "label N" */
+  char unknown[32];         /* "label N" */
+  struct stat_event hot_ev; /* spans and counters: hot_event() */
 };
 
 /* ------------------------------------------------------------------------
@@ -166,24 +167,49 @@ static uint64_t rel(const struct span_model* m, uint64_t ts) {
   return ts > m->o.start_ns ? ts - m->o.start_ns : 0;
 }
 
-static const char* kind_name(unsigned kind) {
+/* A vocabulary name the model emits and its fixed name_id (stat_event.h:
+ * a writer may keep it escaped). The ids are below LABELS_NAME_ID_MIN, so
+ * never a label's. */
+struct vocab_name {
+  const char* text;
+  uint64_t id;
+};
+
+#define NAME_ID_UNKNOWN 1
+#define NAME_ID_CAT(stat_kind) (8 + (stat_kind))
+#define NAME_ID_PHASE(phase) (16 + (phase))
+#define NAME_ID_KIND(kind) (32 + (kind))
+#define NAME_ID_THREADPOOL 64
+_Static_assert(STAT_KIND_WORK < 8 && LRT_PHASE_MAX <= 16 &&
+                   LRT_CB_KIND_MAX <= 32 &&
+                   NAME_ID_THREADPOOL < LABELS_NAME_ID_MIN,
+               "fixed name ids apart, below the labels'");
+
+static struct vocab_name kind_name(unsigned kind) {
   const char* name = lrt_callback_kind_name(kind);
-  return name != NULL ? name : "unknown";
+  if (name == NULL)
+    return (struct vocab_name){"unknown", NAME_ID_UNKNOWN};
+  return (struct vocab_name){name, NAME_ID_KIND(kind)};
 }
 
-static const char* phase_name(unsigned phase) {
+static struct vocab_name phase_name(unsigned phase) {
   const char* name = lrt_phase_name(phase);
-  return name != NULL ? name : "unknown";
+  if (name == NULL)
+    return (struct vocab_name){"unknown", NAME_ID_UNKNOWN};
+  return (struct vocab_name){name, NAME_ID_PHASE(phase)};
 }
 
 /* The name of label `id`: its text, `fallback` for label 0, "label N"
- * while unknown; *name_id as labels_text() says (0 unless its text). */
+ * while unknown; *name_id as labels_text() says (the fallback's for label
+ * 0, 0 for "label N"). */
 static const char* label_name(struct span_model* m, uint16_t id,
-                              const char* fallback, uint64_t* name_id) {
+                              struct vocab_name fallback, uint64_t* name_id) {
   const char* text;
   *name_id = 0;
-  if (id == 0)
-    return fallback;
+  if (id == 0) {
+    *name_id = fallback.id;
+    return fallback.text;
+  }
   text = labels_text(m->o.labels, id, name_id);
   if (text != NULL)
     return text;
@@ -206,11 +232,35 @@ static void event_init(const struct span_model* m, struct stat_event* ev,
   ev->cat = "";
 }
 
+/* An event made often (a span, a counter) of thread `tid`, to fill: in
+ * m->hot_ev, the fields before `facts` cleared, those from it on never
+ * set, so zero (stat_event.h). */
+static struct stat_event* hot_event(struct span_model* m,
+                                    enum stat_event_type type, uint32_t tid) {
+  struct stat_event* ev = &m->hot_ev;
+  memset(ev, 0, offsetof(struct stat_event, facts));
+  ev->type = type;
+  ev->pid = m->o.pid;
+  ev->tid = tid;
+  ev->name = "";
+  ev->cat = "";
+  return ev;
+}
+
+/* A span of thread `tid`, to fill. */
+static struct stat_event* span_event(struct span_model* m, uint32_t tid) {
+  struct stat_event* ev = hot_event(m, STAT_EV_SPAN, tid);
+  ev->has_ts = 1;
+  ev->has_dur = 1;
+  ev->has_args = 1;
+  return ev;
+}
+
 static void emit(struct span_model* m, const struct stat_event* ev) {
   m->o.emit(ev, m->o.emit_arg);
 }
 
-static void name_thread(struct span_model* m, struct thread* t,
+static void name_thread(struct span_model* m, struct span_thread* t,
                         const char* name, unsigned number,
                         unsigned sort_index) {
   struct stat_event ev;
@@ -229,7 +279,7 @@ static void name_thread(struct span_model* m, struct thread* t,
 }
 
 /* A loop thread is named when first seen as one. */
-static void ensure_loop(struct span_model* m, struct thread* t) {
+static void ensure_loop(struct span_model* m, struct span_thread* t) {
   if (t->role == 0 || t->role == LRT_THREAD_OTHER)
     t->role = LRT_THREAD_LOOP;
   if (t->named || t->role != LRT_THREAD_LOOP)
@@ -239,7 +289,7 @@ static void ensure_loop(struct span_model* m, struct thread* t) {
 }
 
 /* Workers are numbered in the order they first run a task. */
-static void ensure_worker(struct span_model* m, struct thread* t) {
+static void ensure_worker(struct span_model* m, struct span_thread* t) {
   if (t->role == 0 || t->role == LRT_THREAD_OTHER)
     t->role = LRT_THREAD_WORKER;
   if (t->named || t->role != LRT_THREAD_WORKER)
@@ -249,14 +299,14 @@ static void ensure_worker(struct span_model* m, struct thread* t) {
 }
 
 static void emit_counter(struct span_model* m, uint64_t ts, uint32_t tid) {
-  struct stat_event ev;
-  event_init(m, &ev, STAT_EV_COUNTER, tid);
-  ev.name = TRACE_COUNTER_THREADPOOL;
-  ev.has_ts = 1;
-  ev.ts_ns = (int64_t) rel(m, ts);
-  ev.counter.queued = m->queued;
-  ev.counter.running = m->running;
-  emit(m, &ev);
+  struct stat_event* ev = hot_event(m, STAT_EV_COUNTER, tid);
+  ev->name = TRACE_COUNTER_THREADPOOL;
+  ev->name_id = NAME_ID_THREADPOOL;
+  ev->has_ts = 1;
+  ev->ts_ns = (int64_t) rel(m, ts);
+  ev->counter.queued = m->queued;
+  ev->counter.running = m->running;
+  emit(m, ev);
 }
 
 /* Moves the threadpool counters by (dq, dr) for an event at `ts` and
@@ -365,8 +415,10 @@ static int cut_bits(unsigned flags) {
 static void callback_event(struct span_model* m, const struct span* s,
                            struct stat_event* ev) {
   struct task* tk;
-  ev->name = label_name(m, s->label, kind_name(s->kind), &ev->name_id);
-  ev->args.cb_kind = kind_name(s->kind);
+  struct vocab_name kind = kind_name(s->kind);
+  ev->name = label_name(m, s->label, kind, &ev->name_id);
+  ev->args.cb_kind = kind.text;
+  ev->args.cb_kind_id = kind.id;
   if (s->id == 0 || !lrt_callback_kind_is_completion(s->kind))
     return;
   tk = task_find(m, s->id);
@@ -381,7 +433,7 @@ static void callback_event(struct span_model* m, const struct span* s,
 }
 
 /* Emits span `s` of thread `t`, `dur` long as printed. */
-static void emit_span(struct span_model* m, const struct thread* t,
+static void emit_span(struct span_model* m, const struct span_thread* t,
                       const struct span* s, uint64_t dur) {
   static const char* const cats[] = {
       [SPAN_TICK] = TRACE_CAT_TICK,     [SPAN_PHASE] = TRACE_CAT_PHASE,
@@ -393,41 +445,47 @@ static void emit_span(struct span_model* m, const struct thread* t,
       [SPAN_WAIT] = STAT_KIND_WAIT,     [SPAN_CALLBACK] = STAT_KIND_CALLBACK,
       [SPAN_SUBMIT] = STAT_KIND_SUBMIT,
   };
-  struct stat_event ev;
-  event_init(m, &ev, STAT_EV_SPAN, t->tid);
-  ev.has_ts = 1;
-  ev.has_dur = 1;
-  ev.has_args = 1;
-  ev.ts_ns = (int64_t) rel(m, s->ts);
-  ev.dur_ns = (int64_t) dur;
-  ev.cat = cats[s->type];
-  ev.kind = kinds[s->type];
-  ev.args.cut = cut_bits(s->flags);
+  struct stat_event* ev = span_event(m, t->tid);
+  ev->ts_ns = (int64_t) rel(m, s->ts);
+  ev->dur_ns = (int64_t) dur;
+  ev->cat = cats[s->type];
+  ev->kind = kinds[s->type];
+  ev->cat_id = NAME_ID_CAT(ev->kind);
+  ev->args.cut = cut_bits(s->flags);
   switch (s->type) {
   case SPAN_TICK:
   case SPAN_PHASE:
-    ev.name = s->type == SPAN_TICK ? TRACE_CAT_TICK : phase_name(s->kind);
-    ev.args.has_tick = 1;
-    ev.args.tick = (int64_t) s->id;
-    ev.args.after_poll = (s->flags & SPAN_AFTER_POLL) != 0;
+    if (s->type == SPAN_TICK) {
+      ev->name = TRACE_CAT_TICK;
+      ev->name_id = ev->cat_id;
+    } else {
+      struct vocab_name phase = phase_name(s->kind);
+      ev->name = phase.text;
+      ev->name_id = phase.id;
+    }
+    ev->args.has_tick = 1;
+    ev->args.tick = (int64_t) s->id;
+    ev->args.after_poll = (s->flags & SPAN_AFTER_POLL) != 0;
     break;
   case SPAN_WAIT:
-    ev.name = TRACE_CAT_WAIT;
+    ev->name = TRACE_CAT_WAIT;
+    ev->name_id = ev->cat_id;
     break;
   case SPAN_CALLBACK:
-    callback_event(m, s, &ev);
+    callback_event(m, s, ev);
     break;
   case SPAN_SUBMIT:
-    ev.name = TRACE_CAT_SUBMIT;
-    ev.bind_id = s->id;
-    ev.flow_out = 1;
-    ev.args.has_task = 1;
-    ev.args.task = s->id;
-    ev.args.label =
-        label_name(m, s->label, kind_name(s->kind), &ev.args.label_id);
+    ev->name = TRACE_CAT_SUBMIT;
+    ev->name_id = ev->cat_id;
+    ev->bind_id = s->id;
+    ev->flow_out = 1;
+    ev->args.has_task = 1;
+    ev->args.task = s->id;
+    ev->args.label =
+        label_name(m, s->label, kind_name(s->kind), &ev->args.label_id);
     break;
   }
-  emit(m, &ev);
+  emit(m, ev);
 }
 
 /* Whether span `a` is emitted before span `b`: by start, then longest
@@ -470,7 +528,8 @@ static int skip_empty_cut(const struct span* s) {
 /* Marks wait `w` to be left out if it overlaps another span of its poll
  * phase: the loop cannot run a callback while blocked, so records were
  * lost around it. */
-static void check_wait(struct span_model* m, struct thread* t, uint32_t w) {
+static void check_wait(struct span_model* m, struct span_thread* t,
+                       uint32_t w) {
   struct span* wait = &t->group[w];
   uint32_t i;
   for (i = 0; i < t->group_len; i++) {
@@ -486,7 +545,7 @@ static void check_wait(struct span_model* m, struct thread* t, uint32_t w) {
 }
 
 /* Sorts the group's indexes into m->order, in the order of emission. */
-static void sort_group(struct span_model* m, struct thread* t) {
+static void sort_group(struct span_model* m, struct span_thread* t) {
   uint32_t n = t->group_len;
   uint32_t i;
   for (i = 0; i < n; i++) {
@@ -512,7 +571,7 @@ static void sort_group(struct span_model* m, struct thread* t) {
 
 /* Emits the sorted group, walking it with the ends of the enclosing
  * spans: a span that outlives its parent is cut at the parent's end. */
-static void emit_sorted(struct span_model* m, struct thread* t) {
+static void emit_sorted(struct span_model* m, struct span_thread* t) {
   uint32_t sp = 0;
   uint32_t i;
   for (i = 0; i < t->group_len; i++) {
@@ -543,7 +602,7 @@ static void emit_sorted(struct span_model* m, struct thread* t) {
 }
 
 /* Emits the thread's group (its spans are all closed) and empties it. */
-static void flush_group(struct span_model* m, struct thread* t) {
+static void flush_group(struct span_model* m, struct span_thread* t) {
   size_t n = t->group_len;
   if (n == 0)
     return;
@@ -564,16 +623,16 @@ static void flush_group(struct span_model* m, struct thread* t) {
 }
 
 /* The innermost open span, or -1. */
-static int32_t top(const struct thread* t) {
+static int32_t top(const struct span_thread* t) {
   return t->depth > 0 ? t->stack[t->depth - 1] : -1;
 }
 
 /* Adds a span under `parent` (an index or -1) to the group, open and on
  * the stack if `open`; returns its index or -1. It starts no earlier
  * than its parent nor the recording. */
-static int32_t add_span(struct span_model* m, struct thread* t, int32_t parent,
-                        uint8_t type, uint8_t kind, uint16_t label, uint64_t id,
-                        uint64_t ts, int open) {
+static int32_t add_span(struct span_model* m, struct span_thread* t,
+                        int32_t parent, uint8_t type, uint8_t kind,
+                        uint16_t label, uint64_t id, uint64_t ts, int open) {
   struct span* s;
   if (t->depth >= TRACE_MAX_DEPTH) {
     m->stats.invalid++;
@@ -613,14 +672,14 @@ static int32_t add_span(struct span_model* m, struct thread* t, int32_t parent,
 }
 
 /* Closes the innermost open span at `ts`. */
-static void close_top(struct thread* t, uint64_t ts, uint8_t flags) {
+static void close_top(struct span_thread* t, uint64_t ts, uint8_t flags) {
   struct span* s = &t->group[t->stack[--t->depth]];
   s->end = max_u64(ts, s->ts);
   s->flags = (uint8_t) ((s->flags & ~SPAN_OPEN) | flags);
 }
 
 /* Closes every open span at `ts` and emits the group. */
-static void close_all(struct span_model* m, struct thread* t, uint64_t ts,
+static void close_all(struct span_model* m, struct span_thread* t, uint64_t ts,
                       uint8_t flags) {
   while (t->depth > 0)
     close_top(t, ts, flags);
@@ -630,7 +689,7 @@ static void close_all(struct span_model* m, struct thread* t, uint64_t ts,
 
 /* Closes the spans above the open tick: a phase ends normally, anything
  * else (its end was lost) is incomplete. */
-static void close_to_tick(struct thread* t, uint64_t ts) {
+static void close_to_tick(struct span_thread* t, uint64_t ts) {
   while (t->depth > 1) {
     const struct span* s = &t->group[t->stack[t->depth - 1]];
     close_top(t, ts, s->type == SPAN_PHASE ? 0 : SPAN_CUT_END);
@@ -640,7 +699,8 @@ static void close_to_tick(struct thread* t, uint64_t ts) {
 /* Emits the group of thread `t` now, though spans are open (a tick that
  * does not end, or too many spans held): they are cut at `ts` and go on
  * as new spans cut at their start, nested as before. */
-static void split_group(struct span_model* m, struct thread* t, uint64_t ts) {
+static void split_group(struct span_model* m, struct span_thread* t,
+                        uint64_t ts) {
   struct {
     uint64_t id;
     uint16_t label;
@@ -680,7 +740,7 @@ static void split_group(struct span_model* m, struct thread* t, uint64_t ts) {
 /* Keeps the spans held within EXPORT_SPANS_MAX: the largest group is
  * emitted, cut, at its thread's last moment seen. */
 static void bound_spans(struct span_model* m) {
-  struct thread* big = NULL;
+  struct span_thread* big = NULL;
   size_t i;
   for (i = 0; i < m->nthreads; i++)
     if (big == NULL || m->threads[i]->group_len > big->group_len)
@@ -689,7 +749,7 @@ static void bound_spans(struct span_model* m) {
     split_group(m, big, big->last_ts);
 }
 
-static void tick_begin(struct span_model* m, struct thread* t,
+static void tick_begin(struct span_model* m, struct span_thread* t,
                        const struct lrt_record* r) {
   if (t->depth > 0)
     close_all(m, t, r->ts, SPAN_CUT_END);
@@ -701,7 +761,7 @@ static void tick_begin(struct span_model* m, struct thread* t,
     t->group[t->tick].flags |= SPAN_CUT_START;
 }
 
-static void tick_end(struct span_model* m, struct thread* t,
+static void tick_end(struct span_model* m, struct span_thread* t,
                      const struct lrt_record* r) {
   if (t->tick < 0)
     return;
@@ -715,7 +775,7 @@ static void tick_end(struct span_model* m, struct thread* t,
   flush_group(m, t);
 }
 
-static void phase_begin(struct span_model* m, struct thread* t,
+static void phase_begin(struct span_model* m, struct span_thread* t,
                         const struct lrt_record* r) {
   int32_t i;
   uint8_t flags = 0;
@@ -747,7 +807,7 @@ static void phase_begin(struct span_model* m, struct thread* t,
 }
 
 /* The wait goes into the tick's latest poll phase, inside its bounds. */
-static void wait_span(struct span_model* m, struct thread* t,
+static void wait_span(struct span_model* m, struct span_thread* t,
                       const struct lrt_record* r) {
   struct span* poll;
   uint64_t begin;
@@ -767,7 +827,7 @@ static void wait_span(struct span_model* m, struct thread* t,
     t->group[i].end = end;
 }
 
-static void callback_begin(struct span_model* m, struct thread* t,
+static void callback_begin(struct span_model* m, struct span_thread* t,
                            const struct lrt_record* r) {
   /* The completion of a task that never started: it was cancelled, and
    * left the queue. */
@@ -788,7 +848,7 @@ static void callback_begin(struct span_model* m, struct thread* t,
   add_span(m, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
 }
 
-static void callback_end(struct span_model* m, struct thread* t,
+static void callback_end(struct span_model* m, struct span_thread* t,
                          const struct lrt_record* r) {
   if (t->overflow > 0) {
     t->overflow--;
@@ -803,7 +863,7 @@ static void callback_end(struct span_model* m, struct thread* t,
     flush_group(m, t);
 }
 
-static void submit(struct span_model* m, struct thread* t,
+static void submit(struct span_model* m, struct span_thread* t,
                    const struct lrt_record* r) {
   struct task* tk;
   int32_t i;
@@ -835,39 +895,39 @@ static void submit(struct span_model* m, struct thread* t,
  */
 
 /* Emits the span of the task running on worker `t`, ending at `end`. */
-static void emit_work(struct span_model* m, struct thread* t, uint64_t end,
+static void emit_work(struct span_model* m, struct span_thread* t, uint64_t end,
                       unsigned cut) {
   struct task* tk = task_find(m, t->work_task);
   uint64_t ts = max_u64(t->work_ts, max_u64(m->o.start_ns, t->floor));
-  struct stat_event ev;
+  struct stat_event* ev;
   double sum;
   end = max_u64(end, ts);
   t->floor = end;
-  event_init(m, &ev, STAT_EV_SPAN, t->tid);
-  ev.has_ts = 1;
-  ev.has_dur = 1;
-  ev.has_args = 1;
-  ev.ts_ns = (int64_t) rel(m, ts);
-  ev.dur_ns = (int64_t) printed_dur(m, ts, end, HUGE_VAL, &sum);
-  ev.cat = TRACE_CAT_WORK;
-  ev.kind = STAT_KIND_WORK;
-  ev.name = label_name(m, t->work_label, "work", &ev.name_id);
-  ev.bind_id = t->work_task;
-  ev.flow_in = tk != NULL && (tk->flags & TASK_SUBMITTED);
-  ev.flow_out = 1;
-  ev.args.has_task = 1;
-  ev.args.task = t->work_task;
-  ev.args.label = ev.name;
-  ev.args.label_id = ev.name_id;
-  if (ev.flow_in && t->work_ts >= tk->submit_ts) {
-    ev.args.has_queue_wait = 1;
-    ev.args.queue_wait_ns = (int64_t) (t->work_ts - tk->submit_ts);
+  ev = span_event(m, t->tid);
+  ev->ts_ns = (int64_t) rel(m, ts);
+  ev->dur_ns = (int64_t) printed_dur(m, ts, end, HUGE_VAL, &sum);
+  ev->cat = TRACE_CAT_WORK;
+  ev->kind = STAT_KIND_WORK;
+  ev->cat_id = NAME_ID_CAT(STAT_KIND_WORK);
+  ev->name =
+      label_name(m, t->work_label,
+                 (struct vocab_name){TRACE_CAT_WORK, ev->cat_id}, &ev->name_id);
+  ev->bind_id = t->work_task;
+  ev->flow_in = tk != NULL && (tk->flags & TASK_SUBMITTED);
+  ev->flow_out = 1;
+  ev->args.has_task = 1;
+  ev->args.task = t->work_task;
+  ev->args.label = ev->name;
+  ev->args.label_id = ev->name_id;
+  if (ev->flow_in && t->work_ts >= tk->submit_ts) {
+    ev->args.has_queue_wait = 1;
+    ev->args.queue_wait_ns = (int64_t) (t->work_ts - tk->submit_ts);
   }
-  ev.args.cut = cut_bits(cut);
-  emit(m, &ev);
+  ev->args.cut = cut_bits(cut);
+  emit(m, ev);
 }
 
-static void work_start(struct span_model* m, struct thread* t,
+static void work_start(struct span_model* m, struct span_thread* t,
                        const struct lrt_record* r) {
   struct task* tk;
   ensure_worker(m, t);
@@ -883,7 +943,7 @@ static void work_start(struct span_model* m, struct thread* t,
   pool_change(m, r->ts, t->tid, -1, 1);
 }
 
-static void work_end(struct span_model* m, struct thread* t,
+static void work_end(struct span_model* m, struct span_thread* t,
                      const struct lrt_record* r) {
   pool_change(m, r->ts, t->tid, 0, -1);
   /* A task that started before the recording has no span. */
@@ -905,14 +965,14 @@ static struct thread_memo* memo_slot(struct span_model* m, uint32_t tid) {
   return &m->memo[(tid_hash(tid) >> 16) & (MEMO_SIZE - 1)];
 }
 
-static void thread_free(struct thread* t) {
+static void thread_free(struct span_thread* t) {
   free(t->group);
   free(t->stack);
   free(t);
 }
 
-static struct thread* thread_new(struct span_model* m, uint32_t tid) {
-  struct thread* t = calloc(1, sizeof(*t));
+static struct span_thread* thread_new(struct span_model* m, uint32_t tid) {
+  struct span_thread* t = calloc(1, sizeof(*t));
   struct thread_memo* memo = memo_slot(m, tid);
   if (t == NULL)
     return NULL;
@@ -933,11 +993,11 @@ static struct thread* thread_new(struct span_model* m, uint32_t tid) {
 
 /* The thread `tid`, made on first sight; NULL when out of memory, or
  * when EXPORT_THREADS_MAX are known already (*full is set then). */
-static struct thread* thread_get(struct span_model* m, uint32_t tid,
-                                 int* full) {
+static struct span_thread* thread_get(struct span_model* m, uint32_t tid,
+                                      int* full) {
   struct thread_ref* ref;
-  struct thread* t;
-  struct thread** recent = &m->recent[tid % 64];
+  struct span_thread* t;
+  struct span_thread** recent = &m->recent[tid % 64];
   if (*recent != NULL && (*recent)->tid == tid)
     return *recent;
   ref = u64map_find(&m->index, tid);
@@ -964,13 +1024,13 @@ static struct thread* thread_get(struct span_model* m, uint32_t tid,
 }
 
 /* Whether thread `t` holds nothing and said nothing since `cutoff`. */
-static int thread_idle(const struct thread* t, uint64_t cutoff) {
+static int thread_idle(const struct span_thread* t, uint64_t cutoff) {
   return t->coming == 0 && t->depth == 0 && t->group_len == 0 &&
          !t->work_open && t->overflow == 0 && t->last_ts < cutoff;
 }
 
 /* Forgets thread `t` (idle), keeping its role if it was named. */
-static void thread_forget(struct span_model* m, struct thread* t) {
+static void thread_forget(struct span_model* m, struct span_thread* t) {
   u64map_remove(&m->index, u64map_find(&m->index, t->tid));
   m->forgot_floor = max_u64(m->forgot_floor, max_u64(t->floor, t->last_ts));
   if (t->named) {
@@ -985,7 +1045,7 @@ void span_model_sweep(struct span_model* m, uint64_t cutoff) {
   size_t kept = 0;
   size_t i;
   for (i = 0; i < m->nthreads; i++) {
-    struct thread* t = m->threads[i];
+    struct span_thread* t = m->threads[i];
     if (thread_idle(t, cutoff)) {
       thread_forget(m, t);
       continue;
@@ -1003,13 +1063,20 @@ void span_model_sweep(struct span_model* m, uint64_t cutoff) {
   memset(m->recent, 0, sizeof(m->recent));
 }
 
-int span_model_admit(struct span_model* m, uint32_t tid) {
+int span_model_admit(struct span_model* m, uint32_t tid,
+                     struct span_thread** thread) {
   int full = 0;
-  struct thread* t = thread_get(m, tid, &full);
+  struct span_thread* t = thread_get(m, tid, &full);
   if (t == NULL)
     return full ? -ENOSPC : -ENOMEM;
   t->coming++;
+  *thread = t;
   return 0;
+}
+
+void span_model_admit_more(struct span_model* m, struct span_thread* thread,
+                           size_t n) {
+  thread->coming += n;
 }
 
 /* ------------------------------------------------------------------------
@@ -1026,7 +1093,7 @@ static uint64_t observed_at(const struct lrt_record* r) {
 
 /* A thread is a loop or a worker, never both: its spans could not nest.
  * Records of the other role are ignored. */
-static int wrong_role(const struct thread* t, const struct lrt_record* r) {
+static int wrong_role(const struct span_thread* t, const struct lrt_record* r) {
   switch (r->type) {
   case LRT_REC_WORK_START:
   case LRT_REC_WORK_END:
@@ -1042,7 +1109,7 @@ static int wrong_role(const struct thread* t, const struct lrt_record* r) {
 }
 
 /* Records about the thread or the process rather than a span. */
-static void thread_record(struct span_model* m, struct thread* t,
+static void thread_record(struct span_model* m, struct span_thread* t,
                           const struct lrt_record* r) {
   switch (r->type) {
   case LRT_REC_THREAD:
@@ -1085,15 +1152,8 @@ static void thread_record(struct span_model* m, struct thread* t,
   }
 }
 
-void span_model_record(struct span_model* m, const struct lrt_record* r) {
-  int full = 0;
-  struct thread* t = thread_get(m, r->tid, &full);
-  if (t == NULL) {
-    if (!full)
-      set_error(m, -ENOMEM);
-    m->stats.invalid++;
-    return;
-  }
+void span_model_record(struct span_model* m, struct span_thread* t,
+                       const struct lrt_record* r) {
   if (t->coming > 0)
     t->coming--;
   if (wrong_role(t, r)) {
@@ -1163,7 +1223,7 @@ int span_model_new(struct span_model** out,
 void span_model_finish(struct span_model* m, uint64_t end_ns) {
   size_t i;
   for (i = 0; i < m->nthreads; i++) {
-    struct thread* t = m->threads[i];
+    struct span_thread* t = m->threads[i];
     if (t->depth > 0)
       close_all(m, t, end_ns, SPAN_CUT_END);
     if (t->work_open) {
@@ -1185,7 +1245,7 @@ void span_model_stats(const struct span_model* m, struct span_model_stats* st) {
       m->opened_cap * sizeof(*m->opened) + m->sums_cap * sizeof(*m->sums);
   size_t i;
   for (i = 0; i < m->nthreads; i++) {
-    const struct thread* t = m->threads[i];
+    const struct span_thread* t = m->threads[i];
     b += sizeof(*t) + t->group_cap * sizeof(*t->group) +
          t->stack_cap * sizeof(*t->stack);
   }

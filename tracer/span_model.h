@@ -65,21 +65,31 @@ struct span_model_stats {
 };
 
 struct span_model;
+struct span_thread; /* a thread the model knows */
 
 /* Creates an empty model. Returns 0 and sets *out, or -ENOMEM. The
  * labels are borrowed for the model's life. Emits nothing yet. */
 int span_model_new(struct span_model** out, const struct span_model_opts* opts);
 
 /* Makes thread `tid` known as one of its records is queued to be
- * ordered, and keeps it known until span_model_record() has it. Returns
- * 0, -ENOSPC when EXPORT_THREADS_MAX threads are known already (the
- * record should be dropped: span_model_dropped(DROP_TOO_MANY_THREADS)),
- * or -ENOMEM. */
-int span_model_admit(struct span_model* m, uint32_t tid);
+ * ordered, and keeps it known (*thread stays valid) until
+ * span_model_record() has that record. Returns 0 and sets *thread,
+ * -ENOSPC when EXPORT_THREADS_MAX threads are known already (the record
+ * should be dropped: span_model_dropped(DROP_TOO_MANY_THREADS)), or
+ * -ENOMEM. */
+int span_model_admit(struct span_model* m, uint32_t tid,
+                     struct span_thread** thread);
+
+/* As span_model_admit() for `n` more records of `thread` (given by it,
+ * and kept known since: its records are still coming). */
+void span_model_admit_more(struct span_model* m, struct span_thread* thread,
+                           size_t n);
 
 /* Takes the next record in time order (never LRT_REC_LABEL; admitted by
- * span_model_admit()) and emits what it completes. */
-void span_model_record(struct span_model* m, const struct lrt_record* r);
+ * span_model_admit(), which gave `thread` for r->tid: the thread is
+ * looked up once a record) and emits what it completes. */
+void span_model_record(struct span_model* m, struct span_thread* thread,
+                       const struct lrt_record* r);
 
 /* Emits a `dropped` instant: `count` records lost at `ts_ns` for `reason`
  * (enum drop_reason, or DROP_REASONS for none said). */

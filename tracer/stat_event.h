@@ -59,10 +59,12 @@ struct stat_span_args {
                             (never complete) when not 0 */
   int after_poll;        /* a pending phase after poll */
   int has_task;
-  uint64_t task;     /* the threadpool task (submit, work, completion) */
-  const char* label; /* submit and work spans: the task's label, or NULL */
-  uint64_t label_id; /* nonzero: label is this text whenever this id
-                        comes again (a writer may cache its escaping) */
+  uint64_t task;       /* the threadpool task (submit, work, completion) */
+  const char* label;   /* submit and work spans: the task's label, or NULL */
+  uint64_t label_id;   /* nonzero: label is this text whenever this id
+                          comes again (a writer may cache its escaping) */
+  uint64_t cb_kind_id; /* nonzero: cb_kind is this text whenever this id
+                          comes again */
 };
 
 /* The threadpool's counters. */
@@ -129,17 +131,21 @@ struct stat_event {
   uint64_t name_id;    /* nonzero: name is this text whenever this id
                           comes again (labels; a writer may cache) */
   const char* cat;     /* spans: the cat list; never NULL */
+  uint64_t cat_id;     /* nonzero: cat is this text whenever this id
+                          comes again */
   enum stat_kind kind; /* spans: from cat */
   int has_args;        /* BEGIN/END: args were given (an END's replace its
                           BEGIN's) */
   struct stat_span_args args;
-  uint64_t bind_id;        /* spans: the flow's id (a task's), 0 when none */
-  int flow_in;             /* a flow ends here */
-  int flow_out;            /* a flow starts (or goes on) from here */
-  struct stat_facts facts; /* STAT_EV_FACTS */
-  int64_t value;           /* STAT_EV_THREAD_SORT, STAT_EV_DROPPED */
-  const char* reason;      /* STAT_EV_DROPPED: why, or NULL */
+  uint64_t bind_id; /* spans: the flow's id (a task's), 0 when none */
+  int flow_in;      /* a flow ends here */
+  int flow_out;     /* a flow starts (or goes on) from here */
   struct stat_counter counter; /* STAT_EV_COUNTER */
+  /* Spans and counters set none of what follows (span_model.c clears
+   * only what comes before, for each one). */
+  struct stat_facts facts;     /* STAT_EV_FACTS */
+  int64_t value;               /* STAT_EV_THREAD_SORT, STAT_EV_DROPPED */
+  const char* reason;          /* STAT_EV_DROPPED: why, or NULL */
   struct stat_trigger trigger; /* STAT_EV_TRIGGER */
 };
 

@@ -24,7 +24,7 @@
 #define FORMAT_VERSION \
   "\"" TRACE_META_TRACE_FORMAT "\":" STR(TRACE_FORMAT_VERSION)
 
-/* A label's name, escaped and quoted, for the name_id it was made of. */
+/* A name, escaped and quoted, for the name_id it was made of. */
 struct trace_json_name {
   uint64_t name_id;
   size_t len;
@@ -39,42 +39,74 @@ static char* put(char* p, const char* s, size_t n) {
   return p + n;
 }
 
-/* The name `s` escaped and quoted; from the cache when `name_id` is not
- * 0 (at most LABEL_TEXT_MAX bytes then). */
-static char* put_name(struct trace_json* tj, char* p, const char* s,
-                      uint64_t name_id) {
+/* Where the escaped name of `name_id` (not 0) is kept: small ids (names
+ * that never change) in a table of their own, the others by their low
+ * 16 bits. NULL when out of memory. */
+static struct trace_json_name** name_slot(struct trace_json* tj,
+                                          uint64_t name_id) {
+  if (name_id < TRACE_JSON_SMALL_IDS)
+    return &tj->small[name_id];
+  if (tj->names == NULL &&
+      (tj->names = calloc(NAMES, sizeof(*tj->names))) == NULL)
+    return NULL;
+  return &tj->names[name_id & (NAMES - 1)];
+}
+
+/* put_name() when the name is not in the cache: escaped, and kept unless
+ * `name_id` is 0. */
+static char* put_new_name(struct trace_json* tj, char* p, const char* s,
+                          uint64_t name_id) {
+  size_t len = strlen(s);
+  struct trace_json_name** slot;
   struct trace_json_name* n;
-  size_t slot = (size_t) (name_id & (NAMES - 1));
-  if (name_id == 0 || strlen(s) > LABEL_TEXT_MAX)
-    return jw_fmt_string(p, s, strlen(s));
-  if (tj->names == NULL && (tj->names = calloc(NAMES, sizeof(n))) == NULL)
-    return jw_fmt_string(p, s, strlen(s));
-  n = tj->names[slot];
-  if (n == NULL && (n = tj->names[slot] = malloc(sizeof(*n))) == NULL)
-    return jw_fmt_string(p, s, strlen(s));
-  if (n->name_id != name_id) {
-    n->len = (size_t) (jw_fmt_string(n->json, s, strlen(s)) - n->json);
-    n->name_id = name_id;
-  }
+  if (name_id == 0 || len > LABEL_TEXT_MAX ||
+      (slot = name_slot(tj, name_id)) == NULL)
+    return jw_fmt_string(p, s, len);
+  if (*slot == NULL && (*slot = malloc(sizeof(**slot))) == NULL)
+    return jw_fmt_string(p, s, len);
+  n = *slot;
+  n->len = (size_t) (jw_fmt_string(n->json, s, len) - n->json);
+  n->name_id = name_id;
   return put(p, n->json, n->len);
+}
+
+/* The name `s` escaped and quoted; from the cache when `name_id` is not
+ * 0 (then `s` is that id's text: stat_event.h). A short one is copied
+ * whole (the event has room): a copy of constant size is a few moves. */
+static inline char* put_name(struct trace_json* tj, char* p, const char* s,
+                             uint64_t name_id) {
+  const struct trace_json_name* n = NULL;
+  if (name_id < TRACE_JSON_SMALL_IDS)
+    n = tj->small[name_id]; /* small[0] stays NULL */
+  else if (tj->names != NULL)
+    n = tj->names[name_id & (NAMES - 1)];
+  if (n == NULL || n->name_id != name_id)
+    return put_new_name(tj, p, s, name_id);
+  if (n->len > 32)
+    return put(p, n->json, n->len);
+  memcpy(p, n->json, 32);
+  return p + n->len;
+}
+
+/* Makes the ids text of the event's thread. */
+static void make_ids(struct trace_json_ids* ids, const struct stat_event* ev) {
+  char* q = ids->text;
+  PUT(q, ",\"pid\":");
+  q = jw_fmt_u64(q, (uint64_t) ev->pid);
+  PUT(q, ",\"tid\":");
+  q = jw_fmt_u64(q, (uint64_t) ev->tid);
+  ids->len = (uint8_t) (q - ids->text);
+  ids->pid = ev->pid;
+  ids->tid = ev->tid;
 }
 
 /* ,"pid":P,"tid":T of the event, made once for a thread while it stays
  * in the cache. */
-static char* put_ids(struct trace_json* tj, char* p,
-                     const struct stat_event* ev) {
-  struct trace_json_ids* ids =
-      &tj->ids[((uint64_t) ev->tid * 2654435761u >> 8) % 64];
-  if (ids->len == 0 || ev->tid != ids->tid || ev->pid != ids->pid) {
-    char* q = ids->text;
-    PUT(q, ",\"pid\":");
-    q = jw_fmt_u64(q, (uint64_t) ev->pid);
-    PUT(q, ",\"tid\":");
-    q = jw_fmt_u64(q, (uint64_t) ev->tid);
-    ids->len = (uint8_t) (q - ids->text);
-    ids->pid = ev->pid;
-    ids->tid = ev->tid;
-  }
+static inline char* put_ids(struct trace_json* tj, char* p,
+                            const struct stat_event* ev) {
+  struct trace_json_ids* ids = &tj->ids[(uint64_t) ev->tid % 64];
+  if (ids->len == 0 || ev->tid != ids->tid || ev->pid != ids->pid)
+    make_ids(ids, ev);
   /* All of text (the event has room): a copy of constant size is one
    * move, not a loop. */
   memcpy(p, ids->text, sizeof(ids->text));
@@ -82,7 +114,7 @@ static char* put_ids(struct trace_json* tj, char* p,
 }
 
 /* Starts an event of at most MAX_EVENT bytes; NULL after a write error. */
-static char* event_begin(struct trace_json* tj) {
+static inline char* event_begin(struct trace_json* tj) {
   char* p = jw_reserve(&tj->w, MAX_EVENT + 2);
   if (p == NULL)
     return NULL;
@@ -115,7 +147,7 @@ static char* put_span_args(struct trace_json* tj, char* p,
     ARG("\"" TRACE_ARG_AFTER_POLL "\":true");
   if (a->cb_kind != NULL) {
     ARG("\"" TRACE_ARG_KIND "\":");
-    p = jw_fmt_string(p, a->cb_kind, strlen(a->cb_kind));
+    p = put_name(tj, p, a->cb_kind, a->cb_kind_id);
   }
   if (a->has_task) {
     ARG("\"" TRACE_ARG_TASK "\":");
@@ -139,41 +171,14 @@ static char* put_span_args(struct trace_json* tj, char* p,
   return p;
 }
 
-/* The cat of a span of ours, quoted: most spans have one of these, and
- * tick, wait and submit spans are named after it. */
-static const struct {
-  const char* cat;
-  const char* quoted;
-  size_t len;
-} kind_cats[] = {
-#define KIND_CAT(kind, cat) [kind] = {cat, "\"" cat "\"", sizeof(cat) + 1}
-    KIND_CAT(STAT_KIND_TICK, TRACE_CAT_TICK),
-    KIND_CAT(STAT_KIND_PHASE, TRACE_CAT_PHASE),
-    KIND_CAT(STAT_KIND_WAIT, TRACE_CAT_WAIT),
-    KIND_CAT(STAT_KIND_CALLBACK, TRACE_CAT_CALLBACK),
-    KIND_CAT(STAT_KIND_SUBMIT, TRACE_CAT_SUBMIT),
-    KIND_CAT(STAT_KIND_WORK, TRACE_CAT_WORK),
-#undef KIND_CAT
-};
-
 static void write_span(struct trace_json* tj, const struct stat_event* ev) {
-  const char* cat = NULL;
   char* p = event_begin(tj);
   if (p == NULL)
     return;
-  if (ev->kind > STAT_KIND_OTHER && ev->kind <= STAT_KIND_WORK &&
-      strcmp(ev->cat, kind_cats[ev->kind].cat) == 0)
-    cat = kind_cats[ev->kind].quoted;
   PUT(p, "{\"name\":");
-  if (cat != NULL && strcmp(ev->name, ev->cat) == 0)
-    p = put(p, cat, kind_cats[ev->kind].len);
-  else
-    p = put_name(tj, p, ev->name, ev->name_id);
+  p = put_name(tj, p, ev->name, ev->name_id);
   PUT(p, ",\"cat\":");
-  if (cat != NULL)
-    p = put(p, cat, kind_cats[ev->kind].len);
-  else
-    p = jw_fmt_string(p, ev->cat, strlen(ev->cat));
+  p = put_name(tj, p, ev->cat, ev->cat_id);
   PUT(p, ",\"ph\":\"X\",\"ts\":");
   p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
   PUT(p, ",\"dur\":");
@@ -202,7 +207,7 @@ static void write_counter(struct trace_json* tj, const struct stat_event* ev) {
   if (p == NULL)
     return;
   PUT(p, "{\"name\":");
-  p = jw_fmt_string(p, ev->name, strlen(ev->name));
+  p = put_name(tj, p, ev->name, ev->name_id);
   PUT(p, ",\"ph\":\"C\",\"ts\":");
   p = jw_fmt_us(p, (uint64_t) ev->ts_ns);
   p = put_ids(tj, p, ev);
@@ -444,6 +449,9 @@ uint64_t trace_json_bytes(const struct trace_json* tj) {
 uint64_t trace_json_memory(const struct trace_json* tj) {
   uint64_t m = JW_BUFFER_SIZE;
   size_t i;
+  for (i = 0; i < TRACE_JSON_SMALL_IDS; i++)
+    if (tj->small[i] != NULL)
+      m += sizeof(*tj->small[i]);
   if (tj->names == NULL)
     return m;
   m += NAMES * sizeof(*tj->names);
@@ -455,6 +463,8 @@ uint64_t trace_json_memory(const struct trace_json* tj) {
 
 void trace_json_free(struct trace_json* tj) {
   size_t i;
+  for (i = 0; i < TRACE_JSON_SMALL_IDS; i++)
+    free(tj->small[i]);
   if (tj->names != NULL) {
     for (i = 0; i < NAMES; i++)
       free(tj->names[i]);

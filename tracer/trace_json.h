@@ -23,11 +23,16 @@
 
 struct trace_json_name;
 
+/* Name ids below this are kept in a table of their own. */
+#define TRACE_JSON_SMALL_IDS 256
+
 struct trace_json {
   struct json_writer w;
   uint64_t events;                /* events written */
-  struct trace_json_name** names; /* escaped labels by the low 16 bits of
-                                     their name_id, made when first met */
+  struct trace_json_name** names; /* escaped names (labels) by the low 16
+                                     bits of their name_id, made when
+                                     first met */
+  struct trace_json_name* small[TRACE_JSON_SMALL_IDS]; /* by name_id */
   struct trace_json_ids {
     int64_t pid;
     int64_t tid;
