@@ -80,6 +80,13 @@ static int pipeline_error(const struct exporter* ex) {
   return ex->has_json ? trace_json_error(&ex->json) : 0;
 }
 
+/* Where every event goes when there is no tap: the writer. */
+static void on_event_json(const struct stat_event* ev, void* arg) {
+  struct exporter* ex = arg;
+  ex->events++;
+  trace_json_write(&ex->json, ev);
+}
+
 /* Where every event goes: the writer, then the caller's tap. */
 static void on_event(const struct stat_event* ev, void* arg) {
   struct exporter* ex = arg;
@@ -215,18 +222,26 @@ static int label_pending(const struct exporter* ex,
  * known yet waits up to EXPORT_LABEL_WAIT_NS more for it (and everything
  * after it waits too: the order is global). */
 static void handle_until(struct exporter* ex, uint64_t limit, size_t max) {
-  const struct lrt_record* r;
+  const struct queued* run;
   void* thread;
+  size_t n;
+  size_t i;
   if (pipeline_error(ex) != 0)
     return;
   while (max > 0 && !ex->fatal && ex->error == 0 &&
-         (r = ordering_peek(&ex->ordering, limit, &thread)) != NULL) {
-    if (limit != UINT64_MAX && label_pending(ex, r) &&
-        r->ts + EXPORT_LABEL_WAIT_NS >= limit)
+         (run = ordering_run(&ex->ordering, limit, max, &n, &thread)) != NULL) {
+    for (i = 0; i < n && ex->error == 0; i++) {
+      const struct lrt_record* r = &run[i].r;
+      if (limit != UINT64_MAX && label_pending(ex, r) &&
+          r->ts + EXPORT_LABEL_WAIT_NS >= limit)
+        break;
+      span_model_record(ex->model, thread, r);
+    }
+    if (i > 0)
+      ordering_take(&ex->ordering, i);
+    if (i < n)
       return;
-    span_model_record(ex->model, thread, r);
-    ordering_pop(&ex->ordering);
-    max--;
+    max -= n;
   }
 }
 
@@ -309,7 +324,8 @@ static int make_stages(struct exporter* ex) {
   mo.start_ns = ex->opts.start_ns;
   mo.all_phases = ex->opts.all_phases;
   mo.labels = &ex->labels;
-  mo.emit = on_event;
+  mo.emit =
+      ex->opts.fd >= 0 && ex->opts.on_event == NULL ? on_event_json : on_event;
   mo.emit_arg = ex;
   mo.error = &ex->error;
   err = span_model_new(&ex->model, &mo);

@@ -70,11 +70,11 @@ int ordering_push_new(struct ordering* o, const struct lrt_record* r,
   return 0;
 }
 
-void ordering_pop_last(struct ordering* o) {
+void ordering_take_all(struct ordering* o) {
   struct queue* q = heap_top(&o->heap, NULL);
-  q->head = (q->head + 1) & (q->cap - 1);
-  q->len--;
-  o->len--;
+  q->head = (q->head + q->len) & (q->cap - 1);
+  o->len -= q->len;
+  q->len = 0;
   heap_pop(&o->heap);
 }
 

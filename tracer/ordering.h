@@ -59,8 +59,8 @@ void ordering_init(struct ordering* o);
 int ordering_push_new(struct ordering* o, const struct lrt_record* r,
                       void* tag);
 
-/* ordering_pop() of a queue's last record. */
-void ordering_pop_last(struct ordering* o);
+/* ordering_take() of all the records of a queue. */
+void ordering_take_all(struct ordering* o);
 
 /* The merge key of record `r` alone: a wait is reported after the
  * records that followed its start; its key is its end, so that it pulls
@@ -109,30 +109,49 @@ static inline int ordering_push(struct ordering* o, const struct lrt_record* r,
   return 0;
 }
 
-/* The next record in time order if its key is older than `limit`, else
- * NULL; sets *tag to its thread's tag then. Valid until the next
- * ordering_pop() or ordering_push(). */
-static inline const struct lrt_record* ordering_peek(const struct ordering* o,
-                                                     uint64_t limit,
-                                                     void** tag) {
+/* The records to take next, in time order: the oldest thread's that are
+ * older than `limit` and come before any other thread's oldest, at most
+ * `max` (> 0), in one piece of its queue. Returns the first (its record
+ * is .r) and sets *n to how many and *tag to the thread's tag; NULL when
+ * no record is older than `limit`. Valid until the next ordering_take()
+ * or ordering_push(). */
+static inline const struct queued* ordering_run(const struct ordering* o,
+                                                uint64_t limit, size_t max,
+                                                size_t* n, void** tag) {
   uint64_t key;
+  uint64_t next;
   const struct queue* q = heap_top(&o->heap, &key);
+  size_t piece;
+  size_t i;
   if (q == NULL || key >= limit)
     return NULL;
+  /* The other threads' oldest is at a child of the top. */
+  next = heap_key_at(&o->heap, 1);
+  if (heap_key_at(&o->heap, 2) < next)
+    next = heap_key_at(&o->heap, 2);
+  piece = q->cap - q->head < q->len ? q->cap - q->head : q->len;
+  if (piece > max)
+    piece = max;
+  for (i = 1; i < piece; i++) {
+    key = q->q[q->head + i].key;
+    if (key >= limit || key > next)
+      break;
+  }
+  *n = i;
   *tag = q->tag;
-  return &q->q[q->head].r;
+  return &q->q[q->head];
 }
 
-/* Removes the record ordering_peek() returned. */
-static inline void ordering_pop(struct ordering* o) {
+/* Removes the first `n` records ordering_run() gave (n > 0). */
+static inline void ordering_take(struct ordering* o, size_t n) {
   struct queue* q = heap_top(&o->heap, NULL);
-  if (q->len == 1) {
-    ordering_pop_last(o);
+  if (q->len == n) {
+    ordering_take_all(o);
     return;
   }
-  q->head = (q->head + 1) & (q->cap - 1);
-  q->len--;
-  o->len--;
+  q->head = (uint32_t) ((q->head + n) & (q->cap - 1));
+  q->len -= (uint32_t) n;
+  o->len -= n;
   heap_update(&o->heap, 0, q->q[q->head].key);
 }
 
