@@ -6,6 +6,7 @@
 
 #include "export.h"
 #include "json_writer.h"
+#include "span_model.h"
 #include "test-tracer.h"
 #include "test.h"
 
@@ -830,6 +831,64 @@ TEST_IMPL(tracer_export_lost_reasons) {
   ASSERT_NULL(strstr(text, "1000000000000000"));
   ASSERT_NULL(strstr(text, "18446744073709551615"));
   free(text);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* Every reason a `dropped` instant gives is one of the vocabulary's
+ * (TRACE_DROP_MAP, which the viewer's vocab.js is made from): the
+ * runtime's two, the ring buffer's and what was left in it at the stop. */
+TEST_IMPL(tracer_export_drop_reasons_vocab) {
+  static const char* const vocab[] = {
+#define XX(name, text) text,
+      TRACE_DROP_MAP(XX)
+#undef XX
+  };
+  const char* path = tt_tmp(".json");
+  struct tt_stream s = {0};
+  struct exporter* ex = NULL;
+  struct export_opts opts;
+  struct tt_trace t;
+  const cJSON* ev;
+  unsigned seen = 0;
+  size_t i;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+  ASSERT_GE(fd, 0);
+  session(&s);
+  tt_add(&s, 2000, LOOP, LRT_REC_LOST, LRT_LOST_FULL, 0, 3, 0);
+  tt_add(&s, 2100, LOOP, LRT_REC_LOST, LRT_LOST_AT_EXIT, 0, 4, 0);
+  memset(&opts, 0, sizeof(opts));
+  opts.fd = fd;
+  opts.pid = LOOP;
+  opts.start_ns = START;
+  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
+  export_dropped(ex, 2200, 5);
+  export_dropped_left(ex, 2300, 6);
+  ASSERT_EQ(export_finish(ex, 3000, "duration"), 0);
+  export_free(ex);
+  close(fd);
+
+  tt_load(path, &t);
+  cJSON_ArrayForEach(ev, t.root) {
+    const cJSON* name = cJSON_GetObjectItem(ev, "name");
+    const cJSON* why =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), "reason");
+    if (!cJSON_IsString(name) || strcmp(name->valuestring, "dropped") != 0)
+      continue;
+    ASSERT(cJSON_IsString(why));
+    for (i = 0; i < sizeof(vocab) / sizeof(vocab[0]); i++)
+      if (strcmp(why->valuestring, vocab[i]) == 0)
+        break;
+    ASSERT_LT(i, sizeof(vocab) / sizeof(vocab[0]));
+    seen |= 1u << i;
+  }
+  ASSERT_EQ(seen, (1u << DROP_RUNTIME_FULL) | (1u << DROP_AT_EXIT) |
+                      (1u << DROP_RING_FULL) | (1u << DROP_LEFT_IN_RING));
+  ASSERT_EQ(dropped_records(&t, NULL), 18);
+  tt_free(&t);
   unlink(path);
   free(s.r);
   return 0;

@@ -86,11 +86,9 @@ struct thread_ref {
 };
 
 static const char* const drop_reasons[DROP_REASONS] = {
-    [DROP_RUNTIME_FULL] = "runtime buffer full",
-    [DROP_AT_EXIT] = "buffered at exit (process killed)",
-    [DROP_RING_FULL] = "ring buffer full",
-    [DROP_TOO_MANY_THREADS] = "too many threads at once",
-    [DROP_LEFT_IN_RING] = "left in the ring at stop",
+#define XX(name, text) [DROP_##name] = text,
+    TRACE_DROP_MAP(XX)
+#undef XX
 };
 
 /* A LRT_REC_LOST record counting more is forged or corrupt: a thread's

@@ -33,16 +33,18 @@
 #include "looprt_trace.h"
 #include "stat_event.h"
 
-/* Why records were lost, as the `dropped` instant says it: the reasons
- * of LRT_REC_LOST's kind (looprt_trace.h), then the tracer's own. */
+/* Why records were lost, as the `dropped` instant says it
+ * (TRACE_DROP_MAP): the reasons of LRT_REC_LOST's kind, then the
+ * tracer's own. */
 enum drop_reason {
-  DROP_RUNTIME_FULL = 0, /* LRT_REC_LOST kind 0 */
-  DROP_AT_EXIT = 1,      /* LRT_REC_LOST kind 1 */
-  DROP_RING_FULL,
-  DROP_TOO_MANY_THREADS,
-  DROP_LEFT_IN_RING, /* unread in the BPF ring buffer at the stop */
-  DROP_REASONS
+#define XX(name, text) DROP_##name,
+  TRACE_DROP_MAP(XX)
+#undef XX
+      DROP_REASONS
 };
+_Static_assert((int) DROP_RUNTIME_FULL == (int) LRT_LOST_FULL &&
+                   (int) DROP_AT_EXIT == (int) LRT_LOST_AT_EXIT,
+               "LRT_REC_LOST's kinds are the first drop reasons");
 
 /* Receives each event the model emits; `ev` and its strings are valid
  * during the call only. */

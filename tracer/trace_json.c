@@ -317,18 +317,18 @@ static void flight_facts(struct trace_json* tj, int* first,
                          const struct stat_facts* f) {
   if (f->flight_dump == 0)
     return;
-  key(tj, first, "flight_dump");
+  key(tj, first, TRACE_META_FLIGHT_DUMP);
   jw_u64(&tj->w, f->flight_dump);
-  str_fact(tj, first, "flight_trigger", f->flight_trigger, 64);
-  key(tj, first, "flight_trigger_us");
+  str_fact(tj, first, TRACE_META_FLIGHT_TRIGGER, f->flight_trigger, 64);
+  key(tj, first, TRACE_META_FLIGHT_TRIGGER_US);
   jw_us(&tj->w, (uint64_t) f->flight_trigger_ns);
-  key(tj, first, "flight_window_start_us");
+  key(tj, first, TRACE_META_FLIGHT_WINDOW_START_US);
   jw_us(&tj->w, (uint64_t) f->flight_window_start_ns);
-  key(tj, first, "flight_window_end_us");
+  key(tj, first, TRACE_META_FLIGHT_WINDOW_END_US);
   jw_us(&tj->w, (uint64_t) f->flight_window_end_ns);
-  double_fact(tj, first, "flight_seconds", f->flight_seconds);
-  double_fact(tj, first, "flight_after", f->flight_after);
-  str_fact(tj, first, "flight_window_cut", f->flight_window_cut, 64);
+  double_fact(tj, first, TRACE_META_FLIGHT_SECONDS, f->flight_seconds);
+  double_fact(tj, first, TRACE_META_FLIGHT_AFTER, f->flight_after);
+  str_fact(tj, first, TRACE_META_FLIGHT_WINDOW_CUT, f->flight_window_cut, 64);
 }
 
 /* The facts in the order of struct stat_facts. */

@@ -26,6 +26,7 @@ struct pair {
 #define COUNTER_PAIR(name) PAIR(TRACE_COUNTER_, name)
 #define META_PAIR(name) PAIR(TRACE_META_, name)
 #define CHROME_PAIR(name) PAIR(TRACE_CHROME_, name)
+#define DROP_PAIR(name, text) {#name, text},
 
 static const struct pair cats[] = {TRACE_CAT_MAP(CAT_PAIR)};
 static const struct pair args[] = {TRACE_ARG_MAP(ARG_PAIR)};
@@ -34,6 +35,7 @@ static const struct pair instants[] = {TRACE_INSTANT_MAP(INSTANT_PAIR)};
 static const struct pair counters[] = {TRACE_COUNTER_MAP(COUNTER_PAIR)};
 static const struct pair metas[] = {TRACE_META_MAP(META_PAIR)};
 static const struct pair chromes[] = {TRACE_CHROME_MAP(CHROME_PAIR)};
+static const struct pair drops[] = {TRACE_DROP_MAP(DROP_PAIR)};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -156,6 +158,8 @@ static void put_names(void) {
   put_string(TRACE_INSTANT_CAT);
   printf(";\n");
   put_object("INSTANT", instants, COUNT(instants));
+  printf("  // Why records were lost: the reasons of `dropped` instants.\n");
+  put_object("DROP_REASON", drops, COUNT(drops));
   printf("  // Args of spans and instants, and the values of ARG.CUT.\n");
   put_object("ARG", args, COUNT(args));
   put_object("CUT", cuts, COUNT(cuts));
@@ -191,8 +195,8 @@ int main(void) {
       "    FORMAT_VERSION, MAX_DEPTH, PHASES_1_44, PHASES_1_45, "
       "TIMERS_LAST,\n"
       "    phaseOrder, CALLBACK_KINDS, COMPLETION_KINDS, CAT, CATEGORIES,\n"
-      "    CAT_LOOPTRACE, INSTANT, ARG, CUT, COUNTER, META_LOOPTRACE, "
-      "META,\n"
+      "    CAT_LOOPTRACE, INSTANT, DROP_REASON, ARG, CUT, COUNTER,\n"
+      "    META_LOOPTRACE, META,\n"
       "    META_PROCESS_NAME: CHROME.PROCESS_NAME,\n"
       "    META_PROCESS_SORT_INDEX: CHROME.PROCESS_SORT_INDEX,\n"
       "    META_THREAD_NAME: CHROME.THREAD_NAME,\n"

@@ -213,27 +213,56 @@ LRT_CALLBACK_KIND_MAP(XX)
 #define TRACE_META_LIBUV_VERSION "libuv_version" /* lrt_uv_version_format */
 #define TRACE_META_THREADPOOL_SIZE "threadpool_size"
 #define TRACE_META_TIMESTAMPS "timestamps" /* TRACE_TIMESTAMPS_* */
+/* Of a flight recorder's dump (tracer/flight.c): which one, what fired
+ * it and when, the window it holds and the one asked for. */
+#define TRACE_META_FLIGHT_DUMP "flight_dump"
+#define TRACE_META_FLIGHT_TRIGGER "flight_trigger"
+#define TRACE_META_FLIGHT_TRIGGER_US "flight_trigger_us"
+#define TRACE_META_FLIGHT_WINDOW_START_US "flight_window_start_us"
+#define TRACE_META_FLIGHT_WINDOW_END_US "flight_window_end_us"
+#define TRACE_META_FLIGHT_SECONDS "flight_seconds"
+#define TRACE_META_FLIGHT_AFTER "flight_after"
+#define TRACE_META_FLIGHT_WINDOW_CUT "flight_window_cut"
 #define TRACE_META_DURATION_US "duration_us"
 #define TRACE_META_RECORDS "records"
 #define TRACE_META_DROPS "drops"
 #define TRACE_META_END_REASON "end_reason"
 #define TRACE_META_TARGET_EXIT "target_exit"
-#define TRACE_META_MAP(XX) \
-  XX(LOOPTRACE_VERSION)    \
-  XX(TRACE_FORMAT)         \
-  XX(CLOCK)                \
-  XX(CLOCK_OFFSET_NS)      \
-  XX(COMMAND)              \
-  XX(SOURCE)               \
-  XX(FALLBACKS)            \
-  XX(LIBUV_VERSION)        \
-  XX(THREADPOOL_SIZE)      \
-  XX(TIMESTAMPS)           \
-  XX(DURATION_US)          \
-  XX(RECORDS)              \
-  XX(DROPS)                \
-  XX(END_REASON)           \
+#define TRACE_META_MAP(XX)   \
+  XX(LOOPTRACE_VERSION)      \
+  XX(TRACE_FORMAT)           \
+  XX(CLOCK)                  \
+  XX(CLOCK_OFFSET_NS)        \
+  XX(COMMAND)                \
+  XX(SOURCE)                 \
+  XX(FALLBACKS)              \
+  XX(LIBUV_VERSION)          \
+  XX(THREADPOOL_SIZE)        \
+  XX(TIMESTAMPS)             \
+  XX(FLIGHT_DUMP)            \
+  XX(FLIGHT_TRIGGER)         \
+  XX(FLIGHT_TRIGGER_US)      \
+  XX(FLIGHT_WINDOW_START_US) \
+  XX(FLIGHT_WINDOW_END_US)   \
+  XX(FLIGHT_SECONDS)         \
+  XX(FLIGHT_AFTER)           \
+  XX(FLIGHT_WINDOW_CUT)      \
+  XX(DURATION_US)            \
+  XX(RECORDS)                \
+  XX(DROPS)                  \
+  XX(END_REASON)             \
   XX(TARGET_EXIT)
+
+/* Why records were lost: the values of TRACE_ARG_REASON on `dropped`
+ * instants, XX(NAME, "text"). The first two are the kinds of an
+ * LRT_REC_LOST record (enum lrt_lost_reason), in their order; the others
+ * are the tracer's own. */
+#define TRACE_DROP_MAP(XX)                         \
+  XX(RUNTIME_FULL, "runtime buffer full")          \
+  XX(AT_EXIT, "buffered at exit (process killed)") \
+  XX(RING_FULL, "ring buffer full")                \
+  XX(TOO_MANY_THREADS, "too many threads at once") \
+  XX(LEFT_IN_RING, "left in the ring at stop")
 
 /* Values of TRACE_META_SOURCE: what the events were seen through. */
 #define TRACE_SOURCE_LOOPRT "looprt" /* the runtime's batch probe */
