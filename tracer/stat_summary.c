@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
 #include "stat_event.h"
 #include "stat_values.h"
 #include "looprt_trace.h"
@@ -241,14 +242,8 @@ static void buckets_add(struct stat_buckets* b, uint64_t ns) {
 }
 
 static int i64vec_push(struct i64vec* a, int64_t x) {
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 64;
-    int64_t* v = realloc(a->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    a->v = v;
-    a->cap = cap;
-  }
+  if (array_reserve(&a->v, &a->cap, a->n + 1, sizeof(*a->v)) != 0)
+    return -ENOMEM;
   a->v[a->n++] = x;
   return 0;
 }
@@ -259,14 +254,8 @@ __attribute__((format(printf, 2, 3))) static int lines_add(struct lines* l,
   va_list ap;
   char* s;
   int n;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 8;
-    char** v = realloc(l->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (array_reserve(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) != 0)
+    return -ENOMEM;
   va_start(ap, fmt);
   n = vasprintf(&s, fmt, ap);
   va_end(ap);
@@ -367,14 +356,9 @@ static int thread_get(struct stat_summary* s, const struct stat_event* ev,
     s->no_thread++;
     return 0;
   }
-  if (s->nthreads == s->threads_cap) {
-    size_t cap = s->threads_cap ? s->threads_cap * 2 : 16;
-    struct thread** v = realloc(s->threads, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    s->threads = v;
-    s->threads_cap = cap;
-  }
+  if (array_reserve(&s->threads, &s->threads_cap, s->nthreads + 1,
+                    sizeof(*s->threads)) != 0)
+    return -ENOMEM;
   t = calloc(1, sizeof(*t));
   if (t == NULL)
     return -ENOMEM;
@@ -435,14 +419,9 @@ static int group_get(struct stat_summary* s, const char* name, const char* kind,
   /* The index holds 32-bit numbers. */
   if (s->ngroups >= UINT32_MAX - 1)
     return -ENOMEM;
-  if (s->ngroups == s->groups_cap) {
-    size_t cap = s->groups_cap ? s->groups_cap * 2 : 64;
-    struct group* v = realloc(s->groups, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    s->groups = v;
-    s->groups_cap = cap;
-  }
+  if (array_reserve(&s->groups, &s->groups_cap, s->ngroups + 1,
+                    sizeof(*s->groups)) != 0)
+    return -ENOMEM;
   g = &s->groups[s->ngroups];
   memset(g, 0, sizeof(*g));
   g->hash = h;
@@ -528,14 +507,8 @@ static struct tick_rec* stack_tick(struct span_stack* st) {
 /* Spans. */
 
 static int stack_push(struct span_stack* st, const struct open_span* e) {
-  if (st->n == st->cap) {
-    size_t cap = st->cap ? st->cap * 2 : 8;
-    struct open_span* v = realloc(st->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    st->v = v;
-    st->cap = cap;
-  }
+  if (array_reserve(&st->v, &st->cap, st->n + 1, sizeof(*st->v)) != 0)
+    return -ENOMEM;
   st->v[st->n++] = *e;
   return 0;
 }
