@@ -12,6 +12,9 @@
  *
  * It refuses nothing and holds what it is given: the caller bounds it
  * (export.c hands the oldest on at once past EXPORT_QUEUE_MAX).
+ *
+ * Every record goes through push and run/take: their common case is
+ * inline, so the structs are here; only the functions below touch them.
  */
 #ifndef LOOPTRACE_ORDERING_H
 #define LOOPTRACE_ORDERING_H
