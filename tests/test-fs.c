@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/files.h"
 #include "looprt.h"
 #include "test.h"
 
@@ -14,11 +15,8 @@ static void count(lrt_fs_t* req) {
 
 static char* temp_path(void) {
   static char path[64];
-  int fd;
   snprintf(path, sizeof(path), "/tmp/looprt-test-XXXXXX");
-  fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  test_mkstemp(path, 0);
   return path;
 }
 

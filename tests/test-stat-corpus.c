@@ -22,7 +22,6 @@ TEST_IMPL_TIMEOUT(stat_bench_smoke, 120) {
   char cmd[8192];
   char out_path[] = "/tmp/looptrace-bench-XXXXXX";
   char* out;
-  int fd;
   int status;
   const char* mbps;
   const char* rss;
@@ -30,9 +29,7 @@ TEST_IMPL_TIMEOUT(stat_bench_smoke, 120) {
    * (Priority: optional), so a fresh machine may lack it. */
   if (access("/usr/bin/time", X_OK) != 0)
     TEST_SKIP("/usr/bin/time is missing (apt-get install time)");
-  fd = mkstemp(out_path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  test_mkstemp(out_path, 0);
   snprintf(cmd, sizeof(cmd), "bash '%s/tests/bench-stat.sh' --smoke > '%s'",
            test_src_dir(), out_path);
   status = system(cmd);

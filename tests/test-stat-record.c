@@ -75,13 +75,10 @@ TEST_IMPL_TIMEOUT(stat_record_threads, 120) {
   size_t len;
   cJSON* j;
   int64_t last_wait;
-  int fd;
 
   tt_require_bpf();
 
-  fd = mkstemp(trace);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  test_mkstemp(trace, 0);
   setenv("UV_THREADPOOL_SIZE", "4", 1);
   stat_run(&r, rec);
   if (r.status != 0 && strstr(r.err, "not implemented") != NULL)
@@ -180,18 +177,11 @@ TEST_IMPL_TIMEOUT(stat_record_gzip, 180) {
   pid_t server;
   pid_t tracer;
   cJSON* j;
-  int fd;
 
   tt_require_bpf();
-  fd = mkstemps(gz, 8);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  fd = mkstemp(err);
-  ASSERT_GE(fd, 0);
-  close(fd);
-  fd = mkstemp(echo_out);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  test_mkstemp(gz, 8);
+  test_mkstemp(err, 0);
+  test_mkstemp(echo_out, 0);
 
   /* Until the program exits. */
   setenv("UV_THREADPOOL_SIZE", "4", 1);

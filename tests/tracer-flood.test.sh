@@ -6,57 +6,31 @@
 # leaves valid JSON; a flood of new thread ids and a program whose
 # short-lived threads each run a loop keep its memory bounded.
 set -uo pipefail
-. "$LOOPTRACE_SRC/tests/lib/bpf.sh"
+. "$LOOPTRACE_SRC/tests/lib/test.sh"
 require_bpf
 
-lt=$LOOPTRACE_BUILD/looptrace
 flood=$LOOPTRACE_BUILD/tests/progs/flood
 tasks=$LOOPTRACE_BUILD/tests/progs/tasks
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 # The bounds; an ASan build (make check) reserves terabytes of address
 # space, runs slower and holds more: there the memory limit is left out
 # and the bounds are looser.
 limit=(prlimit --as=$((1 << 30)))
 max_d2_ms=3500 max_sigint_ms=1200 max_rss_kb=200000
-if ldd "$lt" | grep -q libasan; then
+if sanitized; then
   limit=()
   max_d2_ms=7000 max_sigint_ms=2500 max_rss_kb=600000
 fi
-failed=0
-fail() {
-  echo "FAIL: $*"
-  failed=1
-}
 
 start_flood() { # SHAPE: starts a flood, sets $target
   "$flood" "$1" > "$tmp/flood.out" &
   target=$!
-  pids+=("$target")
-  for _ in $(seq 100); do
-    grep -qs ready "$tmp/flood.out" && break
-    sleep 0.05
-  done
+  track "$target"
+  wait_line "$tmp/flood.out" ready 5
 }
 
 # check_trace FILE: valid JSON, ends with the final facts; prints drops.
 check_trace() {
-  python3 - "$1" << 'PY'
-import json, sys
-events = json.load(open(sys.argv[1]))
-facts = {}
-for ev in events:
-    if ev.get("name") == "looptrace":
-        facts.update(ev.get("args", {}))
-assert "duration_us" in facts, "no final facts"
-print(facts.get("drops", -1))
-PY
+  trace_facts "$1" duration_us drops=-1 | tail -n 1
 }
 
 # 1. A flood of ticks: -d 2 under a 1 GB address-space limit.
@@ -103,10 +77,7 @@ sleep 1.5
 kill -USR1 "$target"
 kill -INT $tracer
 wait $tracer || fail "left: exit $?: $(cat "$tmp/err")"
-for _ in $(seq 100); do
-  grep -qs fired "$tmp/flood.out" && break
-  sleep 0.05
-done
+wait_line "$tmp/flood.out" fired 5
 fired=$(sed -n 's/^flood: fired //p' "$tmp/flood.out")
 python3 - "$tmp/left.json" "$fired" << 'PY' || fail "left: $(cat "$tmp/err")"
 import json, sys
@@ -146,4 +117,4 @@ echo "churn: $(tail -1 "$tmp/churn.out"), peak RSS $(tail -1 "$tmp/rss") KB"
 [ "$(tail -1 "$tmp/rss")" -le $max_rss_kb ] || fail "churn: peak RSS too high"
 check_trace "$tmp/churn.json" > /dev/null || fail "churn: invalid trace"
 
-exit $failed
+finish

@@ -84,14 +84,8 @@ check_end() { # WANT_STATUS WANT_TEXT ARGS...
   [ "$status" = "$want" ] || fail "tasks $*: exit $status, not $want"
   grep -q "^looptrace: $tasks $text\$" "$tmp/err" ||
     fail "tasks $*: $(cat "$tmp/err")"
-  python3 - "$tmp/end.json" "${text#was }" << 'EOF' || fail "tasks $*: target_exit"
-import json, sys
-facts = {}
-for ev in json.load(open(sys.argv[1])):
-    if ev.get("name") == "looptrace":
-        facts.update(ev["args"])
-sys.exit(facts.get("target_exit") != sys.argv[2])
-EOF
+  [ "$(trace_facts "$tmp/end.json" target_exit)" = "${text#was }" ] ||
+    fail "tasks $*: target_exit"
 }
 check_end 0 "exited with status 0"
 check_end 3 "exited with status 3" --exit 3

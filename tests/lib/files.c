@@ -50,6 +50,13 @@ char* test_slurp(const char* path, size_t* len) {
   return buf;
 }
 
+void test_mkstemp(char* tmpl, int suffix_len) {
+  int fd = mkstemps(tmpl, suffix_len);
+  if (fd < 0)
+    TEST_FAIL_("cannot create %s: %s", tmpl, strerror(errno));
+  close(fd);
+}
+
 int test_replay_corpus(const char* dir, test_corpus_check check,
                        const char* edom) {
   char path[8192];

@@ -15,6 +15,11 @@ char* test_read_file(const char* path, size_t* len);
  * file, when it cannot be read. */
 char* test_slurp(const char* path, size_t* len);
 
+/* Creates the empty file named by `tmpl`, its XXXXXX (followed by a suffix
+ * of `suffix_len` bytes) replaced as mkstemps() does, and closes it; fails
+ * the test when it cannot. */
+void test_mkstemp(char* tmpl, int suffix_len);
+
 /* A fuzz target's own check: 0, or a negative errno. */
 typedef int (*test_corpus_check)(const unsigned char* data, size_t len);
 

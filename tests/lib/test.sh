@@ -17,6 +17,7 @@
 #   wait_line FILE REGEX [SECONDS]   waits for a line of FILE (default 20 s)
 #   wait_until SECONDS CMD...        waits until CMD succeeds
 #   sanitized           whether the build is an ASan one (make check)
+#   trace_facts FILE KEY[=DEFAULT]...  `looptrace` facts of a trace
 # and, from bpf.sh, require_bpf and skip_or_fail (a skip that
 # LOOPTRACE_REQUIRE_BPF=1 turns into a failure), private_looprt,
 # wait_uprobe_on and stop_bpftrace.
@@ -85,6 +86,31 @@ wait_line() {
 
 sanitized() {
   ldd "$lt" | grep -q libasan
+}
+
+# trace_facts FILE KEY[=DEFAULT]...: prints, a line each, the `looptrace`
+# facts KEY of the trace FILE (its looptrace metadata events merged, the
+# last one winning): a string as it is, anything else as JSON; DEFAULT for
+# one it does not have. Fails if FILE is not a JSON array of events or
+# lacks a KEY that has no DEFAULT. (One parse for all: traces of floods
+# are hundreds of MB.)
+trace_facts() {
+  python3 - "$@" << 'PY'
+import json, sys
+facts = {}
+for ev in json.load(open(sys.argv[1])):
+    if ev.get("name") == "looptrace":
+        facts.update(ev.get("args", {}))
+for arg in sys.argv[2:]:
+    key, has_default, default = arg.partition("=")
+    if key in facts:
+        v = facts[key]
+        print(v if isinstance(v, str) else json.dumps(v))
+    elif has_default:
+        print(default)
+    else:
+        sys.exit(1)
+PY
 }
 
 . "$LOOPTRACE_SRC/tests/lib/bpf.sh"

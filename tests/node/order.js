@@ -6,6 +6,7 @@
 //   node order.js [--wait]     (--wait: start on SIGUSR2)
 'use strict';
 const fs = require('fs');
+const start = require('./start');
 
 function run() {
   fs.readdir(__dirname, (err) => {
@@ -21,13 +22,4 @@ function run() {
   });
 }
 
-if (process.argv.includes('--wait')) {
-  const keepAlive = setInterval(() => {}, 1000);
-  process.once('SIGUSR2', () => {
-    clearInterval(keepAlive);
-    run();
-  });
-  console.log(`ready ${process.pid}`);
-} else {
-  setTimeout(run, 300);
-}
+start(run);

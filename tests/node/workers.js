@@ -6,6 +6,7 @@
 'use strict';
 const { Worker, isMainThread, parentPort } = require('worker_threads');
 const fs = require('fs');
+const start = require('./start');
 
 function statRounds(n, done) {
   let i = 0;
@@ -34,14 +35,5 @@ if (!isMainThread) {
     }
     statRounds(20, () => finish('main done'));
   };
-  if (process.argv.includes('--wait')) {
-    const keepAlive = setInterval(() => {}, 1000);
-    process.once('SIGUSR2', () => {
-      clearInterval(keepAlive);
-      run();
-    });
-    console.log(`ready ${process.pid}`);
-  } else {
-    setTimeout(run, 300);
-  }
+  start(run);
 }
