@@ -49,10 +49,12 @@ drops=$(check_trace "$tmp/ticks.json") || fail "flood: invalid trace"
 [ "${drops:-0}" -gt 0 ] 2> /dev/null || fail "flood: no drops counted ($drops)"
 rm -f "$tmp/ticks.json"
 
-# 2. SIGINT under the flood takes effect promptly.
+# 2. SIGINT under the flood takes effect promptly; the probe, which a
+#    keeper holds while the kernel removes it, is gone soon after.
 "$lt" record -q -p "$target" -o "$tmp/int.json" 2> "$tmp/err" &
 tracer=$!
 sleep 1.5
+untraced=$(grep -c untraced "$tmp/flood.out")
 begin=$(date +%s%N)
 kill -INT $tracer
 wait $tracer
@@ -61,6 +63,12 @@ elapsed=$((($(date +%s%N) - begin) / 1000000))
 echo "flood: SIGINT to exit took $elapsed ms"
 [ $status = 0 ] || fail "flood SIGINT: exit $status: $(cat "$tmp/err")"
 [ $elapsed -le $max_sigint_ms ] || fail "flood: SIGINT took $elapsed ms"
+for _ in $(seq 100); do
+  [ "$(grep -c untraced "$tmp/flood.out")" -gt "$untraced" ] && break
+  sleep 0.05
+done
+[ "$(grep -c untraced "$tmp/flood.out")" -gt "$untraced" ] ||
+  fail "flood: its probe is still in place 5 s after looptrace exited"
 check_trace "$tmp/int.json" > /dev/null || fail "flood SIGINT: invalid trace"
 rm -f "$tmp/int.json"
 kill -KILL "$target"

@@ -25,6 +25,8 @@ const volatile __u8 read_job_class; /* node's ThreadPoolWork is known */
 
 /* Set after load: the traced process. */
 __u32 target_tgid;
+/* Set when the recording stops: from then on nothing is taken. */
+__u32 stopped;
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -56,11 +58,26 @@ struct {
   __type(value, __u64);
 } uv_waits SEC(".maps");
 
+/* The submit of the record just reserved wakes the reader only if it
+ * takes what is waiting past wakeup_bytes, as record.bpf.c's
+ * wakeup_flags(): a reader that is behind reads on without sleeping,
+ * and a wake-up per record above the mark costs the traced program an
+ * irq_work interrupt each. */
+static __always_inline __u64 wakeup_flags(void) {
+  __u64 avail = bpf_ringbuf_query(&uv_records, BPF_RB_AVAIL_DATA);
+  return avail >= wakeup_bytes &&
+                 avail - sizeof(struct lrt_record) < wakeup_bytes
+             ? BPF_RB_FORCE_WAKEUP
+             : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit(__u64 ts, __u8 type, __u8 kind, __u16 label,
                                  __u64 id, __u64 arg) {
   __u32 key = 0;
   __u64* n = bpf_map_lookup_elem(&uv_submitted, &key);
   struct lrt_record* r;
+  if (stopped)
+    return;
   if (n != NULL)
     *n += 1;
   r = bpf_ringbuf_reserve(&uv_records, sizeof(*r), 0);
@@ -77,10 +94,7 @@ static __always_inline void emit(__u64 ts, __u8 type, __u8 kind, __u16 label,
   r->label = label;
   r->id = id;
   r->arg = arg;
-  bpf_ringbuf_submit(
-      r, bpf_ringbuf_query(&uv_records, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-             ? BPF_RB_FORCE_WAKEUP
-             : BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(r, wakeup_flags());
 }
 
 /* The low byte of the fs_type of the uv_fs_t holding `w` (0 if unread). */

@@ -916,6 +916,15 @@ uint64_t libuv_source_unread(const struct libuv_source* src) {
                                            : 0;
 }
 
+void libuv_source_stop(struct libuv_source* src) {
+  if (src->skel != NULL && src->skel->bss != NULL)
+    src->skel->bss->stopped = 1;
+}
+
+int libuv_source_attached(const struct libuv_source* src) {
+  return src->nlinks > 0;
+}
+
 void libuv_source_detach(struct libuv_source* src) {
   while (src->nlinks > 0) {
     src->nlinks--;

@@ -79,6 +79,13 @@ uint64_t libuv_source_drops(const struct libuv_source* src);
  * (still there, or on their way): call once reading has stopped. */
 uint64_t libuv_source_unread(const struct libuv_source* src);
 
+/* Stops the probes: from now on they take nothing (they stay in place
+ * until detached). */
+void libuv_source_stop(struct libuv_source* src);
+
+/* Whether any probe is in place. */
+int libuv_source_attached(const struct libuv_source* src);
+
 /* Removes the probes (what the ring buffer holds stays to be read). */
 void libuv_source_detach(struct libuv_source* src);
 

@@ -36,6 +36,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * own every few milliseconds. Set before load (record.c). */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
+/* Set by record.c when the recording stops: from then on the programs
+ * take nothing (what the runtime sends after the stop is not read, and
+ * the probes may stay in place a while, see record.c's keeper). */
+__u32 stopped;
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 16 << 20); /* record.c sets --ring-size */
@@ -161,6 +166,8 @@ static __always_inline void learn_ring(const struct lrt_ring_view* r) {
 SEC("usdt")
 int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes,
              const struct lrt_ring_view* ring) {
+  if (stopped)
+    return 0;
   /* Only an empty batch announces a ring: one lookup per thread and
    * session, none per batch. */
   if (bytes == 0 && ring != NULL)
@@ -171,6 +178,13 @@ int BPF_USDT(handle_flush, const struct lrt_record* batch, long bytes,
   if (bytes > LRT_BATCH_MAX_RECORDS * RECORD_SIZE)
     bytes = LRT_BATCH_MAX_RECORDS * RECORD_SIZE;
   copy_batch_inline((const char*) batch, (__u32) bytes / RECORD_SIZE);
+  return 0;
+}
+
+/* Attached to looprt:loop__stop for a moment, only to raise the
+ * semaphore (record.c's hello_attach): it takes nothing. */
+SEC("usdt")
+int handle_hello(struct pt_regs* ctx) {
   return 0;
 }
 
@@ -245,7 +259,7 @@ int handle_exit(void* ctx) {
   struct lrt_ring_view v;
   __u64 lost;
 
-  if (ref == NULL)
+  if (ref == NULL || stopped)
     return 0;
   if (ref->tgid != (__u32) (id >> 32)) {
     bpf_map_delete_elem(&rings, &tid);

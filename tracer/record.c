@@ -4,7 +4,7 @@
  * open the output → load record.bpf.c → find (or start) the target →
  * note the start time → attach to looprt:flush → poll the ring buffer,
  * handing batches to the exporter, until a signal, -d or the target's
- * exit → drain → detach → drain → finish the file.
+ * exit → drain → finish the file → detach (keeper.h).
  */
 #include <argp.h>
 #include <errno.h>
@@ -32,6 +32,7 @@
 #include "libuv_source.h"
 #include "flight.h"
 #include "json_writer.h"
+#include "keeper.h"
 #include "privilege.h"
 #include "probes.h"
 #include "record.h"
@@ -42,8 +43,14 @@
 /* How long a started program has to reach its runtime. */
 #define READY_TIMEOUT_MS 5000
 /* After a stop is asked for, records the runtime still flushes (it holds
- * them at most ~20 ms) are collected this long before detaching. */
+ * them at most ~20 ms) are collected this long before reading stops. */
 #define DRAIN_NS (30 * 1000 * 1000ull)
+/* How long the hello link (hello_attach) stays: the runtime looks at the
+ * semaphore every 20 ms. */
+#define HELLO_NS (200 * 1000 * 1000ull)
+/* The probe it goes on: one that fires when a loop stops, i.e. almost
+ * never while it is there. */
+#define HELLO_PROBE "loop__stop"
 /* The most time one reading of the ring buffer takes: under a flood the
  * loop still sees its deadline, signals and progress line this often. */
 #define CONSUME_NS (5 * 1000 * 1000ull)
@@ -283,6 +290,7 @@ struct output {
   const char* path;   /* as the user named it */
   char tmp[PATH_MAX]; /* the temporary file, "" when writing directly */
   char old[PATH_MAX]; /* the file the trace replaced, still to remove */
+  int old_fd;         /* it, removed but still open: output_remove_old() */
   int fd;
   int created; /* path itself was created here (the default name) */
   dev_t dev;   /* of the file looptrace created, to remove only it */
@@ -338,6 +346,7 @@ static int output_open(struct output* out, char* path, int is_default) {
   memset(out, 0, sizeof(*out));
   out->path = path;
   out->fd = -1;
+  out->old_fd = -1;
   if (is_default) {
     char base[PATH_MAX];
     int err = 0;
@@ -377,6 +386,7 @@ static int prepare_output(const struct record_args* args, struct output* out,
   if (args->flight.seconds > 0) {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
+    out->old_fd = -1;
     return flight_check_output(path);
   }
   return output_open(out, path, is_default);
@@ -395,7 +405,7 @@ static void remove_own(const struct output* out, const char* path) {
  * are swapped instead, which is as atomic for a reader and leaves writing
  * back to the kernel's own pace; the old file (or symlink), now under the
  * temporary name, is out->old, to remove (freeing a large file takes
- * long too: output_remove_old). */
+ * long too: output_remove_old()). */
 static int output_replace(struct output* out) {
   if (renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_EXCHANGE) ==
       0) {
@@ -405,11 +415,29 @@ static int output_replace(struct output* out) {
   return rename(out->tmp, out->path) == 0 ? 0 : -errno;
 }
 
-/* Removes the file the trace replaced, if output_remove_old() has not. */
+/* Removes the file the trace replaced, if it is still to remove. Freeing
+ * a large file takes the kernel up to 200 ms on a loaded machine
+ * (measured): a regular file is kept open (out->old_fd), so that the
+ * freeing falls on whoever closes it last (the keeper, keeper.h). */
 static void output_remove_old(struct output* out) {
-  if (out->old[0] != '\0')
-    unlink(out->old);
+  struct stat st;
+  int fd;
+  if (out->old[0] == '\0')
+    return;
+  fd = open(out->old, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0 && out->old_fd < 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    out->old_fd = fd;
+  else if (fd >= 0)
+    close(fd);
+  unlink(out->old);
   out->old[0] = '\0';
+}
+
+/* Lets go of the replaced file (the last close frees it). */
+static void output_close_old(struct output* out) {
+  if (out->old_fd >= 0)
+    close(out->old_fd);
+  out->old_fd = -1;
 }
 
 /* The trace is complete: puts it in place. Returns 0 or a negative
@@ -442,6 +470,7 @@ static void output_abort(struct output* out) {
   out->tmp[0] = '\0';
   out->created = 0;
   output_remove_old(out);
+  output_close_old(out);
 }
 
 /* looptrace-COMM-PID.json, COMM made safe for a file name. */
@@ -487,12 +516,12 @@ struct session {
   int pidfd;           /* the target, to see it exit */
   /* BPF and the reading of it */
   struct record_bpf* skel;
-  struct bpf_link* link;   /* looprt:flush */
+  struct bpf_link* link;  /* looprt:flush */
+  struct bpf_link* hello; /* hello_attach() */
+  uint64_t hello_until;
+  pthread_t hello_dropper; /* hello_drop_start() */
+  int hello_dropping;
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
-  pthread_t detacher;      /* detach_start() */
-  int detaching;
-  pthread_t remover; /* remove_old_start() */
-  int removing;
   struct ring_buffer* rb;
   struct exporter* ex;
   struct flight* fl; /* in flight mode, instead of ex */
@@ -602,51 +631,21 @@ static void count_unread(struct session* s) {
     export_dropped_left(s->ex, now_ns(), s->unread);
 }
 
-/* Removes the probes: detaching waits for the kernel's RCU grace
- * periods, 100-300 ms on a loaded machine (measured). */
-static void* detach_main(void* arg) {
-  struct session* s = arg;
-  if (s->link != NULL) {
-    bpf_link__destroy(s->link);
-    s->link = NULL;
-    s->skel->links.handle_flush = NULL;
-  }
-  bpf_link__destroy(s->skel->links.handle_exit);
-  s->skel->links.handle_exit = NULL;
+/* Reading has stopped: the probes take nothing from now on (they are
+ * removed at the end, see keeper.h); what the runtime sends after this
+ * is after the end of the recording. */
+static void stop_probes(struct session* s) {
+  if (s->skel != NULL && s->skel->bss != NULL)
+    s->skel->bss->stopped = 1;
   if (s->uv != NULL)
-    libuv_source_detach(s->uv);
-  return NULL;
+    libuv_source_stop(s->uv);
 }
 
-/* Reading has stopped: the probes are removed now, in a thread, while the
- * file is finished (detach_wait() waits for it): what they catch
- * meanwhile is after the end of the recording. */
-static void detach_start(struct session* s) {
-  s->detaching = pthread_create(&s->detacher, NULL, detach_main, s) == 0;
-  if (!s->detaching)
-    detach_main(s);
-}
-
-static void detach_wait(struct session* s) {
-  if (s->detaching)
-    pthread_join(s->detacher, NULL);
-  s->detaching = 0;
-}
-
-/* Freeing a replaced trace of hundreds of MB takes the kernel up to
- * 200 ms on a loaded machine (measured), while the new one is in place
- * already: it is done in a thread too, beside the detaching. */
-static void* remove_main(void* arg) {
-  output_remove_old(arg);
-  return NULL;
-}
-
-static void remove_old_start(struct session* s) {
-  if (s->out.old[0] == '\0')
-    return;
-  s->removing = pthread_create(&s->remover, NULL, remove_main, &s->out) == 0;
-  if (!s->removing)
-    output_remove_old(&s->out);
+/* Whether any probe is in place. */
+static int attached(const struct session* s) {
+  return s->link != NULL || s->hello != NULL ||
+         (s->skel != NULL && s->skel->links.handle_exit != NULL) ||
+         (s->uv != NULL && libuv_source_attached(s->uv));
 }
 
 static void show_flight_progress(struct session* s, int tty) {
@@ -1154,6 +1153,36 @@ static int start_export(struct session* s) {
   return err == 0 ? export_flush(s->ex) : err;
 }
 
+/* The runtime starts a new session (announcing its labels, threads and
+ * loops again) when it sees its probes' semaphore rise; the kernel counts
+ * probe sites in use in it, not tracers. A tracer that attaches while
+ * another's flush probe stays (a keeper's, keeper.h), or just as it goes,
+ * would not make it rise: for its first HELLO_NS this one holds a probe
+ * nobody else uses (HELLO_PROBE), which does. Without one (an older
+ * runtime), the runtime's announcement every 500 ms still comes. */
+static void hello_attach(struct session* s) {
+  const struct probes_target* t = &s->target;
+  s->hello =
+      bpf_program__attach_usdt(s->skel->progs.handle_hello, t->pid, t->path,
+                               PROBES_PROVIDER, HELLO_PROBE, NULL);
+  s->hello_until = now_ns() + HELLO_NS;
+}
+
+/* Removing a probe takes the kernel a grace period (keeper.h): the hello
+ * link goes in a thread while the recording runs. */
+static void* hello_drop_main(void* arg) {
+  bpf_link__destroy(arg);
+  return NULL;
+}
+
+static void hello_drop_start(struct session* s) {
+  s->hello_dropping =
+      pthread_create(&s->hello_dropper, NULL, hello_drop_main, s->hello) == 0;
+  if (!s->hello_dropping)
+    bpf_link__destroy(s->hello);
+  s->hello = NULL;
+}
+
 /* Attaches the source's probes (looprt:flush, or the libuv source's).
  * Returns 0 or s->fail, having said why. */
 static int attach_source(struct session* s) {
@@ -1182,6 +1211,7 @@ static int attach_source(struct session* s) {
     return s->fail;
   }
   s->skel->links.handle_flush = s->link;
+  hello_attach(s);
   return 0;
 }
 
@@ -1284,11 +1314,22 @@ static void target_gone(struct session* s) {
 /* One turn of the loop, after a poll: reads the ring buffer, writes what
  * can be written and moves the stop state on. */
 static void loop_turn(struct session* s, int target_exited) {
-  uint64_t now;
-  consume(s, CONSUME_NS);
+  uint64_t now = now_ns();
+  uint64_t budget = CONSUME_NS;
+  /* The drain reads until its end, not past it. */
+  if (s->state == REC_DRAINING)
+    budget = s->state_until > now ? s->state_until - now : 0;
+  if (budget > 0)
+    consume(s, budget < CONSUME_NS ? budget : CONSUME_NS);
   now = now_ns();
   if (target_exited)
     target_gone(s);
+  /* A stop asked for meanwhile starts before the writing. */
+  update_stop(s, now);
+  if (s->state == REC_DONE)
+    return;
+  if (s->hello != NULL && now >= s->hello_until)
+    hello_drop_start(s);
   if (now >= s->next_drops) {
     check_drops(s);
     s->next_drops = now + 100000000ull;
@@ -1301,6 +1342,7 @@ static void loop_turn(struct session* s, int target_exited) {
     tap_step(s, now);
   if (s->error != 0)
     s->state = REC_DONE;
+  now = now_ns();
   update_stop(s, now);
   if (s->state != REC_DONE && now >= s->next_progress) {
     if (!s->args->quiet)
@@ -1330,15 +1372,13 @@ static void rec_loop(struct session* s) {
   }
 }
 
-/* Drain stage: what the ring buffer holds now is ours, what it still
- * holds after that is counted. The probes are detached at the end, once
- * the file is whole (detacher_start): what they catch meanwhile is after
- * the end of the recording. */
+/* Drain stage: the probes stop taking records; what the ring buffer
+ * holds now is ours, what it still holds after that is counted. */
 static void rec_drain(struct session* s) {
+  stop_probes(s);
   consume(s, CONSUME_NS);
   check_drops(s);
   count_unread(s);
-  detach_start(s);
   if (!s->args->quiet && s->tty)
     fputs("\r\033[K", stderr); /* the progress line */
   if (!s->child_exited)
@@ -1406,7 +1446,7 @@ static int rec_report(struct session* s) {
     s->error = err;
   if (s->error == 0)
     s->error = output_commit(&s->out);
-  remove_old_start(s);
+  output_remove_old(&s->out);
   if (s->error != 0) {
     fprintf(stderr, "looptrace: writing %s: %s\n", s->args->output,
             strerror(-s->error));
@@ -1421,9 +1461,15 @@ static int rec_report(struct session* s) {
 /* Undoes what the stages set up, in reverse, then waits for a program
  * we started; returns the exit status, from `ret` (run()'s). */
 static int rec_cleanup(struct session* s, int ret) {
-  detach_wait(s);
-  if (s->removing)
-    pthread_join(s->remover, NULL);
+  int keeper = -1;
+  if (attached(s) || s->out.old_fd >= 0) {
+    stop_probes(s);
+    keeper = keeper_start(s->out.old_fd);
+  }
+  output_close_old(&s->out);
+  if (s->hello_dropping)
+    pthread_join(s->hello_dropper, NULL);
+  bpf_link__destroy(s->hello);
   if (s->link != NULL) {
     bpf_link__destroy(s->link);
     s->skel->links.handle_flush = NULL;
@@ -1434,6 +1480,7 @@ static int rec_cleanup(struct session* s, int ret) {
   export_free(s->ex);
   flight_free(s->fl);
   record_bpf__destroy(s->skel);
+  keeper_release(keeper); /* the probes go once it has exited */
   free(s->drop_values);
   output_abort(&s->out);
   if (s->args->pid != 0 && s->pidfd >= 0)
@@ -1468,6 +1515,7 @@ static int run(struct record_args* args) {
   s.args = args;
   s.fail = args->cmd != NULL ? EXIT_CMD_FAILED : 1;
   s.out.fd = -1;
+  s.out.old_fd = -1;
   s.child = (struct spawn){-1, -1, -1};
   s.pidfd = -1;
   s.tty = isatty(STDERR_FILENO);

@@ -583,10 +583,14 @@ static void flush_registry(void) {
  * state), one interval after it began and every ANNOUNCE_INTERVAL_NS:
  * - the kernel raises a probe's semaphore before it plants the probe, so
  *   what the session's start announced may have fired into nothing; one
- *   interval later the probe is surely in place;
- * - a tracer that detaches and another that attaches within one interval
- *   leave the semaphore as it was, so no new session starts for the
- *   newcomer; it learns the names at the next announcement.
+ *   interval later the probe is surely in place (the same when the
+ *   semaphore rises during a session);
+ * - the kernel counts probe sites in use in the semaphore, not tracers:
+ *   a tracer that attaches while another stays on the same probes, or
+ *   within one interval of another's leaving, leaves it as it was, and
+ *   no new session starts for the newcomer; it learns the names at the
+ *   next announcement. (looptrace holds looprt:loop__stop, which nothing
+ *   else uses, for its first 200 ms, so that the count rises for it.)
  * Tracers take repeated announcements as they come. */
 static int flusher_pass(struct flusher_state* f, uint64_t now) {
   unsigned short listeners = LRT_LISTENERS();
@@ -594,9 +598,14 @@ static int flusher_pass(struct flusher_state* f, uint64_t now) {
     session_stop();
     return 0;
   }
-  if (listeners > f->seen ||
-      (f->announced == 0 ? now - f->started >= FLUSH_INTERVAL_NS
-                         : now - f->announced >= ANNOUNCE_INTERVAL_NS)) {
+  if (listeners > f->seen) {
+    /* A tracer came while another stays: a new session, announced again
+     * one interval later as at a start. */
+    session_renew();
+    f->started = now;
+    f->announced = 0;
+  } else if (f->announced == 0 ? now - f->started >= FLUSH_INTERVAL_NS
+                               : now - f->announced >= ANNOUNCE_INTERVAL_NS) {
     session_renew();
     f->announced = now;
   }

@@ -11,9 +11,11 @@
  *   flood future    one record stamped 2^63, then ticks
  *   flood version N ticks from a loop that speaks trace format N
  *
- * It prints "flood: ready" when it starts and runs until killed. On
- * SIGUSR1 it stops firing for good and prints "flood: fired N": the
- * records it handed to the probe while a tracer was attached.
+ * It prints "flood: ready" when it starts and runs until killed, and
+ * "flood: untraced" each time the probe's semaphore falls back to 0 (the
+ * last tracer's probe is gone). On SIGUSR1 it stops firing for good and
+ * prints "flood: fired N": the records it handed to the probe while a
+ * tracer was attached.
  */
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
@@ -155,6 +157,10 @@ int main(int argc, char** argv) {
       }
     }
     flush();
+    if (!paused) {
+      printf("flood: untraced\n");
+      fflush(stdout);
+    }
   }
   printf("flood: fired %llu\n", (unsigned long long) fired);
   fflush(stdout);
