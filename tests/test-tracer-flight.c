@@ -648,6 +648,187 @@ TEST_IMPL(tracer_flight_callback_queue) {
 }
 
 /* ------------------------------------------------------------------------
+ * What a window's start and the stop cut
+ */
+
+/* The span of `cat` named `name` in `t`, or NULL. */
+static const struct tt_span* span_named(const struct tt_trace* t,
+                                        const char* cat, const char* name) {
+  int i;
+  for (i = 0; i < t->nspans; i++)
+    if (strcmp(t->spans[i].cat, cat) == 0 &&
+        strcmp(t->spans[i].name, name) == 0)
+      return &t->spans[i];
+  return NULL;
+}
+
+/* A 1.5 s callback and a 1.5 s task, both begun half a second before the
+ * window of the dump its tick triggers: the dump shows them from the
+ * window's start, cut there ("cut":"start"), the tick holding the
+ * callback too, never as if complete. Their begins left the ring long
+ * before the dump (it keeps SECONDS and a margin). */
+TEST_IMPL(tracer_flight_cut_start) {
+  const char* dir = make_dir();
+  char* env[] = {"UV_THREADPOOL_SIZE=1", NULL};
+  char* argv[] = {(char*) LOOPTRACE,
+                  "record",
+                  "-q",
+                  "--flight",
+                  "1",
+                  "--after",
+                  "0.2",
+                  "--trigger",
+                  "tick>500ms",
+                  "--max-dumps",
+                  "1",
+                  "-o",
+                  (char*) in_dir(dir, "w.json"),
+                  "--",
+                  (char*) TARGET,
+                  "--seconds",
+                  "4",
+                  "--queue-at",
+                  "0.9",
+                  "--task-ms",
+                  "1500",
+                  "--slow-at",
+                  "1",
+                  "--slow-ms",
+                  "1500",
+                  NULL};
+  struct tt_trace t;
+  const struct tt_span* slow;
+  const struct tt_span* blocker;
+  const struct tt_span* tick;
+  char* output;
+  int status;
+
+  tt_require_bpf();
+  status = tt_run(argv, env, 30000, &output);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    TEST_FAIL_("looptrace record --flight failed: %s", output);
+  free(output);
+  tt_load(in_dir(dir, "w-1.json"), &t);
+  tt_check(&t);
+  ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
+                "tick>500ms");
+  ASSERT_NULL(fact(&t, "flight_window_cut"));
+  /* The slow callback: from the window's start to the trigger. */
+  slow = span_named(&t, "callback", "slow");
+  if (slow == NULL)
+    TEST_FAIL_("the callback running at the window's start is missing");
+  ASSERT_NOT_NULL(cut_of(slow));
+  ASSERT_STR_EQ(cut_of(slow), "start");
+  ASSERT_EQ(slow->ts, 0);
+  ASSERT_GE(slow->dur, 800000000);
+  ASSERT_LE(slow->dur, 1000000000);
+  ASSERT(slow->parent >= 0);
+  tick = &t.spans[slow->parent];
+  while (strcmp(tick->cat, "tick") != 0 && tick->parent >= 0)
+    tick = &t.spans[tick->parent];
+  ASSERT_STR_EQ(tick->cat, "tick");
+  ASSERT_STR_EQ(cut_of(tick), "start");
+  ASSERT_EQ(tick->ts, 0);
+  /* The task on the only worker: from the window's start to its end. */
+  blocker = span_named(&t, "work", "blocker");
+  if (blocker == NULL)
+    TEST_FAIL_("the task running at the window's start is missing");
+  ASSERT_NOT_NULL(cut_of(blocker));
+  ASSERT_STR_EQ(cut_of(blocker), "start");
+  ASSERT_EQ(blocker->ts, 0);
+  ASSERT_GE(blocker->dur, 600000000);
+  ASSERT_LT(blocker->dur, 1000000000);
+  tt_free(&t);
+  remove_dir(dir);
+  return 0;
+}
+
+/* The first `dropped` instant of `t` whose reason is `reason`, or NULL. */
+static const cJSON* dropped_for(const struct tt_trace* t, const char* reason) {
+  const cJSON* ev;
+  for (ev = find_event(t, "dropped", "i", NULL); ev != NULL;
+       ev = find_event(t, "dropped", "i", ev)) {
+    const cJSON* r =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), "reason");
+    if (cJSON_IsString(r) && strcmp(r->valuestring, reason) == 0)
+      return ev;
+  }
+  return NULL;
+}
+
+/* A dump written at the stop says what it could not see: the records
+ * still unread in the ring buffer then (here a flood fills a 128 MB ring
+ * while looptrace is stopped), as a normal recording does, beside the
+ * records the full ring buffer dropped. */
+TEST_IMPL(tracer_flight_drops_at_stop) {
+  const char* dir = make_dir();
+  const char* log = tt_tmp(".out");
+  const char* tlog = tt_tmp(".out");
+  char pid_text[16];
+  char* flood[] = {(char*) test_build_path("tests/progs/flood"), "ticks", NULL};
+  char* argv[] = {(char*) LOOPTRACE,
+                  "record",
+                  "-p",
+                  pid_text,
+                  "--flight",
+                  "1",
+                  "--after",
+                  "10",
+                  "--ring-size",
+                  "128M",
+                  "--flight-size",
+                  "4M",
+                  "-o",
+                  (char*) in_dir(dir, "f.json"),
+                  NULL};
+  struct tt_trace t;
+  const cJSON* left;
+  const cJSON* n;
+  pid_t target;
+  pid_t tracer;
+  int status;
+
+  tt_require_bpf();
+  target = tt_spawn(flood, NULL, log);
+  ASSERT_EQ(tt_wait_for_text(log, "flood: ready", 10000), 0);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) target);
+  tracer = tt_spawn(argv, NULL, tlog);
+  wait_attached(tracer, tlog);
+  usleep(500000);
+  ASSERT_EQ(kill(tracer, SIGUSR1), 0);
+  usleep(200000);
+  /* The ring buffer fills while looptrace cannot read it. */
+  ASSERT_EQ(kill(tracer, SIGSTOP), 0);
+  usleep(1500000);
+  ASSERT_EQ(kill(tracer, SIGCONT), 0);
+  ASSERT_EQ(kill(tracer, SIGINT), 0);
+  status = tt_wait(tracer, 30000);
+  ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  kill(target, SIGKILL);
+  tt_wait(target, 5000);
+
+  tt_load(in_dir(dir, "f-1.json"), &t);
+  tt_check(&t);
+  ASSERT_STR_EQ(t.end_reason, "signal");
+  ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)), "SIGUSR1");
+  ASSERT_NOT_NULL(dropped_for(&t, "ring buffer full"));
+  left = dropped_for(&t, "left in the ring at stop");
+  if (left == NULL)
+    TEST_FAIL_(
+        "the dump written at the stop does not say what was left "
+        "in the ring");
+  n = cJSON_GetObjectItem(cJSON_GetObjectItem(left, "args"), "records");
+  ASSERT(cJSON_IsNumber(n));
+  ASSERT_DOUBLE_GE(n->valuedouble, 1);
+  ASSERT_GE(t.drops, (int64_t) n->valuedouble);
+  tt_free(&t);
+  unlink(log);
+  unlink(tlog);
+  remove_dir(dir);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
  * Memory under a flood
  */
 
@@ -1000,8 +1181,8 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
    * (8.081 s) to 851 (8.571 s). */
   ASSERT_EQ(ticks, 851 - 609 + 1);
   /* The cut tick is drawn from the window's start, in its phase, both
-   * marked cut there; the callback it was running when the window began
-   * is left out. No other span is cut. */
+   * marked cut there, and so is the callback it was running when the
+   * window began. No other span is cut. */
   ASSERT_STR_EQ(t.spans[0].cat, "tick");
   ASSERT_EQ(t.spans[0].ts, 0);
   ASSERT_EQ(t.spans[0].dur, 500000);
@@ -1010,8 +1191,11 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
   ASSERT_STR_EQ(t.spans[1].name, "timers");
   ASSERT_EQ(t.spans[1].ts, 0);
   ASSERT_STR_EQ(cut_of(&t.spans[1]), "start");
-  ASSERT(strcmp(t.spans[2].cat, "tick") == 0);
-  for (i = 2; i < t.nspans; i++)
+  ASSERT_STR_EQ(t.spans[2].name, "beat");
+  ASSERT_EQ(t.spans[2].ts, 0);
+  ASSERT_STR_EQ(cut_of(&t.spans[2]), "start");
+  ASSERT(strcmp(t.spans[3].cat, "tick") == 0);
+  for (i = 3; i < t.nspans; i++)
     ASSERT_NULL(cut_of(&t.spans[i]));
   tt_free(&t);
   flight_free(fl);

@@ -13,6 +13,7 @@
 #include "flight.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@
 /* Callbacks nest at most this deep for the watcher (deeper ones are not
  * measured). */
 #define WATCH_DEPTH 64
+/* Callbacks open at a window's start that a dump replays, per thread
+ * (deeper nesting: none of the thread's is replayed). */
+#define START_DEPTH 8
 /* Tasks in flight the queue trigger follows, direct-mapped by task id. */
 #define TASK_SLOTS 16384
 /* Records handed to the dump's exporter at a time, and in one step of
@@ -48,11 +52,35 @@ enum { NS_PER_S = 1000000000 };
 /* The kind of an LRT_REC_LOST record the recorder makes for records the
  * BPF ring buffer dropped: replayed as export_dropped(). */
 #define RING_LOST 0xff
+/* Ring buffer drops are noticed up to this long after the loss
+ * (record.c checks every 100 ms): a dump says those noticed this long
+ * after its window too, as they may be of records in it. */
+#define DROP_NOTICE_NS (100 * 1000 * 1000ull)
 
 /* A label's latest announcement, chunk by chunk. */
 struct flabel {
   uint8_t n;
   struct lrt_record chunk[LABEL_CHUNKS];
+};
+
+/* A callback or task in progress at some moment. */
+struct fopen {
+  uint64_t id;
+  uint16_t label;
+  uint8_t kind;
+};
+
+/* What a thread has in progress at some moment (start_apply()): the tick
+ * and phase, the callbacks open in it, the task it runs. */
+struct fstart {
+  uint8_t tick_open;
+  uint8_t phase;    /* 0 if none */
+  uint8_t depth;    /* callbacks open */
+  uint8_t overflow; /* deeper than START_DEPTH: none is replayed */
+  uint8_t work_open;
+  uint64_t tick;
+  struct fopen cb[START_DEPTH];
+  struct fopen work;
 };
 
 /* What is known of one thread: its intro and loop facts for dumps, and
@@ -61,11 +89,9 @@ struct fthread {
   uint32_t tid;
   uint8_t has_intro;
   uint8_t has_loop;
-  uint8_t seen; /* it has records in the window being dumped */
-  /* At the start of the window being dumped: its tick in progress. */
-  uint8_t open_at_start;
-  uint8_t phase_at_start; /* 0 if none */
-  uint64_t tick_at_start;
+  uint8_t seen;           /* it has records in the window being dumped */
+  struct fstart at_head;  /* in progress where the ring starts */
+  struct fstart at_start; /* and at the start of the window being dumped */
   uint8_t tick_open;
   struct lrt_record intro; /* LRT_REC_THREAD */
   struct lrt_record loop;  /* LRT_REC_LOOP_START */
@@ -96,6 +122,7 @@ struct writing {
   size_t pos;      /* the ring's next record to hand over (from head) */
   size_t end;      /* where the ring ended when writing began */
   const char* end_reason;
+  int at_stop; /* written as the recording stops (flight_finish) */
 };
 
 /* Triggers marked in a dump beyond the one that made it. */
@@ -159,6 +186,8 @@ struct flight {
   char last_path[4096];
   char last_trigger[48];
   char target_exit[96]; /* for a dump at the end, or "" */
+  uint64_t left_count;  /* flight_dropped_left() */
+  uint64_t left_ts;
 };
 
 /* ------------------------------------------------------------------------
@@ -467,6 +496,90 @@ static void pool_apply(struct lrt_record* pool, const struct lrt_record* r) {
 }
 
 /* ------------------------------------------------------------------------
+ * What is in progress where the ring starts, and where a window starts
+ */
+
+static void start_push(struct fstart* st, const struct lrt_record* r) {
+  if (st->depth == START_DEPTH) {
+    st->overflow++;
+    return;
+  }
+  st->cb[st->depth].id = r->id;
+  st->cb[st->depth].label = r->label;
+  st->cb[st->depth].kind = r->kind;
+  st->depth++;
+}
+
+/* Moves `st`, a thread's state, over its record `r`, as the exporter
+ * would see it. */
+static void start_apply(struct fstart* st, const struct lrt_record* r) {
+  switch (r->type) {
+  case LRT_REC_TICK_BEGIN:
+  case LRT_REC_PHASE:
+    /* A phase says the tick is open: its begin may have been lost. */
+    if (!st->tick_open || st->tick != r->id) {
+      st->depth = 0;
+      st->overflow = 0;
+    }
+    st->tick_open = 1;
+    st->tick = r->id;
+    st->phase =
+        r->type == LRT_REC_PHASE && r->kind < LRT_PHASE_MAX ? r->kind : 0;
+    break;
+  case LRT_REC_TICK_END:
+  case LRT_REC_LOOP_STOP:
+    if (r->type == LRT_REC_LOOP_STOP || st->tick == r->id) {
+      st->tick_open = 0;
+      st->depth = 0;
+      st->overflow = 0;
+    }
+    break;
+  case LRT_REC_CALLBACK_BEGIN:
+    start_push(st, r);
+    break;
+  case LRT_REC_CALLBACK_END:
+    if (st->overflow > 0)
+      st->overflow--;
+    else if (st->depth > 0)
+      st->depth--;
+    break;
+  case LRT_REC_WORK_START:
+    st->work_open = r->id != 0;
+    st->work.id = r->id;
+    st->work.label = r->label;
+    break;
+  case LRT_REC_WORK_END:
+    st->work_open = 0;
+    break;
+  case LRT_REC_LOST:
+  case LRT_REC_EXIT:
+    /* Begins or ends may be gone: nothing is known in progress. */
+    memset(st, 0, sizeof(*st));
+    break;
+  }
+}
+
+/* Moves the state at `offset` in the fthread of record `r` (every
+ * thread's for records the BPF ring buffer lost) over `r`. */
+static void note_start(struct flight* fl, const struct lrt_record* r,
+                       size_t offset) {
+  struct fthread* t;
+  size_t i;
+  if (r->type == LRT_REC_THREAD || r->type == LRT_REC_LABEL ||
+      r->type == LRT_REC_LOOP_START || r->type == LRT_REC_WAIT ||
+      r->type == LRT_REC_WORK_SUBMIT || r->type == LRT_REC_POOL)
+    return;
+  if (r->type == LRT_REC_LOST && r->kind == RING_LOST) {
+    for (i = 0; i < fl->nthreads; i++)
+      start_apply((struct fstart*) ((char*) &fl->threads[i] + offset), r);
+    return;
+  }
+  t = thread_get(fl, r->tid);
+  if (t != NULL)
+    start_apply((struct fstart*) ((char*) t + offset), r);
+}
+
+/* ------------------------------------------------------------------------
  * The ring
  */
 
@@ -478,6 +591,7 @@ static void evict(struct flight* fl, int early) {
     pool_apply(&fl->pool, r);
     fl->has_pool = 1;
   }
+  note_start(fl, r, offsetof(struct fthread, at_head));
   fl->evicted_ts = max_u64(fl->evicted_ts, ts);
   if (early) {
     fl->cap_evicted_ts = max_u64(fl->cap_evicted_ts, ts);
@@ -738,31 +852,13 @@ void flight_dropped(struct flight* fl, uint64_t ts_ns, uint64_t pid,
   watch(fl, NULL, &r);
 }
 
-void flight_trigger(struct flight* fl, uint64_t ts_ns, const char* what) {
-  fire(fl, what, ts_ns, 0, 0);
+void flight_dropped_left(struct flight* fl, uint64_t ts_ns, uint64_t count) {
+  fl->left_count += count;
+  fl->left_ts = ts_ns;
 }
 
-/* Follows the tick of a loop thread over records before a window. */
-static void note_tick(struct flight* fl, const struct lrt_record* r) {
-  struct fthread* t;
-  if (r->type != LRT_REC_TICK_BEGIN && r->type != LRT_REC_PHASE &&
-      r->type != LRT_REC_TICK_END && r->type != LRT_REC_LOOP_STOP)
-    return;
-  t = thread_get(fl, r->tid);
-  if (t == NULL)
-    return;
-  if (r->type == LRT_REC_TICK_BEGIN) {
-    t->open_at_start = 1;
-    t->tick_at_start = r->id;
-    t->phase_at_start = 0;
-  } else if (r->type == LRT_REC_PHASE && r->kind < LRT_PHASE_MAX) {
-    /* The tick's begin may have left the ring. */
-    t->open_at_start = 1;
-    t->tick_at_start = r->id;
-    t->phase_at_start = r->kind;
-  } else if (r->type == LRT_REC_LOOP_STOP || t->tick_at_start == r->id) {
-    t->open_at_start = 0;
-  }
+void flight_trigger(struct flight* fl, uint64_t ts_ns, const char* what) {
+  fire(fl, what, ts_ns, 0, 0);
 }
 
 /* Records replayed at a dump's head, handed to the exporter 256 at a
@@ -785,15 +881,15 @@ static void head_put(struct head_batch* b, const struct lrt_record* rec) {
 }
 
 /* Goes over what the ring holds: before the window, the pool state and
- * the ticks in progress (note_tick); inside it, which threads speak
- * (t->seen). */
+ * what is in progress (note_start, from what was when the ring
+ * started); inside it, which threads speak (t->seen). */
 static void scan_ring(struct flight* fl, struct lrt_record* pool,
                       int* has_pool) {
   struct writing* w = &fl->w;
   size_t i;
   for (i = 0; i < fl->nthreads; i++) {
     fl->threads[i].seen = 0;
-    fl->threads[i].open_at_start = 0;
+    fl->threads[i].at_start = fl->threads[i].at_head;
   }
   for (i = 0; i < fl->len; i++) {
     const struct lrt_record* r = &fl->ring[(fl->head + i) % fl->cap];
@@ -802,7 +898,7 @@ static void scan_ring(struct flight* fl, struct lrt_record* pool,
         pool_apply(pool, r);
         *has_pool = 1;
       }
-      note_tick(fl, r);
+      note_start(fl, r, offsetof(struct fthread, at_start));
     } else if (r->ts <= w->we) {
       struct fthread* t = thread_get(fl, r->tid);
       if (t != NULL)
@@ -811,12 +907,48 @@ static void scan_ring(struct flight* fl, struct lrt_record* pool,
   }
 }
 
+/* What thread `t` had in progress at the window's start `ws`, begun
+ * there and marked as begun earlier (as the runtime says of a tick in
+ * progress when a tracer attaches): its tick and phase, the callbacks
+ * open in it, the task it ran. */
+static void put_in_progress(struct head_batch* b, const struct fthread* t,
+                            uint64_t ws) {
+  const struct fstart* st = &t->at_start;
+  struct lrt_record rec;
+  uint8_t i;
+  memset(&rec, 0, sizeof(rec));
+  rec.ts = ws;
+  rec.tid = t->tid;
+  rec.arg = LRT_BEGUN_EARLIER;
+  if (st->work_open) {
+    rec.type = LRT_REC_WORK_START;
+    rec.id = st->work.id;
+    rec.label = st->work.label;
+    head_put(b, &rec);
+  }
+  if (st->tick_open) {
+    rec.type = LRT_REC_TICK_BEGIN;
+    rec.id = st->tick;
+    head_put(b, &rec);
+    if (st->phase == 0)
+      return; /* in a tick, callbacks run in a phase */
+    rec.type = LRT_REC_PHASE;
+    rec.kind = st->phase;
+    head_put(b, &rec);
+  }
+  for (i = 0; i < st->depth && st->overflow == 0; i++) {
+    rec.type = LRT_REC_CALLBACK_BEGIN;
+    rec.kind = st->cb[i].kind;
+    rec.label = st->cb[i].label;
+    rec.id = st->cb[i].id;
+    head_put(b, &rec);
+  }
+}
+
 /* A thread's introduction at the window's start: its role, its loop and
- * a tick in progress there, begun there and marked as begun earlier (as
- * the runtime says of one in progress when a tracer attaches). */
+ * what it had in progress there. */
 static void put_thread_head(struct head_batch* b, struct fthread* t,
                             uint64_t ws) {
-  struct lrt_record rec;
   if (!t->seen)
     return;
   if (t->has_intro) {
@@ -827,20 +959,7 @@ static void put_thread_head(struct head_batch* b, struct fthread* t,
     t->loop.ts = ws;
     head_put(b, &t->loop);
   }
-  if (!t->open_at_start)
-    return;
-  memset(&rec, 0, sizeof(rec));
-  rec.ts = ws;
-  rec.tid = t->tid;
-  rec.type = LRT_REC_TICK_BEGIN;
-  rec.id = t->tick_at_start;
-  rec.arg = LRT_BEGUN_EARLIER;
-  head_put(b, &rec);
-  if (t->phase_at_start != 0) {
-    rec.type = LRT_REC_PHASE;
-    rec.kind = t->phase_at_start;
-    head_put(b, &rec);
-  }
+  put_in_progress(b, t, ws);
 }
 
 /* The start of a dump's records: what is kept apart (labels; the intros,
@@ -883,6 +1002,11 @@ static int replay_step(struct flight* fl, size_t max) {
   while (w->pos < w->end && max > 0 && err == 0) {
     struct lrt_record r = fl->ring[(fl->head + w->pos++) % fl->cap];
     max--;
+    if (r.type == LRT_REC_LOST && r.kind == RING_LOST && r.ts > w->we &&
+        r.ts - w->we <= DROP_NOTICE_NS) {
+      export_dropped(w->ex, w->we, r.id);
+      continue;
+    }
     if (r.ts < w->ws || r.ts > w->we)
       continue;
     /* A wait or a submit call lasting past the window ends with it. */
@@ -982,6 +1106,7 @@ static int dump_begin(struct flight* fl, uint64_t we, const char* end_reason) {
   w->pos = 0;
   w->end = fl->len;
   w->end_reason = end_reason;
+  w->at_stop = 0;
   w->ex = NULL;
   w->fd = -1;
   err = flight_dump_path(fl->output, fl->dumps + 1, w->path, sizeof(w->path));
@@ -1024,6 +1149,9 @@ static int dump_begin(struct flight* fl, uint64_t we, const char* end_reason) {
 static int dump_end(struct flight* fl) {
   struct writing* w = &fl->w;
   int err = 0;
+  /* The records still unread at the stop may be of the window. */
+  if (w->at_stop)
+    export_dropped_left(w->ex, fl->left_ts, fl->left_count);
   if (fl->target_exit[0] != '\0')
     export_target_exit(w->ex, fl->target_exit);
   err = export_finish(w->ex, w->we, w->end_reason);
@@ -1095,6 +1223,7 @@ void flight_target_exit(struct flight* fl, const char* text) {
 
 int flight_finish(struct flight* fl, uint64_t now, const char* end_reason) {
   int err = 0;
+  fl->w.at_stop = 1;
   while (fl->w.on && err == 0)
     err = dump_step(fl, (size_t) -1);
   if (err == 0 && fl->pending.on) {
@@ -1103,6 +1232,7 @@ int flight_finish(struct flight* fl, uint64_t now, const char* end_reason) {
       err = dump_begin(fl, we, "flight-window");
     else
       err = dump_begin(fl, now, end_reason);
+    fl->w.at_stop = 1;
     while (err == 0 && fl->w.on)
       err = dump_step(fl, (size_t) -1);
     if (err != 0 && fl->w.on)

@@ -111,6 +111,11 @@ int flight_records(struct flight* fl, const struct lrt_record* records,
 void flight_dropped(struct flight* fl, uint64_t ts_ns, uint64_t pid,
                     uint64_t count);
 
+/* Notes `count` records that were still unread in the BPF ring buffer
+ * when the recording stopped at `ts_ns`: a dump written at the stop
+ * (flight_finish) says so, as they may be of its window. */
+void flight_dropped_left(struct flight* fl, uint64_t ts_ns, uint64_t count);
+
 /* Fires the trigger `what` (e.g. "SIGUSR1") at `ts_ns`, as the records'
  * triggers do: ignored while a dump is pending or once max_dumps are
  * written. */

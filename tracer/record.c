@@ -629,6 +629,8 @@ static void count_unread(struct session* s) {
     s->unread += libuv_source_unread(s->uv);
   if (s->ex != NULL)
     export_dropped_left(s->ex, now_ns(), s->unread);
+  else if (s->fl != NULL)
+    flight_dropped_left(s->fl, now_ns(), s->unread);
 }
 
 /* Reading has stopped: the probes take nothing from now on (they are

@@ -74,6 +74,7 @@ struct span_thread {
   int32_t last_poll; /* index of the open tick's latest poll phase, -1 */
   /* Worker threads: the task running. */
   int work_open;
+  uint8_t work_cut; /* SPAN_CUT_START: it began before it was seen */
   uint16_t work_label;
   uint64_t work_ts;
   uint64_t work_task;
@@ -827,6 +828,7 @@ static void wait_span(struct span_model* m, struct span_thread* t,
 
 static void callback_begin(struct span_model* m, struct span_thread* t,
                            const struct lrt_record* r) {
+  int32_t i;
   /* The completion of a task that never started: it was cancelled, and
    * left the queue. */
   if (r->id != 0 && lrt_callback_kind_is_completion(r->kind)) {
@@ -843,7 +845,10 @@ static void callback_begin(struct span_model* m, struct span_thread* t,
     t->overflow++;
     return;
   }
-  add_span(m, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
+  i = add_span(m, t, top(t), SPAN_CALLBACK, r->kind, r->label, r->id, r->ts, 1);
+  /* Running when the window began (a flight dump, flight.c). */
+  if (i >= 0 && (r->arg & LRT_BEGUN_EARLIER))
+    t->group[i].flags |= SPAN_CUT_START;
 }
 
 static void callback_end(struct span_model* m, struct span_thread* t,
@@ -930,15 +935,19 @@ static void work_start(struct span_model* m, struct span_thread* t,
   struct task* tk;
   ensure_worker(m, t);
   if (t->work_open)
-    emit_work(m, t, r->ts, SPAN_CUT_END);
+    emit_work(m, t, r->ts, SPAN_CUT_END | t->work_cut);
   t->work_open = r->id != 0;
+  /* Running when the window began (a flight dump, flight.c): counted in
+   * the pool's counts there already. */
+  t->work_cut = (r->arg & LRT_BEGUN_EARLIER) ? SPAN_CUT_START : 0;
   t->work_ts = r->ts;
   t->work_task = r->id;
   t->work_label = r->label;
   tk = task_get(m, r->id);
   if (tk != NULL)
     tk->flags |= TASK_STARTED;
-  pool_change(m, r->ts, t->tid, -1, 1);
+  if (!t->work_cut)
+    pool_change(m, r->ts, t->tid, -1, 1);
 }
 
 static void work_end(struct span_model* m, struct span_thread* t,
@@ -947,7 +956,7 @@ static void work_end(struct span_model* m, struct span_thread* t,
   /* A task that started before the recording has no span. */
   if (!t->work_open)
     return;
-  emit_work(m, t, r->ts, 0);
+  emit_work(m, t, r->ts, t->work_cut);
   t->work_open = 0;
 }
 
@@ -1225,7 +1234,7 @@ void span_model_finish(struct span_model* m, uint64_t end_ns) {
     if (t->depth > 0)
       close_all(m, t, end_ns, SPAN_CUT_END);
     if (t->work_open) {
-      emit_work(m, t, end_ns, SPAN_CUT_END);
+      emit_work(m, t, end_ns, SPAN_CUT_END | t->work_cut);
       t->work_open = 0;
     }
   }

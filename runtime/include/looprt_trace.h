@@ -121,7 +121,10 @@ enum lrt_thread_role {
 };
 
 /* In the arg of LRT_REC_TICK_BEGIN and LRT_REC_PHASE: this span began
- * before the session; ts is the first moment the session saw. */
+ * before the session; ts is the first moment the session saw. (The
+ * tracer's flight recorder also sets it in the arg of the
+ * LRT_REC_CALLBACK_BEGIN and LRT_REC_WORK_START it replays at a dump's
+ * window start; the runtime never does.) */
 #define LRT_BEGUN_EARLIER 1
 
 #define LRT_LABEL_LAST 0x80

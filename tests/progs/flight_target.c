@@ -3,7 +3,7 @@
  * ones when asked.
  *
  *   flight_target [--seconds S] [--slow-at S1,S2,...] [--slow-ms MS]
- *                 [--queue-at S] [--flood N]
+ *                 [--queue-at S] [--task-ms MS] [--flood N]
  *
  *   --seconds S    run S seconds, then exit (default 5)
  *   --slow-at ...  at these times (seconds since the loop started), one
@@ -12,6 +12,7 @@
  *   --queue-at S   at S, a task ("blocker") holds the threadpool's only
  *                  worker (UV_THREADPOOL_SIZE=1) for 100 ms while a second
  *                  ("queued") waits behind it
+ *   --task-ms MS   the blocker runs MS ms instead
  *   --flood N      also N user spans per tick, in a chain of immediates
  *                  (one tick after another, as fast as the loop turns)
  *
@@ -43,6 +44,7 @@ static struct {
   int nslow;
   int slow_done;
   uint64_t slow_ms;
+  uint64_t task_ms;
   unsigned flood_spans;
   int stopping;
 } app;
@@ -69,7 +71,7 @@ static void slow_cb(lrt_timer_t* t) {
 
 static void block_fn(lrt_work_t* w) {
   (void) w;
-  usleep(100 * 1000);
+  usleep((useconds_t) (app.task_ms * 1000));
 }
 
 static void nothing_fn(lrt_work_t* w) {
@@ -106,7 +108,7 @@ static void end_cb(lrt_timer_t* t) {
 static void usage(void) {
   fprintf(stderr,
           "usage: flight_target [--seconds S] [--slow-at S1,S2,...] "
-          "[--slow-ms MS] [--queue-at S] [--flood N]\n");
+          "[--slow-ms MS] [--queue-at S] [--task-ms MS] [--flood N]\n");
   exit(2);
 }
 
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   int i;
 
   app.slow_ms = 80;
+  app.task_ms = 100;
   for (i = 1; i < argc; i++) {
     if (i + 1 >= argc)
       usage();
@@ -138,6 +141,8 @@ int main(int argc, char** argv) {
       app.slow_ms = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--queue-at") == 0)
       queue_at = strtod(argv[++i], NULL);
+    else if (strcmp(argv[i], "--task-ms") == 0)
+      app.task_ms = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--flood") == 0)
       app.flood_spans = (unsigned) strtoul(argv[++i], NULL, 10);
     else
