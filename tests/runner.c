@@ -8,6 +8,8 @@
  * passes with exit 0 and skips with exit 77 (the reason is the last line
  * starting with "skip: "); a line "# timeout: N" in its first lines sets
  * its time limit. PATTERNs select tests whose name contains one of them.
+ * What the tests share lives in tests/lib/: test.sh, which every script
+ * test sources first, and files.c, linked in here.
  *
  * The run ends with the line "N passed, N failed, N skipped" and exits 1
  * if any test failed.

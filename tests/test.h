@@ -7,6 +7,9 @@
  * (tests/runner.c) forks each test with a timeout, so a test may leak,
  * block or crash without taking the others down.
  *
+ * Helpers tests of several areas share are in lib/files.h; those of the
+ * tracer's and stat's tests in test-tracer.h and test-stat.h.
+ *
  * TEST_SKIP(reason) ends the test as skipped. TEST_SKIP_NO_BPF(reason) is
  * for tests that need BPF privilege: with LOOPTRACE_REQUIRE_BPF=1 in the
  * environment it fails instead.
