@@ -3,8 +3,9 @@
 // into columns and hands them over; where no worker can start (a page
 // opened from disk) the page reads it itself. Both ways show the same
 // thing: every span's details (args, cut, flows), the lanes, the flows,
-// the summary, a search, and the warnings of a file cut short.
-// timeout: 120
+// the summary, a search, and the warnings of a file cut short. Past 32 MB
+// (8 MB here) a second worker reads every other batch of lines.
+// timeout: 300
 
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -110,6 +111,38 @@ t.test("fetched by the worker: ?trace=, a missing trace.json, a trace over the b
   }
   assertClean(big);
   await big.close();
+});
+
+t.test("past 8 MB two workers read it, every other batch each, and it shows the same", async ({ page }) => {
+  const two = await L(page, () => navigator.hardwareConcurrency > 1);
+  const seen = [];
+  for (const [name, body] of [["big.json", large.text], ["big.json.gz", zlib.gzipSync(large.text)]]) {
+    for (const [worker, from] of [[true, 0], [false, -1]]) {
+      await L(page, (f) => window.looptrace.setHelperFrom(f), from);
+      const st = await open(page, name, body, worker);
+      assert.equal(st.loaded, true, st.error);
+      assert.equal(st.events, large.events.length);
+      assert.equal(st.timings.read, (worker ? (two ? "2 workers, " : "worker, ") : "") +
+                   (name.endsWith(".gz") ? "gzip, " : "") + "stream, line by line", name);
+      seen.push(await shown(page));
+    }
+  }
+  await L(page, () => window.looptrace.setHelperFrom(32e6));
+  for (const k of [1, 2, 3]) assert.deepEqual(seen[k], seen[0], `load ${k}`);
+  assert.ok(seen[0].spans.length > 4000);
+  // Cut short: the events before the cut, the same warning.
+  const cutBig = large.text.slice(0, Math.floor(large.text.length * 0.9));
+  const cutSeen = [];
+  for (const [worker, from] of [[true, 0], [false, -1]]) {
+    await L(page, (f) => window.looptrace.setHelperFrom(f), from);
+    const st = await open(page, "cut-big.json", cutBig, worker);
+    assert.equal(st.loaded, true, st.error);
+    assert.equal(st.warnings.length, 1, JSON.stringify(st.warnings));
+    cutSeen.push(await shown(page));
+  }
+  await L(page, () => window.looptrace.setHelperFrom(32e6));
+  assert.deepEqual(cutSeen[0], cutSeen[1]);
+  assertClean(page);
 });
 
 t.test("opened from disk, where no worker starts, the page reads it itself", async ({ browser }) => {

@@ -4,20 +4,28 @@
 // copying them (transferred buffers). The page stays responsive while a
 // trace of millions of events streams in. Messages, one per load:
 //
-//   in:  {url, wholeTextLimit, budget}   a trace to fetch
-//        {file, budget}                  a File to read
+//   in:  {url, wholeTextLimit, budget, helperFrom}   a trace to fetch
+//        {file, budget, helperFrom}                  a File to read
 //   out: {type: "progress", bytes, events, tableBytes}   about every 250 ms
 //        {type: "missing", status, statusText}   the fetch was refused
 //        {type: "text", text}   a small response: the page parses it whole
 //        {type: "stopped", bytes, events, tableBytes}   over the budget
 //        {type: "done", result}   stream.js's result, its table as a message
 //        {type: "error", message}
+//
+// With two cores or more, a second worker (this script again, as a helper:
+// first message {helper: true}) scans every other batch of lines once
+// `helperFrom` bytes have come (scan.js puts them back in order).
 "use strict";
 
 importScripts("vocab.js", "parse.js", "table.js", "scan.js", "stream.js");
 
 self.onmessage = async (e) => {
   const job = e.data;
+  if (job.helper) {
+    self.onmessage = helping();
+    return;
+  }
   try {
     let stream, size;
     if (job.url !== undefined) {
@@ -47,7 +55,7 @@ self.onmessage = async (e) => {
       tableBytes = tb;
       self.postMessage({ type: "progress", bytes, events, tableBytes: tb });
       return tb >= job.budget ? "table" : null;
-    });
+    }, helper(job.helperFrom));
     if (r.stopped) {
       self.postMessage({ type: "stopped", bytes: r.bytes, events: r.events, tableBytes });
       return;
@@ -63,3 +71,51 @@ self.onmessage = async (e) => {
     self.postMessage({ type: "error", message: err.message || String(err) });
   }
 };
+
+// The helper of a reading (scan.js): started at its first batch, or null
+// with one core.
+function helper(from) {
+  if (!(from >= 0) || !(navigator.hardwareConcurrency > 1)) return null;
+  let w = null;
+  return {
+    from,
+    post(bytes) {
+      if (w === null) {
+        w = new Worker("load-worker.js");
+        w.postMessage({ helper: true });
+      }
+      w.postMessage({ batch: bytes }, [bytes.buffer]);
+    },
+    collect() {
+      return new Promise((resolve) => {
+        w.onmessage = (m) => {
+          w.terminate();
+          resolve(m.data);
+        };
+        // Its batches are lost: the reading cannot go on.
+        w.onerror = () => resolve({ fallback: true });
+        w.postMessage({ collect: true });
+      });
+    },
+  };
+}
+
+// A helper's messages: batches of whole lines, then collect (the table
+// and each batch's count).
+function helping() {
+  const scanner = Scan.createStreamScanner(0, Infinity);
+  const counts = [];
+  let failed = false;
+  return (e) => {
+    const m = e.data;
+    if (m.batch !== undefined) {
+      if (failed) return;
+      const n = scanner.readLines(m.batch);
+      if (n < 0) failed = true;
+      else counts.push(n);
+      return;
+    }
+    const t = Table.toMessage(scanner.table());
+    self.postMessage({ table: t.message, counts, fallback: failed }, t.transfer);
+  };
+}

@@ -51,7 +51,8 @@ const App = (() => {
     beginLoad(url);
     status(`Fetching ${url} …`);
     try {
-      if (await loadInWorker({ url, wholeTextLimit, budget: tableBudget }, url, quietIfMissing))
+      if (await loadInWorker({ url, wholeTextLimit, budget: tableBudget, helperFrom }, url,
+                             quietIfMissing))
         return;
       const res = await fetch(url, { cache: "no-store" });
       if (!res.ok) {
@@ -85,7 +86,7 @@ const App = (() => {
     status(`Reading ${file.name} (${(file.size / 1e6).toFixed(1)} MB) …`);
     try {
       if (file.size > wholeTextLimit || await isGzip(file)) {
-        if (await loadInWorker({ file, budget: tableBudget }, file.name, false)) return;
+        if (await loadInWorker({ file, budget: tableBudget, helperFrom }, file.name, false)) return;
         await loadStream(file.stream(), file.name, file.size);
       } else {
         const text = await file.text();
@@ -127,7 +128,8 @@ const App = (() => {
 
   // A stream read (Stream.read's result) is shown.
   async function streamRead(r) {
-    app.timings.read = (app.timings.worker ? "worker, " : "") + r.read;
+    app.timings.read = (!app.timings.worker ? "" : r.helped > 0 ? "2 workers, " : "worker, ") +
+      r.read;
     app.timings.parse_ms = r.parseMs;
     app.timings.fetch_ms = performance.now() - app.timings.start_ms;
     await showParsed(r.parsed);
@@ -143,6 +145,8 @@ const App = (() => {
   // from disk may not start one), the page then reads it itself.
   let useWorker = true;
   let worker = null;
+  // A second worker helps read a stream past this many bytes (-1: never).
+  let helperFrom = 32e6;
   function loadInWorker(job, name, quietIfMissing) {
     if (!useWorker) return Promise.resolve(false);
     if (worker !== null) worker.terminate(); // a load still running
@@ -702,6 +706,8 @@ const App = (() => {
     // Tests turn it off to read a trace on the page's thread, as a page
     // opened from disk does.
     setWorker(on) { useWorker = !!on; },
+    // Tests lower it to have two workers read a small trace (-1: one).
+    setHelperFrom(bytes) { helperFrom = bytes; },
     showTab,
     loadText(text, name) {
       beginLoad(name || "text");

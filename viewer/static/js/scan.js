@@ -557,7 +557,14 @@ const Scan = (() => {
   // unknown) the table is given its room once, after the first batch says
   // how many bytes an event takes; bytes() then says what the whole table
   // will take, so that a trace over `budget` is known at once.
-  function createStreamScanner(size = 0, budget = Infinity) {
+  //
+  // `helper` (optional): another thread that scans every other batch of
+  // whole lines once `helper.from` bytes have come, so that two cores read
+  // a big trace: helper.post(bytes) sends it a batch, helper.collect()
+  // gives a promise of {table (a Table message), counts (events per
+  // batch), fallback (a batch it could not read)}; call drain() before
+  // finish() and finish() puts the events back in the file's order.
+  function createStreamScanner(size = 0, budget = Infinity, helper = null) {
     const chunks = [];
     let kept = 0;
     let fast = true;
@@ -572,6 +579,11 @@ const Scan = (() => {
     function fallback() {
       fast = false;
     }
+
+    // The file's order: runs of events read here and batches sent to the
+    // helper, [here (count), helper (batch), ...].
+    const segments = [];
+    let segStart = 0, batches = 0, helped = null;
 
     // Bytes are gathered in one buffer of about BATCH (fetch hands over
     // 64 KB pieces) and read up to its last whole line; what is left (a
@@ -591,13 +603,13 @@ const Scan = (() => {
         buf.set(at === 0 && n === bytes.length ? bytes : bytes.subarray(at, at + n), bufLen);
         bufLen += n;
         at += n;
-        if (bufLen === buf.length) batch();
+        if (bufLen === buf.length) batch(true);
       }
-      if (fast && last && bufLen > 0) batch();
+      if (fast && last && bufLen > 0) batch(false);
     }
 
     // Reads the whole lines in the buffer; finish() reads what is left.
-    function batch() {
+    function batch(mayHelp) {
       const s = buf;
       const nl = s.lastIndexOf(NL, bufLen - 1);
       let end = nl + 1;
@@ -609,7 +621,17 @@ const Scan = (() => {
         if (ch !== COMMA && ch !== CLOSE_BRACKET && ch !== OPEN_BRACKET)
           end = s.lastIndexOf(NL, j - 1) + 1;
       }
-      if (end > 0) {
+      if (end > 0 && mayHelp && helper !== null && opened && !closed && kept >= helper.from &&
+          batches++ % 2 === 1 && isCommaLine(s, end)) {
+        // Whole lines ending in ',', neither the first nor the last: the
+        // helper's. (A copy: the buffer is reused.)
+        segments.push(true, t.n - segStart, false, 0);
+        helper.post(s.slice(0, end));
+        segStart = t.n;
+        read += end;
+        s.copyWithin(0, end, bufLen);
+        bufLen -= end;
+      } else if (end > 0) {
         lines(s, 0, end);
         read += end;
         s.copyWithin(0, end, bufLen);
@@ -625,6 +647,13 @@ const Scan = (() => {
         estimate = events * Table.bytesPerEvent(t);
         if (estimate < budget) Table.reserve(t, events - t.n, true);
       }
+    }
+
+    // Whether s[0, end) ends with a line ending in ','.
+    function isCommaLine(s, end) {
+      let j = end;
+      while (j > 0 && isSpace(s[j - 1])) j--;
+      return j > 0 && s[j - 1] === COMMA;
     }
 
     // Reads a run of whole lines, s[a, b).
@@ -687,6 +716,12 @@ const Scan = (() => {
       }
     }
 
+    // Waits for the helper's batches (before finish()).
+    async function drain() {
+      push(new Uint8Array(0), true);
+      if (helper !== null && segments.length > 0) helped = await helper.collect();
+    }
+
     function finish() {
       push(new Uint8Array(0), true);
       const tail = fast ? buf.slice(0, bufLen) : null;
@@ -704,6 +739,10 @@ const Scan = (() => {
         } else {
           cutTail(tail);
         }
+      }
+      if (helped !== null && fast) {
+        if (helped.fallback) fallback();
+        else Table.interleave(t, segments.concat(true, t.n - segStart), helped.table, helped.counts);
       }
       if (fast && opened && closed && t.n > 0) {
         Table.trim(t);
@@ -753,7 +792,20 @@ const Scan = (() => {
     const count = () => (t ? t.n : 0);
     const bytes = () => (t ? Math.max(Table.bytes(t), estimate) : 0);
 
-    return { push, finish, count, bytes };
+    // For a helper: reads whole lines from the middle of a file (after
+    // its '[', ending in ','); returns how many events they held, or -1
+    // when they are not in the layout.
+    function readLines(bytes) {
+      opened = true;
+      const n0 = t.n;
+      lines(bytes, 0, bytes.length);
+      return fast ? t.n - n0 : -1;
+    }
+    const table = () => t;
+    // How many batches the helper read.
+    const helpedBatches = () => segments.length / 4;
+
+    return { push, drain, finish, count, bytes, readLines, table, helpedBatches };
   }
 
   function join(list) {

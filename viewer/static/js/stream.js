@@ -30,12 +30,13 @@ const Stream = (() => {
   }
 
   // Reads byte stream `stream` (`size` its length if known, else 0) into
-  // a table. About every 250 ms, and as soon as the table would take
+  // a table, with scan.js's `helper` if one is given. About every 250 ms, and as soon as the table would take
   // `budget` bytes, it calls progress(bytes, events, tableBytes): a string
   // returned stops the read (why). Returns
   // {parsed (scan.js's finish(), or null when stopped), stopped, bytes,
-  // events, gzip, parseMs, read (how it was read, in words)}.
-  async function read(stream, size, budget, progress) {
+  // events, gzip, helped (batches the helper read), parseMs, read (how it
+  // was read, in words)}.
+  async function read(stream, size, budget, progress, helper = null) {
     let reader = stream.getReader();
     let gzip = false;
     let first = await reader.read();
@@ -45,7 +46,7 @@ const Stream = (() => {
         .pipeThrough(new DecompressionStream("gzip")).getReader();
       first = await readOrCut(reader);
     }
-    const parser = Scan.createStreamScanner(gzip ? 0 : size, budget);
+    const parser = Scan.createStreamScanner(gzip ? 0 : size, budget, helper);
     let bytes = 0;
     let parseMs = 0;
     let shown = -Infinity; // the first piece is reported: a worker's clock starts at 0
@@ -70,6 +71,7 @@ const Stream = (() => {
       }
     }
     const t = performance.now();
+    await parser.drain();
     const parsed = parser.finish();
     if (cut !== null) {
       if (bytes === 0) parsed.error = `not a readable gzip file: ${cut}`;
@@ -78,6 +80,7 @@ const Stream = (() => {
     }
     return {
       parsed, stopped: null, bytes, events: parsed.table ? parsed.table.n : 0, gzip,
+      helped: parser.helpedBatches(),
       parseMs: parseMs + performance.now() - t,
       read: (gzip ? "gzip, " : "") +
         (parsed.lineByLine ? "stream, line by line" : "stream, whole text"),

@@ -290,10 +290,68 @@ const Table = (() => {
     return t;
   }
 
+  // Puts the events of table message `hm` (a helper's: batches of the
+  // same file) among those of `t`, in the file's order: `segments` is
+  // [isT, count, ...] in that order, a helper batch's count being
+  // counts[its index] (the other count is ignored). t's events move up,
+  // from the last run, to make room; hm's ids become t's.
+  function interleave(t, segments, hm, counts) {
+    const ids = (name) => Int32Array.from(hm[name], (v) => t[name].get(v));
+    const str = ids("strings"), ph = ids("phs"), val = ids("values"), key = ids("keys");
+    const chunkShift = t.arena.length * 2 ** 32;
+    for (const c of hm.arena) t.arena.push(c);
+    if (hm.arena.length > 0) t.arenaAt = hm.arenaAt; // the last chunk is hm's
+    t.arenaBytes += hm.arenaBytes;
+    const pool = t.cLen;
+    for (let p = 0; p < hm.cLen; p++) counterPair(t, hm.cKey[p] < 0 ? -1 : str[hm.cKey[p]], hm.cVal[p]);
+    let total = 0, helperN = 0;
+    const seg = [];
+    for (let x = 0, b = 0; x < segments.length; x += 2) {
+      const count = segments[x] ? segments[x + 1] : counts[b++];
+      seg.push(segments[x], count, total);
+      total += count;
+      if (!segments[x]) helperN += count;
+    }
+    reserve(t, helperN, true);
+    // From the last run: t's runs move up (never onto one not moved yet),
+    // hm's are copied in with their ids mapped.
+    let tAt = t.n, hAt = hm.n;
+    const map = (a, m) => (a < 0 ? a : m[a]);
+    for (let x = seg.length - 3; x >= 0; x -= 3) {
+      const count = seg[x + 1], to = seg[x + 2];
+      if (seg[x]) {
+        tAt -= count;
+        if (to !== tAt) for (const name of Object.keys(COLUMNS)) t[name].copyWithin(to, tAt, tAt + count);
+        continue;
+      }
+      hAt -= count;
+      for (let i = 0; i < count; i++) {
+        const k = to + i, j = hAt + i;
+        t.ph[k] = ph[hm.ph[j]];
+        t.ts[k] = hm.ts[j];
+        t.dur[k] = hm.dur[j];
+        t.name[k] = str[hm.name[j]];
+        t.cat[k] = str[hm.cat[j]];
+        t.pid[k] = map(hm.pid[j], val);
+        t.tid[k] = map(hm.tid[j], val);
+        t.kind[k] = map(hm.kind[j], val);
+        t.cut[k] = hm.cut[j];
+        t.bits[k] = hm.bits[j];
+        t.bind[k] = map(hm.bind[j], key);
+        t.id[k] = map(hm.id[j], key);
+        t.scope[k] = hm.scope[j];
+        t.bp[k] = hm.bp[j];
+        t.line[k] = hm.line[j] < 0 ? -1 : hm.line[j] + chunkShift;
+        t.cargs[k] = hm.cargs[j] < 0 ? -1 : hm.cargs[j] + pool;
+      }
+    }
+    t.n = total;
+  }
+
   return {
     FLOW_IN, FLOW_OUT, NO_NAME, NO_CAT, ID2, ARGS_ONLY, BIND_STR, ID_STR, SCOPE_OTHER,
     CUT_END, CUT_START,
     create, reserve, trim, bytes, bytesPerEvent, keepText, event, counterPair, add, fromObjects,
-    cutFlags, toNs, toMessage, fromMessage,
+    cutFlags, toNs, toMessage, fromMessage, interleave,
   };
 })();
