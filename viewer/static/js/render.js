@@ -93,15 +93,18 @@ const Render = (() => {
     const px32 = columns.pixels;
     const width = columns.width;
     const rgba = columns.rgba(m);
+    // The row's own colour column: no span id to follow (a cache miss
+    // each, in arrays of millions) for a pixel column.
+    const lut = row.lut || (row.lut = lookupTable(row, S));
+    const colourOf = lut.colour;
     let i = seek(row, t0, 0);
     while (i < n) {
       const st = row.start[i];
       if (st > t1) break;
-      const s = row.ids[i];
       const xa = left + (st - t0) * scale;
       const xb = left + (row.end[i] - t0) * scale;
-      if (S.flags[s] & Model.FLAG_INSTANT) {
-        columns.instant(xa, y + h / 2, h / 2, s); // over the columns
+      if (lut.instants && S.flags[row.ids[i]] & Model.FLAG_INSTANT) {
+        columns.instant(xa, y + h / 2, h / 2, row.ids[i]); // over the columns
         i++;
         continue;
       }
@@ -116,10 +119,11 @@ const Render = (() => {
           const j = seek(row, tMid, i + 1);
           if (j < n && row.start[j] <= tMid) k = j;
         }
-        if (px >= 0 && px < width) px32[line + px] = rgba[S.colour[row.ids[k]]];
+        if (px >= 0 && px < width) px32[line + px] = rgba[colourOf[k]];
         i = skipColumn(row, i, t0 + (px + 1 - left) / scale);
         continue;
       }
+      const s = row.ids[i];
       const c = S.colour[s];
       fill(c);
       const a = Math.max(xa, left - 1);
@@ -218,7 +222,7 @@ const Render = (() => {
   // are sorted by end too): lowerBound(row.end, t, lo), in O(1) and a short
   // gallop from the row's lookup table.
   function seek(row, t, lo) {
-    const lut = row.lut || (row.lut = lookupTable(row));
+    const lut = row.lut; // made by drawRow or drawHits
     // One step back: a step's start rounded past t must not skip a span.
     let b = Math.floor((t - lut.t0) / lut.step) - 1;
     if (b < 0) b = 0;
@@ -228,8 +232,9 @@ const Render = (() => {
   }
 
   // For about n/2 even steps of the row's time: the first span ending at or
-  // after each step's start (at most 2 spans a step on average).
-  function lookupTable(row) {
+  // after each step's start (at most 2 spans a step on average); and each
+  // span's colour index, and whether the row holds instants.
+  function lookupTable(row, S) {
     const n = row.end.length;
     const t0 = n > 0 ? row.start[0] : 0;
     const size = Math.max(1, Math.min(1 << 22, n >> 1));
@@ -240,7 +245,14 @@ const Render = (() => {
       while (k < n && row.end[k] < t) k++;
       at[b] = k;
     }
-    return { t0, step, at };
+    const colour = new Uint8Array(n); // as S.colour
+    let instants = false;
+    for (let i = 0; i < n; i++) {
+      const s = row.ids[i];
+      colour[i] = S.colour[s];
+      if (S.flags[s] & Model.FLAG_INSTANT) instants = true;
+    }
+    return { t0, step, at, colour, instants };
   }
 
   // A cut span (TRACE-FORMAT.md, "Cut spans") gets a torn edge on each cut
@@ -323,6 +335,7 @@ const Render = (() => {
     ctx.lineWidth = 2;
     ctx.strokeStyle = HIT;
     for (const [r, hit] of rows) {
+      if (!hit.lut) hit.lut = lookupTable(hit, S);
       const y = top + r * T.ROW_H + 1;
       const h = T.ROW_H - 2;
       let runX = -1, runEnd = -1;
@@ -393,39 +406,50 @@ const Render = (() => {
         list = [];
       }
     }
+    // The arrows in view in one path (a stroke and a fill for all: a
+    // canvas call each cost more than the rest of a frame), then the
+    // selection's, strong, over them.
     const selected = new Set(sel);
-    for (const i of sel) if (!list.includes(i)) list.push(i);
-    for (const i of list) {
-      if (!arrow(ctx, v, m, F, i, selected.has(i))) continue;
-      arrows++;
-    }
+    arrows += arrowsPath(ctx, v, m, F, list.filter((i) => !selected.has(i)), false);
+    arrows += arrowsPath(ctx, v, m, F, sel, true);
     return { arrows, capped };
   }
 
-  // Draws arrow i from the end of its source to the start of its target.
-  function arrow(ctx, v, m, F, i, strong) {
+  // Draws arrows `list` from the end of each source to the start of its
+  // target; returns how many.
+  function arrowsPath(ctx, v, m, F, list, strong) {
+    if (list.length === 0) return 0;
     const S = m.spans;
-    const ea = v.entries[S.lane[F.from[i]]], eb = v.entries[S.lane[F.to[i]]];
-    if (!ea || !eb) return false;
-    const x1 = T.xOf(v, F.fromT[i]), x2 = T.xOf(v, F.toT[i]);
-    const y1 = T.rowTop(v, ea, S.row[F.from[i]]) + T.ROW_H / 2;
-    const y2 = T.rowTop(v, eb, S.row[F.to[i]]) + T.ROW_H / 2;
-    const bend = Math.max(12, Math.min(60, Math.abs(x2 - x1) / 2));
+    const heads = [];
+    let n = 0;
     ctx.strokeStyle = strong ? "#d35400" : "rgba(40,40,40,0.55)";
-    ctx.fillStyle = ctx.strokeStyle;
     ctx.lineWidth = strong ? 2 : 1;
     ctx.beginPath();
-    ctx.moveTo(x1, y1);
-    ctx.bezierCurveTo(x1 + bend, y1, x2 - bend, y2, x2, y2);
+    for (const i of list) {
+      const ea = v.entries[S.lane[F.from[i]]], eb = v.entries[S.lane[F.to[i]]];
+      if (!ea || !eb) continue;
+      const x1 = T.xOf(v, F.fromT[i]), x2 = T.xOf(v, F.toT[i]);
+      const y1 = T.rowTop(v, ea, S.row[F.from[i]]) + T.ROW_H / 2;
+      const y2 = T.rowTop(v, eb, S.row[F.to[i]]) + T.ROW_H / 2;
+      const bend = Math.max(12, Math.min(60, Math.abs(x2 - x1) / 2));
+      ctx.moveTo(x1, y1);
+      ctx.bezierCurveTo(x1 + bend, y1, x2 - bend, y2, x2, y2);
+      heads.push(x2, y2);
+      n++;
+    }
     ctx.stroke();
-    ctx.beginPath(); // arrowhead, pointing right into the target
-    ctx.moveTo(x2, y2);
-    ctx.lineTo(x2 - 7, y2 - 4);
-    ctx.lineTo(x2 - 7, y2 + 4);
-    ctx.closePath();
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.beginPath(); // arrowheads, pointing right into the target
+    for (let k = 0; k < heads.length; k += 2) {
+      const x2 = heads[k], y2 = heads[k + 1];
+      ctx.moveTo(x2, y2);
+      ctx.lineTo(x2 - 7, y2 - 4);
+      ctx.lineTo(x2 - 7, y2 + 4);
+      ctx.closePath();
+    }
     ctx.fill();
     ctx.lineWidth = 1;
-    return true;
+    return n;
   }
 
   function drawCounter(ctx, v, e, top) {
