@@ -1029,6 +1029,9 @@ viewer_bench() { # EVENTS ROUNDS
       name=${line%%:*}
       v+=("$(echo "${line#*: }" | awk '{ print $1 }')")
       say "   round $r: ${v[-1]} ms ($(grep '^load average' "$tmp/viewer.out"))"
+      # How it was read (one or two workers) and where the time went.
+      say "    $(grep -o '([a-z0-9 ,]*line by line)' "$tmp/viewer.out" | head -n 1)" \
+        "$(grep '^  fetch' "$tmp/viewer.out" | head -n 1)"
     else
       say "   round $r failed: $(tail -n 3 "$tmp/viewer.out")"
     fi

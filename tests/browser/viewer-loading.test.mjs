@@ -3,6 +3,7 @@
 // opened from disk (file://, browser offline) with the file picker or by
 // dropping a file; served with /trace.json (what `looptrace view` does);
 // served with ?trace=URL; a cross-origin ?trace refused without a request.
+// timeout: 120 (six pages; at a load average of 15 they took 34 s)
 
 import assert from "node:assert/strict";
 import path from "node:path";

@@ -5,7 +5,7 @@
 // thing: every span's details (args, cut, flows), the lanes, the flows,
 // the summary, a search, and the warnings of a file cut short. Past 32 MB
 // (8 MB here) a second worker reads every other batch of lines.
-// timeout: 300
+// timeout: 600 (at a load average of 18 it took 281 s)
 
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -22,6 +22,8 @@ const trace = generateTrace({
 });
 // Over 16 MB: fetched, it streams.
 const large = generateLargeTrace(150_000);
+// Over 8 MB: two batches of 4 MB, so a helper reads one.
+const mid = generateLargeTrace(90_000);
 const cut = trace.text.slice(0, Math.floor(trace.text.length * 0.7));
 const t = suite("viewer-worker");
 const L = (page, fn, arg) => page.evaluate(fn, arg);
@@ -33,7 +35,7 @@ async function shown(page) {
     const lt = window.looptrace;
     const st = lt.state();
     const spans = [];
-    const step = Math.max(1, Math.floor(st.spans / 5000)); // all, or 5000 of a big one
+    const step = Math.max(1, Math.floor(st.spans / 2000)); // all, or 2000 of a big one
     for (let s = 0; s < st.spans; s += step) spans.push(lt.span(s));
     const search = lt.search("fs.read");
     const out = { ...st, spans, summary: lt.summary(), search: search.hits };
@@ -83,10 +85,7 @@ t.test("fetched by the worker: ?trace=, a missing trace.json, a trace over the b
   assert.equal(st.events, large.events.length);
   assert.ok(server.requests.includes("/js/load-worker.js"));
   assert.equal(server.requests.filter((r) => r === "/big.json").length, 1, "fetched once");
-  const fromWorker = await shown(page);
-  const again = await open(page, "big.json", large.text, false);
-  assert.equal(again.loaded, true, again.error);
-  assert.deepEqual(await shown(page), fromWorker);
+  assert.equal(st.spans, large.events.filter((e) => e.ph === "X" || e.ph === "i").length);
   await page.close();
 
   // No trace.json: the welcome page, quietly; a ?trace= that is missing: an error.
@@ -105,7 +104,7 @@ t.test("fetched by the worker: ?trace=, a missing trace.json, a trace over the b
   const big = await openViewer(browser.context, server.origin, "/");
   for (const worker of [true, false]) {
     await L(big, () => window.looptrace.setTableBudget(2e6));
-    st = await open(big, "big.json", large.text, worker);
+    st = await open(big, "big.json", mid.text, worker);
     assert.equal(st.loaded, false);
     assert.match(st.error, /^this trace is too big for a browser tab to hold \(\d+ MB in \([\d,]+ events\), its events would take more than the 2 MB/);
   }
@@ -116,12 +115,12 @@ t.test("fetched by the worker: ?trace=, a missing trace.json, a trace over the b
 t.test("past 8 MB two workers read it, every other batch each, and it shows the same", async ({ page }) => {
   const two = await L(page, () => navigator.hardwareConcurrency > 1);
   const seen = [];
-  for (const [name, body] of [["big.json", large.text], ["big.json.gz", zlib.gzipSync(large.text)]]) {
+  for (const [name, body] of [["big.json", mid.text], ["big.json.gz", zlib.gzipSync(mid.text)]]) {
     for (const [worker, from] of [[true, 0], [false, -1]]) {
       await L(page, (f) => window.looptrace.setHelperFrom(f), from);
       const st = await open(page, name, body, worker);
       assert.equal(st.loaded, true, st.error);
-      assert.equal(st.events, large.events.length);
+      assert.equal(st.events, mid.events.length);
       assert.equal(st.timings.read, (worker ? (two ? "2 workers, " : "worker, ") : "") +
                    (name.endsWith(".gz") ? "gzip, " : "") + "stream, line by line", name);
       seen.push(await shown(page));
@@ -129,9 +128,9 @@ t.test("past 8 MB two workers read it, every other batch each, and it shows the 
   }
   await L(page, () => window.looptrace.setHelperFrom(32e6));
   for (const k of [1, 2, 3]) assert.deepEqual(seen[k], seen[0], `load ${k}`);
-  assert.ok(seen[0].spans.length > 4000);
+  assert.ok(seen[0].spans.length >= 2000);
   // Cut short: the events before the cut, the same warning.
-  const cutBig = large.text.slice(0, Math.floor(large.text.length * 0.9));
+  const cutBig = mid.text.slice(0, Math.floor(mid.text.length * 0.9));
   const cutSeen = [];
   for (const [worker, from] of [[true, 0], [false, -1]]) {
     await L(page, (f) => window.looptrace.setHelperFrom(f), from);

@@ -622,9 +622,10 @@ const Scan = (() => {
           end = s.lastIndexOf(NL, j - 1) + 1;
       }
       if (end > 0 && mayHelp && helper !== null && opened && !closed && kept >= helper.from &&
-          batches++ % 2 === 1 && isCommaLine(s, end)) {
-        // Whole lines ending in ',', neither the first nor the last: the
-        // helper's. (A copy: the buffer is reused.)
+          batches++ % 2 === 0 && isCommaLine(s, end)) {
+        // Whole lines ending in ',', neither the first nor the last: every
+        // other batch after the first is the helper's. (A copy: the buffer
+        // is reused.)
         segments.push(true, t.n - segStart, false, 0);
         helper.post(s.slice(0, end));
         segStart = t.n;
