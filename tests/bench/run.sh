@@ -402,7 +402,7 @@ fi
 # The CPU time (ns) of every thread of process PID so far.
 process_cpu_ns() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null |
-    awk '{ s += $1 } END { print s + 0 }'
+    awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # echo_run SERVER_CMD... : starts the server, waits for its port, runs the
