@@ -35,6 +35,7 @@ $(RUNTIME_A): $(RUNTIME_OBJS)
 
 $(BUILD)/looprt.pc: runtime/looprt.pc.in Makefile
 	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
 	@sed -e 's|@LIBDIR@|$(abspath $(BUILD))|' \
 	  -e 's|@INCLUDEDIR@|$(abspath runtime/include)|' \
 	  -e 's|@VERSION@|$(VERSION)|' $< > $@
