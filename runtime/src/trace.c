@@ -444,13 +444,20 @@ static void* flusher_main(void* arg);
  * session_lock held. */
 static void session_announce(uint32_t session) {
   struct lrt_record pool;
-  /* The time first: a task counted here has its record's timestamp
-   * before it (threadpool.c counts after timestamping). */
-  uint64_t ts = lrt__now();
   uint64_t queued;
   uint64_t running;
+  uint64_t ts;
   uint32_t tid = (uint32_t) syscall(SYS_gettid);
   uint32_t id;
+
+  /* The pool's counts first, the time right after: threadpool.c counts a
+   * task after its record's timestamp, so every task counted here has its
+   * records before `ts`, which tracers skip as counted already, and one
+   * counted later has its timestamp after `ts` but for the few
+   * instructions between the two (the time read before the counts let a
+   * task begun while the labels were announced be counted twice). */
+  lrt__pool_snapshot(&queued, &running);
+  ts = lrt__now();
 
   pthread_mutex_lock(&labels.lock);
   for (id = 1; id < labels.count; id++)
@@ -464,7 +471,6 @@ static void session_announce(uint32_t session) {
   pool.ts = ts;
   pool.tid = tid;
   pool.type = LRT_REC_POOL;
-  lrt__pool_snapshot(&queued, &running);
   pool.id = queued;
   pool.arg = running;
   fire_batch(&pool, 1, NULL);
