@@ -607,13 +607,14 @@ static void check_drops(struct session* s) {
 
 /* Consumes what the ring buffer holds, for at most `budget_ns` (libbpf
  * 1.1 reads while the ring is not empty). */
-static void consume(struct session* s, uint64_t budget_ns) {
+static int consume(struct session* s, uint64_t budget_ns) {
   int n;
   s->consume_until = now_ns() + budget_ns;
   n = ring_buffer__consume(s->rb);
   s->consume_until = 0; /* batches handed over otherwise are not cut */
   if (n < 0 && n != -EINTR && n != -ECANCELED && s->error == 0)
     s->error = n;
+  return n;
 }
 
 /* Reading has stopped: records the probes put in the rings and that were
@@ -1374,11 +1375,29 @@ static void rec_loop(struct session* s) {
   }
 }
 
+/* The target ended by itself and the probes take nothing more: what it
+ * handed over is all read, written as it comes (a flood's ring holds
+ * millions of records, a second or two of writing), unless an error or a
+ * signal stops it first; whatever is still unread then is counted as left
+ * in the ring. A stop asked for (-d, a signal) reads for CONSUME_NS only,
+ * to end within its bound. */
+static void read_to_end(struct session* s) {
+  while (consume(s, CONSUME_NS) == -ECANCELED && !exiting && s->error == 0) {
+    if (s->fl != NULL)
+      flight_step(s, now_ns());
+    else
+      s->error = export_advance(s->ex, now_ns());
+  }
+}
+
 /* Drain stage: the probes stop taking records; what the ring buffer
  * holds now is ours, what it still holds after that is counted. */
 static void rec_drain(struct session* s) {
   stop_probes(s);
-  consume(s, CONSUME_NS);
+  if (strcmp(s->end_reason, "target-exited") == 0)
+    read_to_end(s);
+  else
+    consume(s, CONSUME_NS);
   check_drops(s);
   count_unread(s);
   if (!s->args->quiet && s->tty)
