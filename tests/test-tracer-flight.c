@@ -68,6 +68,16 @@ static const char* in_dir(const char* dir, const char* name) {
   return b;
 }
 
+/* Runs `looptrace record --flight ...` (argv) with `env` (NULL: ours) and
+ * fails the test unless it exits 0. */
+static void run_flight(char* const argv[], char* const env[]) {
+  char* output;
+  int status = tt_run(argv, env, 30000, &output);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    TEST_FAIL_("looptrace record --flight failed: %s", output);
+  free(output);
+}
+
 static int exists(const char* path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -349,14 +359,9 @@ TEST_IMPL(tracer_flight_pending_at_exit) {
                   "1",
                   NULL};
   struct tt_trace t;
-  char* output;
-  int status;
 
   tt_require_bpf();
-  status = tt_run(argv, NULL, 30000, &output);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    TEST_FAIL_("looptrace record --flight failed: %s", output);
-  free(output);
+  run_flight(argv, NULL);
   tt_load(in_dir(dir, "e-1.json"), &t);
   tt_check(&t);
   ASSERT_STR_EQ(t.end_reason, "target-exited");
@@ -593,18 +598,13 @@ TEST_IMPL(tracer_flight_callback_queue) {
                   NULL};
   struct tt_trace t;
   const cJSON* trig;
-  char* output;
   int found_cb = 0;
   int found_queue = 0;
-  int status;
   int d;
   int i;
 
   tt_require_bpf();
-  status = tt_run(argv, env, 30000, &output);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    TEST_FAIL_("looptrace record --flight failed: %s", output);
-  free(output);
+  run_flight(argv, env);
 
   /* Under load another callback may pass 50 ms too: each trigger looked
    * for is in some dump, at the moment it measured. */
@@ -700,14 +700,9 @@ TEST_IMPL(tracer_flight_cut_start) {
   const struct tt_span* slow;
   const struct tt_span* blocker;
   const struct tt_span* tick;
-  char* output;
-  int status;
 
   tt_require_bpf();
-  status = tt_run(argv, env, 30000, &output);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    TEST_FAIL_("looptrace record --flight failed: %s", output);
-  free(output);
+  run_flight(argv, env);
   tt_load(in_dir(dir, "w-1.json"), &t);
   tt_check(&t);
   ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
