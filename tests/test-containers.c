@@ -1,7 +1,10 @@
-/* test-containers.c — tracer/containers.h: the hash table keyed by u64,
- * the heap and array_reserve(), against a plain model of each. */
+/* test-containers.c — tracer/containers.h: the hash tables keyed by u64
+ * and by strings, the heap and array_reserve(), against a plain model of
+ * each. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "containers.h"
 #include "test.h"
@@ -104,6 +107,138 @@ TEST_IMPL(containers_u64map_runs) {
   }
   ASSERT_EQ(m.len, 3);
   u64map_free(&m);
+  return 0;
+}
+
+struct str_entry {
+  struct strmap_key key;
+  size_t value;
+};
+
+/* Key i of the many-keys test: the decimal number, then as many 'x' as
+ * its last digit (lengths and prefixes shared by many). */
+static size_t many_key(char* buf, size_t i) {
+  int n = snprintf(buf, 32, "%zu", i);
+  size_t len = (size_t) n + i % 10;
+  memset(buf + n, 'x', i % 10);
+  return len;
+}
+
+/* Many keys, through several growths: each found with its value, as the
+ * one entry of its bytes; a key's copy never moves. */
+TEST_IMPL(containers_strmap_many) {
+  enum { KEYS = 20000 };
+  static const char* copy[KEYS];
+  struct strmap m;
+  struct str_entry* e;
+  char buf[32];
+  size_t pos = 0;
+  size_t seen = 0;
+  size_t i;
+  int added;
+
+  strmap_init(&m, sizeof(struct str_entry));
+  ASSERT_NULL(strmap_find(&m, "a", 1));
+  for (i = 0; i < KEYS; i++) {
+    size_t len = many_key(buf, i);
+    e = strmap_insert(&m, buf, len, &added);
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(added, 1);
+    ASSERT_EQ(e->value, 0); /* a new entry comes zeroed */
+    ASSERT_EQ(e->key.len, len);
+    ASSERT_MEM_EQ(e->key.s, buf, len);
+    ASSERT_EQ(e->key.s[len], '\0');
+    e->value = i + 1;
+    copy[i] = e->key.s;
+    ASSERT_EQ(m.len, i + 1);
+  }
+  ASSERT_GE(m.cap, 2 * KEYS); /* grew, and stays at most half full */
+  for (i = 0; i < KEYS; i++) {
+    size_t len = many_key(buf, i);
+    e = strmap_find(&m, buf, len);
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(e->value, i + 1);
+    ASSERT_EQ(e->key.s, copy[i]);
+    ASSERT_EQ(strmap_insert(&m, buf, len, &added), e);
+    ASSERT_EQ(added, 0);
+    /* One byte more is another key (no key ends in an 'x' too many). */
+    buf[len] = 'x';
+    ASSERT_NULL(strmap_find(&m, buf, len + 1));
+  }
+  ASSERT_EQ(m.len, KEYS);
+  while ((e = strmap_next(&m, &pos)) != NULL)
+    seen++;
+  ASSERT_EQ(seen, KEYS);
+  strmap_free(&m);
+  ASSERT_EQ(m.len, 0);
+  ASSERT_NULL(strmap_find(&m, "1", 1));
+  return 0;
+}
+
+/* Keys that start at the same slot, the empty key, keys with NULs in
+ * them and a long key: all told apart. */
+TEST_IMPL(containers_strmap_collisions) {
+  static char long_a[100000];
+  static char long_b[sizeof(long_a)];
+  char same[4][8];
+  size_t nsame = 0;
+  struct strmap m;
+  struct str_entry* e;
+  size_t i;
+
+  /* Four keys whose hashes agree in the bits a 16-slot table takes. */
+  for (i = 0; nsame < 4 && i < 100000; i++) {
+    char k[8];
+    int n = snprintf(k, sizeof(k), "k%zu", i);
+    if ((strmap_hash(k, (size_t) n) & 15) == (strmap_hash("k0", 2) & 15))
+      memcpy(same[nsame++], k, sizeof(k));
+  }
+  ASSERT_EQ(nsame, 4);
+  strmap_init(&m, sizeof(struct str_entry));
+  for (i = 0; i < 4; i++) {
+    e = strmap_insert(&m, same[i], strlen(same[i]), NULL);
+    ASSERT_NOT_NULL(e);
+    e->value = 100 + i;
+  }
+  ASSERT_EQ(m.cap, 16); /* they did collide */
+  for (i = 0; i < 4; i++) {
+    e = strmap_find(&m, same[i], strlen(same[i]));
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(e->value, 100 + i);
+  }
+
+  ASSERT_NULL(strmap_find(&m, "", 0));
+  ASSERT_NOT_NULL(e = strmap_insert(&m, "", 0, NULL));
+  e->value = 1;
+  ASSERT_NOT_NULL(e = strmap_insert(&m, "a\0b", 3, NULL));
+  e->value = 2;
+  ASSERT_NOT_NULL(e = strmap_insert(&m, "a\0c", 3, NULL));
+  e->value = 3;
+  ASSERT_NOT_NULL(e = strmap_insert(&m, "a", 1, NULL));
+  e->value = 4;
+  ASSERT_EQ(((struct str_entry*) strmap_find(&m, "", 0))->value, 1);
+  ASSERT_EQ(((struct str_entry*) strmap_find(&m, "a\0b", 3))->value, 2);
+  ASSERT_EQ(((struct str_entry*) strmap_find(&m, "a\0c", 3))->value, 3);
+  ASSERT_EQ(((struct str_entry*) strmap_find(&m, "a", 1))->value, 4);
+  ASSERT_NULL(strmap_find(&m, "a\0", 2));
+
+  /* Two long keys that differ in their last byte only. */
+  memset(long_a, 'L', sizeof(long_a));
+  memcpy(long_b, long_a, sizeof(long_b));
+  long_b[sizeof(long_b) - 1] = 'M';
+  ASSERT_NOT_NULL(e = strmap_insert(&m, long_a, sizeof(long_a), NULL));
+  e->value = 5;
+  ASSERT_NULL(strmap_find(&m, long_b, sizeof(long_b)));
+  ASSERT_NOT_NULL(e = strmap_insert(&m, long_b, sizeof(long_b), NULL));
+  e->value = 6;
+  ASSERT_EQ(m.len, 10);
+  ASSERT_EQ(
+      ((struct str_entry*) strmap_find(&m, long_a, sizeof(long_a)))->value, 5);
+  ASSERT_EQ(
+      ((struct str_entry*) strmap_find(&m, long_b, sizeof(long_b)))->value, 6);
+  ASSERT_GE(strmap_bytes(&m),
+            m.cap * sizeof(struct str_entry) + 2 * sizeof(long_a));
+  strmap_free(&m);
   return 0;
 }
 

@@ -390,3 +390,79 @@ TEST_IMPL(stat_summary_live_events) {
   stat_summary_free(s);
   return 0;
 }
+
+/* Threads are told apart by (pid, tid) and callbacks by (name, kind),
+ * the kind "" not being no kind; a thread whose tid is no 32-bit number
+ * is left out and said so, never merged with another. */
+TEST_IMPL(stat_summary_keys) {
+  static const struct {
+    int64_t pid;
+    int64_t tid;
+    enum stat_kind kind;
+    const char* name;
+    const char* cb_kind;
+  } spans[] = {
+      {1, 7, STAT_KIND_WORK, "task", NULL},
+      {2, 7, STAT_KIND_WORK, "task", NULL},
+      {0, 0, STAT_KIND_WORK, "task", NULL},
+      {-5, -5, STAT_KIND_WORK, "task", NULL},
+      {1, 7, STAT_KIND_WORK, "task", NULL},
+      {1, (int64_t) 1 << 40, STAT_KIND_WORK, "task", NULL},
+      {1, 1, STAT_KIND_CALLBACK, "cb", NULL},
+      {1, 1, STAT_KIND_CALLBACK, "cb", ""},
+      {1, 1, STAT_KIND_CALLBACK, "cb", ""},
+      {1, 1, STAT_KIND_CALLBACK, "cb", "read"},
+      {1, 1, STAT_KIND_CALLBACK, "cbread", NULL},
+  };
+  struct stat_summary* s;
+  const struct stat_figures* f;
+  struct stat_event ev;
+  uint64_t counts[4] = {0};
+  uint64_t tasks = 0;
+  size_t tid7 = 0;
+  size_t i;
+
+  ASSERT_EQ(stat_summary_new(&s), 0);
+  for (i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+    memset(&ev, 0, sizeof(ev));
+    ev.type = STAT_EV_SPAN;
+    ev.kind = spans[i].kind;
+    ev.pid = spans[i].pid;
+    ev.tid = spans[i].tid;
+    ev.has_ts = ev.has_dur = ev.has_args = 1;
+    ev.ts_ns = (int64_t) i * 1000000;
+    ev.dur_ns = 1000;
+    ev.name = spans[i].name;
+    ev.cat = "";
+    ev.args.cb_kind = spans[i].cb_kind;
+    ASSERT_EQ(stat_summary_add(s, &ev), 0);
+  }
+  ASSERT_EQ(stat_summary_finish(s, NULL, &f), 0);
+  ASSERT_UINT_EQ(f->nworkers, 4);
+  for (i = 0; i < f->nworkers; i++) {
+    tasks += f->workers[i].tasks;
+    tid7 += f->workers[i].tid == 7;
+  }
+  ASSERT_UINT_EQ(tasks, 5);
+  ASSERT_UINT_EQ(tid7, 2);
+  ASSERT_UINT_EQ(f->ncallbacks, 4);
+  for (i = 0; i < f->ncallbacks; i++) {
+    const struct stat_callback* c = &f->callbacks[i];
+    size_t k = strcmp(c->name, "cbread") == 0 ? 3
+               : c->kind == NULL              ? 0
+               : c->kind[0] == '\0'           ? 1
+                                              : 2;
+    ASSERT_STR_EQ(c->name, k == 3 ? "cbread" : "cb");
+    counts[k] += c->count;
+  }
+  ASSERT_UINT_EQ(counts[0], 1);
+  ASSERT_UINT_EQ(counts[1], 2);
+  ASSERT_UINT_EQ(counts[2], 1);
+  ASSERT_UINT_EQ(counts[3], 1);
+  ASSERT_UINT_EQ(f->nwarnings, 1);
+  ASSERT_NOT_NULL(strstr(f->warnings[0],
+                         "1 events of threads whose pid or "
+                         "tid is not in (-2^31, 2^31)"));
+  stat_summary_free(s);
+  return 0;
+}

@@ -149,6 +149,122 @@ void u64map_free(struct u64map* m) {
 }
 
 /* ------------------------------------------------------------------------
+ * Hash table keyed by strings
+ */
+
+uint64_t strmap_hash(const void* key, size_t len) {
+  const unsigned char* p = key;
+  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then mixed like a u64 */
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return hash_u64(h);
+}
+
+static struct strmap_key* str_slot(const struct strmap* m, size_t i) {
+  return (struct strmap_key*) ((char*) m->slots + i * m->size);
+}
+
+/* The slot of the key, or the free one where it would go. */
+static size_t str_probe(const struct strmap* m, const void* key, size_t len,
+                        uint64_t hash) {
+  size_t mask = m->cap - 1;
+  size_t i = hash & mask;
+  const struct strmap_key* k;
+  while ((k = str_slot(m, i))->s != NULL &&
+         (k->hash != hash || k->len != len || memcmp(k->s, key, len) != 0))
+    i = (i + 1) & mask;
+  return i;
+}
+
+static int str_rehash(struct strmap* m, size_t cap) {
+  struct strmap old = *m;
+  size_t i;
+  m->slots = calloc(cap, m->size);
+  if (m->slots == NULL) {
+    *m = old;
+    return -ENOMEM;
+  }
+  m->cap = cap;
+  for (i = 0; i < old.cap; i++) {
+    const struct strmap_key* k = str_slot(&old, i);
+    if (k->s != NULL)
+      memcpy(str_slot(m, str_probe(m, k->s, k->len, k->hash)), k, m->size);
+  }
+  free(old.slots);
+  return 0;
+}
+
+void strmap_init(struct strmap* m, size_t size) {
+  m->slots = NULL;
+  m->size = size;
+  m->cap = 0;
+  m->len = 0;
+}
+
+void* strmap_find(const struct strmap* m, const void* key, size_t len) {
+  struct strmap_key* k;
+  if (m->cap == 0)
+    return NULL;
+  k = str_slot(m, str_probe(m, key, len, strmap_hash(key, len)));
+  return k->s != NULL ? k : NULL;
+}
+
+void* strmap_insert(struct strmap* m, const void* key, size_t len, int* added) {
+  uint64_t hash = strmap_hash(key, len);
+  struct strmap_key* k;
+  char* copy;
+  if (added != NULL)
+    *added = 0;
+  if ((m->len + 1) * 2 > m->cap && str_rehash(m, m->cap ? m->cap * 2 : 16) != 0)
+    return NULL;
+  k = str_slot(m, str_probe(m, key, len, hash));
+  if (k->s != NULL)
+    return k;
+  if (len == SIZE_MAX || (copy = malloc(len + 1)) == NULL)
+    return NULL;
+  memcpy(copy, key, len);
+  copy[len] = '\0';
+  memset(k, 0, m->size);
+  k->s = copy;
+  k->len = len;
+  k->hash = hash;
+  m->len++;
+  if (added != NULL)
+    *added = 1;
+  return k;
+}
+
+void* strmap_next(const struct strmap* m, size_t* pos) {
+  while (*pos < m->cap) {
+    struct strmap_key* k = str_slot(m, (*pos)++);
+    if (k->s != NULL)
+      return k;
+  }
+  return NULL;
+}
+
+size_t strmap_bytes(const struct strmap* m) {
+  size_t n = m->cap * m->size;
+  size_t pos = 0;
+  const struct strmap_key* k;
+  while ((k = strmap_next(m, &pos)) != NULL)
+    n += k->len + 1;
+  return n;
+}
+
+void strmap_free(struct strmap* m) {
+  size_t pos = 0;
+  struct strmap_key* k;
+  while ((k = strmap_next(m, &pos)) != NULL)
+    free(k->s);
+  free(m->slots);
+  strmap_init(m, m->size);
+}
+
+/* ------------------------------------------------------------------------
  * Binary min-heap
  */
 

@@ -4,6 +4,8 @@
  * - struct u64map: an open-addressing hash table of fixed-size entries
  *   whose first member is a nonzero uint64_t key (linear probing,
  *   backward-shift deletion, at most half full);
+ * - struct strmap: the same for keys that are strings of bytes, which
+ *   the table copies (no removal: nothing needs one yet);
  * - struct heap: a binary min-heap of (key, item) pairs that tells each
  *   item where it sits, so that an item's key can change in place.
  *
@@ -64,6 +66,53 @@ size_t u64map_bytes(const struct u64map* m);
 
 /* Frees the slots; the table is empty and usable again. */
 void u64map_free(struct u64map* m);
+
+/* ------------------------------------------------------------------------
+ * Hash table keyed by strings
+ */
+
+/* The first member of a strmap entry. */
+struct strmap_key {
+  char* s;       /* the table's copy, NUL-terminated; NULL: a free slot */
+  size_t len;    /* bytes of the key, the NUL after them not counted */
+  uint64_t hash; /* strmap_hash() of the key */
+};
+
+struct strmap {
+  void* slots; /* cap entries of `size` bytes, a struct strmap_key first */
+  size_t size; /* bytes of an entry */
+  size_t cap;  /* a power of 2, or 0 */
+  size_t len;  /* entries in use */
+};
+
+/* The hash of the `len` bytes at `key` (the table takes its low bits). */
+uint64_t strmap_hash(const void* key, size_t len);
+
+/* Sets up an empty table of entries of `size` bytes (at least a struct
+ * strmap_key, their first member). Allocates nothing. */
+void strmap_init(struct strmap* m, size_t size);
+
+/* The entry of the `len` bytes at `key` (any bytes, NULs too), or NULL.
+ * The pointer is valid until the next strmap_insert(); the key's copy
+ * (entry->s) until strmap_free(). */
+void* strmap_find(const struct strmap* m, const void* key, size_t len);
+
+/* The entry of the `len` bytes at `key`, added if missing (zeroed, with
+ * a copy of the key set); sets *added (when not NULL) to whether it was.
+ * NULL out of memory (nothing changed). Moves every entry when the table
+ * grows, but never a key's copy. */
+void* strmap_insert(struct strmap* m, const void* key, size_t len, int* added);
+
+/* The next entry in use at or after slot *pos, advancing *pos past it;
+ * NULL at the end. Start with *pos = 0; do not add meanwhile. */
+void* strmap_next(const struct strmap* m, size_t* pos);
+
+/* Bytes the table holds, the copies of the keys included. */
+size_t strmap_bytes(const struct strmap* m);
+
+/* Frees the slots and the copies of the keys; the table is empty and
+ * usable again. */
+void strmap_free(struct strmap* m);
 
 /* ------------------------------------------------------------------------
  * Binary min-heap

@@ -24,9 +24,8 @@
 
 /* One callback group: (name, kind). */
 struct group {
-  char* name;
-  char* kind; /* NULL: none */
-  uint64_t hash;
+  const char* name; /* in the key of its entry in group_ids */
+  const char* kind; /* the same; NULL: none */
   uint64_t count;
   uint64_t total_ns;
   uint64_t self_ns;
@@ -117,20 +116,28 @@ struct lines {
   size_t cap;
 };
 
+/* An entry of thread_ids: a thread found by its (pid, tid). */
+struct thread_id {
+  uint64_t key; /* thread_key() */
+  struct thread* thread;
+};
+
+/* An entry of group_ids: a callback group found by its (name, kind). */
+struct group_id {
+  struct strmap_key key; /* group_id_key() */
+  size_t group;          /* its index in groups */
+};
+
 struct stat_summary {
-  /* Threads, found by (pid, tid) through an open-addressing index. */
-  struct thread** threads;
+  struct thread** threads; /* in the order they came */
   size_t nthreads;
   size_t threads_cap;
-  uint32_t* thread_index; /* slot -> thread number + 1, 0 = empty */
-  size_t thread_index_size;
+  struct u64map thread_ids;
 
-  /* Callback groups, found by (name, kind) the same way. */
-  struct group* groups;
+  struct group* groups; /* in the order they came */
   size_t ngroups;
   size_t groups_cap;
-  uint32_t* group_index;
-  size_t group_index_size;
+  struct strmap group_ids;
 
   struct phase_acc phases[STAT_MAX_PHASES];
   size_t nphases;
@@ -187,6 +194,7 @@ struct stat_summary {
   uint64_t unended_b;   /* B never closed */
   uint64_t too_deep;    /* spans past TRACE_MAX_DEPTH */
   uint64_t no_thread;   /* events of threads past STAT_MAX_THREADS */
+  uint64_t wide_thread; /* events whose pid or tid is no 32-bit number */
   uint64_t no_phase;    /* phase spans past STAT_MAX_PHASES names */
   int disorder;         /* some thread's spans are not in time order */
   int64_t disorder_tid;
@@ -212,24 +220,6 @@ const uint64_t stat_bucket_le_ns[STAT_NBUCKETS] = {
 
 static uint64_t sat_add(uint64_t a, uint64_t b) {
   return b > UINT64_MAX - a ? UINT64_MAX : a + b;
-}
-
-static uint64_t hash_bytes(uint64_t h, const char* s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char) s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-static uint64_t hash_mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
 }
 
 static void buckets_add(struct stat_buckets* b, uint64_t ns) {
@@ -289,86 +279,59 @@ static int is_loop_kind(enum stat_kind k) {
 }
 
 /* ---------------------------------------------------------------------- */
-/* Indexes: open addressing, a slot holding an item's number + 1 (0 is
- * empty), at most half full. */
-
-/* Rebuilds *index at twice its size (first_size at first) over the n
- * items whose hashes hash_of gives. Returns 0 or -ENOMEM (the old index
- * kept). */
-static int index_grow(const struct stat_summary* s, uint32_t** index,
-                      size_t* index_size, size_t first_size, size_t n,
-                      uint64_t (*hash_of)(const struct stat_summary*, size_t)) {
-  size_t size = *index_size ? *index_size * 2 : first_size;
-  uint32_t* idx = calloc(size, sizeof(*idx));
-  size_t i;
-  if (idx == NULL)
-    return -ENOMEM;
-  for (i = 0; i < n; i++) {
-    size_t slot = hash_of(s, i) & (size - 1);
-    while (idx[slot] != 0)
-      slot = (slot + 1) & (size - 1);
-    idx[slot] = (uint32_t) (i + 1);
-  }
-  free(*index);
-  *index = idx;
-  *index_size = size;
-  return 0;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Threads. */
 
-static uint64_t thread_hash(int64_t pid, int64_t tid) {
-  return hash_mix((uint64_t) pid * 0x9e3779b97f4a7c15ull ^ (uint64_t) tid);
-}
-
-static uint64_t thread_hash_at(const struct stat_summary* s, size_t i) {
-  return thread_hash(s->threads[i]->pid, s->threads[i]->tid);
-}
-
-static int thread_index_grow(struct stat_summary* s) {
-  return index_grow(s, &s->thread_index, &s->thread_index_size, 64, s->nthreads,
-                    thread_hash_at);
+/* The key of thread (pid, tid) in thread_ids, 0 when there is none
+ * (either is not in (-2^31, 2^31)): the two as 32-bit numbers side by
+ * side, so one key is one thread. The pid's top bit is flipped so that
+ * (0, 0), the events of a trace that gives neither, is not 0 (a free
+ * slot); that is why pid -2^31 has no key. Linux's pids and tids stay
+ * below 2^22 (PID_MAX_LIMIT), and trace viewers read them as 32-bit
+ * numbers. */
+static uint64_t thread_key(int64_t pid, int64_t tid) {
+  if (pid <= INT32_MIN || pid > INT32_MAX || tid <= INT32_MIN ||
+      tid > INT32_MAX)
+    return 0;
+  return ((uint64_t) (uint32_t) pid << 32 | (uint32_t) tid) ^ (1ull << 63);
 }
 
 /* The thread (pid, tid), created on first use. Sets *out to NULL when
- * there are already STAT_MAX_THREADS. Returns 0 or -ENOMEM. */
+ * there are already STAT_MAX_THREADS or it has no key. Returns 0 or
+ * -ENOMEM. */
 static int thread_get(struct stat_summary* s, const struct stat_event* ev,
                       struct thread** out) {
-  int64_t pid = ev->pid;
-  int64_t tid = ev->tid;
-  size_t slot;
+  uint64_t key = thread_key(ev->pid, ev->tid);
+  struct thread_id* id;
   struct thread* t;
+  int added;
 
   *out = NULL;
-  if (s->thread_index_size == 0 && thread_index_grow(s) != 0)
-    return -ENOMEM;
-  slot = thread_hash(pid, tid) & (s->thread_index_size - 1);
-  while (s->thread_index[slot] != 0) {
-    t = s->threads[s->thread_index[slot] - 1];
-    if (t->pid == pid && t->tid == tid) {
-      *out = t;
-      return 0;
-    }
-    slot = (slot + 1) & (s->thread_index_size - 1);
+  if (key == 0) {
+    s->wide_thread++;
+    return 0;
+  }
+  id = u64map_find(&s->thread_ids, key);
+  if (id != NULL) {
+    *out = id->thread;
+    return 0;
   }
   if (s->nthreads >= STAT_MAX_THREADS) {
     s->no_thread++;
     return 0;
   }
   if (array_reserve(&s->threads, &s->threads_cap, s->nthreads + 1,
-                    sizeof(*s->threads)) != 0)
+                    sizeof(*s->threads)) != 0 ||
+      (t = calloc(1, sizeof(*t))) == NULL)
     return -ENOMEM;
-  t = calloc(1, sizeof(*t));
-  if (t == NULL)
+  id = u64map_insert(&s->thread_ids, key, &added);
+  if (id == NULL) {
+    free(t);
     return -ENOMEM;
-  t->pid = pid;
-  t->tid = tid;
+  }
+  t->pid = ev->pid;
+  t->tid = ev->tid;
+  id->thread = t;
   s->threads[s->nthreads++] = t;
-  s->thread_index[slot] = (uint32_t) s->nthreads;
-  /* Keep the index at most half full. */
-  if (s->nthreads * 2 > s->thread_index_size && thread_index_grow(s) != 0)
-    return -ENOMEM;
   *out = t;
   return 0;
 }
@@ -376,66 +339,50 @@ static int thread_get(struct stat_summary* s, const struct stat_event* ev,
 /* ---------------------------------------------------------------------- */
 /* Callback groups. */
 
-static uint64_t group_hash(const char* name, const char* kind) {
-  uint64_t h = hash_bytes(0xcbf29ce484222325ull, name, strlen(name) + 1);
-  return kind != NULL ? hash_bytes(h, kind, strlen(kind) + 1) : h;
-}
-
-static uint64_t group_hash_at(const struct stat_summary* s, size_t i) {
-  return s->groups[i].hash;
-}
-
-static int group_index_grow(struct stat_summary* s) {
-  return index_grow(s, &s->group_index, &s->group_index_size, 256, s->ngroups,
-                    group_hash_at);
-}
-
-static int same_kind(const char* a, const char* b) {
-  if (a == NULL || b == NULL)
-    return a == b;
-  return strcmp(a, b) == 0;
+/* The key of group (name, kind) in group_ids: the name, then, when there
+ * is a kind, a NUL and the kind. A name has no NUL in it, so one key is
+ * one group. Returns its length, or 0 and sets *key to NULL out of
+ * memory; free *key when it is not `buf`. */
+static size_t group_id_key(const char* name, const char* kind, char* buf,
+                           size_t size, char** key) {
+  size_t nlen = strlen(name);
+  size_t len = kind != NULL ? nlen + 1 + strlen(kind) : nlen;
+  *key = len < size ? buf : malloc(len + 1);
+  if (*key == NULL)
+    return 0;
+  memcpy(*key, name, nlen);
+  if (kind != NULL) {
+    (*key)[nlen] = '\0';
+    memcpy(*key + nlen + 1, kind, len - nlen - 1);
+  }
+  return len;
 }
 
 /* The group of (name, kind), created on first use; kind may be NULL.
  * Returns 0 and sets *out, or -ENOMEM. */
 static int group_get(struct stat_summary* s, const char* name, const char* kind,
                      size_t* out) {
-  uint64_t h = group_hash(name, kind);
-  size_t slot;
-  struct group* g;
+  char buf[256];
+  char* key;
+  size_t len = group_id_key(name, kind, buf, sizeof(buf), &key);
+  struct group_id* id = NULL;
+  int added = 0;
 
-  if (s->group_index_size == 0 && group_index_grow(s) != 0)
+  if (key != NULL && array_reserve(&s->groups, &s->groups_cap, s->ngroups + 1,
+                                   sizeof(*s->groups)) == 0)
+    id = strmap_insert(&s->group_ids, key, len, &added);
+  if (key != buf)
+    free(key);
+  if (id == NULL)
     return -ENOMEM;
-  slot = h & (s->group_index_size - 1);
-  while (s->group_index[slot] != 0) {
-    g = &s->groups[s->group_index[slot] - 1];
-    if (g->hash == h && strcmp(g->name, name) == 0 &&
-        same_kind(g->kind, kind)) {
-      *out = (size_t) (g - s->groups);
-      return 0;
-    }
-    slot = (slot + 1) & (s->group_index_size - 1);
+  if (added) {
+    struct group* g = &s->groups[s->ngroups];
+    memset(g, 0, sizeof(*g));
+    g->name = id->key.s;
+    g->kind = kind != NULL ? id->key.s + strlen(name) + 1 : NULL;
+    id->group = s->ngroups++;
   }
-  /* The index holds 32-bit numbers. */
-  if (s->ngroups >= UINT32_MAX - 1)
-    return -ENOMEM;
-  if (array_reserve(&s->groups, &s->groups_cap, s->ngroups + 1,
-                    sizeof(*s->groups)) != 0)
-    return -ENOMEM;
-  g = &s->groups[s->ngroups];
-  memset(g, 0, sizeof(*g));
-  g->hash = h;
-  g->name = strdup(name);
-  g->kind = kind != NULL ? strdup(kind) : NULL;
-  if (g->name == NULL || (kind != NULL && g->kind == NULL)) {
-    free(g->name);
-    free(g->kind);
-    return -ENOMEM;
-  }
-  *out = s->ngroups++;
-  s->group_index[slot] = (uint32_t) s->ngroups;
-  if (s->ngroups * 2 > s->group_index_size && group_index_grow(s) != 0)
-    return -ENOMEM;
+  *out = id->group;
   return 0;
 }
 
@@ -994,6 +941,8 @@ int stat_summary_new(struct stat_summary** out) {
   struct stat_summary* s = calloc(1, sizeof(*s));
   if (s == NULL)
     return -ENOMEM;
+  u64map_init(&s->thread_ids, sizeof(struct thread_id));
+  strmap_init(&s->group_ids, sizeof(struct group_id));
   *out = s;
   return 0;
 }
@@ -1343,6 +1292,12 @@ static int span_warnings(struct stat_summary* s) {
     rc |= lines_add(
         w, "more than %d threads: %" PRIu64 " events of the others left out",
         STAT_MAX_THREADS, s->no_thread);
+  if (s->wide_thread > 0)
+    rc |= lines_add(w,
+                    "%" PRIu64
+                    " events of threads whose pid or tid is not in "
+                    "(-2^31, 2^31): left out",
+                    s->wide_thread);
   if (s->no_phase > 0)
     rc |= lines_add(
         w, "more than %d phase names: %" PRIu64 " phase spans left out",
@@ -1500,13 +1455,9 @@ void stat_summary_free(struct stat_summary* s) {
     free(t);
   }
   free(s->threads);
-  free(s->thread_index);
-  for (i = 0; i < s->ngroups; i++) {
-    free(s->groups[i].name);
-    free(s->groups[i].kind);
-  }
+  u64map_free(&s->thread_ids);
   free(s->groups);
-  free(s->group_index);
+  strmap_free(&s->group_ids);
   for (i = 0; i < s->nphases; i++) {
     free(s->phases[i].name);
     stat_values_free(&s->phases[i].dur);
