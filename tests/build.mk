@@ -18,6 +18,13 @@ $(BUILD)/tests/runner: $(TEST_OBJS) $(TRACER_LIB_OBJS) $(RUNTIME_A)
 	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $(TEST_OBJS) $(TRACER_LIB_OBJS) \
 	  $(RUNTIME_A) $(TRACER_LIBS) $(RUNTIME_LIBS)
 
+# Tools the script tests run (tests/lib/test.sh), built to build/tests/.
+$(BUILD)/tests/trace-facts: $(OBJ)/tests/tools/trace-facts.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs libcjson)
+
 PROG_SRCS := $(wildcard tests/progs/*.c)
 PROGS := $(PROG_SRCS:tests/progs/%.c=$(BUILD)/tests/progs/%)
 
@@ -52,7 +59,8 @@ $(BUILD)/tests/uvprogs/%-shared: $(OBJ)/uvprogs/%.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS_COMMON) -o $@ $< $(shell $(PKG_CONFIG) --libs libuv)
 
-ALL_TARGETS += $(BUILD)/tests/runner $(PROGS) $(UVPROGS) \
+ALL_TARGETS += $(BUILD)/tests/runner $(BUILD)/tests/trace-facts $(PROGS) \
+  $(UVPROGS) \
   $(UVPROGS:%=%-shared)
 
 # `make test` = dependencies, build, run. TEST_ARGS passes patterns or -j.

@@ -21,8 +21,8 @@ if sanitized; then
   max_d2_ms=7000 max_sigint_ms=2500 max_rss_kb=600000
 fi
 
-start_flood() { # SHAPE: starts a flood, sets $target
-  "$flood" "$1" > "$tmp/flood.out" &
+start_flood() { # [--hold] SHAPE: starts a flood, sets $target
+  "$flood" "$@" > "$tmp/flood.out" &
   target=$!
   track "$target"
   wait_line "$tmp/flood.out" ready 5
@@ -74,35 +74,35 @@ rm -f "$tmp/int.json"
 kill -KILL "$target"
 
 # 3. What the ring buffer still holds when the recording stops is neither
-#    read nor lost unannounced: the flood stops firing, then looptrace
-#    at once (its ring, 2M records, cannot have been read out by then),
-#    and every record fired is in the trace or in a `dropped` instant.
-start_flood ticks
-"$lt" record -q --ring-size 64M -p "$target" -o "$tmp/left.json" \
-  2> "$tmp/err" &
+#    read nor lost unannounced: the flood fills the ring (it fires about
+#    twice as fast as looptrace reads), then stops firing, then looptrace
+#    stops at once (its ring, 500k records, cannot have been read out by
+#    then), and every record fired is in the trace or in a `dropped`
+#    instant. (Half a second of flood: the trace is ~5M records.) The
+#    flood fires once looptrace says it traces (--hold, SIGUSR2): what it
+#    fired before the program was attached would be neither.
+start_flood --hold ticks
+"$lt" record -p "$target" -o "$tmp/left.json" 2> "$tmp/err" &
 tracer=$!
-sleep 1.5
+wait_line "$tmp/err" "tracing pid" || fail "left: no attach: $(cat "$tmp/err")"
+kill -USR2 "$target"
+sleep 0.5
 kill -USR1 "$target"
 kill -INT $tracer
 wait $tracer || fail "left: exit $?: $(cat "$tmp/err")"
 wait_line "$tmp/flood.out" fired 5
 fired=$(sed -n 's/^flood: fired //p' "$tmp/flood.out")
-python3 - "$tmp/left.json" "$fired" << 'PY' || fail "left: $(cat "$tmp/err")"
-import json, sys
-events = json.load(open(sys.argv[1]))
-fired = int(sys.argv[2])
-facts, drops = {}, {}
-for ev in events:
-    if ev.get("name") == "looptrace":
-        facts.update(ev.get("args", {}))
-    if ev.get("name") == "dropped":
-        why = ev["args"].get("reason")
-        drops[why] = drops.get(why, 0) + ev["args"]["records"]
-print("left: fired %d, in the trace %d, dropped %s" % (fired, facts["records"], drops))
-assert drops.get("left in the ring at stop", 0) > 0, "nothing left in the ring"
-assert sum(drops.values()) == facts["drops"], "drops != the dropped instants"
-assert facts["records"] + facts["drops"] == fired, "records + drops != fired"
-PY
+if facts=$(trace_facts "$tmp/left.json" records drops \
+    "dropped:left in the ring at stop=0"); then
+  read -r -d '' records drops left <<< "$facts"
+  echo "left: fired $fired, in the trace $records, dropped $drops" \
+    "($left left in the ring at stop)"
+  [ "$left" -gt 0 ] || fail "left: nothing left in the ring"
+  [ $((records + drops)) = "$fired" ] || fail "left: records + drops != fired"
+else
+  fail "left: invalid trace: $(cat "$tmp/err")"
+fi
+rm -f "$tmp/left.json"
 kill -KILL "$target"
 
 # 4. A new thread id every few records.

@@ -91,26 +91,14 @@ sanitized() {
 # trace_facts FILE KEY[=DEFAULT]...: prints, a line each, the `looptrace`
 # facts KEY of the trace FILE (its looptrace metadata events merged, the
 # last one winning): a string as it is, anything else as JSON; DEFAULT for
-# one it does not have. Fails if FILE is not a JSON array of events or
-# lacks a KEY that has no DEFAULT. (One parse for all: traces of floods
-# are hundreds of MB.)
+# one it does not have; KEY "dropped:REASON" sums the dropped instants of
+# that reason. Fails, saying why, if FILE is not a whole trace (a JSON
+# array, one event a line), if its dropped instants do not add up to its
+# drops, or if it lacks a KEY that has no DEFAULT. build/tests/trace-facts
+# (tests/tools/trace-facts.c) reads it a line at a time: traces of floods
+# are hundreds of MB.
 trace_facts() {
-  python3 - "$@" << 'PY'
-import json, sys
-facts = {}
-for ev in json.load(open(sys.argv[1])):
-    if ev.get("name") == "looptrace":
-        facts.update(ev.get("args", {}))
-for arg in sys.argv[2:]:
-    key, has_default, default = arg.partition("=")
-    if key in facts:
-        v = facts[key]
-        print(v if isinstance(v, str) else json.dumps(v))
-    elif has_default:
-        print(default)
-    else:
-        sys.exit(1)
-PY
+  "$LOOPTRACE_BUILD/tests/trace-facts" "$@"
 }
 
 . "$LOOPTRACE_SRC/tests/lib/bpf.sh"

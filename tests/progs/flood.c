@@ -16,6 +16,12 @@
  * last tracer's probe is gone). On SIGUSR1 it stops firing for good and
  * prints "flood: fired N": the records it handed to the probe while a
  * tracer was attached.
+ *
+ * `flood --hold SHAPE` fires only once it also gets SIGUSR2: the kernel
+ * sets the semaphore before libbpf attaches the program, and on a loaded
+ * machine the 50 ms it waits otherwise can be too short, so that records
+ * counted as fired were never seen. A test that wants "fired" exact sends
+ * SIGUSR2 once looptrace says it traces.
  */
 #define _SDT_HAS_SEMAPHORES 1
 #include <sys/sdt.h>
@@ -42,10 +48,16 @@ static int len;
 static uint32_t tid;
 static uint64_t fired;
 static volatile sig_atomic_t paused;
+static volatile sig_atomic_t go = 1;
 
 static void on_usr1(int signo) {
   (void) signo;
   paused = 1;
+}
+
+static void on_usr2(int signo) {
+  (void) signo;
+  go = 1;
 }
 
 static uint64_t now(void) {
@@ -95,7 +107,13 @@ static void tick(uint64_t n) {
 }
 
 int main(int argc, char** argv) {
-  const char* what = argc > 1 ? argv[1] : "ticks";
+  const char* what;
+  if (argc > 1 && strcmp(argv[1], "--hold") == 0) {
+    go = 0;
+    argv++;
+    argc--;
+  }
+  what = argc > 1 ? argv[1] : "ticks";
   enum shape shape = TICKS;
   unsigned version = LRT_TRACE_VERSION;
   uint64_t n = 0;
@@ -110,11 +128,13 @@ int main(int argc, char** argv) {
   else if (strcmp(what, "version") == 0 && argc > 2)
     version = (unsigned) atoi(argv[2]);
   else if (strcmp(what, "ticks") != 0) {
-    fprintf(stderr, "usage: flood [ticks|tids|endless|future|version N]\n");
+    fprintf(stderr,
+            "usage: flood [--hold] [ticks|tids|endless|future|version N]\n");
     return 2;
   }
   tid = (uint32_t) getpid();
   signal(SIGUSR1, on_usr1);
+  signal(SIGUSR2, on_usr2);
   printf("flood: ready\n");
   fflush(stdout);
   while (!paused) {
@@ -124,6 +144,8 @@ int main(int argc, char** argv) {
      * libbpf attaches the program just after: fire once both are done,
      * so that what is fired is what a tracer sees. */
     usleep(50000);
+    while (!go && !paused)
+      usleep(1000);
     intro(version);
     if (shape == FUTURE) {
       add(LRT_REC_TICK_BEGIN, 0, ++n, 0);
