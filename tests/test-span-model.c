@@ -278,7 +278,7 @@ TEST_IMPL(span_model_json_round_trip) {
   ASSERT_UINT_EQ(tj.events, (uint64_t) es.n);
   trace_json_free(&tj);
   close(fd);
-  text = tt_read_file(path, &len);
+  text = test_slurp(path, &len);
   ASSERT_EQ(trace_reader_init(&r, compare, &rb), 0);
   ASSERT_EQ(trace_reader_feed(&r, text, len), 0);
   ASSERT_EQ(trace_reader_end(&r), 0);
@@ -354,7 +354,7 @@ TEST_IMPL(span_model_tap_same_figures) {
   ASSERT_GE(fd, 0);
   export_recording(fd, NULL);
   close(fd);
-  file = tt_read_file(path, &len);
+  file = test_slurp(path, &len);
   ASSERT_EQ(stat_summary_new(&read), 0);
   ASSERT_EQ(trace_reader_init(&r, stat_summary_event, read), 0);
   ASSERT_EQ(trace_reader_feed(&r, file, len), 0);

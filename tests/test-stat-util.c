@@ -11,10 +11,6 @@
 #include "lib/files.h"
 #include "test.h"
 
-char* stat_slurp(const char* path, size_t* len) {
-  return test_slurp(path, len);
-}
-
 void stat_run(struct stat_run* r, const char* const* argv) {
   char out_path[] = "/tmp/looptrace-stat-out-XXXXXX";
   char err_path[] = "/tmp/looptrace-stat-err-XXXXXX";
@@ -49,8 +45,8 @@ void stat_run(struct stat_run* r, const char* const* argv) {
   close(out_fd);
   close(err_fd);
   r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r->out = stat_slurp(out_path, NULL);
-  r->err = stat_slurp(err_path, NULL);
+  r->out = test_slurp(out_path, NULL);
+  r->err = test_slurp(err_path, NULL);
   unlink(out_path);
   unlink(err_path);
 }

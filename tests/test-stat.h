@@ -42,10 +42,6 @@ const char* stat_fixture(const char* name);
  * the file is removed by stat_temp_cleanup() or left in /tmp). */
 char* stat_temp(const void* data, size_t len);
 
-/* XXX: test_slurp() (lib/files.h) under its old name, kept while other
- * branches still call it. */
-char* stat_slurp(const char* path, size_t* len);
-
 /* The item at a path like "threadpool.workers[1].busy_us", or NULL. */
 const cJSON* jget(const cJSON* root, const char* path);
 

@@ -644,7 +644,7 @@ TEST_IMPL(tracer_json_writer_io) {
   ASSERT_EQ(w.total, 1 + 3 * JW_BUFFER_SIZE + JW_BUFFER_SIZE + 2 + 2);
   jw_free(&w);
   close(fd);
-  back = tt_read_file(path, &len);
+  back = test_slurp(path, &len);
   ASSERT_NOT_NULL(back);
   ASSERT_EQ(len, 1 + 3 * JW_BUFFER_SIZE + JW_BUFFER_SIZE + 2 + 2);
   ASSERT_MEM_EQ(back + 1, big, 3 * JW_BUFFER_SIZE);
@@ -825,7 +825,7 @@ TEST_IMPL(tracer_export_lost_reasons) {
   ASSERT_NOT_NULL(reason);
   ASSERT_STR_EQ(reason, "buffered at exit (process killed)");
   tt_free(&t);
-  text = tt_read_file(path, NULL);
+  text = test_slurp(path, NULL);
   ASSERT_NULL(strstr(text, "\"reason\":\"\""));
   ASSERT_NOT_NULL(strstr(text, "\"reason\":\"runtime buffer full\""));
   ASSERT_NULL(strstr(text, "1000000000000000"));
@@ -1088,7 +1088,7 @@ TEST_IMPL(tracer_export_tid_flood) {
   tt_check(&t);
   ASSERT_EQ(t.drops, 2 * EXPORT_THREADS_MAX);
   tt_free(&t);
-  text = tt_read_file(path, NULL);
+  text = test_slurp(path, NULL);
   ASSERT_NOT_NULL(strstr(text, "\"reason\":\"too many threads at once\""));
   free(text);
   unlink(path);

@@ -15,7 +15,6 @@
 #include "test-tracer.h"
 #include "test.h"
 
-#define LOOPTRACE test_build_path("looptrace")
 #define TARGET test_build_path("tests/progs/flight_target")
 
 static int64_t mono_ns(void) {
@@ -122,27 +121,6 @@ static const cJSON* find_event(const struct tt_trace* t, const char* name,
   return NULL;
 }
 
-/* A `looptrace` fact, merged over the metadata events; NULL if absent. */
-static const cJSON* fact(const struct tt_trace* t, const char* key) {
-  const cJSON* ev;
-  const cJSON* v = NULL;
-  cJSON_ArrayForEach(ev, t->root) {
-    const cJSON* x;
-    if (strcmp(cJSON_GetObjectItem(ev, "name")->valuestring, "looptrace"))
-      continue;
-    x = cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), key);
-    if (x != NULL)
-      v = x;
-  }
-  return v;
-}
-
-static double fact_num(const struct tt_trace* t, const char* key) {
-  const cJSON* v = fact(t, key);
-  ASSERT(cJSON_IsNumber(v));
-  return v->valuedouble;
-}
-
 static int64_t us_ns(const cJSON* v) {
   ASSERT(cJSON_IsNumber(v));
   return (int64_t) (v->valuedouble * 1000 + (v->valuedouble >= 0 ? .5 : -.5));
@@ -163,7 +141,7 @@ static double trigger_value_us(const cJSON* ev) {
 
 /* The CLOCK_MONOTONIC ns of "slow N T" in the target's output. */
 static int64_t slow_time(const char* log, int n) {
-  char* text = tt_read_file(log, NULL);
+  char* text = test_slurp(log, NULL);
   char key[32];
   const char* p;
   long long t = -1;
@@ -276,9 +254,9 @@ TEST_IMPL(tracer_flight_tick) {
     tt_load(in_dir(dir, name), &t);
     tt_check(&t);
     ASSERT_STR_EQ(t.end_reason, "flight-window");
-    ASSERT_EQ(fact_num(&t, "flight_dump"), d);
-    ASSERT_STR_EQ(fact(&t, "flight_trigger")->valuestring, "tick>50ms");
-    offset = (int64_t) fact_num(&t, "clock_offset_ns");
+    ASSERT_EQ(tt_fact_num(&t, "flight_dump"), d);
+    ASSERT_STR_EQ(tt_fact(&t, "flight_trigger")->valuestring, "tick>50ms");
+    offset = (int64_t) tt_fact_num(&t, "clock_offset_ns");
     for (trig = find_event(&t, "trigger", "i", NULL); trig != NULL;
          trig = find_event(&t, "trigger", "i", trig)) {
       trig_ns = offset + us_ns(cJSON_GetObjectItem(trig, "ts"));
@@ -299,10 +277,10 @@ TEST_IMPL(tracer_flight_tick) {
   ASSERT_DOUBLE_LE(trigger_value_us(trig), 400000);
   /* The window: 2 s before the first trigger of the dump, 0.5 s after,
    * and nothing outside it. */
-  ASSERT_NULL(fact(&t, "flight_window_cut"));
-  ASSERT_EQ(us_ns(fact(&t, "flight_window_start_us")), 0);
-  ASSERT_EQ(us_ns(fact(&t, "flight_trigger_us")), 2000000000);
-  ASSERT_EQ(us_ns(fact(&t, "flight_window_end_us")), 2500000000);
+  ASSERT_NULL(tt_fact(&t, "flight_window_cut"));
+  ASSERT_EQ(us_ns(tt_fact(&t, "flight_window_start_us")), 0);
+  ASSERT_EQ(us_ns(tt_fact(&t, "flight_trigger_us")), 2000000000);
+  ASSERT_EQ(us_ns(tt_fact(&t, "flight_window_end_us")), 2500000000);
   ASSERT_EQ(t.duration_ns, 2500000000);
   check_window(&t, 2500000000);
   ASSERT_GE(offset + 2000000000, slow - 2000000000);
@@ -371,7 +349,8 @@ TEST_IMPL(tracer_flight_pending_at_exit) {
   tt_load(in_dir(dir, "e-1.json"), &t);
   tt_check(&t);
   ASSERT_STR_EQ(t.end_reason, "target-exited");
-  ASSERT_STR_EQ(fact(&t, "target_exit")->valuestring, "exited with status 0");
+  ASSERT_STR_EQ(tt_fact(&t, "target_exit")->valuestring,
+                "exited with status 0");
   ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
                 "tick>50ms");
   /* About a second after the trigger, not ten. */
@@ -399,15 +378,6 @@ static pid_t start_target(const char* log, char** extra) {
   return pid;
 }
 
-/* Waits until looptrace (its stderr in `log`) traces its target. */
-static void wait_attached(pid_t tracer, const char* log) {
-  if (tt_wait_for_text(log, "looptrace: tracing pid", 30000) != 0) {
-    char* text = tt_read_file(log, NULL);
-    TEST_FAIL_("looptrace did not attach: %s", text ? text : "");
-  }
-  ASSERT_EQ(kill(tracer, 0), 0);
-}
-
 /* Every byte looptrace wrote so far (write(2) of any kind: wchar) went
  * to its stderr, the file `log`: no trace, no other file. */
 static void check_wrote_only_log(pid_t tracer, const char* log) {
@@ -426,7 +396,7 @@ static void check_wrote_only_log(pid_t tracer, const char* log) {
 static void wait_for_dump(const char* path, pid_t tracer) {
   int i;
   for (i = 0; i < 1000; i++) {
-    char* text = tt_read_file(path, NULL);
+    char* text = test_read_file(path, NULL);
     int done = text != NULL && strstr(text, "\"end_reason\"") != NULL;
     free(text);
     if (done)
@@ -467,7 +437,7 @@ TEST_IMPL(tracer_flight_sigusr1) {
   tt_require_bpf();
   snprintf(pid_text, sizeof(pid_text), "%d", (int) target);
   tracer = tt_spawn(argv, NULL, tlog);
-  wait_attached(tracer, tlog);
+  tt_wait_attached(tracer, tlog);
   usleep(1500000);
   ASSERT_EQ(count_files(dir), 0);
   check_wrote_only_log(tracer, tlog);
@@ -483,12 +453,12 @@ TEST_IMPL(tracer_flight_sigusr1) {
     ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
                   "SIGUSR1");
     ASSERT_EQ(trigger_value_us(find_event(&t, "trigger", "i", NULL)), -1);
-    ASSERT_EQ(us_ns(fact(&t, "flight_trigger_us")), 1000000000);
+    ASSERT_EQ(us_ns(tt_fact(&t, "flight_trigger_us")), 1000000000);
     ASSERT_EQ(t.duration_ns, 1200000000);
     check_window(&t, 1200000000);
     /* The trigger is when looptrace got the signal. */
-    ASSERT_GE(fact_num(&t, "clock_offset_ns") + 1e9, sent);
-    ASSERT_LE(fact_num(&t, "clock_offset_ns") + 1e9, sent + 500000000);
+    ASSERT_GE(tt_fact_num(&t, "clock_offset_ns") + 1e9, sent);
+    ASSERT_LE(tt_fact_num(&t, "clock_offset_ns") + 1e9, sent + 500000000);
     ASSERT_STR_EQ(tt_thread_name(&t, target), "event loop");
     tt_free(&t);
     ASSERT_EQ(count_files(dir), d);
@@ -551,7 +521,7 @@ TEST_IMPL(tracer_flight_max_dumps) {
     char* text;
     size_t len = 0;
     snprintf(name, sizeof(name), "m-%d.json.gz", i);
-    text = tt_read_file(in_dir(dir, name), &len);
+    text = test_slurp(in_dir(dir, name), &len);
     ASSERT_NOT_NULL(text);
     ASSERT_GT(len, 100);
     ASSERT_EQ((unsigned char) text[0], 0x1f);
@@ -713,7 +683,7 @@ TEST_IMPL(tracer_flight_cut_start) {
   tt_check(&t);
   ASSERT_STR_EQ(trigger_name(find_event(&t, "trigger", "i", NULL)),
                 "tick>500ms");
-  ASSERT_NULL(fact(&t, "flight_window_cut"));
+  ASSERT_NULL(tt_fact(&t, "flight_window_cut"));
   /* The slow callback: from the window's start to the trigger. */
   slow = span_named(&t, "callback", "slow");
   if (slow == NULL)
@@ -766,7 +736,6 @@ TEST_IMPL(tracer_flight_drops_at_stop) {
   const char* log = tt_tmp(".out");
   const char* tlog = tt_tmp(".out");
   char pid_text[16];
-  char* flood[] = {(char*) test_build_path("tests/progs/flood"), "ticks", NULL};
   char* argv[] = {(char*) LOOPTRACE,
                   "record",
                   "-p",
@@ -790,11 +759,10 @@ TEST_IMPL(tracer_flight_drops_at_stop) {
   int status;
 
   tt_require_bpf();
-  target = tt_spawn(flood, NULL, log);
-  ASSERT_EQ(tt_wait_for_text(log, "flood: ready", 10000), 0);
+  target = tt_spawn_flood("ticks", 0, log);
   snprintf(pid_text, sizeof(pid_text), "%d", (int) target);
   tracer = tt_spawn(argv, NULL, tlog);
-  wait_attached(tracer, tlog);
+  tt_wait_attached(tracer, tlog);
   usleep(500000);
   ASSERT_EQ(kill(tracer, SIGUSR1), 0);
   usleep(200000);
@@ -871,7 +839,7 @@ TEST_IMPL(tracer_flight_memory_cap) {
   tt_require_bpf();
   snprintf(pid_text, sizeof(pid_text), "%d", (int) target);
   tracer = tt_spawn(argv, NULL, tlog);
-  wait_attached(tracer, tlog);
+  tt_wait_attached(tracer, tlog);
   /* Three seconds of flood: far more records than 4 MB hold. */
   for (i = 0; i < 60; i++) {
     int64_t rss = proc_field(tracer, "status", "RssAnon");
@@ -912,9 +880,9 @@ TEST_IMPL(tracer_flight_memory_cap) {
    * shortened by 1 ns for readers that sum as doubles (flood spans make
    * that likely); an exporter matter, not the recorder's. */
   tt_load(in_dir(dir, "f-1.json"), &t);
-  ASSERT_STR_EQ(fact(&t, "flight_window_cut")->valuestring, "flight-size");
-  start_us = us_ns(fact(&t, "flight_window_start_us"));
-  trig_us = us_ns(fact(&t, "flight_trigger_us"));
+  ASSERT_STR_EQ(tt_fact(&t, "flight_window_cut")->valuestring, "flight-size");
+  start_us = us_ns(tt_fact(&t, "flight_window_start_us"));
+  trig_us = us_ns(tt_fact(&t, "flight_trigger_us"));
   ASSERT_EQ(start_us, 0);
   ASSERT_LT(trig_us, 60000000000);
   /* At most 4 MB of records went in. */
@@ -941,8 +909,6 @@ TEST_IMPL_TIMEOUT(tracer_flight_hostile, 150) {
     const char* log = tt_tmp(".out");
     const char* tlog = tt_tmp(".out");
     char pid_text[16];
-    char* fargv[] = {(char*) test_build_path("tests/progs/flood"),
-                     (char*) shapes[k], NULL};
     char* argv[] = {(char*) LOOPTRACE,
                     "record",
                     "-p",
@@ -959,14 +925,13 @@ TEST_IMPL_TIMEOUT(tracer_flight_hostile, 150) {
                     (char*) in_dir(dir, "h.json"),
                     NULL};
     struct tt_trace t;
-    pid_t flood = tt_spawn(fargv, NULL, log);
+    pid_t flood = tt_spawn_flood(shapes[k], 0, log);
     pid_t tracer;
     int status;
 
-    ASSERT_EQ(tt_wait_for_text(log, "flood: ready", 10000), 0);
     snprintf(pid_text, sizeof(pid_text), "%d", (int) flood);
     tracer = tt_spawn(argv, NULL, tlog);
-    wait_attached(tracer, tlog);
+    tt_wait_attached(tracer, tlog);
     usleep(1000000);
     ASSERT_EQ(kill(tracer, SIGUSR1), 0);
     status = tt_wait(tracer, 20000);
@@ -1159,14 +1124,14 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
 
   tt_load(in_dir(dir, "w-1.json"), &t);
   tt_check(&t);
-  ASSERT_EQ((int64_t) fact_num(&t, "clock_offset_ns"),
+  ASSERT_EQ((int64_t) tt_fact_num(&t, "clock_offset_ns"),
             (int64_t) (base + 8080000000ull - 1999500000));
-  ASSERT_EQ(us_ns(fact(&t, "flight_trigger_us")), 1999500000);
+  ASSERT_EQ(us_ns(tt_fact(&t, "flight_trigger_us")), 1999500000);
   ASSERT_EQ(t.duration_ns, 2499500000);
-  ASSERT_NULL(fact(&t, "flight_window_cut"));
+  ASSERT_NULL(tt_fact(&t, "flight_window_cut"));
   ASSERT_STR_EQ(tt_thread_name(&t, LOOP), "event loop");
   ASSERT_STR_EQ(tt_thread_name(&t, WORKER), "worker 1");
-  ASSERT_EQ(fact_num(&t, "threadpool_size"), 4);
+  ASSERT_EQ(tt_fact_num(&t, "threadpool_size"), 4);
   for (i = 0; i < t.nspans; i++) {
     const struct tt_span* sp = &t.spans[i];
     if (strcmp(sp->cat, "tick") == 0)
@@ -1217,12 +1182,12 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
   ASSERT_EQ(count_files(dir), 1 + 1);
   tt_load(in_dir(dir, "small-1.json"), &t);
   tt_check(&t);
-  ASSERT_STR_EQ(fact(&t, "flight_window_cut")->valuestring, "flight-size");
+  ASSERT_STR_EQ(tt_fact(&t, "flight_window_cut")->valuestring, "flight-size");
   /* Less the 0.5 s after the trigger (records after that are let go
    * while the dump waits to be written: they do not push the window
    * out). */
-  ASSERT_LT(us_ns(fact(&t, "flight_trigger_us")), 61800000000 - 400000000);
-  ASSERT_GT(us_ns(fact(&t, "flight_trigger_us")), 60000000000);
+  ASSERT_LT(us_ns(tt_fact(&t, "flight_trigger_us")), 61800000000 - 400000000);
+  ASSERT_GT(us_ns(tt_fact(&t, "flight_trigger_us")), 60000000000);
   ASSERT_LE(t.records, 32768 + 100);
   ASSERT_STR_EQ(tt_thread_name(&t, LOOP), "event loop");
   tt_free(&t);
@@ -1262,7 +1227,8 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
   tt_load(in_dir(dir, "big-1.json"), &t);
   tt_check(&t);
   /* All of it: the recording began less than 1000 s before. */
-  ASSERT_STR_EQ(fact(&t, "flight_window_cut")->valuestring, "recording-start");
+  ASSERT_STR_EQ(tt_fact(&t, "flight_window_cut")->valuestring,
+                "recording-start");
   ASSERT_GT(t.records, 200000);
   tt_free(&t);
   /* The slow tick during the writing: its own dump, once its --after is

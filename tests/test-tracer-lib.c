@@ -15,10 +15,6 @@
 
 extern char** environ;
 
-char* tt_read_file(const char* path, size_t* len) {
-  return test_read_file(path, len);
-}
-
 static int64_t us_to_ns(const cJSON* v) {
   return (int64_t) llround(v->valuedouble * 1000.0);
 }
@@ -158,6 +154,13 @@ const cJSON* tt_fact(const struct tt_trace* t, const char* key) {
       v = x;
   }
   return v;
+}
+
+double tt_fact_num(const struct tt_trace* t, const char* key) {
+  const cJSON* v = tt_fact(t, key);
+  if (!cJSON_IsNumber(v))
+    TEST_FAIL_("the trace has no number %s", key);
+  return v->valuedouble;
 }
 
 const char* tt_thread_name(const struct tt_trace* t, int64_t tid) {
@@ -512,6 +515,29 @@ int tt_wait_for_text(const char* path, const char* text, int timeout_ms) {
     usleep(10000);
   }
   return -1;
+}
+
+void tt_wait_attached(pid_t tracer, const char* log) {
+  if (tt_wait_for_text(log, "looptrace: tracing pid", 30000) != 0) {
+    char* text = test_read_file(log, NULL);
+    TEST_FAIL_("looptrace did not attach: %s", text ? text : "");
+  }
+  ASSERT_EQ(kill(tracer, 0), 0);
+}
+
+pid_t tt_spawn_flood(const char* shape, int held, const char* out_path) {
+  char* argv[4];
+  int n = 0;
+  pid_t pid;
+  argv[n++] = (char*) test_build_path("tests/progs/flood");
+  if (held)
+    argv[n++] = "--hold";
+  argv[n++] = (char*) shape;
+  argv[n] = NULL;
+  pid = tt_spawn(argv, NULL, out_path);
+  if (tt_wait_for_text(out_path, "flood: ready", 10000) != 0)
+    TEST_FAIL_("tests/progs/flood %s did not start", shape);
+  return pid;
 }
 
 const char* tt_tmp(const char* suffix) {

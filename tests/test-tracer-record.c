@@ -14,7 +14,6 @@
 #include "test-tracer.h"
 #include "test.h"
 
-#define LOOPTRACE test_build_path("looptrace")
 #define EXAMPLE(name) test_build_path("examples/" name)
 #define STATIC_EXAMPLE(name) test_build_path("examples/static/" name)
 
@@ -60,20 +59,6 @@ static void counter_peaks(const struct tt_trace* t, int* queued, int* running) {
     if (cJSON_GetObjectItem(args, "running")->valuedouble > *running)
       *running = (int) cJSON_GetObjectItem(args, "running")->valuedouble;
   }
-}
-
-static double fact(const struct tt_trace* t, const char* key) {
-  const cJSON* ev;
-  double v = -1;
-  cJSON_ArrayForEach(ev, t->root) {
-    const cJSON* x;
-    if (strcmp(cJSON_GetObjectItem(ev, "name")->valuestring, "looptrace"))
-      continue;
-    x = cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), key);
-    if (cJSON_IsNumber(x))
-      v = x->valuedouble;
-  }
-  return v;
 }
 
 /* Records `argv` (after "--") to `out`; returns looptrace's output. */
@@ -144,7 +129,7 @@ TEST_IMPL(tracer_record_threads) {
   tt_check(&t);
   ASSERT_STR_EQ(t.end_reason, "target-exited");
   ASSERT_EQ(t.drops, 0);
-  ASSERT_EQ(fact(&t, "threadpool_size"), 4);
+  ASSERT_EQ(tt_fact_num(&t, "threadpool_size"), 4);
   ASSERT_STR_EQ(tt_thread_name(&t, t.pid), "event loop");
 
   nwork = spans_of(&t, "work", work, 8);
@@ -382,10 +367,10 @@ static void record_pid(const char* exe, const char* how) {
   tt_free(&t);
 
   /* Detached, the program goes on as before. */
-  output = tt_read_file(out, &before);
+  output = test_slurp(out, &before);
   free(output);
   usleep(500000);
-  output = tt_read_file(out, &after);
+  output = test_slurp(out, &after);
   free(output);
   ASSERT_GT(after, before);
   ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
@@ -429,7 +414,7 @@ static void record_until(int signo, int kill_target, const char* reason) {
   if (signo != 0)
     kill(kill_target ? pid : tracer, signo);
   status = tt_wait(tracer, 20000);
-  text = tt_read_file(log, NULL);
+  text = test_slurp(log, NULL);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     TEST_FAIL_("looptrace ended with status %d: %s", status, text);
   ASSERT_NOT_NULL(strstr(text, "looptrace: wrote"));
@@ -494,7 +479,7 @@ TEST_IMPL(tracer_record_cmd_sigint) {
   usleep(300000);
   kill(tracer, SIGINT);
   status = tt_wait(tracer, 10000);
-  text = tt_read_file(log, NULL);
+  text = test_slurp(log, NULL);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     TEST_FAIL_("looptrace ended with status %d: %s", status, text);
   /* The program shut down by itself, and its shutdown is in the trace. */
@@ -566,6 +551,111 @@ TEST_IMPL(tracer_record_drops) {
   kill(pid, SIGKILL);
   waitpid(pid, &status, 0);
   unlink(out);
+  unlink(path);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The drain when the target ends by itself (394fb39): its ring is read to
+ * the end. looptrace is stopped (SIGSTOP) while tests/progs/flood fills
+ * its ring, the flood stops firing and is killed, then looptrace goes on:
+ * nothing is left in the ring, and every record fired is in the trace or
+ * dropped because the ring was full. Before 394fb39 the drain read for
+ * 5 ms only and counted the rest (of 16M: ~500k records) as "left in the
+ * ring at stop".
+ */
+
+/* The number after the first `key` in `text`, or -1 if there is none. */
+static int64_t num_after(const char* text, const char* key) {
+  const char* p = strstr(text, key);
+  return p != NULL ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* What the summary line of looptrace's `log` says: records written and
+ * dropped, and the reason the recording ended. */
+static void summary_of(const char* log, int64_t* records, int64_t* drops,
+                       char* reason, size_t reason_len) {
+  const char* line = strstr(log, "looptrace: wrote ");
+  const char* open;
+  const char* close;
+  if (line == NULL)
+    TEST_FAIL_("no summary line in: %s", log);
+  *records = num_after(line, " events from ");
+  open = strchr(line, '(');
+  close = open != NULL ? strchr(open, ')') : NULL;
+  if (*records < 0 || close == NULL || (size_t) (close - open) > reason_len)
+    TEST_FAIL_(
+        "a summary line unlike 'wrote F: N events from R records "
+        "in T s (REASON); D records dropped': %s",
+        line);
+  snprintf(reason, reason_len, "%.*s", (int) (close - open - 1), open + 1);
+  *drops = num_after(close, "); ");
+}
+
+TEST_IMPL(tracer_record_drain_target_exit) {
+  const char* out = tt_tmp(".out");
+  const char* log = tt_tmp(".log");
+  const char* path = tt_tmp(".json");
+  char pid_text[16];
+  char* argv[] = {(char*) LOOPTRACE, "record", "-p", pid_text, "-o",
+                  (char*) path,      NULL};
+  char* check[] = {(char*) test_build_path("tests/trace-facts"),
+                   (char*) path,
+                   "records",
+                   "drops",
+                   "dropped:left in the ring at stop=0",
+                   NULL};
+  char reason[32];
+  char expect[96];
+  int64_t records;
+  int64_t drops;
+  int64_t fired;
+  char* text;
+  pid_t flood;
+  pid_t tracer;
+  int status;
+
+  tt_require_bpf();
+  flood = tt_spawn_flood("ticks", 1, out);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) flood);
+  tracer = tt_spawn(argv, NULL, log);
+  tt_wait_attached(tracer, log);
+  ASSERT_EQ(kill(tracer, SIGSTOP), 0);
+  ASSERT_EQ(kill(flood, SIGUSR2), 0); /* fire */
+  usleep(300000); /* the ring fills in ~30 ms, then the probe drops */
+  ASSERT_EQ(kill(flood, SIGUSR1), 0);
+  ASSERT_EQ(tt_wait_for_text(out, "flood: fired", 10000), 0);
+  kill(flood, SIGKILL);
+  status = tt_wait(flood, 10000);
+  ASSERT(WIFSIGNALED(status));
+  ASSERT_EQ(kill(tracer, SIGCONT), 0);
+  status = tt_wait(tracer, 30000);
+  text = test_slurp(log, NULL);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    TEST_FAIL_("looptrace record failed (status %d): %s", status, text);
+  summary_of(text, &records, &drops, reason, sizeof(reason));
+  ASSERT_STR_EQ(reason, "target-exited");
+  if (strstr(text, "left in the ring at stop: 0,") == NULL)
+    TEST_FAIL_("records left in the ring: %s", text);
+  ASSERT_GT(drops, 0); /* or the ring was not full: nothing tested */
+  free(text);
+  text = test_slurp(out, NULL);
+  fired = num_after(text, "flood: fired ");
+  free(text);
+  printf("drain: fired %" PRId64 ", read %" PRId64 ", dropped %" PRId64 "\n",
+         fired, records, drops);
+  ASSERT_EQ(records + drops, fired);
+
+  /* The trace says the same, and its drops add up. */
+  status = tt_run(check, NULL, 30000, &text);
+  snprintf(expect, sizeof(expect), "%" PRId64 "\n%" PRId64 "\n0\n", records,
+           drops);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      strcmp(text, expect) != 0)
+    TEST_FAIL_("trace-facts (status %d) said: %s", status, text);
+  free(text);
+  unlink(out);
+  unlink(log);
   unlink(path);
   return 0;
 }
@@ -658,7 +748,7 @@ TEST_IMPL(tracer_record_echo_detach) {
   memset(&c, 0, sizeof(c));
   pid = tt_spawn(echo_argv, NULL, out);
   ASSERT_EQ(tt_wait_for_text(out, "listening on", 10000), 0);
-  text = tt_read_file(out, NULL);
+  text = test_slurp(out, NULL);
   p = strrchr(text, ':');
   ASSERT_NOT_NULL(p);
   c.port = atoi(p + 1);

@@ -55,6 +55,10 @@ void tt_check(struct tt_trace* t);
  * looptrace, merged, the last one winning), or NULL if no event has it. */
 const cJSON* tt_fact(const struct tt_trace* t, const char* key);
 
+/* tt_fact() for a number the trace must have: fails the test if it has
+ * none. */
+double tt_fact_num(const struct tt_trace* t, const char* key);
+
 /* The thread_name of `tid`, or NULL. */
 const char* tt_thread_name(const struct tt_trace* t, int64_t tid);
 
@@ -86,12 +90,19 @@ int tt_run(char* const* argv, char* const* env, int timeout_ms, char** output);
 /* Waits until `path` contains `text` (at most timeout_ms); returns 0 or -1. */
 int tt_wait_for_text(const char* path, const char* text, int timeout_ms);
 
+/* Waits until looptrace `tracer`, its stderr going to `log`, has attached
+ * to its target (it says "tracing pid"); fails the test, showing the log,
+ * if that takes over 30 s. */
+void tt_wait_attached(pid_t tracer, const char* log);
+
+/* Starts tests/progs/flood SHAPE ("ticks", "tids", ...; see flood.c),
+ * its output going to `out_path`, and waits until it is ready to be
+ * traced. `held`: it fires only once it gets SIGUSR2 (flood --hold), for
+ * a count of what it fired that a tracer surely saw. Returns its pid. */
+pid_t tt_spawn_flood(const char* shape, int held, const char* out_path);
+
 /* A temporary file name, unique per call. */
 const char* tt_tmp(const char* suffix);
-
-/* XXX: test_read_file() (lib/files.h) under its old name, kept while
- * other branches still call it. */
-char* tt_read_file(const char* path, size_t* len);
 
 /* ------------------------------------------------------------------------
  * Record streams by hand
