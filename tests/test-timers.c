@@ -136,16 +136,18 @@ TEST_IMPL(interval_does_not_drift) {
 }
 
 /* Slots missed while the loop was busy are dropped: one late run, then
- * back on the schedule (as Go's time.Ticker). */
-#define SKIP_PERIOD_MS 50
+ * back on the schedule (as Go's time.Ticker). The times are long enough
+ * for a 40 ms margin to tell the three behaviours apart (under ASan at
+ * load 12, with a 50 ms period, run 2 came 26 ms after its slot). */
+#define SKIP_PERIOD_MS 100
 static int skip_runs;
 static uint64_t skip_at[4];
 
 static void skip_cb(lrt_timer_t* t) {
   skip_at[skip_runs] = uv_hrtime() / 1000000;
   if (skip_runs == 0) {
-    /* Run 0 is at 50; being busy until 180 misses the slots 100, 150. */
-    struct timespec busy = {0, 130 * 1000000};
+    /* Run 0 is at 100; being busy until 360 misses the slots 200, 300. */
+    struct timespec busy = {0, 260 * 1000000};
     nanosleep(&busy, NULL);
   }
   if (++skip_runs == 4)
@@ -161,13 +163,13 @@ TEST_IMPL(interval_drops_missed_runs) {
   ASSERT_EQ(lrt_interval(&loop, &t, SKIP_PERIOD_MS, skip_cb, NULL), 0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(skip_runs, 4);
-  /* Kept to the schedule, runs 2 and 3 are on the slots 200 and 250.
-   * Catching up would put run 2 at ~180 with run 1; rescheduling from
-   * the late run would put them at 230 and 280. */
-  ASSERT_GE((int64_t) skip_at[2], start + 200 - 1);
-  ASSERT_LE((int64_t) skip_at[2], start + 200 + 20);
-  ASSERT_GE((int64_t) skip_at[3], start + 250 - 1);
-  ASSERT_LE((int64_t) skip_at[3], start + 250 + 20);
+  /* Kept to the schedule, runs 2 and 3 are on the slots 400 and 500.
+   * Catching up would put run 2 at ~360 with run 1; rescheduling from
+   * the late run would put them at 460 and 560. */
+  ASSERT_GE((int64_t) skip_at[2], start + 400 - 1);
+  ASSERT_LE((int64_t) skip_at[2], start + 400 + 40);
+  ASSERT_GE((int64_t) skip_at[3], start + 500 - 1);
+  ASSERT_LE((int64_t) skip_at[3], start + 500 + 40);
   ASSERT_EQ(lrt_loop_close(&loop), 0);
   return 0;
 }

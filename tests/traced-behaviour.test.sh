@@ -60,7 +60,10 @@ grep -q 'looprt:phase__begin' "$tmp/bt" || die "the tracer saw no phases"
 echo "ok: phases output identical with a tracer attached"
 
 # 2. A running program survives attach/detach cycles and keeps working:
-#    every round of threads prints its five results.
+#    every round of threads prints its five results, and it finishes a
+#    round's worth after the last detach. (No count of rounds in a given
+#    time: under ASan at load 12 a pbkdf2 task took 3.2-3.9 s, and the
+#    cycles saw 3 rounds, not 5.)
 UV_THREADPOOL_SIZE=4 "$ex/threads" --rounds 0 --pause 50 > "$tmp/rounds" &
 target=$!
 track $target
@@ -84,7 +87,9 @@ for cycle in 1 2 3; do
   flusher_running $target && die "flusher still running after detach (cycle $cycle)"
   kill -0 $target || die "threads died during cycle $cycle"
 done
-sleep 0.5
+lines() { [ "$(wc -l < "$tmp/rounds")" -ge "$1" ]; }
+wait_until 120 lines $(($(wc -l < "$tmp/rounds") + 5)) ||
+  die "threads finished no round in 120 s after the last detach"
 kill -INT $target
 wait $target
 status=$?
@@ -92,7 +97,7 @@ status=$?
 # Every complete round has exactly the five results #1..#5.
 awk '{ n++; seen[$2]++ } END {
        rounds = int(n / 5)
-       if (rounds < 5) { print "only " rounds " rounds"; exit 1 }
+       if (rounds < 1) { print "no round"; exit 1 }
        for (i = 1; i <= 5; i++) if (seen["#" i ":"] < rounds) {
          print "result #" i " missing in some round"; exit 1 } }' \
   "$tmp/rounds" || die "threads' output went wrong: $(head -20 "$tmp/rounds")"
