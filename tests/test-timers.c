@@ -93,52 +93,79 @@ TEST_IMPL(timer_clear) {
   return 0;
 }
 
+/* Lateness on a loaded machine: a test of a schedule runs it up to
+ * TIMING_TRIES times and passes if one run is on time; a wrong schedule
+ * is late every time (its lateness is its own, not the machine's). At
+ * load 11-12 (make check of a fresh clone; make test here) runs came
+ * 26-42 ms after their slots. */
+#define TIMING_TRIES 3
+#define LATE_MS 40
+
+/* `at` (ms) is on `slot` (ms): never before it; returns 0, or -1 with
+ * `why` saying how late, past LATE_MS. */
+static int on_time(uint64_t at, int64_t slot, const char* what, char* why,
+                   size_t len) {
+  ASSERT_GE((int64_t) at, slot - 1);
+  if ((int64_t) at <= slot + LATE_MS)
+    return 0;
+  snprintf(why, len, "%s came %" PRId64 " ms after its slot", what,
+           (int64_t) at - slot);
+  return -1;
+}
+
 /* An interval keeps to its schedule even when each callback makes it
  * late: run k is due at start + k * period. */
 #define PERIOD_MS 20
 #define RUNS 25
-static uint64_t interval_start;
 static uint64_t interval_at[RUNS];
 static int interval_runs;
 
 static void interval_cb(lrt_timer_t* t) {
-  lrt_loop_t* loop = t->data;
   struct timespec busy = {0, 3 * 1000000}; /* 3 ms of work each time */
   interval_at[interval_runs] = uv_hrtime() / 1000000;
   nanosleep(&busy, NULL);
   if (++interval_runs == RUNS)
     lrt_timer_clear(t);
-  (void) loop;
 }
 
-TEST_IMPL(interval_does_not_drift) {
+static int drift_try(char* why, size_t len) {
   lrt_loop_t loop;
   lrt_timer_t t;
+  int64_t start;
+  char what[16];
   int k;
 
+  interval_runs = 0;
   ASSERT_EQ(lrt_loop_init(&loop), 0);
-  t.data = &loop;
-  interval_start = uv_hrtime() / 1000000;
+  start = (int64_t) (uv_hrtime() / 1000000);
   ASSERT_EQ(lrt_interval(&loop, &t, PERIOD_MS, interval_cb, NULL), 0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(interval_runs, RUNS);
+  ASSERT_EQ(lrt_loop_close(&loop), 0);
   /* Each run takes 3 ms: rescheduling from the run (libuv's repeat)
    * would make run 25 come 72 ms after its slot. Keeping to the schedule,
-   * lateness does not add up: it stays what the machine's noise makes it
-   * (the margin is for a loaded machine). */
+   * lateness does not add up: it stays what the machine's noise makes
+   * it. */
   for (k = 0; k < RUNS; k++) {
-    int64_t slot = (int64_t) interval_start + (int64_t) (k + 1) * PERIOD_MS;
-    ASSERT_GE((int64_t) interval_at[k], slot - 1);
-    ASSERT_LE((int64_t) interval_at[k], slot + 40);
+    snprintf(what, sizeof(what), "run %d", k + 1);
+    if (on_time(interval_at[k], start + (int64_t) (k + 1) * PERIOD_MS, what,
+                why, len) != 0)
+      return -1;
   }
-  ASSERT_EQ(lrt_loop_close(&loop), 0);
   return 0;
 }
 
+TEST_IMPL(interval_does_not_drift) {
+  char why[96];
+  int i;
+  for (i = 0; i < TIMING_TRIES; i++)
+    if (drift_try(why, sizeof(why)) == 0)
+      return 0;
+  TEST_FAIL_("in each of %d tries; the last: %s", TIMING_TRIES, why);
+}
+
 /* Slots missed while the loop was busy are dropped: one late run, then
- * back on the schedule (as Go's time.Ticker). The times are long enough
- * for a 40 ms margin to tell the three behaviours apart (under ASan at
- * load 12, with a 50 ms period, run 2 came 26 ms after its slot). */
+ * back on the schedule (as Go's time.Ticker). */
 #define SKIP_PERIOD_MS 100
 static int skip_runs;
 static uint64_t skip_at[4];
@@ -154,24 +181,33 @@ static void skip_cb(lrt_timer_t* t) {
     lrt_timer_clear(t);
 }
 
-TEST_IMPL(interval_drops_missed_runs) {
+static int skip_try(char* why, size_t len) {
   lrt_loop_t loop;
   lrt_timer_t t;
   int64_t start;
+  skip_runs = 0;
   ASSERT_EQ(lrt_loop_init(&loop), 0);
   start = (int64_t) (uv_hrtime() / 1000000);
   ASSERT_EQ(lrt_interval(&loop, &t, SKIP_PERIOD_MS, skip_cb, NULL), 0);
   ASSERT_EQ(lrt_run(&loop), 0);
   ASSERT_EQ(skip_runs, 4);
-  /* Kept to the schedule, runs 2 and 3 are on the slots 400 and 500.
-   * Catching up would put run 2 at ~360 with run 1; rescheduling from
-   * the late run would put them at 460 and 560. */
-  ASSERT_GE((int64_t) skip_at[2], start + 400 - 1);
-  ASSERT_LE((int64_t) skip_at[2], start + 400 + 40);
-  ASSERT_GE((int64_t) skip_at[3], start + 500 - 1);
-  ASSERT_LE((int64_t) skip_at[3], start + 500 + 40);
   ASSERT_EQ(lrt_loop_close(&loop), 0);
+  /* Kept to the schedule, runs 2 and 3 are on the slots 400 and 500.
+   * Catching up would put run 2 at ~360 with run 1 (before its slot);
+   * rescheduling from the late run would put them at 460 and 560. */
+  if (on_time(skip_at[2], start + 400, "run 2", why, len) != 0 ||
+      on_time(skip_at[3], start + 500, "run 3", why, len) != 0)
+    return -1;
   return 0;
+}
+
+TEST_IMPL(interval_drops_missed_runs) {
+  char why[96];
+  int i;
+  for (i = 0; i < TIMING_TRIES; i++)
+    if (skip_try(why, sizeof(why)) == 0)
+      return 0;
+  TEST_FAIL_("in each of %d tries; the last: %s", TIMING_TRIES, why);
 }
 
 static void never(lrt_timer_t* t) {
