@@ -24,8 +24,7 @@
 # does), so that the tracer's CPU share is its own work. Needs root.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=$top/build
+. "$(dirname "$0")/lib.sh"
 seconds=600
 interval=30
 rate=250000
@@ -51,10 +50,7 @@ done
 
 looptrace=${LOOPTRACE:-$build/looptrace}
 workloads=$build/bench/workloads
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-      rm -rf "$tmp"' EXIT
+bench_tmp
 
 fail() {
   echo "long.sh: $*" >&2
@@ -62,10 +58,6 @@ fail() {
 }
 
 [ -x "$workloads" ] || fail "$workloads is missing: make builds it"
-cpu=$(($(nproc) - 1))
-pin=(taskset -c $cpu)
-tools=()
-[ $cpu -gt 0 ] && tools=(taskset -c 0-$((cpu - 1)))
 hz=$(getconf CLK_TCK)
 
 calc() {

@@ -20,8 +20,7 @@
 # the kernel on its threads), as the workload measures it.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=$top/build
+. "$(dirname "$0")/lib.sh"
 rounds=5
 ticks=200000
 requests=4000
@@ -40,13 +39,7 @@ looptrace=${LOOPTRACE:-$build/looptrace}
 js=$top/tests/bench/node-immediates.js
 srv=$top/tests/node/http-server.js
 load=$top/tests/node/http-load.js
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
-cpu=$(($(nproc) - 1))
-pin=(taskset -c $cpu)
-tools=()
-[ $cpu -gt 0 ] && tools=(taskset -c 0-$((cpu - 1)))
+bench_tmp
 
 field() { sed -n "s/^$1: //p" "$2" | head -n 1; }
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }

@@ -32,8 +32,7 @@
 # the one it started.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=$top/build
+. "$(dirname "$0")/lib.sh"
 mode=full
 sections="detached libuv tracers collector top export rss long viewer node stop"
 only=
@@ -107,18 +106,12 @@ case $mode in
     callgrind_n=1000 ;;
 esac
 echo_connections=32
-# The program measured (workload, echo server) runs on the last CPU, with
-# a threadpool of one thread, as many as the CPUs it has: its CPU time
-# then varies little from round to round (unpinned, where the pool's four
-# threads landed made it vary threefold here). The tools (tracers, LTTng's
-# daemons, the echo client) run on the other CPUs, so that they never
-# preempt it: what a tracer costs the program is then what it makes the
-# program itself do.
-cpu=$(($(nproc) - 1))
-pin=(taskset -c $cpu)
+# The program measured (workload, echo server) runs on the last CPU
+# ("${pin[@]}", lib.sh), with a threadpool of one thread, as many as the
+# CPUs it has: its CPU time then varies little from round to round
+# (unpinned, where the pool's four threads landed made it vary threefold
+# here). The tools run on the other CPUs ("${tools[@]}").
 export UV_THREADPOOL_SIZE=1
-tools=()
-[ $cpu -gt 0 ] && tools=(taskset -c 0-$((cpu - 1)))
 # The BPF ring buffer for per-event runs: big enough that nothing is
 # dropped, so that every event paid for is counted (the default, 16M, is
 # what collector_max_events_per_s measures).

@@ -10,8 +10,7 @@
 # `record_stop_ms_max` and the load average when it ended (figures:
 # README.md, Performance). Needs root (BPF).
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=$top/build
+. "$(dirname "$0")/lib.sh"
 rounds=20
 while [ $# -gt 0 ]; do
   case $1 in
