@@ -103,11 +103,16 @@ if command -v setpriv >/dev/null; then
   nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
   # What the kernel needs (tests/privilege.test.sh tells them apart).
   no_privilege="recording needs (CAP_SYS_ADMIN|CAP_BPF and CAP_PERFMON) \(or root\)"
+  # Into a directory of its own that nobody may write (not a fixed name
+  # in /tmp, which another run may hold).
+  chmod 755 "$tmp"
+  mkdir "$tmp/nobody" && chown nobody:nogroup "$tmp/nobody"
+  out=$tmp/nobody/trace.json
   expect_error 1 "$no_privilege" \
-    "${nobody[@]}" "$lt" record -p "$traced" -o /tmp/looptrace-nobody.json
-  [ -e /tmp/looptrace-nobody.json ] && fail "record as nobody left a file"
+    "${nobody[@]}" "$lt" record -p "$traced" -o "$out"
+  [ -e "$out" ] && fail "record as nobody left a file"
   expect_error 125 "$no_privilege" \
-    "${nobody[@]}" "$lt" record -o /tmp/looptrace-nobody.json -- "$example"
+    "${nobody[@]}" "$lt" record -o "$out" -- "$example"
   expect_error 1 "no process with pid $gone" \
     "${nobody[@]}" "$lt" record -p "$gone"
 else
