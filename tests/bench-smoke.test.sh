@@ -33,21 +33,40 @@ fi
 # The figures: everything after the line "figures:".
 sed -n '/^figures:$/,$p' "$tmp/out" | tail -n +2 > "$tmp/figures"
 
+# A ratio to bpftrace or LTTng is "n/a (...)" when no round had both
+# costs above zero: at smoke sizes (2000 immediates, 0.3 ms) on a loaded
+# machine, LTTng's on - off came out at or below zero (load 16). It is
+# accepted where that tracer did count hits: the benchmark worked.
+na_ok() { # NAME
+  local tool
+  case $1 in
+    vs_bpftrace_ratio*) tool=bpftrace ;;
+    vs_lttng_ratio*) tool=LTTng ;;
+    *) return 1 ;;
+  esac
+  grep -Eq "; $tool -?[0-9.]+ ns x [1-9][0-9]* hits" "$tmp/out"
+}
+
 # The viewer's figure is named for the trace's size (_1m, _10k, ...).
 for name in detached_ratio attached_ns_per_event vs_bpftrace_ratio \
     vs_lttng_ratio runtime_vs_libuv_ratio collector_max_events_per_s \
     export_events_per_s tracer_peak_rss_mb top_cpu_share_per_1m_records_per_s \
     'viewer_first_render_ms_[0-9a-z]+'; do
-  if ! grep -Eq "^$name: -?[0-9]+(\.[0-9]+)?$" "$tmp/figures"; then
+  if ! grep -Eq "^$name: -?[0-9]+(\.[0-9]+)?$" "$tmp/figures" &&
+      ! { grep -Eq "^$name: n/a \(" "$tmp/figures" && na_ok "$name"; }; then
     fail "no number for $name: $(grep -E "^$name:" "$tmp/figures")"
   fi
 done
 # And no figure at all is without a number, but for one that says it is
-# below the noise (echo's per-record cost, whose server varies by more).
-if grep -Ev '^[a-z0-9_.]+: (-?[0-9]+(\.[0-9]+)?|below the noise)$' \
-    "$tmp/figures"; then
-  fail "the lines above are not 'name: number'"
-fi
+# below the noise (echo's per-record cost, whose server varies by more)
+# and a ratio as above.
+while IFS= read -r line; do
+  [[ $line =~ ^[a-z0-9_.]+:\ (-?[0-9]+(\.[0-9]+)?|below the noise)$ ]] &&
+    continue
+  [[ $line =~ ^([a-z0-9_.]+):\ n/a\ \( ]] && na_ok "${BASH_REMATCH[1]}" &&
+    continue
+  fail "not 'name: number': $line"
+done < "$tmp/figures"
 if [ $failed -ne 0 ]; then
   echo "--- output:"
   tail -n 60 "$tmp/out"
