@@ -113,6 +113,17 @@ static int on_time(uint64_t at, int64_t slot, const char* what, char* why,
   return -1;
 }
 
+/* Runs `try` (0 if on time, or -1 saying why not) until it is on time;
+ * fails the test after TIMING_TRIES tries. */
+static void one_on_time(int (*try)(char* why, size_t len)) {
+  char why[96];
+  int i;
+  for (i = 0; i < TIMING_TRIES; i++)
+    if (try(why, sizeof(why)) == 0)
+      return;
+  TEST_FAIL_("in each of %d tries; the last: %s", TIMING_TRIES, why);
+}
+
 /* An interval keeps to its schedule even when each callback makes it
  * late: run k is due at start + k * period. */
 #define PERIOD_MS 20
@@ -156,12 +167,8 @@ static int drift_try(char* why, size_t len) {
 }
 
 TEST_IMPL(interval_does_not_drift) {
-  char why[96];
-  int i;
-  for (i = 0; i < TIMING_TRIES; i++)
-    if (drift_try(why, sizeof(why)) == 0)
-      return 0;
-  TEST_FAIL_("in each of %d tries; the last: %s", TIMING_TRIES, why);
+  one_on_time(drift_try);
+  return 0;
 }
 
 /* Slots missed while the loop was busy are dropped: one late run, then
@@ -202,12 +209,8 @@ static int skip_try(char* why, size_t len) {
 }
 
 TEST_IMPL(interval_drops_missed_runs) {
-  char why[96];
-  int i;
-  for (i = 0; i < TIMING_TRIES; i++)
-    if (skip_try(why, sizeof(why)) == 0)
-      return 0;
-  TEST_FAIL_("in each of %d tries; the last: %s", TIMING_TRIES, why);
+  one_on_time(skip_try);
+  return 0;
 }
 
 static void never(lrt_timer_t* t) {
