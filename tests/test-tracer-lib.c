@@ -546,6 +546,9 @@ const char* tt_tmp(const char* suffix) {
   char* b = bufs[n % 16];
   snprintf(b, sizeof(bufs[0]), "/tmp/looptrace-tt-%d-%u%s", (int) getpid(), n++,
            suffix);
+  /* Left by a test of an earlier run with our pid (pid_max is 32768
+   * here): tt_spawn appends, and tt_wait_for_text would find its text. */
+  unlink(b);
   return b;
 }
 

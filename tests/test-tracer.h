@@ -101,7 +101,8 @@ void tt_wait_attached(pid_t tracer, const char* log);
  * a count of what it fired that a tracer surely saw. Returns its pid. */
 pid_t tt_spawn_flood(const char* shape, int held, const char* out_path);
 
-/* A temporary file name, unique per call. */
+/* A temporary file name, unique per call; no file has it (one left by an
+ * earlier run is removed). */
 const char* tt_tmp(const char* suffix);
 
 /* ------------------------------------------------------------------------
