@@ -14,6 +14,7 @@ struct label {
 
 int labels_init(struct labels* ls) {
   ls->versions = 0;
+  ls->n = 0;
   ls->byid = calloc(LABEL_IDS, sizeof(*ls->byid));
   return ls->byid == NULL ? -ENOMEM : 0;
 }
@@ -30,6 +31,7 @@ int labels_chunk(struct labels* ls, const struct lrt_record* r) {
     if (l == NULL)
       return -ENOMEM;
     ls->byid[r->label] = l;
+    ls->n++;
   }
   if (chunk == 0)
     l->chunks = 0;
@@ -67,20 +69,19 @@ const char* labels_text(const struct labels* ls, uint16_t id,
 }
 
 size_t labels_bytes(const struct labels* ls) {
-  size_t m = LABEL_IDS * sizeof(*ls->byid);
-  size_t i;
-  for (i = 0; i < LABEL_IDS; i++)
-    if (ls->byid[i] != NULL)
-      m += sizeof(struct label);
-  return m;
+  return LABEL_IDS * sizeof(*ls->byid) + ls->n * sizeof(struct label);
 }
 
 void labels_free(struct labels* ls) {
   size_t i;
   if (ls->byid == NULL)
     return;
-  for (i = 0; i < LABEL_IDS; i++)
-    free(ls->byid[i]);
+  /* Up to the last one allocated: ids are given from 1 up. */
+  for (i = 0; ls->n > 0 && i < LABEL_IDS; i++)
+    if (ls->byid[i] != NULL) {
+      free(ls->byid[i]);
+      ls->n--;
+    }
   free(ls->byid);
   ls->byid = NULL;
 }

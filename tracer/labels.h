@@ -30,6 +30,7 @@ struct label;
 
 struct labels {
   struct label** byid; /* LABEL_IDS, allocated when first seen */
+  size_t n;            /* labels allocated in byid */
   uint64_t versions;   /* label texts that changed so far */
 };
 

@@ -138,8 +138,9 @@ struct span_model {
   size_t ends_cap;
   size_t opened_cap;
   size_t sums_cap;
-  char unknown[32];         /* "label N" */
-  struct stat_event hot_ev; /* spans and counters: hot_event() */
+  char unknown[32];             /* "label N" */
+  struct stat_event span_ev;    /* span_event() */
+  struct stat_event counter_ev; /* emit_counter() */
 };
 
 /* ------------------------------------------------------------------------
@@ -231,27 +232,24 @@ static void event_init(const struct span_model* m, struct stat_event* ev,
   ev->cat = "";
 }
 
-/* An event made often (a span, a counter) of thread `tid`, to fill: in
- * m->hot_ev, the fields before `facts` cleared, those from it on never
- * set, so zero (stat_event.h). */
-static struct stat_event* hot_event(struct span_model* m,
-                                    enum stat_event_type type, uint32_t tid) {
-  struct stat_event* ev = &m->hot_ev;
-  memset(ev, 0, offsetof(struct stat_event, facts));
-  ev->type = type;
-  ev->pid = m->o.pid;
-  ev->tid = tid;
-  ev->name = "";
-  ev->cat = "";
-  return ev;
-}
-
-/* A span of thread `tid`, to fill. */
+/* A span of thread `tid`, to fill: m->span_ev, made once by
+ * span_model_new(), with what a span may set cleared. A span sets none
+ * of the counter's fields nor any from `facts` on (stat_event.h): those
+ * stay zero without a memset of the whole event for each span. */
 static struct stat_event* span_event(struct span_model* m, uint32_t tid) {
-  struct stat_event* ev = hot_event(m, STAT_EV_SPAN, tid);
-  ev->has_ts = 1;
-  ev->has_dur = 1;
-  ev->has_args = 1;
+  struct stat_event* ev = &m->span_ev;
+  ev->tid = tid;
+  ev->ts_ns = 0;
+  ev->dur_ns = 0;
+  ev->name = "";
+  ev->name_id = 0;
+  ev->cat = "";
+  ev->cat_id = 0;
+  ev->kind = STAT_KIND_OTHER;
+  memset(&ev->args, 0, sizeof(ev->args));
+  ev->bind_id = 0;
+  ev->flow_in = 0;
+  ev->flow_out = 0;
   return ev;
 }
 
@@ -297,11 +295,11 @@ static void ensure_worker(struct span_model* m, struct span_thread* t) {
   name_thread(m, t, "worker", m->workers, 100 + m->workers);
 }
 
+/* Emits the threadpool's counters at `ts` on thread `tid`, in
+ * m->counter_ev (made once by span_model_new(): only these change). */
 static void emit_counter(struct span_model* m, uint64_t ts, uint32_t tid) {
-  struct stat_event* ev = hot_event(m, STAT_EV_COUNTER, tid);
-  ev->name = TRACE_COUNTER_THREADPOOL;
-  ev->name_id = NAME_ID_THREADPOOL;
-  ev->has_ts = 1;
+  struct stat_event* ev = &m->counter_ev;
+  ev->tid = tid;
   ev->ts_ns = (int64_t) rel(m, ts);
   ev->counter.queued = m->queued;
   ev->counter.running = m->running;
@@ -1216,6 +1214,14 @@ int span_model_new(struct span_model** out,
   if (m == NULL)
     return -ENOMEM;
   m->o = *opts;
+  event_init(m, &m->span_ev, STAT_EV_SPAN, 0);
+  m->span_ev.has_ts = 1;
+  m->span_ev.has_dur = 1;
+  m->span_ev.has_args = 1;
+  event_init(m, &m->counter_ev, STAT_EV_COUNTER, 0);
+  m->counter_ev.name = TRACE_COUNTER_THREADPOOL;
+  m->counter_ev.name_id = NAME_ID_THREADPOOL;
+  m->counter_ev.has_ts = 1;
   u64map_init(&m->index, sizeof(struct thread_ref));
   u64map_init(&m->tasks, sizeof(struct task));
   m->memo = calloc(MEMO_SIZE, sizeof(*m->memo));

@@ -141,8 +141,8 @@ struct stat_event {
   int flow_in;      /* a flow ends here */
   int flow_out;     /* a flow starts (or goes on) from here */
   struct stat_counter counter; /* STAT_EV_COUNTER */
-  /* Spans and counters set none of what follows (span_model.c clears
-   * only what comes before, for each one). */
+  /* Spans and counters set none of what follows (span_model.c keeps
+   * one event of each kind and clears only what it may set). */
   struct stat_facts facts;     /* STAT_EV_FACTS */
   int64_t value;               /* STAT_EV_THREAD_SORT, STAT_EV_DROPPED */
   const char* reason;          /* STAT_EV_DROPPED: why, or NULL */

@@ -62,8 +62,11 @@ static char* put_new_name(struct trace_json* tj, char* p, const char* s,
   if (name_id == 0 || len > LABEL_TEXT_MAX ||
       (slot = name_slot(tj, name_id)) == NULL)
     return jw_fmt_string(p, s, len);
-  if (*slot == NULL && (*slot = malloc(sizeof(**slot))) == NULL)
-    return jw_fmt_string(p, s, len);
+  if (*slot == NULL) {
+    if ((*slot = malloc(sizeof(**slot))) == NULL)
+      return jw_fmt_string(p, s, len);
+    tj->nnames++;
+  }
   n = *slot;
   n->len = (size_t) (jw_fmt_string(n->json, s, len) - n->json);
   n->name_id = name_id;
@@ -447,28 +450,23 @@ uint64_t trace_json_bytes(const struct trace_json* tj) {
 }
 
 uint64_t trace_json_memory(const struct trace_json* tj) {
-  uint64_t m = JW_BUFFER_SIZE;
-  size_t i;
-  for (i = 0; i < TRACE_JSON_SMALL_IDS; i++)
-    if (tj->small[i] != NULL)
-      m += sizeof(*tj->small[i]);
-  if (tj->names == NULL)
-    return m;
-  m += NAMES * sizeof(*tj->names);
-  for (i = 0; i < NAMES; i++)
-    if (tj->names[i] != NULL)
-      m += sizeof(*tj->names[i]);
-  return m;
+  return JW_BUFFER_SIZE + tj->nnames * sizeof(struct trace_json_name) +
+         (tj->names != NULL ? NAMES * sizeof(*tj->names) : 0);
 }
 
 void trace_json_free(struct trace_json* tj) {
   size_t i;
   for (i = 0; i < TRACE_JSON_SMALL_IDS; i++)
-    free(tj->small[i]);
-  if (tj->names != NULL) {
-    for (i = 0; i < NAMES; i++)
+    if (tj->small[i] != NULL) {
+      free(tj->small[i]);
+      tj->nnames--;
+    }
+  /* Up to the last one made: labels' ids are given from 1 up. */
+  for (i = 0; tj->names != NULL && tj->nnames > 0 && i < NAMES; i++)
+    if (tj->names[i] != NULL) {
       free(tj->names[i]);
-    free(tj->names);
-  }
+      tj->nnames--;
+    }
+  free(tj->names);
   jw_free(&tj->w);
 }

@@ -33,6 +33,7 @@ struct trace_json {
                                      bits of their name_id, made when
                                      first met */
   struct trace_json_name* small[TRACE_JSON_SMALL_IDS]; /* by name_id */
+  size_t nnames; /* trace_json_names allocated, in names or small */
   struct trace_json_ids {
     int64_t pid;
     int64_t tid;
