@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "export.h"
 
 #define BENCH_WORKERS 4
@@ -45,14 +46,8 @@ static struct lrt_record* add(struct stream* s, uint64_t ts, uint32_t tid,
                               uint8_t type, uint8_t kind, uint16_t label,
                               uint64_t id, uint64_t arg) {
   struct lrt_record* r;
-  if (s->len == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 4096;
-    struct lrt_record* grown = realloc(s->r, cap * sizeof(*grown));
-    if (grown == NULL)
-      return NULL;
-    s->r = grown;
-    s->cap = cap;
-  }
+  if (array_reserve(&s->r, &s->cap, s->len + 1, sizeof(*s->r)) != 0)
+    return NULL;
   r = &s->r[s->len++];
   memset(r, 0, sizeof(*r));
   r->ts = ts;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
+
 /* ---------------------------------------------------------------------- */
 /* JSON. Every add is checked once, at the end: `ok` drops to 0 when an
  * allocation fails and the whole object is thrown away. */
@@ -399,15 +401,9 @@ static void table_row(struct table* t, ...) {
   size_t i;
   if (t->failed)
     return;
-  if (t->nrows == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 16;
-    void* v = realloc(t->cells, cap * sizeof(*t->cells));
-    if (v == NULL) {
-      t->failed = 1;
-      return;
-    }
-    t->cells = v;
-    t->cap = cap;
+  if (array_reserve(&t->cells, &t->cap, t->nrows + 1, sizeof(*t->cells)) != 0) {
+    t->failed = 1;
+    return;
   }
   va_start(ap, t);
   for (i = 0; i < t->ncols; i++) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
+
 void stat_values_init(struct stat_values* v) {
   memset(v, 0, sizeof(*v));
 }
@@ -35,21 +37,9 @@ int stat_values_add(struct stat_values* v, uint64_t ns) {
   int wide = v->v64 != NULL || ns > UINT32_MAX;
   if (wide && v->v64 == NULL && widen(v) != 0)
     return -ENOMEM;
-  if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 64;
-    size_t size = wide ? sizeof(uint64_t) : sizeof(uint32_t);
-    void* p;
-    if (cap > SIZE_MAX / size)
-      return -ENOMEM;
-    p = realloc(wide ? (void*) v->v64 : (void*) v->v32, cap * size);
-    if (p == NULL)
-      return -ENOMEM;
-    if (wide)
-      v->v64 = p;
-    else
-      v->v32 = p;
-    v->cap = cap;
-  }
+  if (wide ? array_reserve(&v->v64, &v->cap, v->n + 1, sizeof(*v->v64))
+           : array_reserve(&v->v32, &v->cap, v->n + 1, sizeof(*v->v32)))
+    return -ENOMEM;
   if (wide)
     v->v64[v->n++] = ns;
   else

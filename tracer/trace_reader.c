@@ -19,6 +19,8 @@
 
 #include <zlib.h>
 
+#include "containers.h"
+
 /* Where the scanner is in the container. */
 enum {
   S_START,   /* before the container (whitespace, a UTF-8 BOM) */
@@ -91,8 +93,6 @@ void trace_reader_close(struct trace_reader* r) {
 /* Appends bytes of the current element, or gives up on keeping it when it
  * grows past TRACE_READER_MAX_EVENT (it is still scanned to its end). */
 static int keep(struct trace_reader* r, const char* p, size_t n) {
-  size_t want;
-  char* nb;
   if (!r->capture || n == 0)
     return 0;
   if (n > TRACE_READER_MAX_EVENT - r->len) {
@@ -107,17 +107,8 @@ static int keep(struct trace_reader* r, const char* p, size_t n) {
     }
     return 0;
   }
-  want = r->len + n + 1;
-  if (want > r->cap) {
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < want)
-      cap *= 2;
-    nb = realloc(r->buf, cap);
-    if (nb == NULL)
-      return -ENOMEM;
-    r->buf = nb;
-    r->cap = cap;
-  }
+  if (array_reserve(&r->buf, &r->cap, r->len + n + 1, 1) != 0)
+    return -ENOMEM;
   memcpy(r->buf + r->len, p, n);
   r->len += n;
   return 0;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "containers.h"
 #include "http_static.h"
 
 #define TRACE_URL "/trace.json"
@@ -115,14 +116,9 @@ static struct {
 /* Opens `path` to serve at `url`. Returns 0 or a negative errno. */
 static int table_add(const char* url, const char* path) {
   int err;
-  if (table.n == table.cap) {
-    size_t cap = table.cap ? table.cap * 2 : 32;
-    struct http_file* files = realloc(table.files, cap * sizeof(*files));
-    if (files == NULL)
-      return -ENOMEM;
-    table.files = files;
-    table.cap = cap;
-  }
+  if (array_reserve(&table.files, &table.cap, table.n + 1,
+                    sizeof(*table.files)) != 0)
+    return -ENOMEM;
   err = http_file_open(&table.files[table.n], url, path);
   if (err == 0)
     table.n++;

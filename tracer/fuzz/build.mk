@@ -21,7 +21,7 @@ FUZZ_BIN := $(FUZZ_DIR)/fuzz_stat
 FUZZ_CORPUS := tests/fixtures/stat/corpus
 FUZZ_SRCS := tracer/fuzz/fuzz_stat.c tracer/trace_reader.c \
   tracer/stat_event.c tracer/stat_summary.c tracer/stat_values.c \
-  tracer/stat_report.c
+  tracer/stat_report.c tracer/containers.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
   -Wno-unused-parameter -Wno-unused-function \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -55,7 +55,9 @@ fuzz-merge: $(FUZZ_BIN) $(FUZZ_EXPORT_BIN)
 FUZZ_EXPORT_BIN := $(FUZZ_DIR)/fuzz_export
 FUZZ_EXPORT_CORPUS := tests/fixtures/export/corpus
 FUZZ_EXPORT_SRCS := tracer/fuzz/fuzz_export.c tracer/export.c \
-  tracer/json_writer.c
+  tracer/labels.c tracer/ordering.c tracer/span_model.c tracer/trace_json.c \
+  tracer/json_writer.c tracer/containers.c tracer/stat_event.c \
+  tracer/trace_reader.c
 
 $(FUZZ_EXPORT_BIN): $(FUZZ_EXPORT_SRCS) tracer/fuzz/export_fuzz.h \
   $(wildcard tracer/*.h) $(GEN)/looptrace_version.h
