@@ -7,7 +7,9 @@
 #define LOOPRT_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "looprt.h"
 #include "looprt_trace.h"
@@ -128,10 +130,73 @@ static inline uint32_t lrt__session_get(void) {
   return __builtin_expect(s != 0, 1) ? s : lrt__session_start();
 }
 
+/* A thread's ring of records: 4096 records (128 KiB), flushed from the
+ * high-water mark on. */
+#define LRT__RING_RECORDS 4096 /* a power of two */
+#define LRT__RING_HIGH_WATER (LRT__RING_RECORDS / 2)
+
+/* The start of a thread's ring (trace.c's struct ring): what the inline
+ * part of lrt__emit() reads and writes. */
+struct lrt__ring_head {
+  _Atomic uint64_t head;   /* next record to write; the owner's */
+  _Atomic uint64_t tail;   /* next record to flush */
+  uint64_t lost;           /* records the owner could not buffer */
+  struct lrt_record* recs; /* LRT__RING_RECORDS of them */
+  uint32_t size;
+  uint32_t tid;
+  uint32_t session; /* last session the owner introduced itself in */
+};
+
+/* The calling thread's ring, NULL until it first records. */
+extern __thread struct lrt__ring_head* lrt__tls_ring
+    __attribute__((tls_model("initial-exec")));
+
+/* lrt__emit() when the ring cannot take the record as it is: no ring
+ * yet, a new session, records lost, or the high-water mark reached. */
+void lrt__emit_slow(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
+                    uint64_t id, uint64_t arg);
+
 /* Appends a record for the calling thread. Call only when LRT_TRACING().
- * Starts a session if none is running. */
-void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
-               uint64_t id, uint64_t arg);
+ * Starts a session if none is running. Inline: the path of nearly every
+ * record is the record's stores and the head's release (the thread's
+ * ring is introduced in the running session, has lost nothing, and
+ * stays below its high-water mark with this record). */
+static inline void lrt__emit(uint8_t type, uint8_t kind, uint16_t label,
+                             uint64_t ts, uint64_t id, uint64_t arg) {
+  struct lrt__ring_head* r = lrt__tls_ring;
+  if (__builtin_expect(r != NULL, 1)) {
+    uint32_t s = atomic_load_explicit(&lrt__session, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (__builtin_expect(r->session == s && s != 0 && r->lost == 0 &&
+                             head + 1 - tail < LRT__RING_HIGH_WATER,
+                         1)) {
+      struct lrt_record* rec = &r->recs[head & (LRT__RING_RECORDS - 1)];
+      rec->ts = ts;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      {
+        /* tid, type, kind and label in one store. */
+        uint64_t word = (uint64_t) r->tid | (uint64_t) type << 32 |
+                        (uint64_t) kind << 40 | (uint64_t) label << 48;
+        _Static_assert(offsetof(struct lrt_record, tid) == 8 &&
+                           offsetof(struct lrt_record, label) == 14,
+                       "tid, type, kind, label: 8 bytes at 8");
+        memcpy((char*) rec + 8, &word, sizeof(word));
+      }
+#else
+      rec->tid = r->tid;
+      rec->type = type;
+      rec->kind = kind;
+      rec->label = label;
+#endif
+      rec->id = id;
+      rec->arg = arg;
+      atomic_store_explicit(&r->head, head + 1, memory_order_release);
+      return;
+    }
+  }
+  lrt__emit_slow(type, kind, label, ts, id, arg);
+}
 
 /* The id of `label` in this process's label table, announcing it to the
  * tracer first if it is new in this session. NULL gives 0. */
@@ -143,6 +208,10 @@ uint8_t lrt__thread_role(void);
 
 /* Hands every buffered record to the tracer now. */
 void lrt__flush_all(void);
+
+/* Records the process's threads have written so far (the bench counts
+ * them: tests/bench/gate_on.c). */
+uint64_t lrt__records_written(void);
 
 /* lrt__flush_all() from a fatal signal's handler (fatal.c): async-signal
  * safe, waits on no lock for long, leaves alone a ring another thread is

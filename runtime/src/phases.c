@@ -541,8 +541,11 @@ static void catch_up(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
   uv_loop_t* uv = &loop->uv;
 
-  if (phase_of_kind(loop, kind) == LRT_PHASE_TIMERS &&
-      p->phase != LRT_PHASE_TIMERS) {
+  /* phase_of_kind(loop, kind) == LRT_PHASE_TIMERS, its cheap tests
+   * first: most callbacks are not timers, or run in the timers phase. */
+  if (p->phase != LRT_PHASE_TIMERS &&
+      (kind == LRT_CB_TIMER || kind == LRT_CB_INTERVAL) &&
+      !in_poll_dispatch(uv)) {
     /* Only after begin_mid_tick(): close_end was not queued. */
     if (!p->timers_last) {
       tick_end(loop, ts);
@@ -571,6 +574,10 @@ void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   if (p->session == 0)
     return;
   p->callbacks_since_poll++;
+  /* The timers phase's callbacks (a storm of timers) have nothing to
+   * catch up with: the phase is where they run. */
+  if (p->phase == LRT_PHASE_TIMERS)
+    return;
   if (p->in_tick)
     catch_up(loop, kind, ts);
   if (p->phase != LRT_PHASE_POLL)

@@ -16,6 +16,7 @@
  * learns every name.
  */
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,10 +28,10 @@
 
 #include "internal.h"
 
-#define RING_RECORDS 4096 /* a power of two: 128 KiB per thread */
+#define RING_RECORDS LRT__RING_RECORDS
 #define RING_MASK (RING_RECORDS - 1)
 _Static_assert(RING_RECORDS <= LRT_RING_MAX_RECORDS, "a tracer reads it all");
-#define RING_HIGH_WATER (RING_RECORDS / 2)
+#define RING_HIGH_WATER LRT__RING_HIGH_WATER
 #define FLUSH_INTERVAL_NS (20 * 1000000ull)
 /* How often a running session is announced again (see flusher_pass). */
 #define ANNOUNCE_INTERVAL_NS (500 * 1000000ull)
@@ -61,12 +62,13 @@ struct label_cache_entry {
   const char* ptr;  /* the caller's string */
   const char* text; /* the interned text it matched */
   uint16_t id;
+  uint8_t fixed; /* ptr is read-only memory (label_is_fixed) */
 };
 
 /* One thread's records. Small TLS: the thread-local part is a pointer to
  * this (initial-exec TLS must stay small in a shared library). It begins
  * as struct lrt_ring_view, for a tracer that reads it when the process
- * dies. */
+ * dies, and as struct lrt__ring_head, for lrt__emit(). */
 struct ring {
   _Atomic uint64_t head;   /* next record to write; the owner's */
   _Atomic uint64_t tail;   /* next record to flush; under flush_lock */
@@ -74,8 +76,8 @@ struct ring {
   struct lrt_record* recs; /* rec, for the view */
   uint32_t size;           /* RING_RECORDS, for the view */
   uint32_t tid;
+  uint32_t session; /* last session the owner introduced itself in */
   pthread_mutex_t flush_lock;
-  uint32_t session;     /* last session the owner introduced itself in */
   _Atomic int orphaned; /* the owner thread has exited */
   struct ring* next;    /* in the registry */
   struct label_cache_entry label_cache[LABEL_CACHE_SIZE];
@@ -95,6 +97,19 @@ VIEW_FIELD(recs, records);
 VIEW_FIELD(size, size);
 VIEW_FIELD(tid, tid);
 
+#define HEAD_FIELD(f)                                                   \
+  _Static_assert(                                                       \
+      offsetof(struct ring, f) == offsetof(struct lrt__ring_head, f) && \
+          sizeof(((struct ring*) 0)->f) ==                              \
+              sizeof(((struct lrt__ring_head*) 0)->f),                  \
+      "struct ring begins as struct lrt__ring_head")
+HEAD_FIELD(head);
+HEAD_FIELD(tail);
+HEAD_FIELD(lost);
+HEAD_FIELD(recs);
+HEAD_FIELD(tid);
+HEAD_FIELD(session);
+
 /* Rings of all threads, for the flusher. Lock order: registry_lock, then
  * a ring's flush_lock. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,8 +117,10 @@ static struct ring* registry;
 static pthread_key_t ring_key;
 static pthread_once_t ring_key_once = PTHREAD_ONCE_INIT;
 
-static __thread struct ring* tls_ring
+/* The calling thread's ring (internal.h), NULL until it records. */
+__thread struct lrt__ring_head* lrt__tls_ring
     __attribute__((tls_model("initial-exec")));
+#define tls_ring ((struct ring*) lrt__tls_ring)
 static __thread uint8_t tls_role __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tls_role_index
     __attribute__((tls_model("initial-exec")));
@@ -229,7 +246,7 @@ static struct ring* ring_create(void) {
   r->next = registry;
   registry = r;
   pthread_mutex_unlock(&registry_lock);
-  tls_ring = r;
+  lrt__tls_ring = (struct lrt__ring_head*) r;
   /* A second thread records: the program is multi-threaded now, and a
    * flusher thread costs it nothing more. */
   if (r->next != NULL &&
@@ -398,10 +415,68 @@ static uint16_t labels_intern(const char* s) {
 
 static struct ring* ring_of_thread(void);
 
+static int label_is_fixed(const char* label);
+
+/* Read-only segments of the program and of the object looprt is in:
+ * memory that keeps its text as long as looprt is loaded. String
+ * literals, most labels, are there. */
+#define FIXED_RANGES 16
+static struct {
+  uintptr_t start;
+  uintptr_t end;
+} fixed_ranges[FIXED_RANGES];
+static int fixed_count;
+static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
+
+/* dl_iterate_phdr()'s callback: `arg` points to the number of objects
+ * seen so far. */
+static int fixed_ranges_add(struct dl_phdr_info* info, size_t size, void* arg) {
+  uintptr_t self = (uintptr_t) label_is_fixed;
+  int ours = (*(int*) arg)++ == 0; /* the program comes first */
+  int i;
+
+  for (i = 0; i < info->dlpi_phnum && !ours; i++) {
+    const ElfW(Phdr)* ph = &info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+    ours = ph->p_type == PT_LOAD && self >= start && self < start + ph->p_memsz;
+  }
+  if (!ours)
+    return 0;
+  for (i = 0; i < info->dlpi_phnum && fixed_count < FIXED_RANGES; i++) {
+    const ElfW(Phdr)* ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) != 0)
+      continue;
+    fixed_ranges[fixed_count].start = info->dlpi_addr + ph->p_vaddr;
+    fixed_ranges[fixed_count].end =
+        fixed_ranges[fixed_count].start + ph->p_memsz;
+    fixed_count++;
+  }
+  return 0;
+}
+
+static void fixed_ranges_init(void) {
+  int seen = 0;
+  dl_iterate_phdr(fixed_ranges_add, &seen);
+}
+
+/* Whether `label` lies in memory whose text cannot change (then the
+ * cache need not compare it). Takes the loader's lock the first time:
+ * call without labels.lock. */
+static int label_is_fixed(const char* label) {
+  int i;
+  pthread_once(&fixed_once, fixed_ranges_init);
+  for (i = 0; i < fixed_count; i++)
+    if ((uintptr_t) label >= fixed_ranges[i].start &&
+        (uintptr_t) label < fixed_ranges[i].end)
+      return 1;
+  return 0;
+}
+
 /* lrt__label_id() when the thread's cache does not have `label`. */
 static __attribute__((noinline)) uint16_t label_id_slow(const char* label) {
   struct ring* r = ring_of_thread();
   struct label_cache_entry* e = NULL;
+  uint8_t fixed = (uint8_t) label_is_fixed(label);
   uint16_t id;
 
   if (r != NULL)
@@ -412,6 +487,7 @@ static __attribute__((noinline)) uint16_t label_id_slow(const char* label) {
     e->ptr = label;
     e->text = labels.texts[id];
     e->id = id;
+    e->fixed = fixed;
   }
   pthread_mutex_unlock(&labels.lock);
   return id;
@@ -423,11 +499,13 @@ uint16_t lrt__label_id(const char* label) {
   if (label == NULL)
     return 0;
   /* Most labels are string literals: the same pointer every time. The
-   * text is compared too, in case the caller reused the memory. */
+   * text is compared too, in case the caller reused the memory, unless
+   * that memory is read-only. */
   if (__builtin_expect(r != NULL, 1)) {
     const struct label_cache_entry* e =
         &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
-    if (e->ptr == label && strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0)
+    if (e->ptr == label &&
+        (e->fixed || strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0))
       return e->id;
   }
   return label_id_slow(label);
@@ -562,6 +640,9 @@ static void session_renew(void) {
   pthread_mutex_unlock(&session_lock);
 }
 
+/* Records written by the rings freed so far. Under registry_lock. */
+static uint64_t freed_rings_records;
+
 static void flush_registry(void) {
   struct ring** pr;
   pthread_mutex_lock(&registry_lock);
@@ -570,6 +651,7 @@ static void flush_registry(void) {
     struct ring* r = *pr;
     ring_flush(r, 1);
     if (atomic_load_explicit(&r->orphaned, memory_order_acquire)) {
+      freed_rings_records += atomic_load(&r->head);
       *pr = r->next;
       pthread_mutex_destroy(&r->flush_lock);
       free(r);
@@ -640,6 +722,20 @@ int lrt__loop_flush(int now, uint64_t ts) {
                           atomic_load_explicit(&r->tail, memory_order_acquire);
 }
 
+/* Every record the process's threads wrote into their rings so far: the
+ * bench's count of records (tests/bench/gate_on.c), which no event site
+ * pays for. */
+uint64_t lrt__records_written(void) {
+  struct ring* r;
+  uint64_t n;
+  pthread_mutex_lock(&registry_lock);
+  n = freed_rings_records;
+  for (r = registry; r != NULL; r = r->next)
+    n += atomic_load(&r->head);
+  pthread_mutex_unlock(&registry_lock);
+  return n;
+}
+
 void lrt__flush_all(void) {
   if (atomic_load_explicit(&lrt__session, memory_order_acquire) != 0)
     flush_registry();
@@ -682,7 +778,7 @@ static void after_fork_child(void) {
   labels.session = 0;
   atomic_store(&flusher, FLUSHER_NONE);
   registry = NULL;
-  tls_ring = NULL;
+  lrt__tls_ring = NULL;
 }
 
 __attribute__((constructor)) static void trace_init(void) {
@@ -724,9 +820,8 @@ static struct ring* ring_for_session(uint64_t ts) {
 
 /* lrt__emit() when its fast path cannot write: no ring yet, a new
  * session, records lost, or the ring at its high-water mark. */
-static __attribute__((noinline)) void emit_slow(uint8_t type, uint8_t kind,
-                                                uint16_t label, uint64_t ts,
-                                                uint64_t id, uint64_t arg) {
+void lrt__emit_slow(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
+                    uint64_t id, uint64_t arg) {
   struct ring* r = tls_ring;
   if (r == NULL ||
       r->session != atomic_load_explicit(&lrt__session, memory_order_relaxed) ||
@@ -736,35 +831,6 @@ static __attribute__((noinline)) void emit_slow(uint8_t type, uint8_t kind,
       return;
   }
   ring_put(r, type, kind, label, ts, id, arg);
-}
-
-/* The path of nearly every record: the thread's ring is introduced in the
- * running session, has lost nothing, and stays below its high-water mark
- * with this record, so that only the record's stores and the head's
- * release are left to do (ring_put() does the rest). */
-void lrt__emit(uint8_t type, uint8_t kind, uint16_t label, uint64_t ts,
-               uint64_t id, uint64_t arg) {
-  struct ring* r = tls_ring;
-  if (__builtin_expect(r != NULL, 1)) {
-    uint32_t s = atomic_load_explicit(&lrt__session, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (__builtin_expect(r->session == s && s != 0 && r->lost == 0 &&
-                             head + 1 - tail < RING_HIGH_WATER,
-                         1)) {
-      struct lrt_record* rec = &r->rec[head & RING_MASK];
-      rec->ts = ts;
-      rec->tid = r->tid;
-      rec->type = type;
-      rec->kind = kind;
-      rec->label = label;
-      rec->id = id;
-      rec->arg = arg;
-      atomic_store_explicit(&r->head, head + 1, memory_order_release);
-      return;
-    }
-  }
-  emit_slow(type, kind, label, ts, id, arg);
 }
 
 void lrt__thread_set_role(uint8_t role, uint64_t index) {

@@ -659,23 +659,12 @@ unset BENCH_WARMUP_MS
 # at a time, deterministic) on each workload with its event sites on and
 # no tracer (build/bench/gated: its flush probe fires into nothing)
 # against the same program with them off (BENCH_GATE=off), per record
-# written (the calls of lrt__emit). CPU time swings with the machine's other load;
+# written (what the gated program says it wrote at exit: gate_on.c).
+# CPU time swings with the machine's other load;
 # this does not. What the tracer then adds (a uprobe and a copy per batch
 # of up to 256 records) is in attached_ns_per_event, not here.
-callgrind_calls() { # FUNCTION FILE: how often FUNCTION was called
-  awk -v fn="$1" '
-    /^c?fn=/ {
-      s = substr($0, index($0, "=") + 1)
-      if (match(s, /^\([0-9]+\)/)) {
-        id = substr(s, 1, RLENGTH)
-        if (length(s) > RLENGTH) name[id] = substr(s, RLENGTH + 2)
-        s = name[id]
-      }
-      if ($0 ~ /^cfn=/) callee = s
-      next
-    }
-    /^calls=/ { split(substr($0, 7), a, " "); if (callee == fn) n += a[1] }
-    END { print n + 0 }' "$2"
+gated_records() { # FILE: the records a gated program said it wrote
+  sed -n 's/^gate_on: records: //p' "$1" | tail -n 1
 }
 if command -v valgrind > /dev/null && [ -x "$bench/gated/workloads" ]; then
   for w in $tracer_workloads; do
@@ -690,7 +679,7 @@ if command -v valgrind > /dev/null && [ -x "$bench/gated/workloads" ]; then
         fail "callgrind failed: $(tail -n 5 "$tmp/cg.$side.err")"
       eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.$side")"
     done
-    recs=$(callgrind_calls lrt__emit "$tmp/cg.gated")
+    recs=$(gated_records "$tmp/cg.gated.err")
     say "   callgrind, $w $n: $ir_gated instructions with event sites on," \
       "$ir_plain off; $recs records"
     put attached_instr_per_event_$w "$(calc "($ir_gated - $ir_plain) / \
@@ -751,8 +740,9 @@ if [ $tracer_ok = 1 ]; then
       BENCH_GATE=$gate echo_run valgrind --tool=callgrind \
         --callgrind-out-file="$tmp/cg.echo.$side" "$bench/gated/echo"
       eval "ir_$side=$(sed -n 's/^summary: //p' "$tmp/cg.echo.$side")"
+      cp "$tmp/server.out" "$tmp/cg.echo.$side.err"
     done
-    recs=$(callgrind_calls lrt__emit "$tmp/cg.echo.gated")
+    recs=$(gated_records "$tmp/cg.echo.gated.err")
     say "   callgrind, echo $n_echo round trips (server):" \
       "$ir_gated instructions with event sites on, $ir_plain off;" \
       "$recs records"
