@@ -56,6 +56,8 @@ struct lrt__phases {
   uv_timer_t flush_timer; /* hands records over when the loop sleeps */
   unsigned callbacks_since_poll;
   int idle_end_queued;
+  int prepare_end_queued;
+  int check_begin_queued;
   int close_end_queued;
   int timers_last; /* libuv >= 1.45: timers end the iteration */
 };

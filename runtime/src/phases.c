@@ -18,15 +18,27 @@
  * - idle, prepare and check handles: uv_*_start() inserts at the head and
  *   a run moves each handle to the tail in order, so a tail stays the
  *   tail: `idle_end`, `prepare_end`, `check_end` mark phase ends.
+ *   (`idle_end`, `prepare_end` and `check_begin` are queued for a tick's
+ *   run only, without uv_*_start()'s bookkeeping.)
  * - closing handles: uv_close() pushes at the head; `close_end` is put at
  *   the tail when the check phase ends (nothing runs between check and
  *   close), so it runs last.
  *
- * A phase then begins where the previous one ended. Two boundaries need
+ * A phase then begins where the previous one ended. Every sentinel run
+ * costs the loop a callback and a timestamp, so where a phase would run
+ * nothing but looprt's own (no pending entry but ours, no idle handle but
+ * the immediates', whose callback does nothing, no prepare handle), the
+ * sentinel before it marks its begin and end as well, with one timestamp:
+ * it lasts 0 ns, and what libuv does there counts in the next phase.
+ * A tick of immediates runs three sentinels, not seven.
+ *
+ * Two boundaries need
  * the head of a queue that libuv's users can also take:
  * - check begins at `check_begin`, moved to the head of the check handles
  *   as poll begins; a plain libuv check handle started later (by a poll
- *   callback) runs before it.
+ *   callback) runs before it. When the check handles are looprt's own
+ *   only, check begins where the first callback we dispatch in it does
+ *   (catch_up), or at `check_end`.
  * - the pending run after poll is bracketed by `after_poll`, put at the
  *   head of the pending queue by the first callback we dispatch in poll;
  *   pending callbacks queued by plain libuv I/O callbacks when none of
@@ -53,7 +65,7 @@
  * reading taken as a poll's wait is sent serves as the next poll's start.
  *
  * The sentinels exist only while traced: with no tracer attached the loop
- * runs exactly as plain libuv (they are never started). Loop thread only.
+ * runs exactly as plain libuv (they are never queued). Loop thread only.
  */
 #include <string.h>
 
@@ -66,6 +78,7 @@ static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events);
 static void after_poll_cb(uv_loop_t* uv, uv__io_t* w, unsigned events);
 static void idle_end_cb(uv_idle_t* handle);
 static void prepare_end_cb(uv_prepare_t* handle);
+static void pending_over(lrt_loop_t* loop, uint64_t ts);
 static void check_begin_cb(uv_check_t* handle);
 static void check_end_cb(uv_check_t* handle);
 static void close_end_cb(uv_handle_t* handle);
@@ -186,12 +199,45 @@ static void pending_unqueue(struct lrt__pending* s) {
   uvq_remove(s->io.pending_queue);
 }
 
-/* idle_end leaves the idle handles (pending_end_cb queued it). */
-static void idle_end_unqueue(struct lrt__phases* p) {
-  if (!p->idle_end_queued)
+/* The idle, prepare and check sentinels are queued and unqueued without
+ * uv_*_start/stop's bookkeeping (uv__run_idle, uv__run_prepare and
+ * uv__run_check run what is queued, active or not), and each leaves its
+ * queue as it runs: `q` is the handle's queue node, `*queued` says
+ * whether it is in `list`. */
+static void sentinel_queue(void** list, void** q, int* queued, int at_head) {
+  if (*queued)
+    uvq_remove(q);
+  *queued = 1;
+  if (at_head)
+    uvq_insert_head(list, q);
+  else
+    uvq_insert_tail(list, q);
+}
+
+static void sentinel_unqueue(void** q, int* queued) {
+  if (!*queued)
     return;
-  p->idle_end_queued = 0;
-  uvq_remove(p->idle_end.queue);
+  *queued = 0;
+  uvq_remove(q);
+}
+
+/* Whether `list` holds nothing but `q` (queued or not). */
+static int holds_only(void** list, void** q) {
+  void** first = uvq_next(list);
+  return first == list || (first == q && uvq_next(q) == list);
+}
+
+/* Whether the check handles hold only looprt's own: the sentinels and
+ * the immediates' handle. */
+static int check_holds_only_ours(lrt_loop_t* loop) {
+  struct lrt__phases* p = phases_of(loop);
+  void** list = loop->uv.check_handles;
+  void** q;
+  for (q = uvq_next(list); q != list; q = uvq_next(q))
+    if (q != p->check_begin.queue && q != p->check_end.queue &&
+        q != loop->priv->immediate_check.queue)
+      return 0;
+  return 1;
 }
 
 /* Next tick's pending phase: pending_begin first, pending_end behind it. */
@@ -263,9 +309,10 @@ static void arm(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   p->may_block = 0;
   p->idle_time_after_known = 0;
   lrt__spans_reset(loop);
-  uv_prepare_start(&p->prepare_end, prepare_end_cb);
-  uvq_move_to_tail(uv->prepare_handles, p->prepare_end.queue);
-  uv_check_start(&p->check_begin, check_begin_cb);
+  sentinel_queue(uv->prepare_handles, p->prepare_end.queue,
+                 &p->prepare_end_queued, 0);
+  sentinel_queue(uv->check_handles, p->check_begin.queue,
+                 &p->check_begin_queued, 1);
   uv_check_start(&p->check_end, check_end_cb);
   uvq_move_to_tail(uv->check_handles, p->check_end.queue);
   if (loop->priv->running)
@@ -276,10 +323,10 @@ static void disarm(lrt_loop_t* loop) {
   struct lrt__phases* p = phases_of(loop);
   /* A loop that flushes for its program also ends the session. */
   lrt__loop_flush(1, lrt__now());
-  uv_prepare_stop(&p->prepare_end);
-  uv_check_stop(&p->check_begin);
+  sentinel_unqueue(p->prepare_end.queue, &p->prepare_end_queued);
+  sentinel_unqueue(p->check_begin.queue, &p->check_begin_queued);
   uv_check_stop(&p->check_end);
-  idle_end_unqueue(p);
+  sentinel_unqueue(p->idle_end.queue, &p->idle_end_queued);
   uv_timer_stop(&p->flush_timer);
   /* Queued pending sentinels and close_end run once more and do nothing;
    * unqueuing them here could pull them out of a run in progress. */
@@ -388,57 +435,25 @@ static void pending_begin_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
   }
   phase_begin(loop, LRT_PHASE_PENDING, ts);
   /* pending_end is now first in the list libuv is running; its neighbour
-   * is that list's head. Move it to the tail so it runs last. */
+   * is that list's head. Move it to the tail so it runs last; or, when
+   * nothing else is to run, pending is over as it begins. */
   if (p->pending_end.queued) {
-    void** head = uvq_prev(p->pending_end.io.pending_queue);
-    uvq_move_to_tail(head, p->pending_end.io.pending_queue);
+    void** q = p->pending_end.io.pending_queue;
+    void** head = uvq_prev(q);
+    if (uvq_next(q) == head) {
+      pending_unqueue(&p->pending_end);
+      pending_over(loop, ts);
+    } else {
+      uvq_move_to_tail(head, q);
+    }
   }
 }
 
-/* Last in the pending phase: idle begins. */
-static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
-  struct lrt__phases* p = container_of(w, struct lrt__phases, pending_end.io);
-  lrt_loop_t* loop = loop_of_uv(uv);
-  uint64_t ts;
+/* Poll begins at `ts`: the last moment before it that looprt sees. */
+static void poll_begin(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
 
-  p->pending_end.queued = 0;
-  ts = lrt__now();
-  if (!still_traced(loop, ts))
-    return;
-  phase_begin(loop, LRT_PHASE_IDLE, ts);
-  if (uvq_empty(uv->idle_handles)) {
-    /* Nothing to run: idle is over as it begins. */
-    phase_begin(loop, LRT_PHASE_PREPARE, ts);
-  } else {
-    /* Only now: an idle handle in the queue keeps poll from blocking, and
-     * idle_end leaves the queue as soon as it has run. uv__run_idle runs
-     * what is queued, active or not: idle_end is queued and unqueued
-     * without uv_idle_start/stop's bookkeeping, every tick. */
-    p->idle_end_queued = 1;
-    uvq_insert_tail(uv->idle_handles, p->idle_end.queue);
-  }
-}
-
-/* Last idle handle: prepare begins. */
-static void idle_end_cb(uv_idle_t* handle) {
-  struct lrt__phases* p = container_of(handle, struct lrt__phases, idle_end);
-  lrt_loop_t* loop = loop_of_uv(handle->loop);
-  uint64_t ts = lrt__now();
-  idle_end_unqueue(p);
-  if (!still_traced(loop, ts))
-    return;
-  phase_begin(loop, LRT_PHASE_PREPARE, ts);
-}
-
-/* Last prepare handle: poll begins. */
-static void prepare_end_cb(uv_prepare_t* handle) {
-  struct lrt__phases* p = container_of(handle, struct lrt__phases, prepare_end);
-  lrt_loop_t* loop = loop_of_uv(handle->loop);
-  uv_loop_t* uv = handle->loop;
-  uint64_t ts = lrt__now();
-
-  if (!still_traced(loop, ts))
-    return;
   /* A single-threaded program's loop hands its records over itself
    * (trace.c): now if it is time, and, should poll sleep with records
    * still buffered, from a timer soon after. */
@@ -459,12 +474,85 @@ static void prepare_end_cb(uv_prepare_t* handle) {
   p->idle_time_after_known = 0;
   p->first_io_ts = 0;
   p->wait_sent = 0;
-  /* check_begin must run first in check: move it to the head now, the
-   * last moment before poll (as uv_check_stop() and uv_check_start()
-   * would, without their bookkeeping). */
-  uvq_remove(p->check_begin.queue);
-  uvq_insert_head(uv->check_handles, p->check_begin.queue);
+  /* check_begin must run first in check: put it at the head now, the last
+   * moment before poll. Not when only looprt's own check handles are
+   * there: then check begins where the first callback of ours in it
+   * does, or at check_end. */
+  if (check_holds_only_ours(loop))
+    sentinel_unqueue(p->check_begin.queue, &p->check_begin_queued);
+  else
+    sentinel_queue(uv->check_handles, p->check_begin.queue,
+                   &p->check_begin_queued, 1);
   uvq_move_to_tail(uv->check_handles, p->check_end.queue);
+}
+
+/* Idle ended at `ts`: prepare begins; and poll, when no prepare handle
+ * but prepare_end is queued (nothing runs between them). */
+static void idle_over(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+
+  phase_begin(loop, LRT_PHASE_PREPARE, ts);
+  if (holds_only(uv->prepare_handles, p->prepare_end.queue)) {
+    sentinel_unqueue(p->prepare_end.queue, &p->prepare_end_queued);
+    poll_begin(loop, ts);
+  } else if (!p->prepare_end_queued) {
+    /* At the tail, where uv_prepare_start() never puts a handle. */
+    sentinel_queue(uv->prepare_handles, p->prepare_end.queue,
+                   &p->prepare_end_queued, 0);
+  }
+}
+
+/* Pending ended at `ts`: idle begins; and prepare, when no idle handle
+ * but looprt's own (the immediates', whose callback does nothing) is
+ * queued. */
+static void pending_over(lrt_loop_t* loop, uint64_t ts) {
+  struct lrt__phases* p = phases_of(loop);
+  uv_loop_t* uv = &loop->uv;
+
+  phase_begin(loop, LRT_PHASE_IDLE, ts);
+  if (holds_only(uv->idle_handles, loop->priv->immediate_idle.queue)) {
+    idle_over(loop, ts);
+    return;
+  }
+  /* Only now: an idle handle in the queue keeps poll from blocking, and
+   * idle_end leaves the queue as soon as it has run. */
+  sentinel_queue(uv->idle_handles, p->idle_end.queue, &p->idle_end_queued, 0);
+}
+
+/* Last in the pending phase: idle begins. */
+static void pending_end_cb(uv_loop_t* uv, uv__io_t* w, unsigned events) {
+  struct lrt__phases* p = container_of(w, struct lrt__phases, pending_end.io);
+  lrt_loop_t* loop = loop_of_uv(uv);
+  uint64_t ts;
+
+  p->pending_end.queued = 0;
+  ts = lrt__now();
+  if (!still_traced(loop, ts))
+    return;
+  pending_over(loop, ts);
+}
+
+/* Last idle handle: prepare begins. */
+static void idle_end_cb(uv_idle_t* handle) {
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, idle_end);
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uint64_t ts = lrt__now();
+  sentinel_unqueue(p->idle_end.queue, &p->idle_end_queued);
+  if (!still_traced(loop, ts))
+    return;
+  idle_over(loop, ts);
+}
+
+/* Last prepare handle: poll begins. */
+static void prepare_end_cb(uv_prepare_t* handle) {
+  struct lrt__phases* p = container_of(handle, struct lrt__phases, prepare_end);
+  lrt_loop_t* loop = loop_of_uv(handle->loop);
+  uint64_t ts = lrt__now();
+  sentinel_unqueue(p->prepare_end.queue, &p->prepare_end_queued);
+  if (!still_traced(loop, ts))
+    return;
+  poll_begin(loop, ts);
 }
 
 /* First in the pending run after poll: poll ended. */
@@ -491,6 +579,7 @@ static void check_begin_cb(uv_check_t* handle) {
   struct lrt__phases* p = phases_of(loop);
   uint64_t ts;
 
+  sentinel_unqueue(p->check_begin.queue, &p->check_begin_queued);
   ts = lrt__now();
   if (!still_traced(loop, ts))
     return;
@@ -512,6 +601,13 @@ static void check_end_cb(uv_check_t* handle) {
 
   if (!still_traced(loop, ts))
     return;
+  if (p->phase == LRT_PHASE_POLL ||
+      (p->phase == LRT_PHASE_PENDING && p->past_poll)) {
+    /* check_begin was not queued, and no callback of ours ran in check:
+     * it ran nothing but looprt's own. */
+    send_wait(loop, ts);
+    phase_begin(loop, LRT_PHASE_CHECK, ts);
+  }
   phase_begin(loop, LRT_PHASE_CLOSE, ts);
   if (p->close_end_queued)
     return;
@@ -600,9 +696,12 @@ int lrt__phases_init(lrt_loop_t* loop) {
   pending_init(&p->pending_end, pending_end_cb);
   pending_init(&p->after_poll, after_poll_cb);
   uv_idle_init(uv, &p->idle_end);
-  p->idle_end.idle_cb = idle_end_cb; /* what uv_idle_start() would set */
+  /* What uv_*_start() would set. */
+  p->idle_end.idle_cb = idle_end_cb;
   uv_prepare_init(uv, &p->prepare_end);
+  p->prepare_end.prepare_cb = prepare_end_cb;
   uv_check_init(uv, &p->check_begin);
+  p->check_begin.check_cb = check_begin_cb;
   uv_check_init(uv, &p->check_end);
   uv_timer_init(uv, &p->flush_timer);
   /* They never keep the loop alive. */
