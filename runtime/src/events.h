@@ -61,18 +61,17 @@ static inline void lrt__ev_wait(uint32_t loop, uint64_t tick, uint64_t begin,
   lrt__emit(LRT_REC_WAIT, 0, 0, begin, tick, blocked);
 }
 
-static inline void lrt__ev_callback_begin(uint8_t kind, const char* label,
-                                          uint16_t label_id, uint64_t task,
-                                          uint64_t ts) {
+static inline __attribute__((always_inline)) void lrt__ev_callback_begin(
+    uint8_t kind, const char* label, uint16_t label_id, uint64_t task,
+    uint64_t ts) {
   LRT_PROBE3(callback__begin, lrt_callback_kind_name(kind), label, task);
   lrt__emit(LRT_REC_CALLBACK_BEGIN, kind, label_id, ts, task, 0);
 }
 
 /* `kind` 0: a callback too deeply nested to be remembered; then only
  * the record goes. */
-static inline void lrt__ev_callback_end(uint8_t kind, const char* label,
-                                        uint64_t task, uint64_t ts,
-                                        uint64_t dur) {
+static inline __attribute__((always_inline)) void lrt__ev_callback_end(
+    uint8_t kind, const char* label, uint64_t task, uint64_t ts, uint64_t dur) {
   if (kind != 0)
     LRT_PROBE4(callback__end, lrt_callback_kind_name(kind), label, task, dur);
   lrt__emit(LRT_REC_CALLBACK_END, kind, 0, ts, task, 0);

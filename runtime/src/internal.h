@@ -137,8 +137,17 @@ static inline uint32_t lrt__session_get(void) {
 #define LRT__RING_RECORDS 4096 /* a power of two */
 #define LRT__RING_HIGH_WATER (LRT__RING_RECORDS / 2)
 
+/* Remembers which label id a caller's string pointer had. */
+struct lrt__label_cache_entry {
+  const char* ptr;  /* the caller's string */
+  const char* text; /* the interned text it matched */
+  uint16_t id;
+  uint8_t fixed; /* ptr is in read-only memory: its text cannot change */
+};
+#define LRT__LABEL_CACHE_SIZE 256 /* a power of two */
+
 /* The start of a thread's ring (trace.c's struct ring): what the inline
- * part of lrt__emit() reads and writes. */
+ * parts of lrt__emit() and lrt__label_id() read and write. */
 struct lrt__ring_head {
   _Atomic uint64_t head;   /* next record to write; the owner's */
   _Atomic uint64_t tail;   /* next record to flush */
@@ -147,6 +156,7 @@ struct lrt__ring_head {
   uint32_t size;
   uint32_t tid;
   uint32_t session; /* last session the owner introduced itself in */
+  struct lrt__label_cache_entry* label_cache; /* LRT__LABEL_CACHE_SIZE */
 };
 
 /* The calling thread's ring, NULL until it first records. */
@@ -200,9 +210,22 @@ static inline void lrt__emit(uint8_t type, uint8_t kind, uint16_t label,
   lrt__emit_slow(type, kind, label, ts, id, arg);
 }
 
+/* lrt__label_id() in full. */
+uint16_t lrt__label_id_slow(const char* label);
+
 /* The id of `label` in this process's label table, announcing it to the
- * tracer first if it is new in this session. NULL gives 0. */
-uint16_t lrt__label_id(const char* label);
+ * tracer first if it is new in this session. NULL gives 0. Inline for
+ * the common case: a string literal the thread has used before. */
+static inline uint16_t lrt__label_id(const char* label) {
+  struct lrt__ring_head* r = lrt__tls_ring;
+  if (__builtin_expect(r != NULL, 1)) {
+    const struct lrt__label_cache_entry* e =
+        &r->label_cache[((uintptr_t) label >> 3) & (LRT__LABEL_CACHE_SIZE - 1)];
+    if (__builtin_expect(e->ptr == label && e->fixed && label != NULL, 1))
+      return e->id;
+  }
+  return lrt__label_id_slow(label);
+}
 
 /* The calling thread's role in traces; announced in LRT_REC_THREAD. */
 void lrt__thread_set_role(uint8_t role, uint64_t index);
@@ -299,10 +322,33 @@ void lrt__phases_sync(lrt_loop_t* loop, uint64_t ts);
 void lrt__phases_run_begin(lrt_loop_t* loop);
 void lrt__phases_run_end(lrt_loop_t* loop);
 
+/* lrt__phases_callback() in full. */
+void lrt__phases_callback_slow(lrt_loop_t* loop, uint8_t kind, uint64_t ts);
+
 /* A callback of `kind` is about to begin at `ts` (spans.c): syncs the
  * loop (lrt__phases_sync), moves the phase on to where libuv is, places
- * the poll wait and watches for pending callbacks after poll. */
-void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind, uint64_t ts);
+ * the poll wait and watches for pending callbacks after poll. Inline for
+ * the common case: the loop serves the session already, and the callback
+ * runs in a phase where nothing moves (any callback in timers; one not a
+ * timer's in idle, prepare, check or close). */
+static inline void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind,
+                                        uint64_t ts) {
+  struct lrt__phases* p = &loop->priv->phases;
+  uint32_t s = p->session;
+  unsigned still = 1u << LRT_PHASE_TIMERS;
+  if (kind != LRT_CB_TIMER && kind != LRT_CB_INTERVAL)
+    still |= 1u << LRT_PHASE_IDLE | 1u << LRT_PHASE_PREPARE |
+             1u << LRT_PHASE_CHECK | 1u << LRT_PHASE_CLOSE;
+  if (__builtin_expect(
+          s != 0 && LRT_TRACING() &&
+              s == atomic_load_explicit(&lrt__session, memory_order_acquire) &&
+              ((1u << p->phase) & still) != 0,
+          1)) {
+    p->callbacks_since_poll++;
+    return;
+  }
+  lrt__phases_callback_slow(loop, kind, ts);
+}
 
 /* ------------------------------------------------------------------------
  * Other files.

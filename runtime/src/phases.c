@@ -663,7 +663,7 @@ static void catch_up(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   }
 }
 
-void lrt__phases_callback(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
+void lrt__phases_callback_slow(lrt_loop_t* loop, uint8_t kind, uint64_t ts) {
   struct lrt__phases* p = phases_of(loop);
 
   sync_for(loop, kind, ts);

@@ -35,7 +35,7 @@ _Static_assert(RING_RECORDS <= LRT_RING_MAX_RECORDS, "a tracer reads it all");
 #define FLUSH_INTERVAL_NS (20 * 1000000ull)
 /* How often a running session is announced again (see flusher_pass). */
 #define ANNOUNCE_INTERVAL_NS (500 * 1000000ull)
-#define LABEL_CACHE_SIZE 256
+#define LABEL_CACHE_SIZE LRT__LABEL_CACHE_SIZE
 #define LABEL_ID_MAX 65534
 #define LABEL_OVERFLOW 65535 /* the id every label past the limit gets */
 #define LABEL_OVERFLOW_TEXT "(more labels than looprt can name)"
@@ -57,14 +57,6 @@ __asm__(
 
 _Atomic uint32_t lrt__session;
 
-/* Remembers which label id a caller's string pointer had. */
-struct label_cache_entry {
-  const char* ptr;  /* the caller's string */
-  const char* text; /* the interned text it matched */
-  uint16_t id;
-  uint8_t fixed; /* ptr is read-only memory (label_is_fixed) */
-};
-
 /* One thread's records. Small TLS: the thread-local part is a pointer to
  * this (initial-exec TLS must stay small in a shared library). It begins
  * as struct lrt_ring_view, for a tracer that reads it when the process
@@ -77,10 +69,11 @@ struct ring {
   uint32_t size;           /* RING_RECORDS, for the view */
   uint32_t tid;
   uint32_t session; /* last session the owner introduced itself in */
+  struct lrt__label_cache_entry* label_cache_of; /* label_cache */
   pthread_mutex_t flush_lock;
   _Atomic int orphaned; /* the owner thread has exited */
   struct ring* next;    /* in the registry */
-  struct label_cache_entry label_cache[LABEL_CACHE_SIZE];
+  struct lrt__label_cache_entry label_cache[LABEL_CACHE_SIZE];
   struct lrt_record rec[RING_RECORDS] __attribute__((aligned(64)));
 };
 
@@ -109,6 +102,9 @@ HEAD_FIELD(lost);
 HEAD_FIELD(recs);
 HEAD_FIELD(tid);
 HEAD_FIELD(session);
+_Static_assert(offsetof(struct ring, label_cache_of) ==
+                   offsetof(struct lrt__ring_head, label_cache),
+               "struct ring begins as struct lrt__ring_head");
 
 /* Rings of all threads, for the flusher. Lock order: registry_lock, then
  * a ring's flush_lock. */
@@ -238,6 +234,7 @@ static struct ring* ring_create(void) {
   memset(r, 0, offsetof(struct ring, rec));
   pthread_mutex_init(&r->flush_lock, NULL);
   r->recs = r->rec;
+  r->label_cache_of = r->label_cache;
   r->size = RING_RECORDS;
   r->tid = (uint32_t) syscall(SYS_gettid);
   pthread_once(&ring_key_once, ring_key_create);
@@ -475,7 +472,7 @@ static int label_is_fixed(const char* label) {
 /* lrt__label_id() when the thread's cache does not have `label`. */
 static __attribute__((noinline)) uint16_t label_id_slow(const char* label) {
   struct ring* r = ring_of_thread();
-  struct label_cache_entry* e = NULL;
+  struct lrt__label_cache_entry* e = NULL;
   uint8_t fixed = (uint8_t) label_is_fixed(label);
   uint16_t id;
 
@@ -493,7 +490,7 @@ static __attribute__((noinline)) uint16_t label_id_slow(const char* label) {
   return id;
 }
 
-uint16_t lrt__label_id(const char* label) {
+uint16_t lrt__label_id_slow(const char* label) {
   struct ring* r = tls_ring;
 
   if (label == NULL)
@@ -502,7 +499,7 @@ uint16_t lrt__label_id(const char* label) {
    * text is compared too, in case the caller reused the memory, unless
    * that memory is read-only. */
   if (__builtin_expect(r != NULL, 1)) {
-    const struct label_cache_entry* e =
+    const struct lrt__label_cache_entry* e =
         &r->label_cache[((uintptr_t) label >> 3) & (LABEL_CACHE_SIZE - 1)];
     if (e->ptr == label &&
         (e->fixed || strncmp(label, e->text, LRT_LABEL_MAX_LEN) == 0))
