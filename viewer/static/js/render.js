@@ -437,17 +437,16 @@ const Render = (() => {
       heads.push(x2, y2);
       n++;
     }
-    ctx.stroke();
-    ctx.fillStyle = ctx.strokeStyle;
-    ctx.beginPath(); // arrowheads, pointing right into the target
+    // Open arrowheads, pointing right into the target, in the same path:
+    // a fill of 1,300 small triangles cost a frame 20-40 ms of raster at
+    // 1M events (the curves alone, 8).
     for (let k = 0; k < heads.length; k += 2) {
       const x2 = heads[k], y2 = heads[k + 1];
-      ctx.moveTo(x2, y2);
-      ctx.lineTo(x2 - 7, y2 - 4);
+      ctx.moveTo(x2 - 7, y2 - 4);
+      ctx.lineTo(x2, y2);
       ctx.lineTo(x2 - 7, y2 + 4);
-      ctx.closePath();
     }
-    ctx.fill();
+    ctx.stroke();
     ctx.lineWidth = 1;
     return n;
   }
