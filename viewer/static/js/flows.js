@@ -14,34 +14,9 @@ const Flows = (() => {
   function build(model) {
     const S = model.spans;
     const tab = model.table;
-    const list = []; // [from, to, fromT, toT]
-    let chains = 0;
-
-    // v2: collect the steps of each id (spans whose event has a bind_id),
-    // in time order.
-    const steps = new Map();
-    for (const k of model.flowEvents) {
-      const s = model.spanOfEvent[k];
-      if (s < 0) continue;
-      let st = steps.get(tab.bind[k]);
-      if (!st) steps.set(tab.bind[k], st = []);
-      st.push(k);
-    }
-    const spanOf = (k) => model.spanOfEvent[k];
-    for (const st of steps.values()) {
-      st.sort((x, y) => S.start[spanOf(x)] - S.start[spanOf(y)] || x - y);
-      let linked = false;
-      for (let i = 1; i < st.length; i++) {
-        const ka = st[i - 1], kb = st[i];
-        const a = spanOf(ka), b = spanOf(kb);
-        const ok = (tab.bits[ka] & Table.FLOW_OUT) !== 0 && (tab.bits[kb] & Table.FLOW_IN) !== 0;
-        if (ok) {
-          if (!linked) chains++;
-          list.push([a, b, Math.min(S.end[a], S.start[b]), S.start[b]]);
-        }
-        linked = ok;
-      }
-    }
+    const v2 = flowsV2(model, S, tab);
+    let chains = v2.chains;
+    const list = []; // v1's arrows: [from, to, fromT, toT]
 
     // v1: s starts, t steps, f finishes; bound by thread and time.
     const open = new Map();
@@ -69,22 +44,101 @@ const Flows = (() => {
       if (ev.ph === "f") open.delete(key);
     }
 
-    list.sort((a, b) => a[2] - b[2]);
-    const n = list.length;
+    // v2's arrows then v1's, sorted by fromT (ties in that order).
+    const n = v2.n + list.length;
+    const from = new Int32Array(n), to = new Int32Array(n);
+    const fromT = new Float64Array(n), toT = new Float64Array(n);
+    from.set(v2.from.subarray(0, v2.n));
+    to.set(v2.to.subarray(0, v2.n));
+    fromT.set(v2.fromT.subarray(0, v2.n));
+    toT.set(v2.toT.subarray(0, v2.n));
+    list.forEach(([a, b, ta, tb], j) => {
+      from[v2.n + j] = a;
+      to[v2.n + j] = b;
+      fromT[v2.n + j] = ta;
+      toT[v2.n + j] = tb;
+    });
+    const order = new Uint32Array(n);
+    let sorted = true;
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      if (i > 0 && fromT[i] < fromT[i - 1]) sorted = false;
+    }
+    if (!sorted) order.sort((a, b) => fromT[a] - fromT[b] || a - b);
     const F = {
       n, chains, maxLen: 0, bySpan: null,
       from: new Int32Array(n), to: new Int32Array(n),
       fromT: new Float64Array(n), toT: new Float64Array(n),
     };
-    list.forEach(([a, b, ta, tb], i) => {
-      F.from[i] = a;
-      F.to[i] = b;
-      F.fromT[i] = ta;
-      F.toT[i] = tb;
-      if (tb - ta > F.maxLen) F.maxLen = tb - ta;
-    });
+    for (let i = 0; i < n; i++) {
+      const j = order[i];
+      F.from[i] = from[j];
+      F.to[i] = to[j];
+      F.fromT[i] = fromT[j];
+      F.toT[i] = toT[j];
+      if (toT[j] - fromT[j] > F.maxLen) F.maxLen = toT[j] - fromT[j];
+    }
     F.bySpan = spanIndex(F, S.n);
     return F;
+  }
+
+  // v2: the steps of each id (spans whose event has a bind_id), in time
+  // order (start, then file order); an arrow joins a step with flow_out
+  // to the next one with flow_in. The events are grouped by id with a
+  // counting sort (ids are small integers: the table's key ids), not a
+  // Map of arrays (400k of them at 5M events). Returns {n, chains, from,
+  // to, fromT, toT} (typed arrays, n used), ids in the order first met.
+  function flowsV2(model, S, tab) {
+    const spanOf = model.spanOfEvent;
+    const events = model.flowEvents;
+    const ids = tab.keys.list.length;
+    const first = new Int32Array(ids + 1);
+    const idOrder = []; // ids as first met (the arrows' order on ties)
+    let m = 0;
+    for (const k of events) {
+      if (spanOf[k] < 0) continue;
+      if (first[tab.bind[k] + 1]++ === 0) idOrder.push(tab.bind[k]);
+      m++;
+    }
+    for (let id = 0; id < ids; id++) first[id + 1] += first[id];
+    const at = first.slice(0, ids);
+    const steps = new Int32Array(m);
+    for (const k of events) if (spanOf[k] >= 0) steps[at[tab.bind[k]]++] = k;
+    const out = {
+      n: 0, chains: 0,
+      from: new Int32Array(m), to: new Int32Array(m),
+      fromT: new Float64Array(m), toT: new Float64Array(m),
+    };
+    const before = (x, y) => S.start[spanOf[x]] - S.start[spanOf[y]] || x - y;
+    for (const id of idOrder) {
+      const a0 = first[id], a1 = first[id + 1];
+      // An insertion sort: an id has a few steps, nearly in order.
+      for (let i = a0 + 1; i < a1; i++) {
+        const k = steps[i];
+        let j = i - 1;
+        while (j >= a0 && before(steps[j], k) > 0) {
+          steps[j + 1] = steps[j];
+          j--;
+        }
+        steps[j + 1] = k;
+      }
+      let linked = false;
+      for (let i = a0 + 1; i < a1; i++) {
+        const ka = steps[i - 1], kb = steps[i];
+        const ok = (tab.bits[ka] & Table.FLOW_OUT) !== 0 && (tab.bits[kb] & Table.FLOW_IN) !== 0;
+        if (ok) {
+          if (!linked) out.chains++;
+          const a = spanOf[ka], b = spanOf[kb];
+          out.from[out.n] = a;
+          out.to[out.n] = b;
+          out.fromT[out.n] = Math.min(S.end[a], S.start[b]);
+          out.toT[out.n] = S.start[b];
+          out.n++;
+        }
+        linked = ok;
+      }
+    }
+    return out;
   }
 
   // bySpan.get(s): the indexes of span s's arrows (undefined: none), in
