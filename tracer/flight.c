@@ -12,6 +12,8 @@
  */
 #include "flight.h"
 
+#include "containers.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -45,7 +47,6 @@
 #define LABEL_CHUNKS ((LRT_LABEL_MAX_LEN + LRT_LABEL_CHUNK) / LRT_LABEL_CHUNK)
 #define LABEL_IDS 65536
 #define MAX_THREADS 4096
-#define INDEX_SLOTS (2 * MAX_THREADS)
 
 enum { NS_PER_S = 1000000000 };
 
@@ -167,10 +168,10 @@ struct flight {
   uint64_t records;
   /* Kept apart from the ring. */
   struct flabel** labels;
-  struct fthread* threads;
+  struct fthread* threads; /* in order of first sight */
   size_t nthreads;
   size_t threads_cap;
-  uint32_t* index; /* INDEX_SLOTS: 1 + a thread's place, or 0 */
+  struct u64map places; /* struct place by tid + 1 */
   struct fthread* last;
   struct lrt_record pool; /* the counts where the ring starts */
   int has_pool;
@@ -430,28 +431,31 @@ static uint64_t now_ns(void) {
   return (uint64_t) ts.tv_sec * NS_PER_S + (uint64_t) ts.tv_nsec;
 }
 
+/* Where thread `key - 1` sits in flight.threads. */
+struct place {
+  uint64_t key; /* tid + 1: tid 0 is a thread too */
+  size_t at;
+};
+
 /* The thread `tid`, made on first sight; NULL beyond MAX_THREADS or when
  * out of memory (it is then not watched, and a dump does not name it). */
 static struct fthread* thread_get(struct flight* fl, uint32_t tid) {
-  size_t i;
+  struct place* p;
   if (fl->last != NULL && fl->last->tid == tid)
     return fl->last;
-  for (i = (tid * 2654435761u) % INDEX_SLOTS; fl->index[i] != 0;
-       i = (i + 1) % INDEX_SLOTS)
-    if (fl->threads[fl->index[i] - 1].tid == tid)
-      return fl->last = &fl->threads[fl->index[i] - 1];
-  if (fl->nthreads == MAX_THREADS)
+  p = u64map_find(&fl->places, (uint64_t) tid + 1);
+  if (p != NULL)
+    return fl->last = &fl->threads[p->at];
+  if (fl->nthreads == MAX_THREADS ||
+      array_reserve(&fl->threads, &fl->threads_cap, fl->nthreads + 1,
+                    sizeof(*fl->threads)) != 0)
     return NULL;
-  if (fl->nthreads == fl->threads_cap) {
-    size_t cap = fl->threads_cap ? fl->threads_cap * 2 : 8;
-    struct fthread* t = realloc(fl->threads, cap * sizeof(*t));
-    if (t == NULL)
-      return NULL;
-    fl->threads = t;
-    fl->threads_cap = cap;
-  }
-  fl->index[i] = (uint32_t) ++fl->nthreads;
-  fl->last = &fl->threads[fl->nthreads - 1];
+  fl->last = NULL; /* the array may have moved */
+  p = u64map_insert(&fl->places, (uint64_t) tid + 1, NULL);
+  if (p == NULL)
+    return NULL;
+  p->at = fl->nthreads++;
+  fl->last = &fl->threads[p->at];
   memset(fl->last, 0, sizeof(*fl->last));
   fl->last->tid = tid;
   return fl->last;
@@ -773,7 +777,7 @@ int flight_new(struct flight** out, const struct flight_opts* opts,
   /* Untouched pages cost nothing: the ring's memory grows as it fills. */
   fl->ring = malloc(fl->cap * sizeof(struct lrt_record));
   fl->labels = calloc(LABEL_IDS, sizeof(*fl->labels));
-  fl->index = calloc(INDEX_SLOTS, sizeof(*fl->index));
+  u64map_init(&fl->places, sizeof(struct place));
   fl->output = strdup(output);
   fl->process_name = strdup(dump->process_name ? dump->process_name : "");
   fl->command = dump->command ? strdup(dump->command) : NULL;
@@ -783,9 +787,8 @@ int flight_new(struct flight** out, const struct flight_opts* opts,
       if (opts->triggers[i].what == FLIGHT_QUEUE)
         fl->tasks = calloc(TASK_SLOTS, sizeof(*fl->tasks));
   }
-  if (fl->ring == NULL || fl->labels == NULL || fl->index == NULL ||
-      fl->output == NULL || fl->process_name == NULL ||
-      (dump->command && fl->command == NULL)) {
+  if (fl->ring == NULL || fl->labels == NULL || fl->output == NULL ||
+      fl->process_name == NULL || (dump->command && fl->command == NULL)) {
     flight_free(fl);
     return -ENOMEM;
   }
@@ -1268,7 +1271,7 @@ void flight_free(struct flight* fl) {
   free(fl->labels);
   free(fl->ring);
   free(fl->threads);
-  free(fl->index);
+  u64map_free(&fl->places);
   free(fl->tasks);
   free(fl->output);
   free(fl->process_name);
