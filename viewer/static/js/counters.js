@@ -28,17 +28,21 @@ const Counters = (() => {
       key: r.strings[key], colour: SERIES_COLOURS[i % SERIES_COLOURS.length],
       ts: new Float64Array(n), val: new Float64Array(n), max: 0,
     }));
-    const slot = new Map([...keys].map((key, i) => [key, i]));
+    const slot = new Int32Array(r.strings.length); // a key's string id -> its series
+    [...keys].forEach((key, i) => { slot[key] = i; });
     const last = new Float64Array(keys.size);
+    const series = lane.series;
     for (let i = 0; i < n; i++) {
       const k = list[i];
       for (let p = t.cargs[k]; t.cKey[p] >= 0; p++)
-        if (Number.isFinite(t.cVal[p])) last[slot.get(t.cKey[p])] = t.cVal[p];
-      lane.series.forEach((ser, j) => {
-        ser.ts[i] = r.tsNs[k] - r.origin;
+        if (Number.isFinite(t.cVal[p])) last[slot[t.cKey[p]]] = t.cVal[p];
+      const ts = r.tsNs[k] - r.origin;
+      for (let j = 0; j < series.length; j++) {
+        const ser = series[j];
+        ser.ts[i] = ts;
         ser.val[i] = last[j];
         if (last[j] > ser.max) ser.max = last[j];
-      });
+      }
     }
     for (const ser of lane.series) ser.peaks = peakLevels(ser.val);
     lane.spanCount = 0;

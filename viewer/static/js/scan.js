@@ -29,14 +29,11 @@ const Scan = (() => {
     const first = k.charCodeAt(0);
     (KEY_BYTES[first] || (KEY_BYTES[first] = [])).push([code, Array.from(k, (ch) => ch.charCodeAt(0))]);
   }
-  // The keys fastLine reads, as `"key":`, by their first letter.
-  const KEY_FAST = [];
+  // The bytes of `"key":` by its code, for the keys fastLine reads (0:
+  // any other).
+  const FAST_LEN = new Int32Array(16);
   for (const k of ["name", "cat", "ph", "ts", "dur", "pid", "tid", "args", "bind_id",
-                   "flow_in", "flow_out", "s"]) {
-    const first = k.charCodeAt(0);
-    (KEY_FAST[first] || (KEY_FAST[first] = [])).push(
-      { code: KEY[k], bytes: Array.from(`"${k}":`, (ch) => ch.charCodeAt(0)) });
-  }
+                   "flow_in", "flow_out", "s"]) FAST_LEN[KEY[k]] = k.length + 3;
   function keyCode(b, a, e) {
     const list = KEY_BYTES[b[a]];
     if (list === undefined) return 0;
@@ -285,11 +282,11 @@ const Scan = (() => {
 
     // A line as the tracer writes it, read by one function with locals
     // only (the reader above keeps its state in closure variables, a
-    // memory write each): no space, keys among those of KEY_FAST, strings
+    // memory write each): no space, keys among those of FAST_LEN, strings
     // without escapes, times of at most 3 decimals, integer pid, tid and
     // bind_id. Returns -1 at anything else, and the reader above reads the
     // line (the table is then unchanged).
-    const numKeyIds = []; // a small integer id -> its key id + 1
+    const numKeyIds = []; // a small integer id -> its key id
     function fastLine(b, i, end) {
       let fPh = -1, fTs = NaN, fDur = NaN, fName = 0, fCat = 0, fPid = -1, fTid = -1;
       let fBind = -1, fScope = 0, fBits = Table.NO_NAME | Table.NO_CAT | Table.ARGS_ONLY;
@@ -302,20 +299,37 @@ const Scan = (() => {
       i++;
       for (;;) {
         if (b[i] !== QUOTE) return -1;
-        const list = KEY_FAST[b[i + 1]];
-        if (list === undefined) return -1;
-        let key = 0, v = -1;
-        for (let x = 0; x < list.length; x++) {
-          const kb = list[x].bytes;
-          let y = 1;
-          while (y < kb.length && b[i + y] === kb[y]) y++;
-          if (y === kb.length) {
-            key = list[x].code;
-            v = i + y;
+        // The key, as `"key":`: told by its letters in a switch (through a
+        // list of keys' bytes, this was a fifth of the reading of a line).
+        let key = 0;
+        switch (b[i + 1]) {
+          case 110: if (b[i + 2] === 97 && b[i + 3] === 109 && b[i + 4] === 101) key = KEY.name; break;
+          case 99: if (b[i + 2] === 97 && b[i + 3] === 116) key = KEY.cat; break;
+          case 112: // ph, pid
+            if (b[i + 2] === 104) key = KEY.ph;
+            else if (b[i + 2] === 105 && b[i + 3] === 100) key = KEY.pid;
             break;
-          }
+          case 116: // ts, tid
+            if (b[i + 2] === 115) key = KEY.ts;
+            else if (b[i + 2] === 105 && b[i + 3] === 100) key = KEY.tid;
+            break;
+          case 100: if (b[i + 2] === 117 && b[i + 3] === 114) key = KEY.dur; break;
+          case 97: if (b[i + 2] === 114 && b[i + 3] === 103 && b[i + 4] === 115) key = KEY.args; break;
+          case 98: // bind_id
+            if (b[i + 2] === 105 && b[i + 3] === 110 && b[i + 4] === 100 && b[i + 5] === 95 &&
+                b[i + 6] === 105 && b[i + 7] === 100) key = KEY.bind_id;
+            break;
+          case 102: // flow_in, flow_out
+            if (b[i + 2] === 108 && b[i + 3] === 111 && b[i + 4] === 119 && b[i + 5] === 95) {
+              if (b[i + 6] === 105 && b[i + 7] === 110) key = KEY.flow_in;
+              else if (b[i + 6] === 111 && b[i + 7] === 117 && b[i + 8] === 116) key = KEY.flow_out;
+            }
+            break;
+          case 115: key = KEY.s; break;
+          default: return -1;
         }
-        if (v < 0) return -1;
+        let v = i + FAST_LEN[key];
+        if (key === 0 || b[v - 2] !== QUOTE || b[v - 1] !== COLON) return -1;
         let c = b[v];
         if (c === QUOTE) { // a string
           const a = v + 1;
@@ -374,11 +388,7 @@ const Scan = (() => {
             case KEY.bind_id: {
               if (decimals > 0 || whole >= 1 << 24) return -1;
               let kid = numKeyIds[whole];
-              if (kid === undefined) {
-                kid = numKeys.get(whole);
-                if (kid === undefined) numKeys.set(whole, kid = t.keys.get(String(whole)));
-                numKeyIds[whole] = kid;
-              }
+              if (kid === undefined) numKeyIds[whole] = kid = t.keys.get(String(whole));
               fBind = kid;
               break;
             }

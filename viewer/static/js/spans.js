@@ -111,9 +111,12 @@ const Spans = (() => {
   function ofThread(st, t, laneIdx) {
     const r = st.r;
     const ids = [];
-    for (const k of t.x)
-      ids.push(add(st, k, r.tsNs[k], r.tsNs[k] + r.durNs[k], laneIdx, r.cut[k]));
-    for (const k of t.inst) ids.push(instant(st, k, laneIdx));
+    const x = t.x, inst = t.inst, tsNs = r.tsNs, durNs = r.durNs, cut = r.cut;
+    for (let i = 0; i < x.length; i++) {
+      const k = x[i];
+      ids.push(add(st, k, tsNs[k], tsNs[k] + durNs[k], laneIdx, cut[k]));
+    }
+    for (let i = 0; i < inst.length; i++) ids.push(instant(st, inst[i], laneIdx));
     if (t.be.length > 0) pairBeginEnd(st, t.be, laneIdx, ids);
     return ids;
   }
