@@ -17,6 +17,28 @@
 
 enum { L_TIMER = 1, L_PBKDF2, L_READ, L_PARSE, L_WRITE };
 
+/* An exporter of process LOOP (its name and command need escaping), its
+ * recording begun at START, holding records for `window_ns` and writing
+ * to `path` (created or emptied). The caller closes *fd after
+ * export_free(). */
+static struct exporter* exporter_to(const char* path, uint64_t window_ns,
+                                    int all_phases, int* fd) {
+  struct exporter* ex = NULL;
+  struct export_opts opts;
+  *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(*fd, 0);
+  memset(&opts, 0, sizeof(opts));
+  opts.fd = *fd;
+  opts.pid = LOOP;
+  opts.process_name = "test \"proc\"";
+  opts.command = "test --arg \x01";
+  opts.start_ns = START;
+  opts.window_ns = window_ns;
+  opts.all_phases = all_phases;
+  ASSERT_EQ(export_new(&ex, &opts), 0);
+  return ex;
+}
+
 /* Exports `n` records to `path`, one batch per run of one thread's
  * records, in the order given; the tracer stops at `end`, which does not
  * make the recording any longer than its last record. */
@@ -24,22 +46,11 @@ static struct export_stats export_to(const char* path,
                                      const struct lrt_record* r, int n,
                                      uint64_t window, int all_phases,
                                      uint64_t end) {
-  struct exporter* ex = NULL;
-  struct export_opts opts;
   struct export_stats st;
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd;
+  struct exporter* ex = exporter_to(path, window, all_phases, &fd);
   int i = 0;
   (void) end;
-  ASSERT_GE(fd, 0);
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = fd;
-  opts.pid = LOOP;
-  opts.process_name = "test \"proc\"";
-  opts.command = "test --arg \x01";
-  opts.start_ns = START;
-  opts.window_ns = window;
-  opts.all_phases = all_phases;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
   while (i < n) {
     int j = i;
     while (j < n && r[j].tid == r[i].tid && j - i < LRT_BATCH_MAX_RECORDS)
@@ -365,8 +376,7 @@ TEST_IMPL(tracer_export_incomplete_and_drops) {
   const struct tt_span* found[8];
   struct export_stats st;
   struct tt_trace t;
-  struct exporter* ex = NULL;
-  struct export_opts opts;
+  struct exporter* ex;
   int fd;
 
   session(&s);
@@ -376,14 +386,7 @@ TEST_IMPL(tracer_export_incomplete_and_drops) {
   tt_add(&s, 2300, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_READ, L_READ, 0, 0);
   tt_add(&s, 2400, WORKER, LRT_REC_WORK_START, 0, L_PBKDF2, 9, 0);
 
-  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0);
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = fd;
-  opts.pid = LOOP;
-  opts.start_ns = START;
-  opts.window_ns = EXPORT_WINDOW_NS;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   ASSERT_EQ(export_records(ex, s.r, (size_t) s.n - 1), 0);
   ASSERT_EQ(export_records(ex, s.r + s.n - 1, 1), 0); /* the worker's */
   export_dropped(ex, 3000, 3);
@@ -496,19 +499,13 @@ TEST_IMPL(tracer_export_garbage) {
 TEST_IMPL(tracer_export_bounded_memory) {
   struct tt_stream loop = {0};
   struct tt_stream worker = {0};
-  struct exporter* ex = NULL;
-  struct export_opts opts;
   struct export_stats st;
   uint64_t clock = START;
   uint64_t memory[3];
   int round;
+  int fd;
   int i;
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  opts.pid = LOOP;
-  opts.start_ns = START;
-  opts.window_ns = EXPORT_WINDOW_NS;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
+  struct exporter* ex = exporter_to("/dev/null", EXPORT_WINDOW_NS, 0, &fd);
   session(&loop);
   ASSERT_EQ(export_records(ex, loop.r, (size_t) loop.n), 0);
   for (round = 0; round < 3; round++) {
@@ -543,7 +540,7 @@ TEST_IMPL(tracer_export_bounded_memory) {
   ASSERT_UINT_LE(memory[0], 16 << 20); /* 100 ms of records is 3.2 MB */
   ASSERT_EQ(export_finish(ex, clock, "duration"), 0);
   export_free(ex);
-  close(opts.fd);
+  close(fd);
   free(loop.r);
   free(worker.r);
   return 0;
@@ -723,14 +720,12 @@ TEST_IMPL(tracer_export_late_label) {
   struct tt_stream label = {0};
   const char* path = tt_tmp(".json");
   const struct tt_span* found[4];
-  struct exporter* ex = NULL;
-  struct export_opts opts;
+  struct exporter* ex;
   struct export_stats st;
   struct tt_trace t;
   const uint64_t ms = 1000000;
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd;
 
-  ASSERT_GE(fd, 0);
   tt_add(&s, 2000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
   tt_add(&s, 2100, LOOP, LRT_REC_PHASE, LRT_PHASE_TIMERS, 0, 1, 0);
   tt_add(&s, 2200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_TIMER, 30, 0, 0);
@@ -743,12 +738,7 @@ TEST_IMPL(tracer_export_late_label) {
   tt_add(&s, 3400, LOOP, LRT_REC_TICK_END, 0, 0, 2, 0);
   tt_add_label(&label, LOOP, 30, "late", 4);
 
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = fd;
-  opts.pid = LOOP;
-  opts.start_ns = START;
-  opts.window_ns = EXPORT_WINDOW_NS;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
   /* Past the window, but label 30 may still come: nothing written. */
   ASSERT_EQ(export_advance(ex, 2000 + EXPORT_WINDOW_NS + 50 * ms), 0);
@@ -847,23 +837,17 @@ TEST_IMPL(tracer_export_drop_reasons_vocab) {
   };
   const char* path = tt_tmp(".json");
   struct tt_stream s = {0};
-  struct exporter* ex = NULL;
-  struct export_opts opts;
+  struct exporter* ex;
   struct tt_trace t;
   const cJSON* ev;
   unsigned seen = 0;
   size_t i;
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd;
 
-  ASSERT_GE(fd, 0);
   session(&s);
   tt_add(&s, 2000, LOOP, LRT_REC_LOST, LRT_LOST_FULL, 0, 3, 0);
   tt_add(&s, 2100, LOOP, LRT_REC_LOST, LRT_LOST_AT_EXIT, 0, 4, 0);
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = fd;
-  opts.pid = LOOP;
-  opts.start_ns = START;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ex = exporter_to(path, 0, 0, &fd);
   ASSERT_EQ(export_records(ex, s.r, (size_t) s.n), 0);
   export_dropped(ex, 2200, 5);
   export_dropped_left(ex, 2300, 6);
@@ -974,20 +958,6 @@ TEST_IMPL(tracer_export_begun_earlier) {
  * nothing.
  */
 
-static struct exporter* bounded_exporter(const char* path, int* fd) {
-  struct exporter* ex = NULL;
-  struct export_opts opts;
-  *fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(*fd, 0);
-  memset(&opts, 0, sizeof(opts));
-  opts.fd = *fd;
-  opts.pid = LOOP;
-  opts.start_ns = START;
-  opts.window_ns = EXPORT_WINDOW_NS;
-  ASSERT_EQ(export_new(&ex, &opts), 0);
-  return ex;
-}
-
 /* One record stamped 2^63 does not hold back the records after it. */
 TEST_IMPL(tracer_export_future_record) {
   const char* path = tt_tmp(".json");
@@ -1032,7 +1002,7 @@ TEST_IMPL(tracer_export_thread_churn) {
   int round;
   int i;
 
-  ex = bounded_exporter(path, &fd);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   for (round = 0; round < 3; round++) {
     for (i = 0; i < 10000; i++, tid++, clock += 1000000) {
       s.n = 0;
@@ -1070,7 +1040,7 @@ TEST_IMPL(tracer_export_tid_flood) {
   int i;
   char* text;
 
-  ex = bounded_exporter(path, &fd);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   for (i = 0; i < 3 * EXPORT_THREADS_MAX; i++) {
     s.n = 0;
     tt_add(&s, START + 1000 + (uint64_t) i, 5000 + (uint32_t) i,
@@ -1112,7 +1082,7 @@ TEST_IMPL(tracer_export_endless_tick) {
   int fd;
   int i;
 
-  ex = bounded_exporter(path, &fd);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   session(&s);
   tt_add(&s, clock, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
   tt_add(&s, clock + 10, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
@@ -1165,7 +1135,7 @@ TEST_IMPL(tracer_export_queue_bound) {
   int fd;
   int i;
 
-  ex = bounded_exporter(path, &fd);
+  ex = exporter_to(path, EXPORT_WINDOW_NS, 0, &fd);
   for (i = 0; i < 4 * EXPORT_QUEUE_MAX / 3; i++) {
     s.n = 0;
     tt_add(&s, clock, LOOP, LRT_REC_TICK_BEGIN, 0, 0, (uint64_t) i + 1, 0);
