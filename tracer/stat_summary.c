@@ -564,6 +564,21 @@ static int span_time_figures(struct stat_summary* s,
   }
 }
 
+/* Counts one more span in *count; a cut one also in *ncut, and only a
+ * complete one gets its `dur` into the histogram `b` and the
+ * percentiles `v`. Returns 0 or -ENOMEM. */
+static int duration_add(struct stat_buckets* b, struct stat_values* v,
+                        uint64_t* count, uint64_t* ncut, int cut,
+                        uint64_t dur) {
+  (*count)++;
+  if (cut) {
+    (*ncut)++;
+    return 0;
+  }
+  buckets_add(b, dur);
+  return stat_values_add(v, dur);
+}
+
 /* The figures of one span (ev->ts_ns, ev->dur_ns valid) of kind k on
  * thread t (NULL if untracked). A cut span counts in counts and sums
  * (what was seen of it) but never in a percentile. Sets *group for
@@ -586,25 +601,15 @@ static int span_figures(struct stat_summary* s, const struct stat_event* ev,
 
   switch (ev->kind) {
   case STAT_KIND_TICK:
-    s->ticks++;
-    if (cut) {
-      s->cut.ticks++;
-      return 0;
-    }
-    buckets_add(&s->tick_buckets, dur);
-    return stat_values_add(&s->tick_dur, dur);
+    return duration_add(&s->tick_buckets, &s->tick_dur, &s->ticks,
+                        &s->cut.ticks, cut, dur);
   case STAT_KIND_PHASE:
     if (phase_get(s, ev->name, &ph) != 0)
       return -ENOMEM;
     if (ph == NULL)
       return 0;
-    ph->count++;
-    if (cut) {
-      s->cut.phases++;
-      return 0;
-    }
-    buckets_add(&ph->buckets, dur);
-    return stat_values_add(&ph->dur, dur);
+    return duration_add(&ph->buckets, &ph->dur, &ph->count, &s->cut.phases, cut,
+                        dur);
   case STAT_KIND_CALLBACK:
     if (group_get(s, ev->name, ev->args.cb_kind, group) != 0)
       return -ENOMEM;
@@ -720,15 +725,24 @@ static int on_complete(struct stat_summary* s, const struct stat_event* ev) {
   return 0;
 }
 
-static int on_begin(struct stat_summary* s, const struct stat_event* ev) {
-  struct open_span e;
-  struct thread* t;
-
+/* The thread of a B or E event, in *out; NULL when the event is left
+ * out: it has no ts (counted in no_time) or its thread is not tracked.
+ * Returns 0 or -ENOMEM. */
+static int be_thread(struct stat_summary* s, const struct stat_event* ev,
+                     struct thread** out) {
+  *out = NULL;
   if (!ev->has_ts) {
     s->no_time++;
     return 0;
   }
-  if (thread_get(s, ev, &t) != 0)
+  return thread_get(s, ev, out);
+}
+
+static int on_begin(struct stat_summary* s, const struct stat_event* ev) {
+  struct open_span e;
+  struct thread* t;
+
+  if (be_thread(s, ev, &t) != 0)
     return -ENOMEM;
   if (t == NULL)
     return 0;
@@ -765,11 +779,7 @@ static int on_end(struct stat_summary* s, const struct stat_event* ev) {
   size_t group = 0;
   int rc;
 
-  if (!ev->has_ts) {
-    s->no_time++;
-    return 0;
-  }
-  if (thread_get(s, ev, &t) != 0)
+  if (be_thread(s, ev, &t) != 0)
     return -ENOMEM;
   if (t == NULL)
     return 0;
