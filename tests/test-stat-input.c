@@ -241,49 +241,53 @@ static char* big_file(const char* prefix, char c, size_t n,
   return path;
 }
 
+/* `looptrace stat --json` of a file big_file() made (removed and freed
+ * here): asserts exit 0 and returns the summary (cJSON_Delete it); the
+ * run's peak memory in *maxrss_kb. */
+static cJSON* big_file_summary(char* path, long* maxrss_kb) {
+  const char* argv[] = {"stat", "--json", path, NULL};
+  struct stat_run r;
+  cJSON* j;
+  stat_run(&r, argv);
+  ASSERT_EQ(r.status, 0);
+  j = cJSON_Parse(r.out);
+  ASSERT_NOT_NULL(j);
+  *maxrss_kb = r.maxrss_kb;
+  stat_run_free(&r);
+  unlink(path);
+  free(path);
+  return j;
+}
+
 TEST_IMPL_TIMEOUT(stat_input_gigantic_strings, 120) {
   size_t big = 200u << 20;
   char* path;
   struct stat_run r;
-  const char* argv[] = {"stat", "--json", NULL, NULL};
+  const char* argv[] = {"stat", NULL, NULL};
+  long maxrss_kb;
   cJSON* j;
 
-  path = big_file("[" TICK ",{\"ph\":\"X\",\"name\":\"", 'a', big,
-                  "\"}," TICK "]");
-  argv[2] = path;
-  stat_run(&r, argv);
-  ASSERT_EQ(r.status, 0);
-  j = cJSON_Parse(r.out);
-  ASSERT_NOT_NULL(j);
+  j = big_file_summary(big_file("[" TICK ",{\"ph\":\"X\",\"name\":\"", 'a', big,
+                                "\"}," TICK "]"),
+                       &maxrss_kb);
   ASSERT_EQ(jnum(j, "ticks.count"), 2);
   ASSERT(jhas_line(j, "warnings", "skipped 1 events larger than 16 MiB"));
   /* 200 MiB of file; the summary needs a few MiB (more under ASan). */
-  ASSERT_LT(r.maxrss_kb, 100 * 1024);
+  ASSERT_LT(maxrss_kb, 100 * 1024);
   cJSON_Delete(j);
-  stat_run_free(&r);
-  unlink(path);
-  free(path);
 
-  path = big_file("{\"otherData\":{\"s\":\"", 'b', big,
-                  "\\\"]}\"},\"traceEvents\":[" TICK "]}");
-  argv[2] = path;
-  stat_run(&r, argv);
-  ASSERT_EQ(r.status, 0);
-  j = cJSON_Parse(r.out);
-  ASSERT_NOT_NULL(j);
+  j = big_file_summary(big_file("{\"otherData\":{\"s\":\"", 'b', big,
+                                "\\\"]}\"},\"traceEvents\":[" TICK "]}"),
+                       &maxrss_kb);
   ASSERT_EQ(jnum(j, "ticks.count"), 1);
   ASSERT_EQ(cJSON_GetArraySize(jget(j, "warnings")), 0);
-  ASSERT_LT(r.maxrss_kb, 100 * 1024);
+  ASSERT_LT(maxrss_kb, 100 * 1024);
   cJSON_Delete(j);
-  stat_run_free(&r);
-  unlink(path);
-  free(path);
 
   /* A long name that is kept (1 MiB): the text report cuts it short. */
   path = big_file("[{\"ph\":\"X\",\"cat\":\"callback\",\"name\":\"", 'c',
                   1 << 20, "\",\"ts\":0,\"dur\":1,\"pid\":1,\"tid\":1}]");
   argv[1] = path;
-  argv[2] = NULL;
   stat_run(&r, argv);
   ASSERT_EQ(r.status, 0);
   ASSERT_NOT_NULL(strstr(r.out, "ccccccccccccccccccccccccccccccc…  -"));
