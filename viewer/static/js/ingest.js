@@ -75,7 +75,7 @@ const Ingest = (() => {
       ignored: new Map(), // ph -> count
       minTs: Infinity, maxEnd: -Infinity, origin: 0,
     };
-    const kindIds = new Map(); // values id -> kind id
+    const kindIds = []; // values id -> kind id
     let lastCounter = null;
     const { tsNs, durNs, kindOf } = r; // hot: locals
     const values = t.values.list, phs = t.phs.list;
@@ -113,11 +113,11 @@ const Ingest = (() => {
       }
       if (ts < r.minTs) r.minTs = ts;
       if (t.kind[k] >= 0) {
-        let id = kindIds.get(t.kind[k]);
+        let id = kindIds[t.kind[k]];
         if (id === undefined) {
           id = r.kindNames.length;
           r.kindNames.push(values[t.kind[k]]);
-          kindIds.set(t.kind[k], id);
+          kindIds[t.kind[k]] = id;
         }
         kindOf[k] = id;
       }

@@ -123,13 +123,13 @@ const Model = (() => {
   // The summary's inputs: each span's category of ours (Vocab.CATEGORIES
   // index + 1; 0 for none), read from its cat once per distinct cat.
   function categories(S, strings) {
-    const byCat = new Map();
+    const byCat = new Int16Array(strings.length).fill(-1); // a cat's string id -> its category
     const out = new Uint8Array(S.n);
     for (let s = 0; s < S.n; s++) {
-      let c = byCat.get(S.cat[s]);
-      if (c === undefined) {
+      let c = byCat[S.cat[s]];
+      if (c < 0) {
         c = Vocab.CATEGORIES.indexOf(Vocab.categoryOf(strings[S.cat[s]])) + 1;
-        byCat.set(S.cat[s], c);
+        byCat[S.cat[s]] = c;
       }
       out[s] = c;
     }
