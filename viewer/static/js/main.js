@@ -269,6 +269,9 @@ const App = (() => {
     await showParsed(parsed);
   }
 
+  // Past this many flow events, the arrows are made after the first frame.
+  const FLOWS_LATER = 20000;
+
   async function showParsed(parsed) {
     try {
       app.parseWarnings = parsed.warnings;
@@ -282,7 +285,12 @@ const App = (() => {
       let t = performance.now();
       app.timings.model_at_ms = t;
       const model = Model.build(parsed.table, parsed.otherData);
-      const flows = Flows.build(model);
+      // Many flow events: the first frame, the whole trace, has more
+      // arrows in view than are drawn (render.js's FLOW_CAP), so the
+      // arrows are made after it is shown (0.4 s of the page's thread at
+      // 5M events), and the frame drawn again with them.
+      const later = model.flowEvents.length + model.flowV1.length > FLOWS_LATER;
+      const flows = later ? null : Flows.build(model);
       app.timings.model_ms = performance.now() - t;
       show(model, flows);
       t = performance.now();
@@ -290,6 +298,15 @@ const App = (() => {
       drawNow();
       app.timings.first_frame_ms = performance.now() - t;
       app.timings.first_frame_at_ms = performance.now();
+      if (later) {
+        await nextPaint();
+        if (app.model !== model) return; // a newer load took over
+        t = performance.now();
+        app.flows = Flows.build(model);
+        app.timings.flows_ms = performance.now() - t;
+        if (app.selected >= 0) Panels.details($("tab-details"), model, app.flows, app.selected, follow);
+        drawNow();
+      }
     } catch (e) {
       // Out of memory shows as a RangeError ("Array buffer allocation
       // failed", "Invalid array length").
