@@ -23,6 +23,52 @@ int array_grow(void* buf, size_t* cap, size_t need, size_t size) {
 }
 
 /* ------------------------------------------------------------------------
+ * What both hash tables do alike
+ *
+ * Each keeps `cap` slots of `size` bytes (a power of 2, at most half
+ * full) and looks a key up from slot hash & (cap - 1) on, linearly.
+ */
+
+/* Whether the entry at `e` is in use; if so, its key's hash in *hash. */
+typedef int (*entry_hash_fn)(const void* e, uint64_t* hash);
+
+/* make_room() when the table has to grow: moves every entry of the *cap
+ * slots of `size` bytes at *slots into twice the slots (16 at first),
+ * each to the first free slot from its hash on. Returns 0, or -ENOMEM
+ * with nothing changed. */
+static int grow(void** slots, size_t* cap, size_t size,
+                entry_hash_fn entry_hash) {
+  size_t n = *cap ? *cap * 2 : 16;
+  const char* from = *slots;
+  char* to = calloc(n, size);
+  uint64_t hash;
+  uint64_t unused;
+  size_t i;
+  if (to == NULL)
+    return -ENOMEM;
+  for (i = 0; i < *cap; i++) {
+    size_t j;
+    if (!entry_hash(from + i * size, &hash))
+      continue;
+    for (j = hash & (n - 1); entry_hash(to + j * size, &unused);)
+      j = (j + 1) & (n - 1);
+    memcpy(to + j * size, from + i * size, size);
+  }
+  free(*slots);
+  *slots = to;
+  *cap = n;
+  return 0;
+}
+
+/* Makes room for one more entry in a table of `len` entries in *cap
+ * slots of `size` bytes at *slots, which stays at most half full; see
+ * grow(). Returns 0 or -ENOMEM (nothing changed). */
+static inline int make_room(void** slots, size_t* cap, size_t size, size_t len,
+                            entry_hash_fn entry_hash) {
+  return (len + 1) * 2 <= *cap ? 0 : grow(slots, cap, size, entry_hash);
+}
+
+/* ------------------------------------------------------------------------
  * Hash table keyed by u64
  */
 
@@ -53,22 +99,12 @@ static size_t probe(const struct u64map* m, uint64_t key) {
   return i;
 }
 
-static int rehash(struct u64map* m, size_t cap) {
-  struct u64map old = *m;
-  size_t i;
-  m->slots = calloc(cap, m->size);
-  if (m->slots == NULL) {
-    *m = old;
-    return -ENOMEM;
-  }
-  m->cap = cap;
-  for (i = 0; i < old.cap; i++) {
-    uint64_t k = slot_key(&old, i);
-    if (k != 0)
-      memcpy(slot(m, probe(m, k)), slot(&old, i), m->size);
-  }
-  free(old.slots);
-  return 0;
+/* Whether the entry at `e` is in use; if so, its key's hash in *hash. */
+static int u64_entry_hash(const void* e, uint64_t* hash) {
+  uint64_t k;
+  memcpy(&k, e, sizeof(k));
+  *hash = hash_u64(k);
+  return k != 0;
 }
 
 void u64map_init(struct u64map* m, size_t size) {
@@ -93,7 +129,7 @@ void* u64map_insert(struct u64map* m, uint64_t key, int* added) {
     *added = 0;
   if (key == 0)
     return NULL;
-  if ((m->len + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 16) != 0)
+  if (make_room(&m->slots, &m->cap, m->size, m->len, u64_entry_hash) != 0)
     return NULL;
   i = probe(m, key);
   s = slot(m, i);
@@ -179,22 +215,10 @@ static size_t str_probe(const struct strmap* m, const void* key, size_t len,
   return i;
 }
 
-static int str_rehash(struct strmap* m, size_t cap) {
-  struct strmap old = *m;
-  size_t i;
-  m->slots = calloc(cap, m->size);
-  if (m->slots == NULL) {
-    *m = old;
-    return -ENOMEM;
-  }
-  m->cap = cap;
-  for (i = 0; i < old.cap; i++) {
-    const struct strmap_key* k = str_slot(&old, i);
-    if (k->s != NULL)
-      memcpy(str_slot(m, str_probe(m, k->s, k->len, k->hash)), k, m->size);
-  }
-  free(old.slots);
-  return 0;
+static int str_entry_hash(const void* e, uint64_t* hash) {
+  const struct strmap_key* k = e;
+  *hash = k->hash;
+  return k->s != NULL;
 }
 
 void strmap_init(struct strmap* m, size_t size) {
@@ -218,7 +242,7 @@ void* strmap_insert(struct strmap* m, const void* key, size_t len, int* added) {
   char* copy;
   if (added != NULL)
     *added = 0;
-  if ((m->len + 1) * 2 > m->cap && str_rehash(m, m->cap ? m->cap * 2 : 16) != 0)
+  if (make_room(&m->slots, &m->cap, m->size, m->len, str_entry_hash) != 0)
     return NULL;
   k = str_slot(m, str_probe(m, key, len, hash));
   if (k->s != NULL)
