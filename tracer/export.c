@@ -406,23 +406,25 @@ int export_advance(struct exporter* ex, uint64_t now_ns) {
   return pipeline_error(ex);
 }
 
-void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
+/* Counts `count` records lost outside the runtime for `reason` (enum
+ * drop_reason), noticed at `ts_ns`, and emits their `dropped` instant. */
+static void dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count,
+                    unsigned reason) {
   if (count == 0)
     return;
   ex->stats.drops += count;
   /* Noticed now, lost before the last record seen at the latest. */
   span_model_dropped(ex->model,
                      min_u64(ts_ns, max_u64(ex->seen_ts, ex->opts.start_ns)),
-                     count, DROP_RING_FULL);
+                     count, reason);
+}
+
+void export_dropped(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
+  dropped(ex, ts_ns, count, DROP_RING_FULL);
 }
 
 void export_dropped_left(struct exporter* ex, uint64_t ts_ns, uint64_t count) {
-  if (count == 0)
-    return;
-  ex->stats.drops += count;
-  span_model_dropped(ex->model,
-                     min_u64(ts_ns, max_u64(ex->seen_ts, ex->opts.start_ns)),
-                     count, DROP_LEFT_IN_RING);
+  dropped(ex, ts_ns, count, DROP_LEFT_IN_RING);
 }
 
 void export_trigger(struct exporter* ex, const struct export_trigger* t) {
