@@ -1234,6 +1234,24 @@ static void close_all(struct stat_summary* s) {
   }
 }
 
+/* How many events of one sort were skipped, and what they were. */
+struct skipped {
+  uint64_t n;
+  const char* what;
+};
+
+/* Adds a warning "skipped N what" to `w` for each of the `len` sorts in
+ * `v` with N > 0, in order. Returns 0 or -ENOMEM. */
+static int skipped_warnings(struct lines* w, const struct skipped* v,
+                            size_t len) {
+  size_t i;
+  int rc = 0;
+  for (i = 0; i < len; i++)
+    if (v[i].n > 0)
+      rc |= lines_add(w, "skipped %" PRIu64 " %s", v[i].n, v[i].what);
+  return rc;
+}
+
 static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
   struct lines* w = &s->warnings;
   int rc = 0;
@@ -1261,19 +1279,14 @@ static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
     rc |= lines_add(
         w, "ignored data after the end of the trace (byte %" PRIu64 ")",
         r->trailing_at);
-  if (r->not_objects > 0)
-    rc |= lines_add(w,
-                    "skipped %" PRIu64
-                    " elements of the events array that are not objects",
-                    r->not_objects);
-  if (r->bad_json > 0)
-    rc |= lines_add(w, "skipped %" PRIu64 " events that are not valid JSON",
-                    r->bad_json);
-  if (r->bad_fields > 0)
-    rc |= lines_add(w,
-                    "skipped %" PRIu64
-                    " events with fields of the wrong type or out of range",
-                    r->bad_fields);
+  {
+    const struct skipped skipped[] = {
+        {r->not_objects, "elements of the events array that are not objects"},
+        {r->bad_json, "events that are not valid JSON"},
+        {r->bad_fields, "events with fields of the wrong type or out of range"},
+    };
+    rc |= skipped_warnings(w, skipped, sizeof(skipped) / sizeof(skipped[0]));
+  }
   if (r->oversized > 0)
     rc |= lines_add(w, "skipped %" PRIu64 " events larger than %u MiB",
                     r->oversized, TRACE_READER_MAX_EVENT >> 20);
@@ -1281,17 +1294,13 @@ static int read_warnings(struct stat_summary* s, const struct trace_reader* r) {
 }
 
 static int span_warnings(struct stat_summary* s) {
+  const struct skipped skipped[] = {
+      {s->no_time, "span events without ts or dur"},
+      {s->unmatched_e, "'E' events that match no 'B'"},
+      {s->unended_b, "'B' events that never end"},
+  };
   struct lines* w = &s->warnings;
-  int rc = 0;
-  if (s->no_time > 0)
-    rc |= lines_add(w, "skipped %" PRIu64 " span events without ts or dur",
-                    s->no_time);
-  if (s->unmatched_e > 0)
-    rc |= lines_add(w, "skipped %" PRIu64 " 'E' events that match no 'B'",
-                    s->unmatched_e);
-  if (s->unended_b > 0)
-    rc |= lines_add(w, "skipped %" PRIu64 " 'B' events that never end",
-                    s->unended_b);
+  int rc = skipped_warnings(w, skipped, sizeof(skipped) / sizeof(skipped[0]));
   if (s->too_deep > 0)
     rc |= lines_add(w,
                     "%" PRIu64
