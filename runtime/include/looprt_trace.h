@@ -45,8 +45,11 @@
  * LRT_REC_LOOP_START so that a reader can refuse what it does not know. */
 #define LRT_TRACE_VERSION 1
 
-/* The most records one flush probe hit carries. */
-#define LRT_BATCH_MAX_RECORDS 256
+/* The most records one flush probe hit carries: a thread's ring flushed
+ * from its high-water mark goes in one hit, where each costs the program a
+ * uprobe (about a microsecond). 256 before 2026-11-29: a tracer built for
+ * that reads only the first 256 records of a longer batch. */
+#define LRT_BATCH_MAX_RECORDS 2048
 
 /* The most records a thread's ring holds (struct lrt_ring_view). */
 #define LRT_RING_MAX_RECORDS 4096

@@ -7,7 +7,8 @@
  * FLUSH_INTERVAL_MS, anybody at exit) takes the ring's flush lock and
  * hands the unflushed records to the tracer through looprt:flush, in
  * batches of up to LRT_BATCH_MAX_RECORDS. One uprobe hit thus carries
- * hundreds of events.
+ * thousands of events: a flush from the high-water mark is one batch
+ * unless it wraps around the ring's end.
  *
  * A session runs from the moment an event site first sees the semaphore
  * set until the flusher sees it clear. At its start the whole label table
@@ -174,8 +175,13 @@ __attribute__((noinline)) static void fire_batch(const struct lrt_record* rec,
  */
 
 /* Hands the ring's unflushed records to the tracer. With `wait` 0 it
- * gives up when another thread is flushing this ring already. */
-static void ring_flush(struct ring* r, int wait) {
+ * gives up when another thread is flushing this ring already. With
+ * `at_end` (the owner at its high-water mark) it stops at the ring's end
+ * when fewer than RING_HIGH_WATER records lie beyond it: they go with the
+ * next flush, which then starts at the ring's start, so that each flush
+ * from the mark is one batch, one uprobe hit, not two around the end
+ * (the timers workload: 1,479 hits for its 2M records, 1,004 so). */
+static void ring_flush_to(struct ring* r, int wait, int at_end) {
   uint64_t head;
   uint64_t tail;
 
@@ -189,8 +195,11 @@ static void ring_flush(struct ring* r, int wait) {
   while (tail != head) {
     uint64_t n = head - tail;
     uint64_t to_end = RING_RECORDS - (tail & RING_MASK);
-    if (n > to_end)
+    if (n > to_end) {
+      if (at_end && n - to_end < RING_HIGH_WATER)
+        head = tail + to_end;
       n = to_end;
+    }
     if (n > LRT_BATCH_MAX_RECORDS)
       n = LRT_BATCH_MAX_RECORDS;
     fire_batch(&r->rec[tail & RING_MASK], (long) n, r);
@@ -200,6 +209,11 @@ static void ring_flush(struct ring* r, int wait) {
     atomic_store_explicit(&r->tail, tail, memory_order_release);
   }
   pthread_mutex_unlock(&r->flush_lock);
+}
+
+/* Hands over everything the ring holds (ring_flush_to()). */
+static void ring_flush(struct ring* r, int wait) {
+  ring_flush_to(r, wait, 0);
 }
 
 /* Drops what the ring holds (no tracer listens any more). */
@@ -295,7 +309,7 @@ static void ring_put(struct ring* r, uint8_t type, uint8_t kind, uint16_t label,
   rec->arg = arg;
   atomic_store_explicit(&r->head, head + 1, memory_order_release);
   if (head + 1 - tail >= RING_HIGH_WATER)
-    ring_flush(r, 0);
+    ring_flush_to(r, 0, 1);
 }
 
 /* ------------------------------------------------------------------------

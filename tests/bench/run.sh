@@ -662,7 +662,7 @@ unset BENCH_WARMUP_MS
 # written (what the gated program says it wrote at exit: gate_on.c).
 # CPU time swings with the machine's other load;
 # this does not. What the tracer then adds (a uprobe and a copy per batch
-# of up to 256 records) is in attached_ns_per_event, not here.
+# of up to 2048 records) is in attached_ns_per_event, not here.
 gated_records() { # FILE: the records a gated program said it wrote
   sed -n 's/^gate_on: records: //p' "$1" | tail -n 1
 }
