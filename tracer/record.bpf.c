@@ -245,7 +245,9 @@ static __always_inline __u64 copy_ring(const struct lrt_ring_view* v) {
   if (v->size == 0 || v->size > LRT_RING_MAX_RECORDS ||
       (v->size & (v->size - 1)) != 0 || left > v->size)
     return left > v->size ? v->size : left;
-  for (i = 0; i < LRT_RING_MAX_RECORDS / LRT_BATCH_MAX_RECORDS && left > 0;
+  /* A full ring split at its end takes one chunk more than it holds
+   * batches. */
+  for (i = 0; i < LRT_RING_MAX_RECORDS / LRT_BATCH_MAX_RECORDS + 1 && left > 0;
        i++) {
     __u64 index = tail & (v->size - 1);
     __u64 n = left;
