@@ -24,6 +24,12 @@
 //   viewer_tab_memory_mb_1m: N     the tab's renderer process, resident (RSS)
 //   viewer_js_heap_mb_1m: N        of which the JS heap in use (CDP)
 //
+// --profile: a CPU profile (CDP Profiler) of the tab's thread during the
+// zoom/pan frames, printed as each function's share of the sampled busy
+// time (self time; idle excluded): shares hold whatever the load, wall
+// times do not. --hashes: a hash of the canvas's pixels at a few fixed
+// views, to check that a change to the drawing draws the same.
+//
 // The suffix names the size (1m, 5m, 10k, ...). When the viewer refuses a
 // trace too big for the tab, it prints the viewer's message,
 // viewer_first_render_ms_<size>: refused and
@@ -132,6 +138,68 @@ function tabProcess(profile) {
   return best;
 }
 
+// Each function's self time in CDP profile `prof` (sampled), as a share of
+// the busy time (all but idle), the top 15; and the busy time per frame.
+function printProfile(prof, nframes) {
+  const byNode = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map(); // "name url:line" -> us
+  let busy = 0;
+  for (let k = 0; k < prof.samples.length; k++) {
+    const f = byNode.get(prof.samples[k]).callFrame;
+    if (f.functionName === "(idle)") continue;
+    const dt = prof.timeDeltas[k + 1] ?? 0;
+    const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) || 0) + dt);
+    busy += dt;
+  }
+  console.log(`profile: ${prof.samples.length} samples, busy ${(busy / 1e3).toFixed(0)} ms ` +
+              `(${(busy / 1e3 / Math.max(1, nframes)).toFixed(2)} ms a frame); self time:`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${key}`);
+  // Total time (self and callees) of the drawing's functions.
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const total = new Map();
+  for (let k = 0; k < prof.samples.length; k++) {
+    const dt = prof.timeDeltas[k + 1] ?? 0;
+    const seen = new Set();
+    for (let id = prof.samples[k]; id !== undefined; id = parent.get(id)) {
+      const f = byNode.get(id).callFrame;
+      if (!/render|counters|main/.test(f.url)) continue;
+      const key = `${f.functionName} ${f.url.split("/").pop()}`;
+      if (!seen.has(key)) total.set(key, (total.get(key) || 0) + dt);
+      seen.add(key);
+    }
+  }
+  console.log("total time (self and callees):");
+  for (const [key, us] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${key}`);
+}
+
+// A hash of the canvas's pixels at a few views (fractions of the whole).
+async function printHashes(page) {
+  const views = [[0, 1], [0.3, 0.4], [0.5, 0.51], [0.25, 0.2501], [0.7, 0.700005]];
+  const out = await page.evaluate(async (views) => {
+    const lt = window.looptrace;
+    const v0 = lt.state().view;
+    const whole = v0.end_us - v0.start_us;
+    const canvas = document.getElementById("timeline");
+    const res = [];
+    for (const [a, b] of views) {
+      lt.setView(v0.start_us + a * whole, v0.start_us + b * whole);
+      await new Promise((r) => requestAnimationFrame(() => r()));
+      const d = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      let h = 0x811c9dc5;
+      for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+      res.push(`${a}-${b}: ${(h >>> 0).toString(16)}`);
+    }
+    lt.setView(v0.start_us, v0.end_us);
+    await new Promise((r) => requestAnimationFrame(() => r()));
+    return res;
+  }, views);
+  console.log(`canvas hashes: ${out.join(", ")}`);
+}
+
 const server = await serve(undefined, { "/trace.json": body });
 const browser = await launch({ viewport: { width: 1920, height: 1080 } });
 try {
@@ -168,6 +236,13 @@ try {
     // Zoom and pan through the real input paths (keys, wheel, drag): a sweep
     // from the whole trace down to about a thousandth of it and back, panning
     // at each depth. Every frame is timed with its raster.
+    if (process.argv.includes("--hashes")) await printHashes(page);
+    const profiling = process.argv.includes("--profile");
+    if (profiling) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+      await cdp.send("Profiler.start");
+    }
     await page.evaluate(() => window.looptrace.setMeasure(true));
     const before = (await page.evaluate(() => window.looptrace.frameTimes)).length;
     await page.mouse.move(960, 300);
@@ -196,6 +271,7 @@ try {
       await settle();
     }
     const times = (await page.evaluate(() => window.looptrace.frameTimes)).slice(before);
+    if (profiling) printProfile((await cdp.send("Profiler.stop")).profile, times.length);
     // Then an animation as the page sees it: for 3 s, each animation frame
     // zooms and pans a step (through setView, which draws at once) and the
     // interval between frames is kept. A frame that takes too long shows as
