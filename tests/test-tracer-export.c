@@ -420,7 +420,8 @@ TEST_IMPL(tracer_export_incomplete_and_drops) {
   return 0;
 }
 
-/* A runtime speaking another trace format is refused. */
+/* A runtime speaking a newer trace format is refused; the oldest one
+ * still read is read. */
 TEST_IMPL(tracer_export_version) {
   struct tt_stream s = {0};
   struct exporter* ex = NULL;
@@ -435,6 +436,13 @@ TEST_IMPL(tracer_export_version) {
   ASSERT_EQ(export_records(ex, s.r, 1), -EPROTONOSUPPORT);
   export_stats(ex, &st);
   ASSERT_EQ(st.trace_version, LRT_TRACE_VERSION + 1);
+  export_free(ex);
+  ex = NULL;
+  s.n = 0;
+  tt_add(&s, 2000, LOOP, LRT_REC_LOOP_START, 0, 0, 1,
+         LRT_LOOP_INFO(0x012c02, 4, LRT_TRACE_VERSION_OLDEST));
+  ASSERT_EQ(export_new(&ex, &opts), 0);
+  ASSERT_EQ(export_records(ex, s.r, 1), 0);
   export_free(ex);
   free(s.r);
   return 0;

@@ -278,7 +278,7 @@ static int ingest(struct exporter* ex, const struct lrt_record* r,
                   uint64_t limit) {
   int rc;
   if (r->type == LRT_REC_LOOP_START &&
-      LRT_LOOP_INFO_TRACE_VERSION(r->arg) != LRT_TRACE_VERSION) {
+      !LRT_TRACE_VERSION_KNOWN(LRT_LOOP_INFO_TRACE_VERSION(r->arg))) {
     ex->stats.trace_version = LRT_LOOP_INFO_TRACE_VERSION(r->arg);
     ex->fatal = 1;
     return -EPROTONOSUPPORT;

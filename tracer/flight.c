@@ -815,7 +815,7 @@ int flight_records(struct flight* fl, const struct lrt_record* records,
     if (r->tid == 0 || r->type == 0 || r->type >= LRT_REC_TYPE_MAX)
       continue;
     if (r->type == LRT_REC_LOOP_START &&
-        LRT_LOOP_INFO_TRACE_VERSION(r->arg) != LRT_TRACE_VERSION) {
+        !LRT_TRACE_VERSION_KNOWN(LRT_LOOP_INFO_TRACE_VERSION(r->arg))) {
       fl->trace_version = LRT_LOOP_INFO_TRACE_VERSION(r->arg);
       return -EPROTONOSUPPORT;
     }

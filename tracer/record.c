@@ -1420,8 +1420,8 @@ static void print_version_error(struct session* s) {
   }
   fprintf(stderr,
           "looptrace: pid %d writes looprt trace format %u; this looptrace "
-          "reads format %d only: use a matching looptrace\n",
-          (int) s->pid, version, LRT_TRACE_VERSION);
+          "reads formats %d to %d: use a matching looptrace\n",
+          (int) s->pid, version, LRT_TRACE_VERSION_OLDEST, LRT_TRACE_VERSION);
 }
 
 /* The last line: what was written and what was lost. */

@@ -42,13 +42,21 @@
 #include "looprt_vocab.h"
 
 /* Bumped whenever the layout or the meaning of a field changes. Carried in
- * LRT_REC_LOOP_START so that a reader can refuse what it does not know. */
-#define LRT_TRACE_VERSION 1
+ * LRT_REC_LOOP_START so that a reader can refuse what it does not know.
+ * 2: batches of up to 2048 records (1: up to 256; a reader of format 1
+ * would read only the first 256 records of a longer batch, so it refuses
+ * format 2 instead). A reader of format 2 reads format 1 too. */
+#define LRT_TRACE_VERSION 2
+/* The oldest format this header's readers still read. */
+#define LRT_TRACE_VERSION_OLDEST 1
+
+/* Whether a reader built with this header reads trace format `version`. */
+#define LRT_TRACE_VERSION_KNOWN(version) \
+  ((version) >= LRT_TRACE_VERSION_OLDEST && (version) <= LRT_TRACE_VERSION)
 
 /* The most records one flush probe hit carries: a thread's ring flushed
  * from its high-water mark goes in one hit, where each costs the program a
- * uprobe (about a microsecond). 256 before 2026-11-29: a tracer built for
- * that reads only the first 256 records of a longer batch. */
+ * uprobe (about a microsecond). 256 in format 1. */
 #define LRT_BATCH_MAX_RECORDS 2048
 
 /* The most records a thread's ring holds (struct lrt_ring_view). */
