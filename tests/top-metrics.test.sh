@@ -69,16 +69,35 @@ grep -q '^HTTP/1.1 400' "$tmp/garbage" || fail "garbage not answered 400"
 ! ss -ltn | grep -q "0.0.0.0:$port " || fail "listens on every address"
 
 # A real Prometheus scrapes it; its query API returns the series.
-pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$tmp/prom.yml" <<EOT
 global: {scrape_interval: 1s}
 scrape_configs:
   - job_name: looptrace
     static_configs: [{targets: ['127.0.0.1:$port']}]
 EOT
-prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
-  --web.listen-address="127.0.0.1:$pport" > "$tmp/prom.log" 2>&1 &
-track $!
+# Prometheus cannot be told to take any free port and say which: one is
+# picked and freed, and Prometheus binds it a moment later, when another
+# program may have taken it. It then exits saying so, and another port is
+# tried. Sets $pport.
+start_prometheus() {
+  local try prom
+  for try in 1 2 3 4 5; do
+    pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    rm -rf "$tmp/tsdb"
+    prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
+      --web.listen-address="127.0.0.1:$pport" > "$tmp/prom.log" 2>&1 &
+    prom=$!
+    track $prom
+    wait_until 30 eval 'curl -sf "http://127.0.0.1:$pport/-/ready" > /dev/null ||
+      ! kill -0 $prom 2> /dev/null'
+    kill -0 $prom 2> /dev/null && return 0
+    grep -q 'address already in use' "$tmp/prom.log" ||
+      die "Prometheus exited: $(tail -5 "$tmp/prom.log")"
+    echo "prometheus: port $pport was taken meanwhile (try $try)"
+  done
+  die "Prometheus found no free port in 5 tries"
+}
+start_prometheus
 q="http://127.0.0.1:$pport/api/v1/query?query=looptrace_tasks_total"
 for ((i = 0; i < 300; i++)); do
   curl -s "$q" > "$tmp/q" 2>/dev/null

@@ -48,6 +48,10 @@
 /* How long the hello link (hello_attach) stays: the runtime looks at the
  * semaphore every 20 ms. */
 #define HELLO_NS (200 * 1000 * 1000ull)
+/* How long a recording that heard no announcement of the runtime's waits,
+ * once stopped, for the next (it comes every 500 ms): the names of its
+ * callbacks and tasks (hello_attach). */
+#define LABELS_NS (700 * 1000 * 1000ull)
 /* The probe it goes on: one that fires when a loop stops, i.e. almost
  * never while it is there. */
 #define HELLO_PROBE "loop__stop"
@@ -150,7 +154,8 @@ static const struct argp_option options[] = {
      "Write the trace to FILE (default: looptrace-COMM-PID.json); a name "
      "ending in .gz writes gzip",
      0},
-    {"duration", 'd', "SECONDS", 0, "Stop after SECONDS (fractions allowed)",
+    {"duration", 'd', "SECONDS", 0,
+     "Stop after SECONDS of tracing, counted once attached (fractions allowed)",
      0},
     {"quiet", 'q', NULL, 0, "No progress line on stderr", 0},
     {"verbose", 'v', NULL, 0, "Show libbpf's messages", 0},
@@ -491,12 +496,15 @@ static void default_output(char* buf, size_t size, const char* comm,
  *
  *   RECORDING --signal, -- CMD--> GRACE --CMD exits, GRACE_NS, 2nd signal-->
  *   RECORDING --signal, -d, max-dumps, top--> DRAINING --DRAIN_NS--> DONE
+ *   DRAINING --DRAIN_NS, no announcement heard--> LABELS --heard one,
+ *     LABELS_NS, a signal--> DONE
  *   any --an error, the target's exit--> DONE
  */
 enum stop_state {
   REC_RECORDING,
   REC_GRACE,    /* a signal was passed on to our program: it may end */
   REC_DRAINING, /* stopped: what the runtime still flushes is read */
+  REC_LABELS,   /* drained: only the runtime's labels are read */
   REC_DONE,     /* nothing more is read */
 };
 
@@ -516,11 +524,16 @@ struct session {
   int pidfd;           /* the target, to see it exit */
   /* BPF and the reading of it */
   struct record_bpf* skel;
-  struct bpf_link* link;  /* looprt:flush */
-  struct bpf_link* hello; /* hello_attach() */
+  struct bpf_link* link;       /* looprt:flush */
+  struct bpf_link* hello;      /* hello_attach() */
+  struct keeper_fds hello_fds; /* its descriptors */
   uint64_t hello_until;
   pthread_t hello_dropper; /* hello_drop_start() */
   int hello_dropping;
+  int has_hello;           /* the target has HELLO_PROBE: a looprt runtime */
+  uint64_t listening;      /* when looprt:flush was in place */
+  int announced;           /* an announcement made since then reached us */
+  int stop_signals;        /* exiting_count when LABELS began */
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
   struct ring_buffer* rb;
   struct exporter* ex;
@@ -565,10 +578,27 @@ static int on_batch(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+static void hello_heard(struct session* s, const struct lrt_record* r,
+                        size_t n);
+
+/* In LABELS: the recording has ended, but for the runtime's labels. */
+static int on_labels(struct session* s, const struct lrt_record* r, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (r[i].type == LRT_REC_LABEL)
+      on_batch(s, (void*) &r[i], sizeof(r[i]));
+  return 0;
+}
+
 /* record.bpf.c's ring: what looprt's probe sent. */
 static int on_ring(void* ctx, void* data, size_t size) {
   struct session* s = ctx;
-  s->received += size / sizeof(struct lrt_record);
+  size_t n = size / sizeof(struct lrt_record);
+  s->received += n;
+  if (s->has_hello && !s->announced)
+    hello_heard(s, data, n);
+  if (s->state == REC_LABELS)
+    return on_labels(s, data, n);
   return on_batch(ctx, data, size);
 }
 
@@ -1157,18 +1187,44 @@ static int start_export(struct session* s) {
 }
 
 /* The runtime starts a new session (announcing its labels, threads and
- * loops again) when it sees its probes' semaphore rise; the kernel counts
- * probe sites in use in it, not tracers. A tracer that attaches while
- * another's flush probe stays (a keeper's, keeper.h), or just as it goes,
- * would not make it rise: for its first HELLO_NS this one holds a probe
- * nobody else uses (HELLO_PROBE), which does. Without one (an older
- * runtime), the runtime's announcement every 500 ms still comes. */
+ * loops again) when it sees its probes' semaphores rise between two of
+ * its looks, 20 ms apart. The kernel raises a semaphore when a probe site
+ * gets its breakpoint, not for each tracer: a tracer that attaches while
+ * another's flush probe stays (a keeper's, keeper.h) would not make it
+ * rise, so for its first HELLO_NS this one holds a probe nobody else
+ * uses (HELLO_PROBE), which does, and a keeper lets it go first
+ * (rec_cleanup()). Even so a recording may begin as another's hello goes,
+ * in the same 20 ms: the sum stays, and no announcement comes until the
+ * runtime's next, every 500 ms. A recording that heard none (LABELS)
+ * waits for it once stopped, taking only labels (hello_heard()). A program
+ * without the probe (an older runtime, a test's own looprt:flush) gets
+ * neither. */
 static void hello_attach(struct session* s) {
   const struct probes_target* t = &s->target;
+  struct keeper_fds before;
+  struct usdt_probe* probes;
+  int n = probes_read(t->path, PROBES_PROVIDER, &probes);
+  int i;
+  for (i = 0; i < n; i++)
+    s->has_hello |= strcmp(probes[i].name, HELLO_PROBE) == 0;
+  free(probes);
+  if (!s->has_hello)
+    return;
+  keeper_probe_fds(&before, NULL);
   s->hello =
       bpf_program__attach_usdt(s->skel->progs.handle_hello, t->pid, t->path,
                                PROBES_PROVIDER, HELLO_PROBE, NULL);
+  keeper_probe_fds(&s->hello_fds, &before);
   s->hello_until = now_ns() + HELLO_NS;
+}
+
+/* Notes an announcement among `n` records: its LRT_REC_POOL, stamped
+ * before its labels were sent, after looprt:flush was in place. */
+static void hello_heard(struct session* s, const struct lrt_record* r,
+                        size_t n) {
+  size_t i;
+  for (i = 0; i < n && !s->announced; i++)
+    s->announced = r[i].type == LRT_REC_POOL && r[i].ts >= s->listening;
 }
 
 /* Removing a probe takes the kernel a grace period (keeper.h): the hello
@@ -1214,6 +1270,7 @@ static int attach_source(struct session* s) {
     return s->fail;
   }
   s->skel->links.handle_flush = s->link;
+  s->listening = now_ns();
   hello_attach(s);
   return 0;
 }
@@ -1297,7 +1354,18 @@ static void update_stop(struct session* s, uint64_t now) {
       stop(s, now, "signal");
     break;
   case REC_DRAINING:
-    if (now >= s->state_until)
+    if (now < s->state_until)
+      break;
+    s->state = REC_DONE;
+    if (s->has_hello && !s->announced) {
+      s->state = REC_LABELS;
+      s->state_until = now + LABELS_NS;
+      s->stop_signals = exiting_count;
+    }
+    break;
+  case REC_LABELS:
+    if (s->announced || now >= s->state_until ||
+        exiting_count != s->stop_signals)
       s->state = REC_DONE;
     break;
   case REC_DONE:
@@ -1357,11 +1425,13 @@ static void loop_turn(struct session* s, int target_exited) {
   }
 }
 
-/* Loop stage: records until the stop state is DONE. */
+/* Loop stage: records until the stop state is DONE. -d counts from
+ * now, the probes in place: attaching takes from 10 ms to over a second
+ * on a loaded machine, and -d 0.3 means 0.3 s of the program traced. */
 static void rec_loop(struct session* s) {
-  if (s->args->duration > 0)
-    s->deadline = s->start + (uint64_t) (s->args->duration * 1e9);
   s->last_ns = now_ns();
+  if (s->args->duration > 0)
+    s->deadline = s->last_ns + (uint64_t) (s->args->duration * 1e9);
   s->next_progress = s->last_ns + 1000000000ull;
   s->next_drops = s->last_ns + 100000000ull;
   while (s->state != REC_DONE) {
@@ -1482,15 +1552,16 @@ static int rec_report(struct session* s) {
 /* Undoes what the stages set up, in reverse, then waits for a program
  * we started; returns the exit status, from `ret` (run()'s). */
 static int rec_cleanup(struct session* s, int ret) {
-  int keeper = -1;
+  struct keeper keeper = {-1, -1};
   if (attached(s) || s->out.old_fd >= 0) {
     stop_probes(s);
-    keeper = keeper_start(s->out.old_fd);
+    keeper_start(&keeper, s->out.old_fd, &s->hello_fds);
   }
   output_close_old(&s->out);
   if (s->hello_dropping)
     pthread_join(s->hello_dropper, NULL);
   bpf_link__destroy(s->hello);
+  keeper_release_first(&keeper); /* the hello goes now (hello_attach()) */
   if (s->link != NULL) {
     bpf_link__destroy(s->link);
     s->skel->links.handle_flush = NULL;
@@ -1501,7 +1572,7 @@ static int rec_cleanup(struct session* s, int ret) {
   export_free(s->ex);
   flight_free(s->fl);
   record_bpf__destroy(s->skel);
-  keeper_release(keeper); /* the probes go once it has exited */
+  keeper_release(&keeper); /* the probes go once it has exited */
   free(s->drop_values);
   output_abort(&s->out);
   if (s->args->pid != 0 && s->pidfd >= 0)
