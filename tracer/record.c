@@ -40,8 +40,12 @@
 #include "spawn.h"
 
 #define DEFAULT_RING_SIZE (16u << 20)
-/* How long a started program has to reach its runtime. */
+/* How long a started program has to reach its runtime; one that may
+ * still (ready_may_come()) has up to READY_MAX_MS. */
 #define READY_TIMEOUT_MS 5000
+#define READY_MAX_MS 60000
+/* The CPU time a wrapper (taskset, env) may take before its exec. */
+#define READY_CPU_MS 1000
 /* After a stop is asked for, records the runtime still flushes (it holds
  * them at most ~20 ms) are collected this long before reading stops. */
 #define DRAIN_NS (30 * 1000 * 1000ull)
@@ -534,6 +538,7 @@ struct session {
   uint64_t listening;      /* when looprt:flush was in place */
   int announced;           /* an announcement made since then reached us */
   int stop_signals;        /* exiting_count when LABELS began */
+  int ready_waited_ms;     /* spawn_looprt()'s wait */
   struct libuv_source* uv; /* the libuv source, or NULL for looprt's */
   struct ring_buffer* rb;
   struct exporter* ex;
@@ -1099,11 +1104,56 @@ static void print_ready_error(struct session* s, int err) {
   } else if (err == -ETIMEDOUT) {
     fprintf(stderr,
             "looptrace: %s did not start a looprt runtime within %d s: not "
-            "a looprt program? It runs on untraced.\n",
-            cmd, READY_TIMEOUT_MS / 1000);
+            "a looprt program? It runs on untraced. (If it is one, start it "
+            "first and trace it with -p PID.)\n",
+            cmd, s->ready_waited_ms / 1000);
   } else {
     fprintf(stderr, "looptrace: waiting for %s: %s\n", cmd, strerror(-err));
   }
+}
+
+/* Whether started program `pid`, not in its looprt runtime after
+ * READY_TIMEOUT_MS, may still get there: its executable has looprt (it
+ * is still loading), or it is still running or loading files (state R
+ * or D) and has used less than READY_CPU_MS of CPU: a wrapper such as
+ * taskset before its exec. On a loaded machine either took over 5 s (a
+ * fresh clone's bench-smoke at load 12). */
+static int ready_may_come(pid_t pid) {
+  char path[64];
+  char lib[PATH_MAX];
+  char buf[512];
+  struct usdt_probe* probes;
+  unsigned long utime = 0;
+  unsigned long stime = 0;
+  char state = 0;
+  const char* p;
+  int n;
+  int fd;
+  snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+  if (probes_needed_looprt(path, lib, sizeof(lib)) == 0)
+    return 1;
+  n = probes_read(path, PROBES_PROVIDER, &probes);
+  free(probes);
+  if (n > 0)
+    return 1;
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  n = fd >= 0 ? (int) read(fd, buf, sizeof(buf) - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* After comm (any bytes, up to the last ')'): state, then 10 fields
+   * before utime and stime. */
+  p = strrchr(buf, ')');
+  if (p == NULL ||
+      sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+             &state, &utime, &stime) != 3)
+    return 0;
+  return (state == 'R' || state == 'D') &&
+         (utime + stime) * 1000 / (unsigned long) sysconf(_SC_CLK_TCK) <
+             READY_CPU_MS;
 }
 
 /* `-- CMD` that does not hold libuv: started, and held in its looprt
@@ -1116,6 +1166,12 @@ static int spawn_looprt(struct session* s) {
     return err == -ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
   }
   err = spawn_wait_ready(&s->child, READY_TIMEOUT_MS, &s->child_status);
+  s->ready_waited_ms = READY_TIMEOUT_MS;
+  while (err == -ETIMEDOUT && s->ready_waited_ms < READY_MAX_MS &&
+         ready_may_come(s->child.pid)) {
+    err = spawn_wait_ready(&s->child, 1000, &s->child_status);
+    s->ready_waited_ms += 1000;
+  }
   if (err != 0) {
     print_ready_error(s, err);
     return s->fail;

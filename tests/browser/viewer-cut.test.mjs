@@ -158,7 +158,9 @@ t.test('legacy "incomplete": true is read as cut at end', async ({ page }) => {
 });
 
 // A real recording stopped by -d while the loop waited for four pbkdf2
-// tasks: the tick, its poll phase and the tasks are cut at end.
+// tasks: the tick, its poll phase and the tasks are cut at end. Each task
+// takes over a second of CPU (2M iterations) and -d counts from the attach,
+// so the stop falls inside them however loaded the machine is.
 const LOOPTRACE = process.env.LOOPTRACE_BIN || path.join(BUILD, "looptrace");
 const THREADS = path.join(BUILD, "examples/threads");
 t.test("a real recording cut by -d: cut spans drawn and left out of the rankings", async ({ page }) => {
@@ -170,7 +172,8 @@ t.test("a real recording cut by -d: cut spans drawn and left out of the rankings
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-cut-"));
   try {
     const file = path.join(tmp, "cut.json");
-    const rec = spawnSync(LOOPTRACE, ["record", "-q", "-d", "0.06", "-o", file, "--", THREADS],
+    const rec = spawnSync(LOOPTRACE, ["record", "-q", "-d", "0.3", "-o", file, "--", THREADS,
+                                      "--tasks", "4", "--iterations", "2000000"],
                           { encoding: "utf8", timeout: 60_000 });
     assert.equal(rec.status, 0, `record: ${rec.stderr}`);
     const text = fs.readFileSync(file, "utf8");
