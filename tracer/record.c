@@ -1457,7 +1457,9 @@ static void loop_turn(struct session* s, int target_exited) {
     return;
   if (s->hello != NULL && now >= s->hello_until)
     hello_drop_start(s);
-  if (now >= s->next_drops) {
+  /* Drops while stopping are counted by rec_drain(), after the last
+   * reads: a flight window's reads would push an earlier notice out. */
+  if (now >= s->next_drops && s->state < REC_DRAINING) {
     check_drops(s);
     s->next_drops = now + 100000000ull;
   }
