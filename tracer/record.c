@@ -500,7 +500,7 @@ static void default_output(char* buf, size_t size, const char* comm,
  *
  *   RECORDING --signal, -- CMD--> GRACE --CMD exits, GRACE_NS, 2nd signal-->
  *   RECORDING --signal, -d, max-dumps, top--> DRAINING --DRAIN_NS--> DONE
- *   DRAINING --DRAIN_NS, no announcement heard--> LABELS --heard one,
+ *   DRAINING --DRAIN_NS, records but no announcement--> LABELS --heard one,
  *     LABELS_NS, a signal--> DONE
  *   any --an error, the target's exit--> DONE
  */
@@ -1413,7 +1413,7 @@ static void update_stop(struct session* s, uint64_t now) {
     if (now < s->state_until)
       break;
     s->state = REC_DONE;
-    if (s->has_hello && !s->announced) {
+    if (s->has_hello && !s->announced && s->received > 0) {
       s->state = REC_LABELS;
       s->state_until = now + LABELS_NS;
       s->stop_signals = exiting_count;
