@@ -53,6 +53,10 @@ while IFS= read -r expect && IFS= read -r line; do
   status=$?
   if [ $status -eq 2 ]; then
     echo "note: bpftrace did not stop on SIGINT; running this one-liner again"
+    # Once the killed one's probe is gone: else the new one's wait for its
+    # probe would see the old one and start the example too early.
+    wait_uprobe_gone "$LIB" ||
+      echo "note: the killed bpftrace's probe is still in $LIB after 10 s"
     run_case "$line"
     status=$?
   fi

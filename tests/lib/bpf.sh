@@ -47,6 +47,19 @@ wait_uprobe_on() {
   return 1
 }
 
+# wait_uprobe_gone PATH [SECONDS]: waits until the kernel has no uprobe
+# left in the file PATH (a killed tool's go after a grace period; until
+# then wait_uprobe_on would take them for a new tool's). Returns 1 on
+# timeout.
+wait_uprobe_gone() {
+  local i
+  for i in $(seq $((${2:-10} * 20))); do
+    bpftool perf list 2>/dev/null | grep -qF "filename $1 " || return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # stop_bpftrace PID: stops bpftrace, started as a process group leader
 # (set -m), with SIGINT, which makes it print its maps, and reaps it.
 # Returns 2 if it did not stop within 20 s (bpftrace 0.17 has been seen to
