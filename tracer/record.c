@@ -1296,6 +1296,9 @@ static void hello_drop_start(struct session* s) {
   if (!s->hello_dropping)
     bpf_link__destroy(s->hello);
   s->hello = NULL;
+  /* Gone, or going in the dropper: their numbers may be reused (the
+   * keeper's own pipe), and the keeper must not close those. */
+  s->hello_fds.count = 0;
 }
 
 /* Attaches the source's probes (looprt:flush, or the libuv source's).
