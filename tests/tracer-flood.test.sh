@@ -74,15 +74,19 @@ rm -f "$tmp/int.json"
 kill -KILL "$target"
 
 # 3. What the ring buffer still holds when the recording stops is neither
-#    read nor lost unannounced: the flood fills the ring (it fires about
-#    twice as fast as looptrace reads), then stops firing, then looptrace
-#    stops at once (its ring, 500k records, cannot have been read out by
-#    then), and every record fired is in the trace or in a `dropped`
-#    instant. (Half a second of flood: the trace is ~5M records.) The
+#    read nor lost unannounced: the flood fills the ring (it fires two to
+#    three times as fast as looptrace reads), then stops firing, then
+#    looptrace stops at once, and every record fired is in the trace or in
+#    a `dropped` instant. The ring is 4M records (--ring-size 128M): the
+#    stop reads for 35 ms, and reading 4M records took 250 ms even on the
+#    fastest machine seen (16M records/s; the default ring, 500k records,
+#    was read out there by the stop and nothing was left). (Half a second
+#    of flood: the trace is ~5-8M records.) The
 #    flood fires once looptrace says it traces (--hold, SIGUSR2): what it
 #    fired before the program was attached would be neither.
 start_flood --hold ticks
-"$lt" record -p "$target" -o "$tmp/left.json" 2> "$tmp/err" &
+"$lt" record -p "$target" --ring-size 128M -o "$tmp/left.json" \
+  2> "$tmp/err" &
 tracer=$!
 wait_line "$tmp/err" "tracing pid" || fail "left: no attach: $(cat "$tmp/err")"
 kill -USR2 "$target"
