@@ -33,7 +33,6 @@ static void unlink_immediate(struct lrt__loop_private* p,
 static void check_cb(uv_check_t* handle) {
   struct lrt__loop_private* p =
       container_of(handle, struct lrt__loop_private, immediate_check);
-  lrt_loop_t* loop = container_of(handle->loop, lrt_loop_t, uv);
   lrt_immediate_t* imm;
   uint64_t last_seq;
 
@@ -44,9 +43,9 @@ static void check_cb(uv_check_t* handle) {
   last_seq = p->imm_tail->seq;
   while ((imm = p->imm_head) != NULL && imm->seq <= last_seq) {
     unlink_immediate(p, imm);
-    lrt__callback_begin(loop, LRT_CB_IMMEDIATE, imm->label, 0);
-    imm->cb(imm); /* may queue, clear or free immediates */
-    lrt__callback_end(loop);
+    /* imm->cb may queue, clear or free immediates */
+    LRT__RUN_CALLBACK(container_of(handle->loop, lrt_loop_t, uv),
+                      LRT_CB_IMMEDIATE, imm->label, imm->cb(imm));
   }
 }
 

@@ -270,9 +270,10 @@ void lrt__pool_loop_close(struct lrt__loop_private* p);
  * spans.c: callback spans on the loop thread.
  */
 
-/* Event sites on the loop thread. Each is a load and a branch when no
- * tracer is attached. `label_id`: lrt__label_id(label) if the caller has
- * it already, else 0. */
+/* A callback's span: its begin and its end. Call only when LRT_TRACING().
+ * `label_id`: lrt__label_id(label) if the caller has it already, else 0.
+ * An end whose begin was not recorded (tracing began inside the callback)
+ * records nothing. */
 void lrt__trace_callback_begin(lrt_loop_t* loop, uint8_t kind,
                                const char* label, uint16_t label_id,
                                uint64_t task);
@@ -282,16 +283,30 @@ void lrt__trace_callback_end(lrt_loop_t* loop);
  * recorded). */
 void lrt__spans_reset(lrt_loop_t* loop);
 
-static inline void lrt__callback_begin(lrt_loop_t* loop, uint8_t kind,
-                                       const char* label, uint64_t task) {
-  if (LRT_TRACING())
-    lrt__trace_callback_begin(loop, kind, label, 0, task);
-}
-
+/* Ends the innermost open span (a callback's, or lrt_span_begin()'s) if
+ * still traced: tracing may have stopped since it began. */
 static inline void lrt__callback_end(lrt_loop_t* loop) {
   if (LRT_TRACING())
     lrt__trace_callback_end(loop);
 }
+
+/* Runs the statement `call`, a callback of `kind` named `label`, on
+ * `loop`'s thread: a callback span when traced, else `call` behind one
+ * load and a branch. A callback that began untraced is not asked about at
+ * its end, as there is no span to end: tracing that begins inside it
+ * records from the next callback on. `loop`, `kind` and `label` are read
+ * only when traced, before `call` (which may free what they came from). */
+#define LRT__RUN_CALLBACK(loop, kind, label, call)                    \
+  do {                                                                \
+    if (LRT_TRACING()) {                                              \
+      lrt_loop_t* lrt__cb_loop = (loop);                              \
+      lrt__trace_callback_begin(lrt__cb_loop, (kind), (label), 0, 0); \
+      call;                                                           \
+      lrt__callback_end(lrt__cb_loop);                                \
+    } else {                                                          \
+      call;                                                           \
+    }                                                                 \
+  } while (0)
 
 /* ------------------------------------------------------------------------
  * clock.c: the time of records.

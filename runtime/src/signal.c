@@ -5,10 +5,7 @@
 
 static void signal_cb(uv_signal_t* handle, int signum) {
   lrt_signal_t* sig = container_of(handle, lrt_signal_t, handle);
-  lrt_loop_t* loop = sig->loop;
-  lrt__callback_begin(loop, LRT_CB_SIGNAL, sig->label, 0);
-  sig->cb(sig, signum);
-  lrt__callback_end(loop);
+  LRT__RUN_CALLBACK(sig->loop, LRT_CB_SIGNAL, sig->label, sig->cb(sig, signum));
 }
 
 int lrt_signal_start(lrt_loop_t* loop, lrt_signal_t* sig, int signum,

@@ -50,7 +50,9 @@ void lrt__spans_reset(lrt_loop_t* loop) {
 void lrt_span_begin(lrt_loop_t* loop, const char* label) {
   if (loop == NULL || loop->priv == NULL)
     return;
-  lrt__callback_begin(loop, LRT_CB_USER, label != NULL ? label : "span", 0);
+  if (LRT_TRACING())
+    lrt__trace_callback_begin(loop, LRT_CB_USER, label != NULL ? label : "span",
+                              0, 0);
 }
 
 void lrt_span_end(lrt_loop_t* loop) {

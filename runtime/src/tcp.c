@@ -47,10 +47,9 @@ void lrt_tcp_set_label(lrt_tcp_t* tcp, const char* label) {
 
 static void connection_cb(uv_stream_t* server, int status) {
   lrt_tcp_t* tcp = tcp_of((uv_handle_t*) server);
-  lrt__callback_begin(tcp->loop, LRT_CB_CONNECTION,
-                      label_for(tcp, "tcp.connection"), 0);
-  tcp->on_connection(tcp, status);
-  lrt__callback_end(tcp->loop);
+  LRT__RUN_CALLBACK(tcp->loop, LRT_CB_CONNECTION,
+                    label_for(tcp, "tcp.connection"),
+                    tcp->on_connection(tcp, status));
 }
 
 int lrt_tcp_listen(lrt_tcp_t* tcp, const char* ip, int port, int backlog,
@@ -94,10 +93,8 @@ int lrt_tcp_accept(lrt_tcp_t* server, lrt_tcp_t* client) {
 
 static void connect_cb(uv_connect_t* req, int status) {
   lrt_tcp_t* tcp = container_of(req, lrt_tcp_t, connect_req);
-  lrt__callback_begin(tcp->loop, LRT_CB_CONNECT, label_for(tcp, "tcp.connect"),
-                      0);
-  tcp->on_connect(tcp, status);
-  lrt__callback_end(tcp->loop);
+  LRT__RUN_CALLBACK(tcp->loop, LRT_CB_CONNECT, label_for(tcp, "tcp.connect"),
+                    tcp->on_connect(tcp, status));
 }
 
 int lrt_tcp_connect(lrt_tcp_t* tcp, const char* ip, int port,
@@ -130,9 +127,8 @@ static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     return;
   if (nread == UV_ENOBUFS && buf->base == NULL)
     nread = UV_ENOMEM;
-  lrt__callback_begin(tcp->loop, LRT_CB_READ, label_for(tcp, "tcp.read"), 0);
-  tcp->on_read(tcp, nread, buf->base);
-  lrt__callback_end(tcp->loop);
+  LRT__RUN_CALLBACK(tcp->loop, LRT_CB_READ, label_for(tcp, "tcp.read"),
+                    tcp->on_read(tcp, nread, buf->base));
 }
 
 int lrt_tcp_read_start(lrt_tcp_t* tcp, lrt_read_cb cb) {
@@ -151,12 +147,11 @@ int lrt_tcp_read_stop(lrt_tcp_t* tcp) {
 static void write_cb(uv_write_t* uvreq, int status) {
   lrt_write_t* req = container_of(uvreq, lrt_write_t, req);
   lrt_tcp_t* tcp = req->tcp;
-  lrt_loop_t* loop = tcp->loop;
   if (req->cb == NULL)
     return;
-  lrt__callback_begin(loop, LRT_CB_WRITE, label_for(tcp, "tcp.write"), 0);
-  req->cb(req, status); /* may free req and close tcp */
-  lrt__callback_end(loop);
+  /* req->cb may free req and close tcp */
+  LRT__RUN_CALLBACK(tcp->loop, LRT_CB_WRITE, label_for(tcp, "tcp.write"),
+                    req->cb(req, status));
 }
 
 int lrt_tcp_write(lrt_write_t* req, lrt_tcp_t* tcp, const void* data,
@@ -173,12 +168,11 @@ int lrt_tcp_write(lrt_write_t* req, lrt_tcp_t* tcp, const void* data,
 
 static void close_cb(uv_handle_t* handle) {
   lrt_tcp_t* tcp = tcp_of(handle);
-  lrt_loop_t* loop = tcp->loop;
   if (tcp->on_close == NULL)
     return;
-  lrt__callback_begin(loop, LRT_CB_CLOSE, label_for(tcp, "tcp.close"), 0);
-  tcp->on_close(tcp); /* may free tcp */
-  lrt__callback_end(loop);
+  /* tcp->on_close may free tcp */
+  LRT__RUN_CALLBACK(tcp->loop, LRT_CB_CLOSE, label_for(tcp, "tcp.close"),
+                    tcp->on_close(tcp));
 }
 
 void lrt_tcp_close(lrt_tcp_t* tcp, lrt_close_cb cb) {

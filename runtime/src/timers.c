@@ -109,7 +109,6 @@ static void timer_cb(uv_timer_t* handle) {
   now = uv_now(&loop->uv);
   while (p->heap_len > 0 && p->heap[0]->due <= now) {
     lrt_timer_t* t = p->heap[0];
-    uint8_t kind = t->period != 0 ? LRT_CB_INTERVAL : LRT_CB_TIMER;
 
     heap_remove(p, t);
     if (t->period != 0) {
@@ -124,9 +123,9 @@ static void timer_cb(uv_timer_t* handle) {
     } else {
       t->active = 0;
     }
-    lrt__callback_begin(loop, kind, t->label, 0);
-    t->cb(t); /* may clear, reset or free t */
-    lrt__callback_end(loop);
+    /* t->cb may clear, reset or free t */
+    LRT__RUN_CALLBACK(loop, t->period != 0 ? LRT_CB_INTERVAL : LRT_CB_TIMER,
+                      t->label, t->cb(t));
   }
   rearm(loop);
 }
