@@ -135,16 +135,12 @@ untraced_size_of() {
   fi
 }
 
-# ... and three times the rounds: even a million tasks' rounds spread from
-# 0.91 to 1.11 around the median (make bench, 2026-11-26), whose own
-# spread falls with the square root of the rounds.
-untraced_rounds_of() {
-  if [ "$1" = pool ]; then
-    echo $((rounds * 3))
-  else
-    echo "$rounds"
-  fi
-}
+# ... and three times the rounds, on every workload: even a million
+# tasks' rounds spread from 0.91 to 1.11 around the median (make bench,
+# 2026-11-26), the immediates' and timers' from 0.95 to 1.05
+# (2026-11-30), and the median's own spread falls with the square root of
+# the rounds (with 15 rounds it was about as wide as the 1% sought).
+untraced_rounds=$((rounds * 3))
 
 # ---------------------------------------------------------------------------
 # Helpers.
@@ -460,7 +456,7 @@ detached_all=()
 for w in immediates timers pool; do
   n=$(untraced_size_of $w)
   ratios=()
-  for r in $(seq "$(untraced_rounds_of $w)"); do
+  for r in $(seq "$untraced_rounds"); do
     for side in $(rotate $r probes noprobes); do
       case $side in
         probes) plain "$bench/workloads" $w $n "$tmp/probes" ;;
@@ -514,7 +510,7 @@ libuv_all=()
 for w in immediates timers pool echo; do
   n=$(untraced_size_of $w)
   ratios=()
-  for r in $(seq "$(untraced_rounds_of $w)"); do
+  for r in $(seq "$untraced_rounds"); do
     for side in $(rotate $r looprt libuv); do
       if [ $w = echo ]; then
         case $side in
