@@ -121,7 +121,7 @@ void lrt__pool_after_fork(void) {
 /* The traced parts of a task are functions of their own: inlined, the
  * code that runs only while traced made every task save and restore
  * registers for it, traced or not. Untraced, a task asks LRT_TRACING()
- * four times (submit, the worker's start and end, completion) and runs 13
+ * four times (submit, the worker's start and end, completion) and runs 12
  * instructions more than in a build without probes (callgrind, `workloads
  * pool 40000`; 22 with two more guards, 58 with the traced parts
  * inline). */
@@ -478,22 +478,13 @@ static inline __attribute__((always_inline)) int queue_put(
   return r;
 }
 
-/* Queues `work` (already checked) on `q`; `submit_ts` and `label_id`
- * are 0 untraced. Inline: one copy each for the traced and the untraced
- * submit, so that the untraced one asks LRT_TRACING() once. */
+/* Numbers `work`, whose fields are set, and queues it on `q`. Inline: one
+ * copy each for the traced and the untraced submit, so that the untraced
+ * one asks LRT_TRACING() once. */
 static inline __attribute__((always_inline)) int submit(
-    lrt_loop_t* loop, struct lrt__work_queue* q, lrt_work_t* work,
-    lrt_work_fn fn, lrt_work_done_cb done, const char* label, uint8_t kind,
-    uint64_t submit_ts, uint16_t label_id) {
+    struct lrt__work_queue* q, lrt_work_t* work) {
+  lrt_loop_t* loop = work->loop;
   int r;
-  work->loop = loop;
-  work->work = fn;
-  work->done = done;
-  work->label = label;
-  work->kind = kind;
-  work->submit_ts = submit_ts;
-  /* Set before the task is queued: the worker reads it. */
-  work->label_id = label_id;
   /* Numbered before it is queued: the worker reads the id. The loop's
    * count of its tasks gives the number and, once queued, counts it
    * submitted (a task that failed to queue used its number nowhere). */
@@ -510,13 +501,15 @@ static inline __attribute__((always_inline)) int submit(
   return 0;
 }
 
-/* submit(), traced: the task may run already, but `work` is the loop
- * thread's until its completion callback. */
-static __attribute__((noinline)) int submit_traced(
-    lrt_loop_t* loop, struct lrt__work_queue* q, lrt_work_t* work,
-    lrt_work_fn fn, lrt_work_done_cb done, const char* label, uint8_t kind) {
-  int r = submit(loop, q, work, fn, done, label, kind, lrt__now(),
-                 lrt__label_id(label));
+/* submit(), traced. The task may run already when it returns, but `work`
+ * is the loop thread's until its completion callback. */
+static __attribute__((noinline)) int submit_traced(struct lrt__work_queue* q,
+                                                   lrt_work_t* work) {
+  int r;
+  /* Set before the task is queued: the worker reads them. */
+  work->submit_ts = lrt__now();
+  work->label_id = lrt__label_id(work->label);
+  r = submit(q, work);
   if (r == 0 && LRT_TRACING()) /* tracing may have stopped meanwhile */
     trace_work_submit(work);
   return r;
@@ -532,9 +525,16 @@ int lrt__work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
   q = work_queue(loop);
   if (q == NULL)
     return UV_ENOMEM;
+  work->loop = loop;
+  work->work = fn;
+  work->done = done;
+  work->label = label;
+  work->kind = kind;
   if (LRT_TRACING())
-    return submit_traced(loop, q, work, fn, done, label, kind);
-  return submit(loop, q, work, fn, done, label, kind, 0, 0);
+    return submit_traced(q, work);
+  work->submit_ts = 0;
+  work->label_id = 0;
+  return submit(q, work);
 }
 
 int lrt_work_submit(lrt_loop_t* loop, lrt_work_t* work, lrt_work_fn fn,
