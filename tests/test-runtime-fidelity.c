@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test-tracer.h"
@@ -283,5 +284,109 @@ TEST_IMPL(runtime_fidelity_sigkill) {
 
 TEST_IMPL(runtime_fidelity_exit) {
   record_death("exit");
+  return 0;
+}
+
+/* The "cut" arg of a span, "" when it has none. */
+static const char* cut_of(const struct tt_span* s) {
+  const cJSON* c =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
+  return cJSON_IsString(c) ? c->valuestring : "";
+}
+
+/* The first span of thread `tid`, or NULL. */
+static const struct tt_span* first_on(const struct tt_trace* t, int64_t tid) {
+  int i;
+  for (i = 0; i < t->nspans; i++)
+    if (t->spans[i].tid == tid)
+      return &t->spans[i]; /* spans are sorted by thread, then time */
+  return NULL;
+}
+
+/* A task running on a worker when a tracer attaches (-p) is the work
+ * span it was: one span, on a worker, cut at its start, the worker busy
+ * from the first moment the trace shows (no idle gap before it), ending
+ * after the task was let go, its flow going to its completion; the
+ * counters never count it twice. */
+TEST_IMPL(runtime_fidelity_task_begun_earlier) {
+  const char* path = tt_tmp(".json");
+  const char* counts = tt_tmp(".counts");
+  const char* out = tt_tmp(".out");
+  char* prog[] = {(char*) PROG, "longtask", (char*) counts, NULL};
+  char pid_text[32];
+  char* argv[] = {(char*) LOOPTRACE, "record", "-q",         "-p",
+                  pid_text,          "-o",     (char*) path, NULL};
+  const struct tt_span* work = NULL;
+  const struct tt_span* done = NULL;
+  const cJSON* ev;
+  double running = 0;
+  double max_running = 0;
+  struct timespec now;
+  uint64_t released_ns;
+  struct tt_trace t;
+  pid_t pid;
+  pid_t tracer;
+  int works = 0;
+  int i;
+
+  tt_require_bpf();
+  pid = tt_spawn(prog, NULL, out);
+  ASSERT_EQ(tt_wait_for_text(out, "ready", 10000), 0);
+  snprintf(pid_text, sizeof(pid_text), "%d", (int) pid);
+  tracer = tt_spawn(argv, NULL, NULL);
+  wait_attached(tracer);
+  usleep(300 * 1000); /* the loop ticks every 10 ms: the session began */
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  released_ns = (uint64_t) now.tv_sec * 1000000000ull + (uint64_t) now.tv_nsec;
+  kill(pid, SIGUSR2);
+  ASSERT_EQ(tt_wait(pid, 20000), 0);
+  ASSERT_EQ(tt_wait(tracer, 20000), 0);
+  ASSERT_EQ(tt_wait_for_text(counts, "1 longtask", 1000), 0);
+
+  tt_load(path, &t);
+  tt_check(&t);
+  for (i = 0; i < t.nspans; i++) {
+    const struct tt_span* s = &t.spans[i];
+    if (strcmp(s->name, "longtask") != 0)
+      continue;
+    if (strcmp(s->cat, "work") == 0) {
+      work = s;
+      works++;
+    } else if (strcmp(s->cat, "callback") == 0) {
+      done = s;
+    }
+  }
+  ASSERT_EQ(works, 1);
+  ASSERT_NOT_NULL(tt_thread_name(&t, work->tid));
+  ASSERT_EQ(strncmp(tt_thread_name(&t, work->tid), "worker", 6), 0);
+  ASSERT_STR_EQ(cut_of(work), "start");
+  ASSERT_EQ(tt_arg_num(work, "queue_wait_us"), -1);
+  ASSERT_GT(
+      (uint64_t) tt_fact_num(&t, "clock_offset_ns") + work->ts + work->dur,
+      released_ns);
+  ASSERT_NOT_NULL(done);
+  ASSERT(tt_has_flag(work, "flow_out"));
+  ASSERT(tt_has_flag(done, "flow_in"));
+  ASSERT_EQ(tt_arg_num(done, "task"), tt_arg_num(work, "task"));
+
+  /* Busy from the first moment anything is seen; the counts hold it
+   * once, and none at the end. */
+  ASSERT(first_on(&t, work->tid) == work);
+  for (i = 0; i < t.nspans; i++)
+    ASSERT_LE(work->ts, t.spans[i].ts);
+  cJSON_ArrayForEach(ev, t.root) {
+    const cJSON* args = cJSON_GetObjectItem(ev, "args");
+    if (strcmp(cJSON_GetObjectItem(ev, "ph")->valuestring, "C") != 0)
+      continue;
+    running = cJSON_GetObjectItem(args, "running")->valuedouble;
+    if (running > max_running)
+      max_running = running;
+  }
+  ASSERT_EQ(max_running, 1);
+  ASSERT_EQ(running, 0);
+  tt_free(&t);
+  unlink(path);
+  unlink(counts);
+  unlink(out);
   return 0;
 }

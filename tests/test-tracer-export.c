@@ -85,16 +85,22 @@ static const char* cut_of(const struct tt_span* s) {
   return cJSON_IsString(c) ? c->valuestring : "";
 }
 
-static void session(struct tt_stream* s) {
+/* A session's announcement, its snapshot counting `running` tasks
+ * running on workers (and none queued). */
+static void session_running(struct tt_stream* s, uint64_t running) {
   tt_add(s, 1050, LOOP, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 1, 0);
   tt_add(s, 1051, LOOP, LRT_REC_LOOP_START, 0, 0, 1,
          LRT_LOOP_INFO(0x012c02, 4, LRT_TRACE_VERSION));
-  tt_add(s, 1052, LOOP, LRT_REC_POOL, 0, 0, 0, 0);
+  tt_add(s, 1052, LOOP, LRT_REC_POOL, 0, 0, 0, running);
   tt_add_label(s, LOOP, L_TIMER, "setTimeout", 10);
   tt_add_label(s, LOOP, L_PBKDF2, "pbkdf2", 6);
   tt_add_label(s, LOOP, L_READ, "socket read", 11);
   tt_add_label(s, LOOP, L_PARSE, "parse", 5);
   tt_add_label(s, LOOP, L_WRITE, "write", 5);
+}
+
+static void session(struct tt_stream* s) {
+  session_running(s, 0);
 }
 
 /* A tick with every kind of span, and a task handed to a worker. */
@@ -285,14 +291,16 @@ TEST_IMPL(tracer_export_counters) {
 }
 
 /* A task submitted before the recording: its worker span starts the flow,
- * without a queue wait; a task that started before has no span. */
+ * without a queue wait; so does one that started before (cut at its
+ * start). */
 TEST_IMPL(tracer_export_flow_without_submit) {
   struct tt_stream s = {0};
   const char* path = tt_tmp(".json");
   const struct tt_span* found[4];
   struct tt_trace t;
+  int i;
 
-  session(&s);
+  session_running(&s, 1);
   tt_add(&s, 1500, WORKER2, LRT_REC_WORK_END, 0, L_PBKDF2, 3, 0);
   tt_add(&s, 1600, WORKER, LRT_REC_WORK_START, 0, L_PBKDF2, 4, 0);
   tt_add(&s, 5000, WORKER, LRT_REC_WORK_END, 0, L_PBKDF2, 4, 0);
@@ -306,14 +314,81 @@ TEST_IMPL(tracer_export_flow_without_submit) {
   export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 8000);
   tt_load(path, &t);
   tt_check(&t);
-  ASSERT_EQ(find(&t, "work", NULL, found, 4), 1);
+  ASSERT_EQ(find(&t, "work", NULL, found, 4), 2); /* by thread */
   ASSERT_EQ(tt_arg_num(found[0], "task"), 4);
+  ASSERT_STR_EQ(cut_of(found[0]), "");
+  ASSERT_EQ(tt_arg_num(found[1], "task"), 3);
+  ASSERT_STR_EQ(cut_of(found[1]), "start");
+  for (i = 0; i < 2; i++) {
+    ASSERT(!tt_has_flag(found[i], "flow_in"));
+    ASSERT(tt_has_flag(found[i], "flow_out"));
+    ASSERT_EQ(tt_arg_num(found[i], "queue_wait_us"), -1);
+  }
+  ASSERT_EQ(find(&t, "callback", "pbkdf2", found, 4), 2);
+  ASSERT(tt_has_flag(found[0], "flow_in")); /* task 3: from its cut span */
+  ASSERT(tt_has_flag(found[1], "flow_in")); /* task 4: from the worker */
+  tt_free(&t);
+  unlink(path);
+  free(s.r);
+  return 0;
+}
+
+/* A task running on a worker when the session began (its snapshot counts
+ * it running) is a work span from the session's first record on, cut at
+ * its start,
+ * named and numbered as its end says, with no queue wait, its flow going
+ * to its completion; the pool's counters count it once. An end whose
+ * start was lost (the snapshot counted no more tasks, or the worker ran
+ * one since) makes no span. */
+TEST_IMPL(tracer_export_work_begun_earlier) {
+  struct tt_stream s = {0};
+  const char* path = tt_tmp(".json");
+  const struct tt_span* found[4];
+  struct tt_trace t;
+  const cJSON* ev;
+  char seen[256] = "";
+
+  session_running(&s, 1);
+  tt_add(&s, 3000, WORKER, LRT_REC_THREAD, LRT_THREAD_WORKER, 0, 1, 0);
+  tt_add(&s, 3000, WORKER, LRT_REC_WORK_END, LRT_CB_CRYPTO, L_PBKDF2, 9, 0);
+  tt_add(&s, 3500, WORKER2, LRT_REC_WORK_END, LRT_CB_CRYPTO, L_PBKDF2, 10, 0);
+  tt_add(&s, 3600, WORKER, LRT_REC_WORK_START, LRT_CB_FS, L_READ, 11, 0);
+  tt_add(&s, 4000, WORKER, LRT_REC_WORK_END, LRT_CB_FS, L_READ, 11, 0);
+  tt_add(&s, 4500, WORKER, LRT_REC_WORK_END, LRT_CB_FS, L_READ, 12, 0);
+  tt_add(&s, 5000, LOOP, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
+  tt_add(&s, 5100, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, 1, 0);
+  tt_add(&s, 5200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 9, 0);
+  tt_add(&s, 5300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_CRYPTO, 0, 9, 0);
+  tt_add(&s, 6000, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 7000);
+  tt_load(path, &t);
+  tt_check(&t);
+  ASSERT_EQ(find(&t, "work", NULL, found, 4), 2);
+  ASSERT_EQ(found[0]->tid, WORKER);
+  ASSERT_STR_EQ(tt_thread_name(&t, WORKER), "worker 1");
+  ASSERT_STR_EQ(found[0]->name, "pbkdf2");
+  ASSERT_EQ(tt_arg_num(found[0], "task"), 9);
+  ASSERT_STR_EQ(cut_of(found[0]), "start");
+  ASSERT_EQ(found[0]->ts, 1050 - START); /* the first record */
+  ASSERT_EQ(found[0]->ts + found[0]->dur, 3000 - START);
+  ASSERT_EQ(tt_arg_num(found[0], "queue_wait_us"), -1);
   ASSERT(!tt_has_flag(found[0], "flow_in"));
   ASSERT(tt_has_flag(found[0], "flow_out"));
-  ASSERT_EQ(tt_arg_num(found[0], "queue_wait_us"), -1);
-  ASSERT_EQ(find(&t, "callback", "pbkdf2", found, 4), 2);
-  ASSERT(!tt_has_flag(found[0], "flow_in")); /* task 3: no span of it */
-  ASSERT(tt_has_flag(found[1], "flow_in"));  /* task 4: from the worker */
+  ASSERT_EQ(tt_arg_num(found[1], "task"), 11);
+  ASSERT_EQ(find(&t, "callback", "pbkdf2", found, 4), 1);
+  ASSERT(tt_has_flag(found[0], "flow_in"));
+  cJSON_ArrayForEach(ev, t.root) {
+    const cJSON* args = cJSON_GetObjectItem(ev, "args");
+    char step[32];
+    if (strcmp(cJSON_GetObjectItem(ev, "ph")->valuestring, "C") != 0)
+      continue;
+    snprintf(step, sizeof(step), "%g@%g ",
+             cJSON_GetObjectItem(args, "running")->valuedouble,
+             cJSON_GetObjectItem(ev, "ts")->valuedouble * 1000);
+    strncat(seen, step, sizeof(seen) - strlen(seen) - 1);
+  }
+  /* Running: the snapshot's task, which ends; then task 11, alone. */
+  ASSERT_STR_EQ(seen, "1@52 0@2000 0@2500 1@2600 0@3000 0@3500 ");
   tt_free(&t);
   unlink(path);
   free(s.r);

@@ -73,6 +73,7 @@ struct span_thread {
   int32_t tick;      /* index of the open tick span, -1 */
   int32_t last_poll; /* index of the open tick's latest poll phase, -1 */
   /* Worker threads: the task running. */
+  uint8_t worked; /* it showed a task's start or end */
   int work_open;
   uint8_t work_cut; /* SPAN_CUT_START: it began before it was seen */
   uint16_t work_label;
@@ -129,6 +130,10 @@ struct span_model {
   uint64_t queued;
   uint64_t running;
   uint64_t pool_ts;
+  /* How many of the tasks that snapshot counted running may still end
+   * unseen begun (begun_before()). */
+  uint64_t running_unseen;
+  uint64_t first_ts; /* the earliest moment the records show, 0 before */
   /* Scratch for emitting a group. */
   uint32_t* order;
   uint64_t* ends;   /* of the enclosing spans while emitting */
@@ -920,7 +925,8 @@ static void emit_work(struct span_model* m, struct span_thread* t, uint64_t end,
   ev->args.task = t->work_task;
   ev->args.label = ev->name;
   ev->args.label_id = ev->name_id;
-  if (ev->flow_in && t->work_ts >= tk->submit_ts) {
+  /* Begun unseen, it waited in the queue for as long as nobody knows. */
+  if (ev->flow_in && !(cut & SPAN_CUT_START) && t->work_ts >= tk->submit_ts) {
     ev->args.has_queue_wait = 1;
     ev->args.queue_wait_ns = (int64_t) (t->work_ts - tk->submit_ts);
   }
@@ -928,30 +934,58 @@ static void emit_work(struct span_model* m, struct span_thread* t, uint64_t end,
   emit(m, ev);
 }
 
-static void work_start(struct span_model* m, struct span_thread* t,
-                       const struct lrt_record* r) {
+/* Worker `t` runs the task of record `r` from `ts` on; `cut` is
+ * SPAN_CUT_START if it began earlier. */
+static void work_begin(struct span_model* m, struct span_thread* t,
+                       const struct lrt_record* r, uint64_t ts, uint8_t cut) {
   struct task* tk;
   ensure_worker(m, t);
-  if (t->work_open)
-    emit_work(m, t, r->ts, SPAN_CUT_END | t->work_cut);
+  t->worked = 1;
   t->work_open = r->id != 0;
-  /* Running when the window began (a flight dump, flight.c): counted in
-   * the pool's counts there already. */
-  t->work_cut = (r->arg & LRT_BEGUN_EARLIER) ? SPAN_CUT_START : 0;
-  t->work_ts = r->ts;
+  t->work_cut = cut;
+  t->work_ts = ts;
   t->work_task = r->id;
   t->work_label = r->label;
   tk = task_get(m, r->id);
   if (tk != NULL)
     tk->flags |= TASK_STARTED;
-  if (!t->work_cut)
+}
+
+/* Whether the task ending in record `r` on worker `t`, its start unseen,
+ * was running when the session began, so from before its first record
+ * (m->first_ts): the runtime's snapshot (LRT_REC_POOL) counted it
+ * running, and it is the first task the worker shows (the runtime
+ * records the start of a task begun while traced, so only a loss hides
+ * it; a worker runs one task at a time). Counts it off the snapshot's. */
+static int begun_before(struct span_model* m, const struct span_thread* t,
+                        const struct lrt_record* r) {
+  if (r->id == 0 || t->worked || m->running_unseen == 0 || r->ts < m->pool_ts)
+    return 0;
+  m->running_unseen--;
+  return 1;
+}
+
+static void work_start(struct span_model* m, struct span_thread* t,
+                       const struct lrt_record* r) {
+  /* Running when the window began (a flight dump, flight.c): counted in
+   * the pool's counts there already. */
+  uint8_t cut = (r->arg & LRT_BEGUN_EARLIER) ? SPAN_CUT_START : 0;
+  if (t->work_open)
+    emit_work(m, t, r->ts, SPAN_CUT_END | t->work_cut);
+  work_begin(m, t, r, r->ts, cut);
+  if (!cut)
     pool_change(m, r->ts, t->tid, -1, 1);
 }
 
 static void work_end(struct span_model* m, struct span_thread* t,
                      const struct lrt_record* r) {
   pool_change(m, r->ts, t->tid, 0, -1);
-  /* A task that started before the recording has no span. */
+  /* A task running when the session began runs from the first moment
+   * the recording saw on (TRACE-FORMAT.md, "Cut spans"); one whose start
+   * was lost has no span. */
+  if (!t->work_open && begun_before(m, t, r))
+    work_begin(m, t, r, m->first_ts, SPAN_CUT_START);
+  t->worked = 1;
   if (!t->work_open)
     return;
   emit_work(m, t, r->ts, t->work_cut);
@@ -1138,6 +1172,7 @@ static void thread_record(struct span_model* m, struct span_thread* t,
       break;
     m->queued = r->id;
     m->running = r->arg;
+    m->running_unseen = r->arg;
     m->pool_ts = r->ts;
     emit_counter(m, r->ts, t->tid);
     break;
@@ -1168,6 +1203,11 @@ void span_model_record(struct span_model* m, struct span_thread* t,
   if (m->held_spans >= EXPORT_SPANS_MAX)
     bound_spans(m);
   t->last_ts = max_u64(t->last_ts, observed_at(r));
+  /* A wait is stamped when it began, maybe before the session. (The
+   * snapshot, sent as it is taken, may come before records stamped
+   * earlier.) */
+  if ((r->ts < m->first_ts || m->first_ts == 0) && r->type != LRT_REC_WAIT)
+    m->first_ts = r->ts;
   switch (r->type) {
   case LRT_REC_TICK_BEGIN:
     ensure_loop(m, t);

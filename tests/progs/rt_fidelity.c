@@ -8,6 +8,10 @@
  *   early    a short pool task submitted from main before lrt_run().
  *   attach   ticks that each run a 30 ms timer callback, until SIGTERM:
  *            a tracer attaching (-p) lands mid-tick.
+ *   longtask one pool task, labelled "longtask", that runs until the
+ *            program gets SIGUSR2; "ready" once it runs. A 10 ms interval
+ *            keeps the loop ticking meanwhile; the program ends after
+ *            the task's completion.
  *   abort, segv, kill, exit
  *            prints "ready", then on SIGUSR1 runs immediates, each a
  *            span, and the last one dies: abort() (the program has a
@@ -263,6 +267,42 @@ static void run_attach(void) {
 }
 
 /* ------------------------------------------------------------------------
+ * longtask
+ */
+
+static volatile sig_atomic_t released;
+
+static void on_release(int sig) {
+  released = 1;
+}
+
+static void long_task(lrt_work_t* w) {
+  static const char text[] = "ready\n";
+  if (write(STDOUT_FILENO, text, sizeof(text) - 1) < 0)
+    _exit(3);
+  while (!released)
+    usleep(1000);
+}
+
+static void long_done(lrt_work_t* w, int status) {
+  count("longtask");
+  lrt_timer_clear(&tick_timer);
+}
+
+static void tick_count_cb(lrt_timer_t* t) {
+  count("tick");
+}
+
+static void run_longtask(void) {
+  signal(SIGUSR2, on_release);
+  check(lrt_interval(&loop, &tick_timer, 10, tick_count_cb, "tick"),
+        "interval");
+  check(lrt_work_submit(&loop, &work, long_task, long_done, "longtask"),
+        "work");
+  lrt_run(&loop);
+}
+
+/* ------------------------------------------------------------------------
  * Dying modes: 200 immediates, a tick apart; the last one dies.
  */
 
@@ -340,6 +380,8 @@ int main(int argc, char** argv) {
     run_early();
   else if (strcmp(mode, "attach") == 0)
     run_attach();
+  else if (strcmp(mode, "longtask") == 0)
+    run_longtask();
   else
     run_dying(mode);
   write_counts();
