@@ -287,13 +287,6 @@ TEST_IMPL(runtime_fidelity_exit) {
   return 0;
 }
 
-/* The "cut" arg of a span, "" when it has none. */
-static const char* cut_of(const struct tt_span* s) {
-  const cJSON* c =
-      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
-  return cJSON_IsString(c) ? c->valuestring : "";
-}
-
 /* The first span of thread `tid`, or NULL. */
 static const struct tt_span* first_on(const struct tt_trace* t, int64_t tid) {
   int i;
@@ -359,7 +352,7 @@ TEST_IMPL(runtime_fidelity_task_begun_earlier) {
   ASSERT_EQ(works, 1);
   ASSERT_NOT_NULL(tt_thread_name(&t, work->tid));
   ASSERT_EQ(strncmp(tt_thread_name(&t, work->tid), "worker", 6), 0);
-  ASSERT_STR_EQ(cut_of(work), "start");
+  ASSERT_STR_EQ(tt_cut(work), "start");
   ASSERT_EQ(tt_arg_num(work, "queue_wait_us"), -1);
   ASSERT_GT(
       (uint64_t) tt_fact_num(&t, "clock_offset_ns") + work->ts + work->dur,

@@ -78,13 +78,6 @@ static int find(const struct tt_trace* t, const char* cat, const char* name,
   return n;
 }
 
-/* The "cut" arg of a span, "" when it has none. */
-static const char* cut_of(const struct tt_span* s) {
-  const cJSON* c =
-      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
-  return cJSON_IsString(c) ? c->valuestring : "";
-}
-
 /* A session's announcement, its snapshot counting `running` tasks
  * running on workers (and none queued). */
 static void session_running(struct tt_stream* s, uint64_t running) {
@@ -316,9 +309,9 @@ TEST_IMPL(tracer_export_flow_without_submit) {
   tt_check(&t);
   ASSERT_EQ(find(&t, "work", NULL, found, 4), 2); /* by thread */
   ASSERT_EQ(tt_arg_num(found[0], "task"), 4);
-  ASSERT_STR_EQ(cut_of(found[0]), "");
+  ASSERT_STR_EQ(tt_cut(found[0]), "");
   ASSERT_EQ(tt_arg_num(found[1], "task"), 3);
-  ASSERT_STR_EQ(cut_of(found[1]), "start");
+  ASSERT_STR_EQ(tt_cut(found[1]), "start");
   for (i = 0; i < 2; i++) {
     ASSERT(!tt_has_flag(found[i], "flow_in"));
     ASSERT(tt_has_flag(found[i], "flow_out"));
@@ -368,7 +361,7 @@ TEST_IMPL(tracer_export_work_begun_earlier) {
   ASSERT_STR_EQ(tt_thread_name(&t, WORKER), "worker 1");
   ASSERT_STR_EQ(found[0]->name, "pbkdf2");
   ASSERT_EQ(tt_arg_num(found[0], "task"), 9);
-  ASSERT_STR_EQ(cut_of(found[0]), "start");
+  ASSERT_STR_EQ(tt_cut(found[0]), "start");
   ASSERT_EQ(found[0]->ts, 1050 - START); /* the first record */
   ASSERT_EQ(found[0]->ts + found[0]->dur, 3000 - START);
   ASSERT_EQ(tt_arg_num(found[0], "queue_wait_us"), -1);
@@ -481,13 +474,13 @@ TEST_IMPL(tracer_export_incomplete_and_drops) {
   ASSERT_EQ(t.duration_ns, 2400 - START);
   ASSERT_EQ(find(&t, "tick", NULL, found, 8), 1);
   ASSERT_EQ(found[0]->ts + found[0]->dur, 2400 - START);
-  ASSERT_STR_EQ(cut_of(found[0]), "end");
+  ASSERT_STR_EQ(tt_cut(found[0]), "end");
   ASSERT_EQ(find(&t, "callback", NULL, found, 8), 1);
-  ASSERT_STR_EQ(cut_of(found[0]), "end");
+  ASSERT_STR_EQ(tt_cut(found[0]), "end");
   ASSERT_GE(found[0]->ts + found[0]->dur, 2400 - START - 2); /* see
                                                                 printed_dur */
   ASSERT_EQ(find(&t, "work", NULL, found, 8), 1);
-  ASSERT_STR_EQ(cut_of(found[0]), "end");
+  ASSERT_STR_EQ(tt_cut(found[0]), "end");
   ASSERT_EQ(found[0]->ts + found[0]->dur, 2400 - START);
   tt_free(&t);
   unlink(path);
@@ -1021,12 +1014,12 @@ TEST_IMPL(tracer_export_begun_earlier) {
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "tick", NULL, found, 8), 2);
-  ASSERT_STR_EQ(cut_of(found[0]), "start");
-  ASSERT_STR_EQ(cut_of(found[1]), "start");
+  ASSERT_STR_EQ(tt_cut(found[0]), "start");
+  ASSERT_STR_EQ(tt_cut(found[1]), "start");
   ASSERT_EQ(find(&t, "phase", "poll", found, 8), 1);
-  ASSERT_STR_EQ(cut_of(found[0]), "start");
+  ASSERT_STR_EQ(tt_cut(found[0]), "start");
   ASSERT_EQ(find(&t, "phase", "check", found, 8), 2);
-  ASSERT_STR_EQ(cut_of(found[0]), "");
+  ASSERT_STR_EQ(tt_cut(found[0]), "");
   ASSERT_EQ(find(&t, "callback", NULL, found, 8), 1);
   ASSERT_STR_EQ(t.spans[found[0]->parent].name, "poll");
   tt_free(&t);
@@ -1196,7 +1189,7 @@ TEST_IMPL(tracer_export_endless_tick) {
       ASSERT(sp->parent >= 0);
       ASSERT_STR_EQ(t.spans[sp->parent].name, "poll");
     }
-    if (strcmp(sp->cat, "tick") == 0 && cut_of(sp)[0] != '\0')
+    if (strcmp(sp->cat, "tick") == 0 && tt_cut(sp)[0] != '\0')
       cut_ticks++;
   }
   ASSERT_EQ(callbacks, 3 * EXPORT_SPANS_MAX);

@@ -154,13 +154,6 @@ static int64_t slow_time(const char* log, int n) {
   return t;
 }
 
-/* A span's args.cut ("start", "end", "both"), or NULL. */
-static const char* cut_of(const struct tt_span* s) {
-  const cJSON* v =
-      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Every span of the trace lies in the window [0, end_us]. */
 static void check_window(const struct tt_trace* t, int64_t end_ns) {
   int i;
@@ -297,11 +290,11 @@ TEST_IMPL(tracer_flight_tick) {
   }
   ASSERT_NOT_NULL(tick);
   ASSERT_GE(tick->dur, 80000000);
-  ASSERT_NULL(cut_of(tick));
+  ASSERT_STR_EQ(tt_cut(tick), "");
   /* Cut at the start: only what was in progress at the window's start. */
   for (i = 0; i < t.nspans; i++) {
-    const char* cut = cut_of(&t.spans[i]);
-    if (cut != NULL && strcmp(cut, "end") != 0)
+    const char* cut = tt_cut(&t.spans[i]);
+    if (cut[0] != '\0' && strcmp(cut, "end") != 0)
       ASSERT_EQ(t.spans[i].ts, 0);
   }
   for (i = 0; i < t.nspans; i++)
@@ -688,8 +681,7 @@ TEST_IMPL(tracer_flight_cut_start) {
   slow = span_named(&t, "callback", "slow");
   if (slow == NULL)
     TEST_FAIL_("the callback running at the window's start is missing");
-  ASSERT_NOT_NULL(cut_of(slow));
-  ASSERT_STR_EQ(cut_of(slow), "start");
+  ASSERT_STR_EQ(tt_cut(slow), "start");
   ASSERT_EQ(slow->ts, 0);
   ASSERT_GE(slow->dur, 800000000);
   ASSERT_LE(slow->dur, 1000000000);
@@ -698,14 +690,13 @@ TEST_IMPL(tracer_flight_cut_start) {
   while (strcmp(tick->cat, "tick") != 0 && tick->parent >= 0)
     tick = &t.spans[tick->parent];
   ASSERT_STR_EQ(tick->cat, "tick");
-  ASSERT_STR_EQ(cut_of(tick), "start");
+  ASSERT_STR_EQ(tt_cut(tick), "start");
   ASSERT_EQ(tick->ts, 0);
   /* The task on the only worker: from the window's start to its end. */
   blocker = span_named(&t, "work", "blocker");
   if (blocker == NULL)
     TEST_FAIL_("the task running at the window's start is missing");
-  ASSERT_NOT_NULL(cut_of(blocker));
-  ASSERT_STR_EQ(cut_of(blocker), "start");
+  ASSERT_STR_EQ(tt_cut(blocker), "start");
   ASSERT_EQ(blocker->ts, 0);
   ASSERT_GE(blocker->dur, 600000000);
   ASSERT_LT(blocker->dur, 1000000000);
@@ -1153,16 +1144,16 @@ TEST_IMPL_TIMEOUT(tracer_flight_window, 150) {
   ASSERT_EQ(t.spans[0].ts, 0);
   ASSERT_EQ(t.spans[0].dur, 500000);
   ASSERT_EQ(tt_arg_num(&t.spans[0], "tick"), 609);
-  ASSERT_STR_EQ(cut_of(&t.spans[0]), "start");
+  ASSERT_STR_EQ(tt_cut(&t.spans[0]), "start");
   ASSERT_STR_EQ(t.spans[1].name, "timers");
   ASSERT_EQ(t.spans[1].ts, 0);
-  ASSERT_STR_EQ(cut_of(&t.spans[1]), "start");
+  ASSERT_STR_EQ(tt_cut(&t.spans[1]), "start");
   ASSERT_STR_EQ(t.spans[2].name, "beat");
   ASSERT_EQ(t.spans[2].ts, 0);
-  ASSERT_STR_EQ(cut_of(&t.spans[2]), "start");
+  ASSERT_STR_EQ(tt_cut(&t.spans[2]), "start");
   ASSERT(strcmp(t.spans[3].cat, "tick") == 0);
   for (i = 3; i < t.nspans; i++)
-    ASSERT_NULL(cut_of(&t.spans[i]));
+    ASSERT_STR_EQ(tt_cut(&t.spans[i]), "");
   tt_free(&t);
   flight_free(fl);
 

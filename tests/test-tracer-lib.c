@@ -186,6 +186,12 @@ int tt_has_flag(const struct tt_span* s, const char* key) {
   return cJSON_IsTrue(v);
 }
 
+const char* tt_cut(const struct tt_span* s) {
+  const cJSON* v =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(s->ev, "args"), "cut");
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 static int is(const struct tt_span* s, const char* cat) {
   return strcmp(s->cat, cat) == 0;
 }

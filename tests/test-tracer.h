@@ -65,6 +65,8 @@ const char* tt_thread_name(const struct tt_trace* t, int64_t tid);
 /* The args member `key` of a span as a number (or -1) / flag. */
 double tt_arg_num(const struct tt_span* s, const char* key);
 int tt_has_flag(const struct tt_span* s, const char* key);
+/* A span's args.cut ("start", "end", "both"), "" when it has none. */
+const char* tt_cut(const struct tt_span* s);
 
 /* ------------------------------------------------------------------------
  * Processes

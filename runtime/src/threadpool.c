@@ -123,7 +123,7 @@ void lrt__pool_after_fork(void) {
  * registers for it, traced or not. Untraced, a task asks LRT_TRACING()
  * four times (submit, the worker's start and end, completion) and runs 12
  * instructions more than in a build without probes (callgrind, `workloads
- * pool 40000`; 22 with two more guards, 58 with the traced parts
+ * pool 40000`; 22 with three more guards, 58 with the traced parts
  * inline). */
 
 /* The pool counters move after a record's timestamp is taken, so that a
@@ -132,8 +132,8 @@ void lrt__pool_after_fork(void) {
  * that timestamp: otherwise a session begun by another thread between the
  * two (the loop's, as it records the submit of the very task a worker
  * starts) counted the task where its record said it was not, and the
- * pool's counters stayed one off for the whole recording (1 run in 20 of
- * tracer_record_threads at load ~4). */
+ * pool's counters stayed one off for the whole recording (4 runs in 240 of
+ * tracer_record_threads at load 4-7). */
 
 /* `w`'s label id, looked up once, as it was submitted, while traced (a
  * label lives as long as its task: looprt.h). */
@@ -183,14 +183,19 @@ static __attribute__((noinline)) void trace_work_done(lrt_work_t* w,
                             work_label_id(w), w->task_id);
 }
 
-/* Runs `w` on the calling worker, traced from its start. */
-static __attribute__((noinline)) void work_run_traced(lrt_work_t* w) {
-  uint64_t start = trace_work_start(w);
-  w->work(w);
+/* `w` ended on the calling worker, begun at `start` (0: untraced). */
+static inline void work_ended(lrt_work_t* w, uint64_t start) {
   if (LRT_TRACING())
     trace_work_end(w, start);
   else
     count(&counts()->finished);
+}
+
+/* Runs `w` on the calling worker, traced from its start. */
+static __attribute__((noinline)) void work_run_traced(lrt_work_t* w) {
+  uint64_t start = trace_work_start(w);
+  w->work(w);
+  work_ended(w, start);
 }
 
 /* Runs `w` on the calling worker. Untraced at its start, it still asks at
@@ -203,10 +208,7 @@ static void work_run(lrt_work_t* w) {
   }
   count(&counts()->started);
   w->work(w);
-  if (LRT_TRACING())
-    trace_work_end(w, 0);
-  else
-    count(&counts()->finished);
+  work_ended(w, 0);
 }
 
 /* ------------------------------------------------------------------------
