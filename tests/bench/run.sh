@@ -1007,18 +1007,20 @@ fi # long
 # ---------------------------------------------------------------------------
 if want viewer; then
 section "viewer: first render of a big trace in headless Chromium"
-# Each size: first render (median of the rounds), then the last round's
-# CPU time to first render, pan/zoom frame p95 (draw + raster), animation
-# frame interval p95, tab memory (renderer RSS) and JS heap.
+# The page and the trace are served by `looptrace view`, as a user serves
+# them. Each size: first render (median of the rounds), then the last
+# round's CPU time to first render, pan/zoom frame p95 (draw + raster),
+# animation frame interval p95, tab memory (renderer RSS) and JS heap.
 viewer_script=$top/tests/browser/bench-render.mjs
-viewer_bench() { # EVENTS ROUNDS
-  local r line name= v=()
-  say "   node tests/browser/bench-render.mjs --events $1 --frames 40"
+viewer_bench() { # EVENTS ROUNDS [ARG...]
+  local events=$1 rounds=$2 r line name= v=()
+  shift 2
+  say "   node tests/browser/bench-render.mjs --events $events --frames 40 $*"
   [ -f "$viewer_script" ] || return 1
-  for r in $(seq "$2"); do
+  for r in $(seq "$rounds"); do
     # The generator holds a 5M-event trace's events (about 3 GB) in Node.
-    if node --max-old-space-size=8192 "$viewer_script" --events "$1" \
-        --frames 40 > "$tmp/viewer.out" 2>&1; then
+    if LOOPTRACE_BUILD=$build node --max-old-space-size=8192 "$viewer_script" \
+        --events "$events" --frames 40 "$@" > "$tmp/viewer.out" 2>&1; then
       line=$(grep '^viewer_first_render_ms_' "$tmp/viewer.out" | head -n 1)
       name=${line%%:*}
       v+=("$(echo "${line#*: }" | awk '{ print $1 }')")
@@ -1045,11 +1047,15 @@ viewer_bench "$viewer_events" "$viewer_rounds" ||
 if [ "$viewer_big_events" -gt 0 ]; then
   viewer_bench "$viewer_big_events" 1 ||
     put viewer_first_render_ms_5m "n/a (bench-render.mjs failed on $viewer_big_events events)"
+  # The same trace gzipped, as `record -o FILE.json.gz` writes it: the
+  # browser inflates it as it streams in.
+  viewer_bench "$viewer_big_events" 1 --gzip ||
+    put viewer_first_render_ms_5m_gz "n/a (bench-render.mjs failed on $viewer_big_events events, gzip)"
   # Four times that (2.4 GB): more than a tab can hold. The viewer should
   # say so, soon, rather than hang: how long it takes to, and the tab then.
   say "   node tests/browser/bench-render.mjs --events $viewer_big_events --repeat 4"
-  node --max-old-space-size=8192 "$viewer_script" --events "$viewer_big_events" \
-    --repeat 4 > "$tmp/viewer.out" 2>&1
+  LOOPTRACE_BUILD=$build node --max-old-space-size=8192 "$viewer_script" \
+    --events "$viewer_big_events" --repeat 4 > "$tmp/viewer.out" 2>&1
   line=$(grep '^viewer_refused_ms_' "$tmp/viewer.out" | head -n 1)
   if [ -n "$line" ]; then
     say "   $(grep '^the viewer refused' "$tmp/viewer.out" | cut -c1-150)…"

@@ -3,12 +3,14 @@
 // test): run it by hand or from `make bench`.
 //
 //   node tests/browser/bench-render.mjs [--events N] [--frames K] [--trace FILE]
-//                                       [--repeat R]
+//                                       [--repeat R] [--server view|node] [--gzip]
 //
 // Generates a looptrace-format trace of about N events (1,000,000 by
-// default; above 1.5M it is written to a temporary file, as a string cannot
-// hold it), or takes FILE, serves it as /trace.json next to build/viewer/,
-// loads it in headless Chromium (1920×1080) and prints:
+// default), written to a temporary file, or takes FILE; serves it with
+// build/viewer/ the way a user does, through `looptrace view FILE` (or,
+// with --server node, through the tests' own node server, which holds a
+// generated trace of up to 1.5M events in memory); loads it in headless
+// Chromium (1920×1080) and prints:
 //
 //   viewer_first_render_ms_1m: N   navigation start → first timeline frame
 //                                  drawn (fetch + parse + model + draw)
@@ -30,6 +32,10 @@
 // times do not. --hashes: a hash of the canvas's pixels at a few fixed
 // views, to check that a change to the drawing draws the same.
 //
+// --gzip: the trace gzipped first (as `record -o FILE.json.gz` writes it),
+// served with Content-Encoding: gzip as `looptrace view` serves a .gz, so
+// the browser inflates it as it streams in; the figures' names end in _gz.
+//
 // The suffix names the size (1m, 5m, 10k, ...). When the viewer refuses a
 // trace too big for the tab, it prints the viewer's message,
 // viewer_first_render_ms_<size>: refused and
@@ -40,8 +46,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launch, serve, waitLoads } from "./lib/harness.mjs";
+import { pipeline } from "node:stream/promises";
+import zlib from "node:zlib";
+import { BUILD, launch, serve, waitLoads } from "./lib/harness.mjs";
 import { generateLargeTrace } from "./lib/gen-trace.mjs";
+import { startView } from "./lib/view.mjs";
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,25 +60,40 @@ function arg(name, dflt) {
 const traceFile = arg("trace", null);
 const frames = Number(arg("frames", 120));
 const repeat = Number(arg("repeat", 1));
+const serverKind = arg("server", "view");
+if (serverKind !== "view" && serverKind !== "node") {
+  console.error(`bench-render: --server is view or node, not '${serverKind}'`);
+  process.exit(2);
+}
 let target = Number(arg("events", 1_000_000));
+const gzip = process.argv.includes("--gzip");
+
+// A directory for generated files, made when first asked for and removed
+// at exit.
+let tmp = null;
+function tmpDir() {
+  if (tmp === null) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-bench-render-"));
+    process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+  }
+  return tmp;
+}
 
 const pct = (v, p) => {
   const s = v.slice().sort((a, b) => a - b);
   return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
 };
 
-// The trace: in memory up to 1.5M events, else in a file (removed at exit
-// unless it was given).
+// The trace: in a file (removed at exit unless it was given), or for the
+// node server up to 1.5M events in memory.
 let body;
 const t0 = Date.now();
 if (traceFile) {
   body = { file: traceFile };
   target = Number(arg("events", 0)) || 0;
   console.log(`trace: ${traceFile}, ${(fs.statSync(traceFile).size / 1e6).toFixed(1)} MB`);
-} else if (target > 1_500_000 || repeat > 1) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-bench-render-"));
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  let file = path.join(dir, "trace.json");
+} else if (target > 1_500_000 || repeat > 1 || serverKind === "view" || gzip) {
+  let file = path.join(tmpDir(), "trace.json");
   const r = generateLargeTrace(target, file);
   if (repeat > 1) {
     file = repeated(file, repeat);
@@ -85,6 +109,19 @@ if (traceFile) {
               `(generated in ${Date.now() - t0} ms)`);
   body = trace.text;
 }
+if (gzip && !body.file.endsWith(".gz")) {
+  // As `record -o FILE.json.gz` writes it: zlib's default level.
+  const t1 = Date.now();
+  const gz = path.join(tmpDir(), path.basename(body.file) + ".gz");
+  await pipeline(fs.createReadStream(body.file, { highWaterMark: 4 << 20 }), zlib.createGzip(),
+                 fs.createWriteStream(gz));
+  console.log(`gzip: ${(fs.statSync(gz).size / 1e6).toFixed(1)} MB, ` +
+              `${(fs.statSync(body.file).size / fs.statSync(gz).size).toFixed(1)} times smaller ` +
+              `(in ${Date.now() - t1} ms)`);
+  if (!traceFile) fs.rmSync(body.file);
+  body = { file: gz };
+}
+if (body.file?.endsWith(".gz")) body.headers = { "content-encoding": "gzip" }; // the node server's
 // A file holding the events of trace `file` (one a line, the tracer's
 // layout) `times` times over.
 function repeated(file, times) {
@@ -102,8 +139,9 @@ function repeated(file, times) {
   return out;
 }
 
-const label = !target ? "file" : target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
-  : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target);
+const label = (!target ? "file" : target >= 1e6 && target % 1e6 === 0 ? `${target / 1e6}m`
+  : target >= 1e3 && target % 1e3 === 0 ? `${target / 1e3}k` : String(target)) +
+  (body.file?.endsWith(".gz") ? "_gz" : "");
 
 // The tab: the largest renderer process of this browser (found by its
 // profile directory): {rss (MB), cpu (ms of user + system time so far)}.
@@ -200,7 +238,16 @@ async function printHashes(page) {
   console.log(`canvas hashes: ${out.join(", ")}`);
 }
 
-const server = await serve(undefined, { "/trace.json": body });
+// What serves the page and the trace: {origin, close}.
+async function startServer() {
+  if (serverKind === "node") return serve(undefined, { "/trace.json": body });
+  const view = await startView(path.join(BUILD, "looptrace"), body.file);
+  const exited = new Promise((resolve) => view.proc.on("exit", resolve));
+  return { origin: view.origin, close: () => { view.proc.kill("SIGINT"); return exited; } };
+}
+
+const server = await startServer();
+console.log(`served by ${serverKind === "view" ? "looptrace view" : "node (tests/browser/lib/harness.mjs)"}`);
 const browser = await launch({ viewport: { width: 1920, height: 1080 } });
 try {
   const page = await browser.context.newPage();

@@ -5,7 +5,7 @@
 // timeout: 120
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import zlib from "node:zlib";
 import net from "node:net";
@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { launch, openViewer, assertClean, screenshot, suite, BUILD } from "./lib/harness.mjs";
 import { generateTrace } from "./lib/gen-trace.mjs";
+import { startView as startViewOf } from "./lib/view.mjs";
 
 const LOOPTRACE = path.join(BUILD, "looptrace");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "looptrace-view-"));
@@ -23,22 +24,8 @@ fs.writeFileSync(tracePath, trace.text);
 // A file the server must never hand out, next to the trace.
 fs.writeFileSync(path.join(dir, "secret.txt"), "secret\n");
 
-// Starts `looptrace view` and resolves with {proc, port} once it prints
-// its URL.
-function startView(file, extra = []) {
-  const proc = spawn(LOOPTRACE, ["view", file, "--port", "0", "--no-open", ...extra],
-                     { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]), out }); }
-    });
-    proc.on("exit", (code) => reject(new Error(`looptrace view exited ${code}: ${out}`)));
-  });
-}
+// Starts `looptrace view FILE`; resolves with {proc, port} (lib/view.mjs).
+const startView = (file, extra = []) => startViewOf(LOOPTRACE, file, { extra });
 
 // Sends `request` (exact bytes) and resolves with {status, headers, body}.
 function raw(port, request) {

@@ -7,12 +7,14 @@
 // errors point at `looptrace view --help`.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+
+import { startView as startViewOf } from "../browser/lib/view.mjs";
 
 const BUILD = process.env.LOOPTRACE_BUILD;
 const LOOPTRACE = path.join(BUILD, "looptrace");
@@ -30,23 +32,11 @@ for (let i = 0; i < 20000; i++)
 const traceText = JSON.stringify(events);
 
 // Starts `looptrace view FILE` under a 1024-descriptor limit; resolves
-// with {proc, port}.
-function startView(file) {
-  const proc = spawn("prlimit", ["--nofile=1024:1024", "--", LOOPTRACE, "view", file,
-                                 "--port", "0", "--no-open"],
-                     { stdio: ["ignore", "pipe", "pipe"] });
-  procs.push(proc);
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]) }); }
-    });
-    proc.stderr.on("data", (d) => { out += d; });
-    proc.on("exit", (code) => reject(new Error(`looptrace view exited ${code}: ${out}`)));
-  });
+// with {proc, port} (tests/browser/lib/view.mjs).
+async function startView(file) {
+  const view = await startViewOf(LOOPTRACE, file, { launcher: ["prlimit", "--nofile=1024:1024", "--"] });
+  procs.push(view.proc);
+  return view;
 }
 
 function stopView(view) {
