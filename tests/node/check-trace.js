@@ -9,8 +9,9 @@
 // on the four workers, the fifth waiting for the first to end; readFile's
 // open, fstat, read, close queued behind pbkdf2), immediate (order.js:
 // setImmediate from an fs callback runs in that tick's check, setTimeout 0
-// in a later timers phase). Prints "ok: ..." per check, or the first
-// failure and exits 1.
+// in a later timers phase), flight (a flight dump of slow-tick.js around
+// its slow tick), usr1 (a flight dump made by SIGUSR1). Prints "ok: ..."
+// per check, or the first failure and exits 1.
 'use strict';
 const fs = require('fs');
 const zlib = require('zlib');
@@ -152,6 +153,51 @@ const run = {
            'the check');
     return `fs callback in poll of tick ${pc.args.tick}, setImmediate in ` +
       `its check, setTimeout 0 in timers of tick ${pt.args.tick}`;
+  },
+
+  flight() {
+    // A flight recorder's dump of slow-tick.js made by `--trigger
+    // $TRIGGER` (tick>Nms): the trigger marked, the 80 ms tick ending where
+    // it is, and nothing from before the window (--flight seconds before
+    // it). $SLOW_END_NS is when the slow callback returned (slow-tick.js).
+    const slowEnd = Number(process.env.SLOW_END_NS);
+    const trigger = process.env.TRIGGER;
+    if (meta.end_reason !== 'flight-window') fail(`end_reason ${meta.end_reason}`);
+    if (meta.flight_trigger !== trigger) fail(`made by ${meta.flight_trigger}`);
+    const trig = events.find((e) => e.name === 'trigger' && e.ph === 'i' &&
+      e.args.trigger === trigger &&
+      Math.abs(e.ts - meta.flight_trigger_us) < EPS);
+    if (!trig) fail('no trigger instant at flight_trigger_us');
+    const trigNs = meta.clock_offset_ns + trig.ts * 1e3;
+    if (!(trigNs >= slowEnd && trigNs < slowEnd + 1e9))
+      fail(`the trigger is ${(trigNs - slowEnd) / 1e6} ms from the slow ` +
+           'callback\'s end');
+    if (!(trig.args.value_us >= 80000)) fail(`value_us ${trig.args.value_us}`);
+    const tick = ticks.find((t) => Math.abs(end(t) - trig.ts) < 1);
+    if (!tick || cut(tick)) fail('no whole tick ends at the trigger');
+    if (tick.dur < 80000) fail(`the slow tick lasted ${tick.dur} µs`);
+    const start = meta.flight_window_start_us;
+    if (start < meta.flight_trigger_us - meta.flight_seconds * 1e6 - EPS)
+      fail(`the window starts ${meta.flight_trigger_us - start} µs before the trigger`);
+    for (const e of spans) {
+      if (e.ts < start - EPS) fail(`${e.name} at ${e.ts} is before the window`);
+      if (cut(e) && e.args.cut !== 'end' && Math.abs(e.ts - start) > EPS)
+        fail(`${e.name} at ${e.ts} is cut but not at the window's start`);
+    }
+    const whole = ticks.filter((t) => !cut(t)).length;
+    if (whole < 100) fail(`only ${whole} whole ticks before and after it`);
+    return `trigger ${trigger} ${(trig.args.value_us / 1e3).toFixed(1)} ms, the ` +
+      `${(tick.dur / 1e3).toFixed(1)} ms tick ending there, ${whole} ticks, ` +
+      `${((meta.flight_trigger_us - start) / 1e6).toFixed(2)} s before it`;
+  },
+
+  usr1() {
+    // A dump made by SIGUSR1 sent to looptrace.
+    if (meta.flight_trigger !== 'SIGUSR1') fail(`made by ${meta.flight_trigger}`);
+    if (!events.some((e) => e.name === 'trigger' && e.args.trigger === 'SIGUSR1'))
+      fail('no SIGUSR1 trigger instant');
+    if (ticks.length < 10) fail(`only ${ticks.length} ticks`);
+    return `dumped on SIGUSR1, ${ticks.length} ticks`;
   },
 };
 
