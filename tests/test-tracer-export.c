@@ -40,17 +40,15 @@ static struct exporter* exporter_to(const char* path, uint64_t window_ns,
 }
 
 /* Exports `n` records to `path`, one batch per run of one thread's
- * records, in the order given; the tracer stops at `end`, which does not
- * make the recording any longer than its last record. */
+ * records, in the order given, and finishes the trace (reason
+ * "duration"): the recording ends at its last record. */
 static struct export_stats export_to(const char* path,
                                      const struct lrt_record* r, int n,
-                                     uint64_t window, int all_phases,
-                                     uint64_t end) {
+                                     uint64_t window, int all_phases) {
   struct export_stats st;
   int fd;
   struct exporter* ex = exporter_to(path, window, all_phases, &fd);
   int i = 0;
-  (void) end;
   while (i < n) {
     int j = i;
     while (j < n && r[j].tid == r[i].tid && j - i < LRT_BATCH_MAX_RECORDS)
@@ -158,7 +156,7 @@ TEST_IMPL(tracer_export_tick) {
     *tt_add(&all, 0, 0, 0, 0, 0, 0, 0) = worker.r[i];
   for (i = 0; i < loop.n; i++)
     *tt_add(&all, 0, 0, 0, 0, 0, 0, 0) = loop.r[i];
-  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0, 70000);
+  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
 
@@ -216,7 +214,7 @@ TEST_IMPL(tracer_export_tick) {
   unlink(path);
 
   /* --all-phases keeps the empty ones. */
-  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 1, 70000);
+  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 1);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "phase", NULL, s, 16), 10);
@@ -252,7 +250,7 @@ TEST_IMPL(tracer_export_counters) {
     *tt_add(&all, 0, 0, 0, 0, 0, 0, 0) = loop.r[i];
   for (i = 0; i < worker.n; i++)
     *tt_add(&all, 0, 0, 0, 0, 0, 0, 0) = worker.r[i];
-  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0, 70000);
+  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
   cJSON_ArrayForEach(ev, t.root) {
@@ -304,7 +302,7 @@ TEST_IMPL(tracer_export_flow_without_submit) {
   tt_add(&s, 6400, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 4, 0);
   tt_add(&s, 6500, LOOP, LRT_REC_CALLBACK_END, LRT_CB_CRYPTO, 0, 4, 0);
   tt_add(&s, 7000, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
-  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 8000);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "work", NULL, found, 4), 2); /* by thread */
@@ -353,7 +351,7 @@ TEST_IMPL(tracer_export_work_begun_earlier) {
   tt_add(&s, 5200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_CRYPTO, L_PBKDF2, 9, 0);
   tt_add(&s, 5300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_CRYPTO, 0, 9, 0);
   tt_add(&s, 6000, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
-  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 7000);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "work", NULL, found, 4), 2);
@@ -412,7 +410,7 @@ TEST_IMPL(tracer_export_labels) {
   tt_add(&s, 2800, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_INTERVAL, 0, 0, 0);
   tt_add(&s, 2900, LOOP, LRT_REC_CALLBACK_END, LRT_CB_INTERVAL, 0, 0, 0);
   tt_add(&s, 3000, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
-  export_to(path, s.r, s.n, 0, 0, 4000);
+  export_to(path, s.r, s.n, 0, 0);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "callback", NULL, found, 8), 4);
@@ -556,7 +554,7 @@ TEST_IMPL(tracer_export_garbage) {
         rec->arg =
             LRT_LOOP_INFO(rng() & 0xffffff, rng() & 0xffff, LRT_TRACE_VERSION);
     }
-    export_to(path, s.r, s.n, round % 2 ? EXPORT_WINDOW_NS : 0, round > 1, ts);
+    export_to(path, s.r, s.n, round % 2 ? EXPORT_WINDOW_NS : 0, round > 1);
     tt_load(path, &t); /* nesting is checked here */
     for (i = 0; i < t.nspans; i++) {
       ASSERT_GE(t.spans[i].ts, 0);
@@ -760,7 +758,7 @@ TEST_IMPL(tracer_export_thread_names) {
   /* Records of the other role on a thread are ignored. */
   tt_add(&s, 2070, 201, LRT_REC_TICK_BEGIN, 0, 0, 1, 0);
   tt_add(&s, 2080, 300, LRT_REC_WORK_START, 0, 0, 3, 0);
-  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 3000);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
   cJSON_ArrayForEach(ev, t.root) {
@@ -881,7 +879,7 @@ TEST_IMPL(tracer_export_lost_reasons) {
   tt_add(&s, 2100, LOOP, LRT_REC_LOST, 0, 0, 10000000000000000000ull, 0);
   tt_add(&s, 2200, LOOP, LRT_REC_LOST, 0, 0, UINT64_MAX, 0);
   tt_add(&s, 2300, LOOP, LRT_REC_LOST, 1, 0, 4, 0);
-  st = export_to(path, s.r, s.n, 0, 0, 3000);
+  st = export_to(path, s.r, s.n, 0, 0);
   ASSERT_EQ(st.drops, 9);
   ASSERT_GE(st.invalid, 2);
   tt_load(path, &t);
@@ -975,7 +973,7 @@ TEST_IMPL(tracer_export_submit_stamped_early) {
   tt_add(&all, 6200, LOOP, LRT_REC_CALLBACK_BEGIN, LRT_CB_WORK, 0, 7, 0);
   tt_add(&all, 6300, LOOP, LRT_REC_CALLBACK_END, LRT_CB_WORK, 0, 7, 0);
   tt_add(&all, 6400, LOOP, LRT_REC_TICK_END, 0, 0, 1, 0);
-  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0, 7000);
+  export_to(path, all.r, all.n, EXPORT_WINDOW_NS, 0);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "work", NULL, s, 4), 1);
@@ -1010,7 +1008,7 @@ TEST_IMPL(tracer_export_begun_earlier) {
   tt_add(&s, 2500, LOOP + 5, LRT_REC_THREAD, LRT_THREAD_LOOP, 0, 2, 0);
   tt_add(&s, 2600, LOOP + 5, LRT_REC_PHASE, LRT_PHASE_CHECK, 0, 9, 0);
   tt_add(&s, 2700, LOOP + 5, LRT_REC_TICK_END, 0, 0, 9, 0);
-  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 1, 3000);
+  export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 1);
   tt_load(path, &t);
   tt_check(&t);
   ASSERT_EQ(find(&t, "tick", NULL, found, 8), 2);
@@ -1051,7 +1049,7 @@ TEST_IMPL(tracer_export_future_record) {
     tt_add(&s, ts + 100, LOOP, LRT_REC_PHASE, LRT_PHASE_POLL, 0, tick, 0);
     tt_add(&s, ts + 200, LOOP, LRT_REC_TICK_END, 0, 0, tick, 0);
   }
-  st = export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0, 0);
+  st = export_to(path, s.r, s.n, EXPORT_WINDOW_NS, 0);
   ASSERT_GE(st.invalid, 1);
   tt_load(path, &t);
   tt_check(&t);
