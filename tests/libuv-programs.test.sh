@@ -23,6 +23,11 @@ const meta = Object.assign({}, ...ev.filter((e) => e.ph === 'M' &&
   e.name === 'looptrace').map((e) => e.args));
 if (meta.source !== 'libuv') fail(`source ${meta.source}`);
 if (!/^1\.44/.test(meta.libuv_version)) fail(`version ${meta.libuv_version}`);
+// A version guessed from the symbols (no uv_version() linked in) is
+// written as a guess, never as an exact one.
+const guessed = (meta.fallbacks || []).some((f) => /version guessed/.test(f));
+if (guessed !== / \(guessed\)$/.test(meta.libuv_version))
+  fail(`libuv_version ${meta.libuv_version} with fallbacks ${JSON.stringify(meta.fallbacks)}`);
 const X = ev.filter((e) => e.ph === 'X');
 const end = (e) => e.ts + e.dur;
 const inside = (a, b) => a.ts >= b.ts - 0.002 && end(a) <= end(b) + 0.002;

@@ -324,6 +324,7 @@ static int make_stages(struct exporter* ex) {
   mo.start_ns = ex->opts.start_ns;
   mo.all_phases = ex->opts.all_phases;
   mo.labels = &ex->labels;
+  mo.libuv_version = ex->opts.libuv_version;
   mo.emit =
       ex->opts.fd >= 0 && ex->opts.on_event == NULL ? on_event_json : on_event;
   mo.emit_arg = ex;
@@ -352,6 +353,7 @@ int export_new(struct exporter** out, const struct export_opts* opts) {
   ex->opts.command = NULL;
   ex->opts.source = NULL;
   ex->opts.fallbacks = NULL;
+  ex->opts.libuv_version = NULL;
   if (err != 0) {
     export_free(ex);
     return err;

@@ -82,6 +82,8 @@ struct export_opts {
   int gzip;                     /* write gzip (json_writer.h), not plain JSON */
   const char* source;           /* "looprt" (NULL) or "libuv" */
   const char* const* fallbacks; /* what could not be seen; NULL-ended */
+  const char* libuv_version;    /* as the source knows it, or NULL (the
+                                   loop's record says it): span_model.h */
   export_event_cb on_event;     /* a tap on the events, or NULL */
   void* on_event_arg;
 };

@@ -1234,6 +1234,8 @@ static int start_export(struct session* s) {
   if (s->uv != NULL) {
     eopts.source = TRACE_SOURCE_LIBUV;
     eopts.fallbacks = libuv_source_fallbacks(s->uv);
+    /* A version guessed from the symbols says so ("1.44 (guessed)"). */
+    eopts.libuv_version = libuv_source_version(s->uv);
   }
   s->pid = s->target.pid;
   if (s->args->flight.seconds > 0)

@@ -55,6 +55,9 @@ struct span_model_opts {
   uint64_t start_ns;           /* CLOCK_MONOTONIC ns that is ts 0 */
   int all_phases;              /* keep empty sub-microsecond phases */
   const struct labels* labels; /* names of callbacks and tasks */
+  const char* libuv_version;   /* the libuv version as the source knows it
+                                  ("1.44 (guessed)"; copied), or NULL: the
+                                  loop's record gives it */
   span_model_emit_cb emit;
   void* emit_arg;
   int* error; /* also set to span_model_error() when not NULL */
