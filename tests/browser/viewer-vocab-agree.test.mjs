@@ -57,6 +57,7 @@ t.test("vocab.js is built from looprt_vocab.h, not written by hand", () => {
 
 t.test("stat and the viewer order the phases alike for every libuv version string", () => {
   const versions = [undefined, "1.44.2", "1.44.300", "1.45.0", "1.45", "1.46.0-dev",
+                    "1.44 (guessed)", "1.45 (guessed)",
                     "2.0.0", "0.11.0", "1.x", "", "v1.45.0", "256.0.0"];
   const seen = new Set();
   for (const v of versions) {
