@@ -106,8 +106,8 @@ struct thread_memo {
 #define MEMO_SIZE 4096 /* a power of 2 */
 
 struct span_model {
-  struct span_model_opts o; /* o.libuv_version: NULL or libuv_version */
-  char libuv_version[32];   /* the copy of opts' */
+  struct span_model_opts o; /* o.libuv_version: NULL (copied below) */
+  char libuv_version[32];   /* opts', or "": the loop's record says it */
   int error;                /* -ENOMEM once memory ran out */
   size_t held_spans;        /* in all loop threads' groups */
   uint64_t forgot_floor;    /* where spans of the threads forgotten ended */
@@ -346,7 +346,7 @@ static void emit_loop_facts(struct span_model* m, uint64_t info) {
   event_init(m, &ev, STAT_EV_FACTS, (uint32_t) m->o.pid);
   ev.name = TRACE_META_EVENT;
   ev.facts.libuv_version =
-      m->o.libuv_version != NULL ? m->o.libuv_version : version;
+      m->libuv_version[0] != '\0' ? m->libuv_version : version;
   ev.facts.has_threadpool_size = 1;
   ev.facts.threadpool_size = LRT_LOOP_INFO_POOL_SIZE(info);
   if (LRT_LOOP_INFO_CLOCK(info) == LRT_CLOCK_TSC)
@@ -1256,11 +1256,10 @@ int span_model_new(struct span_model** out,
   if (m == NULL)
     return -ENOMEM;
   m->o = *opts;
-  if (opts->libuv_version != NULL) {
+  m->o.libuv_version = NULL;
+  if (opts->libuv_version != NULL)
     snprintf(m->libuv_version, sizeof(m->libuv_version), "%s",
              opts->libuv_version);
-    m->o.libuv_version = m->libuv_version;
-  }
   event_init(m, &m->span_ev, STAT_EV_SPAN, 0);
   m->span_ev.has_ts = 1;
   m->span_ev.has_dur = 1;

@@ -124,6 +124,7 @@ if (gzip && !body.file.endsWith(".gz")) {
   body = { file: gz };
 }
 if (body.file?.endsWith(".gz")) body.headers = { "content-encoding": "gzip" }; // the node server's
+
 // Generates a trace of about `n` events into `file`, in a child process:
 // the generator holds all its events (about 3 GB at 5M), and collecting
 // that garbage here, while the tab loads, took CPU from the tab measured.
